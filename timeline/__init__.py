@@ -1,0 +1,1 @@
+"""LatentCut timeline package."""
