@@ -1,0 +1,4 @@
+"""PyAV media: probe, exact-frame reading, encoding, thumbnails, proxies and timeline render.
+
+Importing this package must not import torch.
+"""
