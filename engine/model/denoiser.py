@@ -1,0 +1,145 @@
+"""Denoiser: a small video DiT predicting the flow-matching velocity.
+
+Input = noisy latent (C) ++ condition (known latents C, known mask 1, structure S), patchified 2x2.
+Each block: spatial self-attention inside each latent frame, temporal self-attention across
+frames at each patch position (objects persist), cross-attention to the text tokens, then an MLP.
+Self-attention and MLP are modulated by adaLN-zero from (timestep embedding + pooled text).
+"""
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+from einops import rearrange
+from torch import nn
+
+from .config import ModelConfig
+
+
+def sincos_1d(positions: torch.Tensor, dim: int) -> torch.Tensor:
+    """[N] -> [N, dim]: sin/cos at geometric frequencies 1 .. 1/10000."""
+    freqs = torch.exp(-math.log(10000.0) * torch.arange(dim // 2, device=positions.device) / (dim // 2))
+    angles = positions.float()[:, None] * freqs[None]
+    return torch.cat([angles.sin(), angles.cos()], dim=1)
+
+
+def position_embedding_3d(t: int, h: int, w: int, dim: int, device) -> torch.Tensor:
+    """Factorised (t, h, w) sinusoidal embedding [t*h*w, dim]: dim/4 for time, 3dim/8 each for h and w."""
+    dt, dh = dim // 4, 3 * dim // 8
+    dw = dim - dt - dh
+    et = sincos_1d(torch.arange(t, device=device), dt)
+    eh = sincos_1d(torch.arange(h, device=device), dh)
+    ew = sincos_1d(torch.arange(w, device=device), dw)
+    return torch.cat([
+        et[:, None, None].expand(t, h, w, dt),
+        eh[None, :, None].expand(t, h, w, dh),
+        ew[None, None, :].expand(t, h, w, dw),
+    ], dim=-1).reshape(t * h * w, dim)
+
+
+def timestep_embedding(t: torch.Tensor, dim: int) -> torch.Tensor:
+    """t in [0,1] -> [B, dim], scaled by 1000 so the frequencies resolve small steps."""
+    return sincos_1d(t * 1000.0, dim)
+
+
+def modulate(x: torch.Tensor, shift: torch.Tensor, scale: torch.Tensor) -> torch.Tensor:
+    return x * (1 + scale[:, None]) + shift[:, None]
+
+
+class Attention(nn.Module):
+    def __init__(self, dim: int, heads: int, context_dim: int | None = None):
+        super().__init__()
+        self.heads = heads
+        self.q = nn.Linear(dim, dim)
+        self.kv = nn.Linear(context_dim or dim, 2 * dim)
+        self.out = nn.Linear(dim, dim)
+
+    def forward(self, x: torch.Tensor, context: torch.Tensor | None = None,
+                mask: torch.Tensor | None = None) -> torch.Tensor:
+        context = x if context is None else context
+        q = rearrange(self.q(x), "b n (h d) -> b h n d", h=self.heads)
+        k, v = rearrange(self.kv(context), "b m (two h d) -> two b h m d", two=2, h=self.heads)
+        attn_mask = None if mask is None else mask[:, None, None, :]
+        o = F.scaled_dot_product_attention(q, k, v, attn_mask=attn_mask)
+        return self.out(rearrange(o, "b h n d -> b n (h d)"))
+
+
+class DiTBlock(nn.Module):
+    def __init__(self, dim: int, heads: int, mlp_ratio: float):
+        super().__init__()
+        self.norm_s = nn.LayerNorm(dim, elementwise_affine=False, eps=1e-6)
+        self.attn_s = Attention(dim, heads)
+        self.norm_t = nn.LayerNorm(dim, elementwise_affine=False, eps=1e-6)
+        self.attn_t = Attention(dim, heads)
+        self.norm_x = nn.LayerNorm(dim, eps=1e-6)
+        self.attn_x = Attention(dim, heads, context_dim=dim)
+        self.norm_m = nn.LayerNorm(dim, elementwise_affine=False, eps=1e-6)
+        hidden = int(dim * mlp_ratio)
+        self.mlp = nn.Sequential(nn.Linear(dim, hidden), nn.GELU(approximate="tanh"), nn.Linear(hidden, dim))
+        # adaLN-zero: (shift, scale, gate) for spatial, temporal and MLP; zero init = identity block.
+        self.ada = nn.Linear(dim, 9 * dim)
+        nn.init.zeros_(self.ada.weight)
+        nn.init.zeros_(self.ada.bias)
+
+    def forward(self, x: torch.Tensor, emb: torch.Tensor, text: torch.Tensor, text_mask: torch.Tensor,
+                grid: tuple[int, int, int]) -> torch.Tensor:
+        t, h, w = grid
+        b = x.shape[0]
+        ss, sc, sg, ts, tc, tg, ms, mc, mg = self.ada(F.silu(emb)).chunk(9, dim=1)
+        # Spatial attention: tokens of one latent frame attend to each other.
+        y = rearrange(modulate(self.norm_s(x), ss, sc), "b (t h w) d -> b t (h w) d", t=t, h=h, w=w)
+        y = rearrange(self.attn_s(rearrange(y, "b t n d -> (b t) n d")), "(b t) n d -> b (t n) d", b=b)
+        x = x + sg[:, None] * y
+        # Temporal attention: each patch position attends across latent frames.
+        y = rearrange(modulate(self.norm_t(x), ts, tc), "b (t h w) d -> (b h w) t d", t=t, h=h, w=w)
+        y = rearrange(self.attn_t(y), "(b h w) t d -> b (t h w) d", b=b, h=h, w=w)
+        x = x + tg[:, None] * y
+        x = x + self.attn_x(self.norm_x(x), context=text, mask=text_mask)
+        x = x + mg[:, None] * self.mlp(modulate(self.norm_m(x), ms, mc))
+        return x
+
+
+class VideoDiT(nn.Module):
+    def __init__(self, cfg: ModelConfig):
+        super().__init__()
+        c, p, d = cfg.latent_channels, cfg.patch_size, cfg.dit_dim
+        self.latent_channels = c
+        self.cond_channels = c + 1 + cfg.structure_channels
+        self.patch = p
+        self.dim = d
+        self.patch_in = nn.Linear((c + self.cond_channels) * p * p, d)
+        self.time_mlp = nn.Sequential(nn.Linear(d, d), nn.SiLU(), nn.Linear(d, d))
+        self.text_proj = nn.Sequential(nn.LayerNorm(cfg.text_dim), nn.Linear(cfg.text_dim, d))
+        self.pool_mlp = nn.Sequential(nn.Linear(d, d), nn.SiLU(), nn.Linear(d, d))
+        self.blocks = nn.ModuleList(
+            [DiTBlock(d, cfg.dit_heads, cfg.mlp_ratio) for _ in range(cfg.dit_depth)])
+        self.norm_out = nn.LayerNorm(d, elementwise_affine=False, eps=1e-6)
+        self.ada_out = nn.Linear(d, 2 * d)
+        self.patch_out = nn.Linear(d, c * p * p)
+        for layer in (self.ada_out, self.patch_out):
+            nn.init.zeros_(layer.weight)
+            nn.init.zeros_(layer.bias)
+
+    def forward(self, x: torch.Tensor, cond: torch.Tensor, t: torch.Tensor, text: torch.Tensor,
+                text_mask: torch.Tensor) -> torch.Tensor:
+        """x [B,C,T,H,W] noisy latent, cond [B,C+1+S,T,H,W], t [B] in [0,1], text [B,L,Dt], mask [B,L]
+        -> velocity [B,C,T,H,W]."""
+        b, _, nt, hh, ww = x.shape
+        p = self.patch
+        if hh % p or ww % p:
+            raise ValueError(f"latent size {hh}x{ww} is not a multiple of the patch size {p}")
+        if cond.shape[1] != self.cond_channels:
+            raise ValueError(f"cond has {cond.shape[1]} channels, expected {self.cond_channels}")
+        grid = (nt, hh // p, ww // p)
+        tokens = rearrange(torch.cat([x, cond], dim=1), "b c t (h p) (w q) -> b (t h w) (c p q)", p=p, q=p)
+        tokens = self.patch_in(tokens) + position_embedding_3d(*grid, self.dim, x.device).to(tokens.dtype)
+        ctx = self.text_proj(text)
+        weights = text_mask.to(ctx.dtype)[..., None]
+        pooled = (ctx * weights).sum(1) / weights.sum(1).clamp(min=1.0)
+        emb = self.time_mlp(timestep_embedding(t, self.dim).to(ctx.dtype)) + self.pool_mlp(pooled)
+        for block in self.blocks:
+            tokens = block(tokens, emb, ctx, text_mask, grid)
+        shift, scale = self.ada_out(F.silu(emb)).chunk(2, dim=1)
+        out = self.patch_out(modulate(self.norm_out(tokens), shift, scale))
+        return rearrange(out, "b (t h w) (c p q) -> b c t (h p) (w q)", t=nt, h=grid[1], w=grid[2], p=p, q=p)
