@@ -1,0 +1,102 @@
+"""Writing a model result to a media file whose container says it is AI-generated.
+
+The provenance dict goes into the container twice over: a plain "AI-generated" label in
+`comment` (what any player shows) and the whole dict as JSON under the `latentcut` key (what
+LatentCut and scripts read back). The same dict is returned in the `done` result so the
+timeline can store it on the take.
+"""
+from __future__ import annotations
+
+import json
+import re
+import threading
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from engine.jobs import ModelJob
+
+AI_LABEL = "AI-generated"
+
+
+def build_provenance(job: ModelJob, metadata: dict[str, Any], frames: np.ndarray, rate: float,
+                     backend_name: str, backend_sha256: str, engine_version: str) -> dict[str, Any]:
+    """The provenance of one result: the job's recipe, overridden by what the backend
+    actually used (it resolves default steps, guidance, seed)."""
+    def pick(key, default):
+        value = metadata.get(key)
+        return default if value is None else value
+
+    model = metadata.get("model") or {}
+    return {
+        "generated": True,
+        "label": AI_LABEL,
+        "op": job.op,
+        "prompt": pick("prompt", job.prompt),
+        "negative_prompt": pick("negative_prompt", job.negative_prompt),
+        "seed": pick("seed", job.seed),
+        "steps": pick("steps", job.steps),
+        "guidance": pick("guidance", job.guidance),
+        "strength": pick("strength", getattr(job, "strength", None)),
+        "model": {"name": model.get("name") or backend_name, "sha256": model.get("sha256") or backend_sha256},
+        "source": [inp.__dict__.copy() for inp in job.inputs()],
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "engine_version": engine_version,
+        "frames": int(frames.shape[0]),
+        "rate": float(rate),
+        "width": int(frames.shape[2]),
+        "height": int(frames.shape[1]),
+        "job": job.to_dict(),
+    }
+
+
+def container_metadata(provenance: dict[str, Any]) -> dict[str, str]:
+    """Container tags: title, a human `comment` with the AI label, and the full JSON."""
+    model = provenance["model"]
+    prompt = provenance.get("prompt") or ""
+    return {
+        "title": f"{provenance['op']}: {prompt}" if prompt else provenance["op"],
+        "comment": (f"{AI_LABEL} by LatentCut {provenance['engine_version']} ({provenance['op']}, "
+                    f"model {model['name']}, seed {provenance['seed']})"),
+        "latentcut": json.dumps(provenance, sort_keys=True),
+    }
+
+
+def output_path_for(job: ModelJob, seed: int) -> Path:
+    """The file to write: `job.output` itself when it names a video file, else a new unique
+    name in that folder (never overwriting an earlier take)."""
+    out = Path(job.output)
+    if job.output_is_file:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        return out
+    out.mkdir(parents=True, exist_ok=True)
+    words = re.findall(r"[a-z0-9]+", (job.prompt or "").lower())[:5]
+    stem = "_".join([job.op, *words, f"s{seed}"])
+    candidate = out / f"{stem}.mp4"
+    n = 2
+    while candidate.exists():
+        candidate = out / f"{stem}_{n}.mp4"
+        n += 1
+    return candidate
+
+
+def write_result(frames: np.ndarray, rate: float, provenance: dict[str, Any], path: Path,
+                 cancel: threading.Event | None = None) -> dict[str, Any]:
+    """Encodes `frames` [T,H,W,3] uint8 to `path` with provenance tags; returns the `done`
+    result. A cancel during encoding raises Cancelled and the writer leaves no file."""
+    from engine.media.writer import write_video
+
+    if frames.ndim != 4 or frames.shape[-1] != 3 or frames.dtype != np.uint8 or frames.shape[0] == 0:
+        raise ValueError(f"frames: expected a non-empty uint8 [T,H,W,3] array, got {frames.dtype} {frames.shape}")
+
+    written = write_video(path, frames, rate, metadata=container_metadata(provenance), cancel=cancel)
+    return {
+        "path": str(written),
+        "frames": int(frames.shape[0]),
+        "rate": float(rate),
+        "width": int(frames.shape[2]),
+        "height": int(frames.shape[1]),
+        "provenance": provenance,
+    }
