@@ -52,3 +52,7 @@ class ZeroDuration(MediaError):
 
 class CorruptMedia(MediaError):
     kind = "corrupt media"
+
+
+class NoAudioStream(MediaError):
+    kind = "no audio stream"

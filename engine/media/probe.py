@@ -165,7 +165,8 @@ def _scan_video(container, stream) -> list[int]:
     return pts
 
 
-def _video_info(path: str, container, stream) -> VideoInfo:
+def video_info(path: str, container, stream) -> VideoInfo:
+    """Describe the video `stream` of an open container (scans its first packets, decodes one frame)."""
     ctx = stream.codec_context
     tb = stream.time_base
     pts = _scan_video(container, stream)
@@ -242,7 +243,7 @@ def probe(path: str | os.PathLike) -> MediaInfo:
         ]
         video = None
         if container.streams.video:
-            video = _video_info(path, container, container.streams.video[0])
+            video = video_info(path, container, container.streams.video[0])
         audio = None
         if container.streams.audio:
             a = container.streams.audio[0]

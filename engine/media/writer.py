@@ -139,6 +139,8 @@ class VideoWriter:
             audio = self._container.add_stream(_AUDIO_CODEC.get(self.path.suffix.lower(), "aac"),
                                                rate=self._audio_rate)
             audio.layout = _CHANNEL_LAYOUTS[self._audio_channels]
+            # FFmpeg's AAC default (128k total) smears pure tones audibly; 128k per channel does not.
+            audio.bit_rate = 128000 * self._audio_channels
             self._audio = audio
 
     # -- writing ---------------------------------------------------------------------------
