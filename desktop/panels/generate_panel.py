@@ -1,0 +1,447 @@
+"""Generate panel: the generation parameters, model and device, and buttons that name what they do."""
+from __future__ import annotations
+
+import random
+import sys
+from pathlib import Path
+
+from PySide6.QtCore import QObject, QRunnable, QSettings, Qt, QThreadPool, Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDoubleSpinBox,
+    QFileDialog,
+    QFormLayout,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QPlainTextEdit,
+    QPushButton,
+    QScrollArea,
+    QSizePolicy,
+    QSpinBox,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop.theme import icon
+
+OPS = ("generate", "fill", "extend_head", "extend_tail", "restyle", "animate")
+SELECTION_KINDS = ("none", "gap", "clip", "generated_clip", "still", "range")
+OPS_NEEDING_PROMPT = frozenset({"generate", "restyle", "animate"})
+MODEL_MARKERS = ("config.json", "model_index.json")
+SEED_MAX = 2**31 - 1
+SETTINGS_MODELS = "generate/model_folders"
+SETTINGS_MODEL = "generate/model"
+SETTINGS_DEVICE = "generate/device"
+EMBEDDED_LABEL = "Embedded (previz)"
+
+
+def model_folder_problem(path) -> str | None:
+    """Why PATH is not a model folder, or None when it has config.json or model_index.json."""
+    folder = Path(path)
+    if not folder.is_dir():
+        return f"{folder} is not a folder."
+    if not any((folder / name).is_file() for name in MODEL_MARKERS):
+        return f"{folder} has neither config.json nor model_index.json, so it is not a model folder."
+    return None
+
+
+class _DeviceProbe(QRunnable):
+    """Imports torch off the UI thread (it takes seconds) and lists the accelerators present."""
+
+    class Signals(QObject):
+        found = Signal(list)
+
+    def __init__(self, signals: "_DeviceProbe.Signals"):
+        super().__init__()
+        self.signals = signals
+
+    def run(self):
+        found = []
+        try:
+            import torch
+
+            if torch.cuda.is_available():
+                found.append(("cuda", f"CUDA · {torch.cuda.get_device_name(0)}"))
+            mps = getattr(torch.backends, "mps", None)
+            if mps is not None and mps.is_available():
+                found.append(("mps", "Apple GPU (MPS)"))
+        except Exception:  # noqa: BLE001 - a broken torch install leaves the CPU choice, which always works
+            found = []
+        try:
+            self.signals.found.emit(found)
+        except RuntimeError:
+            pass  # the panel closed while torch was loading; nobody is left to tell
+
+
+class GeneratePanel(QWidget):
+    """Prompt and parameters for Generate, Extend, Restyle, Fill and Animate.
+
+    `set_selection(kind, summary)` relabels the buttons for what is selected; a button click
+    emits `action_requested(op)`; `params()` gives the values for the job spec.
+    """
+
+    action_requested = Signal(str)
+    devices_found = Signal()
+
+    def __init__(self, parent=None, settings: QSettings | None = None):
+        super().__init__(parent)
+        self.setObjectName("generate_panel")
+        self._settings = settings if settings is not None else QSettings()
+        self._kind = "none"
+        self._summary = ""
+        self._device_probe_started = False
+
+        # Prompt fields.
+        self.prompt = QPlainTextEdit(self)
+        self.prompt.setObjectName("generate_prompt")
+        self.prompt.setPlaceholderText("Describe the shot, e.g. “a red ball moving left over a field at sunset, static camera”")
+        self.prompt.setFixedHeight(72)
+        self.prompt.textChanged.connect(self._relabel)
+        self.negative_prompt = QPlainTextEdit(self)
+        self.negative_prompt.setObjectName("generate_negative_prompt")
+        self.negative_prompt.setPlaceholderText("What to avoid (optional)")
+        self.negative_prompt.setFixedHeight(44)
+
+        # Seed: a number plus a lock; unlocked, each generation draws a fresh one.
+        self.seed = QSpinBox(self)
+        self.seed.setObjectName("generate_seed")
+        self.seed.setRange(0, SEED_MAX)
+        self.seed.setValue(random.randint(0, SEED_MAX))
+        self.seed.setMinimumWidth(90)
+        self.seed.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Fixed)
+        self.seed_lock = QToolButton(self)
+        self.seed_lock.setObjectName("generate_seed_lock")
+        self.seed_lock.setCheckable(True)
+        self.seed_lock.setToolButtonStyle(Qt.ToolButtonTextBesideIcon)
+        self.seed_lock.setToolTip("Locked: every generation uses this seed. Unlocked: a new random seed each time.")
+        self.seed_lock.toggled.connect(self._seed_lock_toggled)
+        self.seed_random = QToolButton(self)
+        self.seed_random.setObjectName("generate_seed_random")
+        self.seed_random.setIcon(icon("dice"))
+        self.seed_random.setToolTip("Draw a new random seed")
+        self.seed_random.clicked.connect(lambda: self.seed.setValue(random.randint(0, SEED_MAX)))
+
+        self.steps = QSpinBox(self)
+        self.steps.setObjectName("generate_steps")
+        self.steps.setRange(1, 200)
+        self.steps.setValue(20)
+        self.guidance = QDoubleSpinBox(self)
+        self.guidance.setObjectName("generate_guidance")
+        self.guidance.setRange(0.0, 30.0)
+        self.guidance.setSingleStep(0.5)
+        self.guidance.setDecimals(1)
+        self.guidance.setValue(5.0)
+        self.strength = QDoubleSpinBox(self)
+        self.strength.setObjectName("generate_strength")
+        self.strength.setRange(0.05, 1.0)
+        self.strength.setSingleStep(0.05)
+        self.strength.setDecimals(2)
+        self.strength.setValue(0.7)
+        self.strength.setToolTip("Restyle: how far the look may move from the source (1 = all new)")
+        self.seconds = QDoubleSpinBox(self)
+        self.seconds.setObjectName("generate_seconds")
+        self.seconds.setRange(0.1, 60.0)
+        self.seconds.setSingleStep(0.5)
+        self.seconds.setDecimals(1)
+        self.seconds.setSuffix(" s")
+        self.seconds.setValue(2.0)
+        self.seconds.valueChanged.connect(self._relabel)
+
+        # Model: the embedded one plus folders the user added (remembered in QSettings).
+        self.model = QComboBox(self)
+        self.model.setObjectName("generate_model")
+        self.model.setToolTip("The embedded previz model, or a local model folder you added")
+        self.model.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
+        self.model.setMinimumContentsLength(12)
+        self.model.currentIndexChanged.connect(self._model_changed)
+        self.add_model_button = QToolButton(self)
+        self.add_model_button.setObjectName("generate_add_model")
+        self.add_model_button.setIcon(icon("folder_add"))
+        self.add_model_button.setToolTip("Add a local model folder (with config.json or model_index.json)")
+        self.add_model_button.clicked.connect(self.add_model_dialog)
+        self.model_message = QLabel(self)
+        self.model_message.setObjectName("generate_model_message")
+        self.model_message.setWordWrap(True)
+        self.model_message.setProperty("role", "error")
+        self.model_message.hide()
+
+        # Device: CPU at once; accelerators join when the background probe finds them.
+        self.device = QComboBox(self)
+        self.device.setObjectName("generate_device")
+        self.device.addItem("CPU", "cpu")
+        self.device.currentIndexChanged.connect(self._device_changed)
+        self._load_models()
+
+        # Action buttons, one per op.
+        self.buttons: dict[str, QPushButton] = {}
+        icons = {"generate": "generate", "fill": "fill", "extend_head": "extend_head",
+                 "extend_tail": "extend_tail", "restyle": "restyle", "animate": "animate"}
+        for op in OPS:
+            button = QPushButton(icon(icons[op]), op, self)
+            button.setObjectName(f"generate_action_{op}")
+            button.setProperty("role", "primary" if op == "generate" else "action")
+            # Long selection summaries must not widen the dock; the tooltip carries the full text.
+            button.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Fixed)
+            button.clicked.connect(lambda _=False, op=op: self._request(op))
+            self.buttons[op] = button
+        self.selection_label = QLabel(self)
+        self.selection_label.setObjectName("generate_selection")
+        self.selection_label.setProperty("role", "muted")
+        self.selection_label.setWordWrap(True)
+
+        seed_row = QHBoxLayout()
+        seed_row.setSpacing(4)
+        seed_row.addWidget(self.seed, 1)
+        seed_row.addWidget(self.seed_random)
+        seed_row.addWidget(self.seed_lock)
+        model_row = QHBoxLayout()
+        model_row.setSpacing(4)
+        model_row.addWidget(self.model, 1)
+        model_row.addWidget(self.add_model_button)
+
+        numbers = QGridLayout()
+        numbers.setHorizontalSpacing(8)
+        numbers.setVerticalSpacing(2)
+        for i, (text, widget) in enumerate(
+            (("Duration", self.seconds), ("Steps", self.steps), ("Guidance", self.guidance), ("Strength", self.strength))
+        ):
+            label = QLabel(text, self)
+            label.setProperty("role", "muted")
+            row, col = 2 * (i // 2), i % 2
+            numbers.addWidget(label, row, col)
+            numbers.addWidget(widget, row + 1, col)
+
+        form = QFormLayout()
+        form.addRow("Prompt", self.prompt)
+        form.addRow("Negative", self.negative_prompt)
+        form.addRow("Seed", seed_row)
+        form.addRow(numbers)
+        form.addRow("Model", model_row)
+        form.addRow("", self.model_message)
+        form.addRow("Device", self.device)
+
+        actions = QVBoxLayout()
+        actions.setSpacing(4)
+        actions.addWidget(self.selection_label)
+        for op in OPS:
+            actions.addWidget(self.buttons[op])
+
+        body = QWidget(self)
+        inner = QVBoxLayout(body)
+        inner.setContentsMargins(8, 8, 8, 8)
+        inner.addLayout(form)
+        inner.addSpacing(6)
+        inner.addLayout(actions)
+        inner.addStretch(1)
+        scroll = QScrollArea(self)
+        scroll.setWidgetResizable(True)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
+        scroll.setWidget(body)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(scroll)
+
+        self._seed_lock_toggled(False)
+        self.set_selection("none", "")
+
+    # -- API --
+    def params(self) -> dict:
+        """The values for a job spec. Unlocked, a fresh seed is drawn and shown, so the
+        recipe records the seed that was actually used."""
+        if not self.seed_lock.isChecked():
+            self.seed.setValue(random.randint(0, SEED_MAX))
+        return {
+            "prompt": self.prompt.toPlainText().strip(),
+            "negative_prompt": self.negative_prompt.toPlainText().strip(),
+            "seed": int(self.seed.value()),
+            "seed_locked": self.seed_lock.isChecked(),
+            "steps": int(self.steps.value()),
+            "guidance": float(self.guidance.value()),
+            "strength": float(self.strength.value()),
+            "seconds": float(self.seconds.value()),
+            "model": self.model.currentData(),
+            "device": self.device.currentData(),
+        }
+
+    def set_params(self, params: dict) -> None:
+        """Fill the fields from a recipe (e.g. to tweak a generated clip); unknown keys are ignored."""
+        if "prompt" in params:
+            self.prompt.setPlainText(str(params["prompt"] or ""))
+        if "negative_prompt" in params:
+            self.negative_prompt.setPlainText(str(params["negative_prompt"] or ""))
+        for key, box in (("seed", self.seed), ("steps", self.steps)):
+            if params.get(key) is not None:
+                box.setValue(int(params[key]))
+        for key, box in (("guidance", self.guidance), ("strength", self.strength), ("seconds", self.seconds)):
+            if params.get(key) is not None:
+                box.setValue(float(params[key]))
+
+    def set_selection(self, kind: str, summary: str) -> None:
+        """Say on each button what it will do to the selection KIND described by SUMMARY."""
+        if kind not in SELECTION_KINDS:
+            raise ValueError(f"kind: expected one of {', '.join(SELECTION_KINDS)}, got {kind!r}")
+        self._kind = kind
+        self._summary = summary.strip()
+        self._relabel()
+
+    def add_model_folder(self, path) -> bool:
+        """Add PATH to the model list and select it; if it is not a model folder, say why."""
+        problem = model_folder_problem(path)
+        if problem:
+            self.model_message.setText(problem)
+            self.model_message.show()
+            return False
+        self.model_message.hide()
+        path = str(Path(path).resolve())
+        folders = self._model_folders()
+        if path not in folders:
+            folders.append(path)
+            self._settings.setValue(SETTINGS_MODELS, folders)
+            self.model.addItem(self._model_label(path), path)
+        self.model.setCurrentIndex(self.model.findData(path))
+        return True
+
+    def remove_model_folder(self, path) -> None:
+        path = str(path)
+        folders = [f for f in self._model_folders() if f != path]
+        self._settings.setValue(SETTINGS_MODELS, folders)
+        index = self.model.findData(path)
+        if index > 0:
+            self.model.removeItem(index)
+
+    def add_model_dialog(self) -> bool:
+        path = QFileDialog.getExistingDirectory(self, "Add a model folder")
+        return self.add_model_folder(path) if path else False
+
+    def probe_devices(self) -> None:
+        """List CUDA/MPS when present. torch is imported on a pool thread so start-up stays fast."""
+        if self._device_probe_started:
+            return
+        self._device_probe_started = True
+        torch = sys.modules.get("torch")
+        if torch is not None and not torch.cuda.is_available() and not _mps_available(torch):
+            self._devices_found([])
+            return
+        signals = _DeviceProbe.Signals(self)  # owned by the panel, so it lives as long as the listener
+        signals.found.connect(self._devices_found)
+        QThreadPool.globalInstance().start(_DeviceProbe(signals))
+
+    # -- internals --
+    def showEvent(self, event):
+        super().showEvent(event)
+        self.probe_devices()
+
+    def _devices_found(self, found: list) -> None:
+        for key, label in found:
+            if self.device.findData(key) < 0:
+                self.device.addItem(label, key)
+        remembered = self._settings.value(SETTINGS_DEVICE)
+        index = self.device.findData(remembered) if remembered else -1
+        if index < 0 and found:
+            index = self.device.findData(found[0][0])  # an accelerator beats the CPU by default
+        if index >= 0:
+            self.device.setCurrentIndex(index)
+        self.devices_found.emit()
+
+    def _device_changed(self, index: int) -> None:
+        if self._device_probe_started and index >= 0:
+            self._settings.setValue(SETTINGS_DEVICE, self.device.itemData(index))
+
+    def _model_folders(self) -> list[str]:
+        value = self._settings.value(SETTINGS_MODELS) or []
+        return [value] if isinstance(value, str) else [str(v) for v in value]
+
+    def _model_label(self, path: str) -> str:
+        return f"{Path(path).name} — {path}"
+
+    def _load_models(self) -> None:
+        self.model.blockSignals(True)
+        self.model.addItem(EMBEDDED_LABEL, None)
+        for folder in self._model_folders():
+            self.model.addItem(self._model_label(folder), folder)
+        remembered = self._settings.value(SETTINGS_MODEL)
+        index = self.model.findData(remembered) if remembered else 0
+        self.model.setCurrentIndex(max(index, 0))
+        self.model.blockSignals(False)
+        self._model_changed(self.model.currentIndex())
+
+    def _model_changed(self, index: int) -> None:
+        path = self.model.itemData(index)
+        self._settings.setValue(SETTINGS_MODEL, path or "")
+        problem = model_folder_problem(path) if path else None
+        # A remembered folder may have been moved or deleted since; say so before a job fails.
+        self.model_message.setText(problem or "")
+        self.model_message.setVisible(bool(problem))
+        self.model.setToolTip(path or "The previz model that ships with LatentCut")
+
+    def _seed_lock_toggled(self, locked: bool) -> None:
+        self.seed_lock.setIcon(icon("lock" if locked else "unlock"))
+        self.seed_lock.setText("Locked" if locked else "Random")
+        self.seed.setToolTip("This seed is used for every generation" if locked
+                             else "The seed of the last generation; a new one is drawn each time")
+
+    def _request(self, op: str) -> None:
+        if self.buttons[op].isEnabled():
+            self.action_requested.emit(op)
+
+    def _relabel(self, *args) -> None:
+        secs = f"{self.seconds.value():.1f} s"
+        what = self._summary or {"gap": "the gap", "clip": "the clip", "generated_clip": "the clip",
+                                 "still": "the still", "range": "the range"}.get(self._kind, "")
+        kind = self._kind
+        labels = {
+            "generate": f"Generate {secs} at the playhead",
+            "fill": "Fill a gap from its neighbours",
+            "extend_head": f"Extend a clip's head by {secs}",
+            "extend_tail": f"Extend a clip's tail by {secs}",
+            "restyle": "Restyle a clip",
+            "animate": f"Animate a still into {secs}",
+        }
+        enabled = {op: False for op in OPS}
+        hints = {
+            "fill": "Select a gap between two clips",
+            "extend_head": "Select a clip to extend",
+            "extend_tail": "Select a clip to extend",
+            "restyle": "Select a clip or an in/out range to restyle",
+            "animate": "Select a still image on the timeline",
+        }
+        enabled["generate"] = kind in ("none", "gap", "range")
+        if kind == "gap":
+            labels["generate"] = f"Generate {secs} into {what}"
+            labels["fill"] = f"Fill {what} from its neighbours"
+            enabled["fill"] = True
+        elif kind == "range":
+            labels["generate"] = f"Generate into {what}"
+            labels["restyle"] = f"Restyle {what}"
+            enabled["restyle"] = True
+        elif kind in ("clip", "generated_clip"):
+            labels["extend_head"] = f"Extend head of {what} by {secs}"
+            labels["extend_tail"] = f"Extend tail of {what} by {secs}"
+            labels["restyle"] = f"Restyle {what}"
+            enabled.update(extend_head=True, extend_tail=True, restyle=True)
+        elif kind == "still":
+            labels["animate"] = f"Animate {what} into {secs}"
+            labels["restyle"] = f"Restyle {what}"
+            enabled.update(animate=True, restyle=True)
+        if kind in ("clip", "generated_clip", "still"):
+            hints["generate"] = "Select a gap, an in/out range or nothing (the playhead) to generate"
+        has_prompt = bool(self.prompt.toPlainText().strip())
+        for op, button in self.buttons.items():
+            button.setText(labels[op])
+            ok = enabled[op] and (has_prompt or op not in OPS_NEEDING_PROMPT)
+            button.setEnabled(ok)
+            if ok:
+                button.setToolTip(labels[op])
+            elif enabled[op]:
+                button.setToolTip("Write a prompt first")
+            else:
+                button.setToolTip(hints.get(op, ""))
+        self.selection_label.setText(f"Selection: {self._summary}" if self._summary
+                                     else "Nothing selected: Generate places a new clip at the playhead on V1.")
+
+
+def _mps_available(torch) -> bool:
+    mps = getattr(torch.backends, "mps", None)
+    return bool(mps is not None and mps.is_available())
