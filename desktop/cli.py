@@ -324,7 +324,7 @@ def cmd_render(args) -> int:
 
 
 def cmd_new(args) -> int:
-    from timeline import Document
+    from timeline.document import Document
     from timeline.project import save_project
 
     path = Path(args.project)
@@ -360,9 +360,9 @@ def cmd_add(args) -> int:
         name = args.track or ("V1" if kind == otio.schema.TrackKind.Video else "A1")
         track = _find_track(doc, name)
         if track is None:
-            # new tracks go on top of their kind: after the last track
-            AddTrack(name=name, kind=kind, index=len(doc.timeline.tracks)).do(doc)
-            track = _find_track(doc, name)
+            add = AddTrack(kind=kind, name=name)
+            add.do(doc)
+            track = add.track
         # media time: the whole file, at the file's own rate
         available = otio.opentime.TimeRange(otio.opentime.RationalTime(0, rate),
                                             otio.opentime.RationalTime(frames, rate))
@@ -384,7 +384,7 @@ def _find_track(doc, name: str):
 
 
 def _load_document(path: str):
-    from timeline import Document
+    from timeline.document import Document
     from timeline.project import load_project
 
     if Path(path).suffix.lower() == ".otio":
@@ -492,7 +492,7 @@ def build_storyboard(shots, board: Path, common: dict, threads: int | None = Non
     take-1; a failed shot keeps its recipe marked failed). Returns the number that failed."""
     import opentimelineio as otio
 
-    from timeline import Document
+    from timeline.document import Document
     from timeline.generated import AddTake, MarkFailed, PlacePendingClip, make_pending_clip
     from timeline.project import save_project
 
@@ -514,7 +514,7 @@ def build_storyboard(shots, board: Path, common: dict, threads: int | None = Non
     for i, (shot, job, final) in enumerate(zip(shots, jobs, finals), start=1):
         duration = otio.opentime.RationalTime(round(shot.seconds * rate), rate)
         clip = make_pending_clip(op="generate", params=job.to_dict(), duration=duration, name=f"shot {i}")
-        PlacePendingClip(track, start, clip).do(doc)
+        PlacePendingClip(clip, track, start).do(doc)
         if isinstance(final, dict):
             # media time of the take: all of its frames
             available = otio.opentime.TimeRange(otio.opentime.RationalTime(0, final["rate"]),

@@ -162,6 +162,11 @@ class Engine:
         self.shutdown()
 
     @property
+    def loaded_backend(self):
+        """The model currently held by the model worker (None before the first model job)."""
+        return self._backend
+
+    @property
     def threads_alive(self) -> bool:
         return any(w.is_alive() for w in self._workers)
 
@@ -395,7 +400,8 @@ def _run_render(job: RenderJob, progress, cancel: threading.Event) -> dict:
 def _run_proxy(job: ProxyJob, progress, cancel: threading.Event) -> dict:
     from engine.media.proxy import make_proxy, proxy_path_for
 
-    dst = job.output or str(proxy_path_for(job.source, Path(job.source).resolve().parent / ".latentcut-proxies"))
+    dst = job.output or str(proxy_path_for(job.source, Path(job.source).resolve().parent / ".latentcut-proxies",
+                                              height=job.height))
     Path(dst).parent.mkdir(parents=True, exist_ok=True)
     out = make_proxy(job.source, dst, height=job.height, progress=progress, cancel=cancel)
     return {"path": str(out or dst), "source": job.source}

@@ -10,13 +10,13 @@ from __future__ import annotations
 import json
 import re
 import threading
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from engine.jobs import ModelJob
+from timeline.provenance import latentcut_metadata
 
 AI_LABEL = "AI-generated"
 
@@ -30,26 +30,25 @@ def build_provenance(job: ModelJob, metadata: dict[str, Any], frames: np.ndarray
         return default if value is None else value
 
     model = metadata.get("model") or {}
-    return {
-        "generated": True,
-        "label": AI_LABEL,
-        "op": job.op,
-        "prompt": pick("prompt", job.prompt),
-        "negative_prompt": pick("negative_prompt", job.negative_prompt),
-        "seed": pick("seed", job.seed),
-        "steps": pick("steps", job.steps),
-        "guidance": pick("guidance", job.guidance),
-        "strength": pick("strength", getattr(job, "strength", None)),
-        "model": {"name": model.get("name") or backend_name, "sha256": model.get("sha256") or backend_sha256},
-        "source": [inp.__dict__.copy() for inp in job.inputs()],
-        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "engine_version": engine_version,
-        "frames": int(frames.shape[0]),
-        "rate": float(rate),
-        "width": int(frames.shape[2]),
-        "height": int(frames.shape[1]),
-        "job": job.to_dict(),
-    }
+    return latentcut_metadata(
+        job.op,
+        prompt=pick("prompt", job.prompt),
+        negative_prompt=pick("negative_prompt", job.negative_prompt),
+        seed=pick("seed", job.seed),
+        steps=pick("steps", job.steps),
+        guidance=pick("guidance", job.guidance),
+        strength=pick("strength", getattr(job, "strength", None)),
+        model={"name": model.get("name") or backend_name, "sha256": model.get("sha256") or backend_sha256},
+        source=[dict(vars(inp)) for inp in job.inputs()],
+        engine_version=engine_version,
+        status="done",
+        label=AI_LABEL,
+        frames=int(frames.shape[0]),
+        rate=float(rate),
+        width=int(frames.shape[2]),
+        height=int(frames.shape[1]),
+        job=job.to_dict(),
+    )
 
 
 def container_metadata(provenance: dict[str, Any]) -> dict[str, str]:
