@@ -23,10 +23,10 @@ from PySide6.QtWidgets import (
 
 from desktop.theme import icon
 from timeline.edits import Rename, SetEnabled
-from timeline.generated import DropTake, SwitchTake
+from timeline.generated import RECIPE as RECIPE_KEY
+from timeline.generated import DropTake, SwitchTake, take_keys
+from timeline.provenance import APP_KEY, is_generated
 
-APP_KEY = "latentcut"
-RECIPE_KEY = "recipe"
 RECIPE_FIELDS = (
     ("op", "Operation"), ("prompt", "Prompt"), ("negative_prompt", "Negative prompt"), ("seed", "Seed"),
     ("steps", "Steps"), ("guidance", "Guidance"), ("strength", "Strength"), ("seconds", "Length (s)"),
@@ -45,23 +45,6 @@ def plain(value):
 
 def app_data(item) -> dict:
     return plain(item.metadata.get(APP_KEY, {})) if item is not None else {}
-
-
-def is_generated(item) -> bool:
-    if not isinstance(item, otio.schema.Clip):
-        return False
-    return bool(app_data(item).get("generated")) or RECIPE_KEY in item.media_references()
-
-
-def take_keys(clip) -> list[str]:
-    """The clip's takes in the order made (take-1, take-2, ...); the recipe is not a take."""
-    keys = [k for k in clip.media_references() if k != RECIPE_KEY]
-
-    def order(key):
-        tail = key.rsplit("-", 1)[-1]
-        return (0, int(tail), key) if tail.isdigit() else (1, 0, key)
-
-    return sorted(keys, key=order)
 
 
 def _tc(time: otio.opentime.RationalTime, rate: float) -> str:
@@ -355,7 +338,7 @@ class InspectorPanel(QWidget):
         for key in take_keys(clip):
             ref = refs[key]
             name = Path(ref.target_url).name if isinstance(ref, otio.schema.ExternalReference) else type(ref).__name__
-            seed = plain(ref.metadata.get(APP_KEY, {})).get("seed") if ref.metadata else None
+            seed = (data.get("takes") or {}).get(key, {}).get("seed")
             text = f"{'●' if key == active else '○'}  {key}  ·  {name}" + (f"  ·  seed {seed}" if seed is not None else "")
             row = QListWidgetItem(text)
             row.setData(TAKE_ROLE, key)

@@ -1,0 +1,176 @@
+"""Generate panel: labels that say what each button does, seed lock, model folders, devices."""
+import json
+
+import pytest
+from PySide6.QtCore import QSettings, Qt
+
+from desktop.panels.generate_panel import OPS, GeneratePanel
+
+
+@pytest.fixture
+def settings(tmp_path):
+    return QSettings(str(tmp_path / "settings.ini"), QSettings.IniFormat)
+
+
+@pytest.fixture
+def panel(qtbot, settings):
+    p = GeneratePanel(settings=settings)
+    qtbot.addWidget(p)
+    p.prompt.setPlainText("a red ball moving left over a field at sunset, static camera")
+    return p
+
+
+def enabled_ops(panel):
+    return {op for op in OPS if panel.buttons[op].isEnabled()}
+
+
+def test_gap_selection_says_generate_into_gap(panel):
+    panel.set_selection("gap", "gap on V1")
+    assert panel.buttons["generate"].text() == "Generate 2.0 s into gap on V1"
+    assert panel.buttons["fill"].text() == "Fill gap on V1 from its neighbours"
+    assert enabled_ops(panel) == {"generate", "fill"}
+
+
+def test_each_selection_kind_enables_what_applies(panel):
+    expected = {
+        "none": {"generate"},
+        "gap": {"generate", "fill"},
+        "clip": {"extend_head", "extend_tail", "restyle"},
+        "generated_clip": {"extend_head", "extend_tail", "restyle"},
+        "still": {"animate", "restyle"},
+        "range": {"generate", "restyle"},
+    }
+    for kind, ops in expected.items():
+        panel.set_selection(kind, f"the {kind}")
+        assert enabled_ops(panel) == ops, kind
+        for op in ops:
+            assert f"the {kind}" in panel.buttons[op].text() or kind == "none", (kind, op)
+
+
+def test_clip_labels_name_the_clip_and_duration(panel):
+    panel.seconds.setValue(3.5)
+    panel.set_selection("clip", "clip “shot 1” on V2")
+    assert panel.buttons["extend_tail"].text() == "Extend tail of clip “shot 1” on V2 by 3.5 s"
+    assert panel.buttons["extend_head"].text() == "Extend head of clip “shot 1” on V2 by 3.5 s"
+    panel.seconds.setValue(1.0)  # the labels follow the duration field
+    assert panel.buttons["extend_tail"].text().endswith("by 1.0 s")
+
+
+def test_unknown_selection_kind_is_refused(panel):
+    with pytest.raises(ValueError, match="kind"):
+        panel.set_selection("marker", "")
+
+
+def test_prompt_needed_for_generate_but_not_for_fill(panel):
+    panel.prompt.setPlainText("   ")
+    panel.set_selection("gap", "gap on V1")
+    assert not panel.buttons["generate"].isEnabled()
+    assert panel.buttons["generate"].toolTip() == "Write a prompt first"
+    assert panel.buttons["fill"].isEnabled()
+
+
+def test_click_emits_the_op(panel, qtbot):
+    panel.set_selection("clip", "clip “a” on V1")
+    with qtbot.waitSignal(panel.action_requested) as blocker:
+        qtbot.mouseClick(panel.buttons["extend_tail"], Qt.LeftButton)
+    assert blocker.args == ["extend_tail"]
+    got = []
+    panel.action_requested.connect(got.append)
+    qtbot.mouseClick(panel.buttons["animate"], Qt.LeftButton)  # disabled for a clip
+    assert got == []
+
+
+def test_params_locked_seed_repeats_unlocked_seed_changes(panel):
+    panel.seed_lock.setChecked(True)
+    panel.seed.setValue(1234)
+    panel.negative_prompt.setPlainText("blurry")
+    panel.steps.setValue(7)
+    panel.guidance.setValue(4.5)
+    panel.strength.setValue(0.55)
+    panel.seconds.setValue(2.5)
+    first = panel.params()
+    assert first == {
+        "prompt": "a red ball moving left over a field at sunset, static camera",
+        "negative_prompt": "blurry", "seed": 1234, "seed_locked": True, "steps": 7, "guidance": 4.5,
+        "strength": 0.55, "seconds": 2.5, "model": None, "device": "cpu",
+    }
+    assert panel.params()["seed"] == 1234
+    json.dumps(first)  # it goes into a recipe
+
+    panel.seed_lock.setChecked(False)
+    seeds = {panel.params()["seed"] for _ in range(5)}
+    assert len(seeds) > 1
+    # The seed shown is the one the last generation used, so the user can lock it afterwards.
+    last = panel.params()["seed"]
+    assert panel.seed.value() == last
+
+
+def test_set_params_fills_fields_from_a_recipe(panel):
+    panel.set_params({"prompt": "night city", "seed": 9, "steps": 12, "guidance": 2.0, "seconds": 4.0, "other": 1})
+    assert panel.prompt.toPlainText() == "night city"
+    assert (panel.seed.value(), panel.steps.value(), panel.guidance.value(), panel.seconds.value()) == (9, 12, 2.0, 4.0)
+
+
+def test_model_folder_must_hold_a_config(panel, tmp_path):
+    empty = tmp_path / "not-a-model"
+    empty.mkdir()
+    assert not panel.add_model_folder(empty)
+    assert not panel.model_message.isHidden()
+    assert str(empty) in panel.model_message.text()
+    assert "config.json" in panel.model_message.text() and "model_index.json" in panel.model_message.text()
+    assert panel.model.count() == 1 and panel.params()["model"] is None
+
+    assert not panel.add_model_folder(tmp_path / "missing")
+    assert "is not a folder" in panel.model_message.text()
+
+
+def test_model_folders_are_remembered(qtbot, panel, settings, tmp_path):
+    ldm = tmp_path / "my-ldm"
+    ldm.mkdir()
+    (ldm / "config.json").write_text("{}")
+    wan = tmp_path / "wan"
+    wan.mkdir()
+    (wan / "model_index.json").write_text("{}")
+    assert panel.add_model_folder(ldm)
+    assert panel.add_model_folder(wan)
+    assert panel.add_model_folder(ldm)  # adding twice keeps one entry
+    assert panel.model_message.isHidden()
+    assert panel.params()["model"] == str(ldm.resolve())
+    assert panel.model.count() == 3
+    settings.sync()
+
+    again = GeneratePanel(settings=settings)
+    qtbot.addWidget(again)
+    assert [again.model.itemData(i) for i in range(again.model.count())] == [None, str(ldm.resolve()), str(wan.resolve())]
+    assert again.model.currentData() == str(ldm.resolve())  # the last choice is selected again
+
+    again.remove_model_folder(str(wan.resolve()))
+    assert again.model.count() == 2
+
+
+def test_remembered_folder_that_vanished_is_flagged(qtbot, settings, tmp_path):
+    gone = tmp_path / "gone"
+    gone.mkdir()
+    (gone / "config.json").write_text("{}")
+    first = GeneratePanel(settings=settings)
+    qtbot.addWidget(first)
+    first.add_model_folder(gone)
+    (gone / "config.json").unlink()
+    gone.rmdir()
+    second = GeneratePanel(settings=settings)
+    qtbot.addWidget(second)
+    assert not second.model_message.isHidden()
+    assert "not a folder" in second.model_message.text()
+
+
+def test_device_list_has_cpu_and_only_available_accelerators(qtbot, panel):
+    import torch
+
+    assert panel.device.itemData(0) == "cpu"
+    with qtbot.waitSignal(panel.devices_found, timeout=60000):
+        panel.show()  # the first show starts the background probe
+    devices = [panel.device.itemData(i) for i in range(panel.device.count())]
+    assert devices[0] == "cpu"
+    assert ("cuda" in devices) == torch.cuda.is_available()
+    mps = getattr(torch.backends, "mps", None)
+    assert ("mps" in devices) == bool(mps is not None and mps.is_available())
