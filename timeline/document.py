@@ -1,0 +1,264 @@
+"""The timeline document: one OTIO Timeline, changed only through these methods.
+
+Every change is reported to subscribers in the past tense with a payload that names the
+OTIO objects involved, so a view can update only what changed. Edit commands
+(timeline/edits.py, timeline/generated.py) are built from these primitive changes.
+"""
+from __future__ import annotations
+
+import copy
+from typing import Any, Callable
+
+import opentimelineio as otio
+
+RationalTime = otio.opentime.RationalTime
+TimeRange = otio.opentime.TimeRange
+
+APP_KEY = "latentcut"
+Listener = Callable[[str, dict], None]
+
+
+class Document:
+    """Wraps an ``otio.schema.Timeline``; read ``doc.timeline``, change it only through methods."""
+
+    def __init__(self, timeline: otio.schema.Timeline):
+        if not isinstance(timeline, otio.schema.Timeline):
+            raise TypeError(f"timeline: expected otio.schema.Timeline, got {type(timeline).__name__}")
+        self.timeline = timeline
+        self._listeners: list[Listener] = []
+
+    @classmethod
+    def new(cls, rate: float = 24, width: int = 1920, height: int = 1080,
+            name: str = "Untitled") -> "Document":
+        """A new document with one video track V1 and one audio track A1."""
+        if not rate or rate <= 0:
+            raise ValueError(f"rate: must be > 0, got {rate!r}")
+        if int(width) <= 0 or int(height) <= 0:
+            raise ValueError(f"width/height: must be > 0, got {width}x{height}")
+        tl = otio.schema.Timeline(name=name, global_start_time=RationalTime(0, rate))
+        tl.metadata[APP_KEY] = {"rate": float(rate), "width": int(width), "height": int(height)}
+        tl.tracks.append(otio.schema.Track(name="V1", kind=otio.schema.TrackKind.Video))
+        tl.tracks.append(otio.schema.Track(name="A1", kind=otio.schema.TrackKind.Audio))
+        return cls(tl)
+
+    # -- settings ---------------------------------------------------------------------------
+    def _settings(self) -> dict:
+        md = self.timeline.metadata.get(APP_KEY)
+        return md if md is not None else {}
+
+    @property
+    def rate(self) -> float:
+        """Frames per second of the timeline (metadata, else global start time, else 24)."""
+        rate = self._settings().get("rate")
+        if rate:
+            return float(rate)
+        gst = self.timeline.global_start_time
+        return float(gst.rate) if gst is not None else 24.0
+
+    @property
+    def width(self) -> int | None:
+        """Output width in pixels, or None when the timeline does not say."""
+        w = self._settings().get("width")
+        return int(w) if w else None
+
+    @property
+    def height(self) -> int | None:
+        """Output height in pixels, or None when the timeline does not say."""
+        h = self._settings().get("height")
+        return int(h) if h else None
+
+    @property
+    def video_tracks(self) -> list:
+        """Top-level video tracks, bottom first."""
+        return [t for t in self.timeline.tracks
+                if isinstance(t, otio.schema.Track) and t.kind == otio.schema.TrackKind.Video]
+
+    @property
+    def audio_tracks(self) -> list:
+        """Top-level audio tracks."""
+        return [t for t in self.timeline.tracks
+                if isinstance(t, otio.schema.Track) and t.kind == otio.schema.TrackKind.Audio]
+
+    def track_named(self, name: str) -> otio.schema.Track:
+        """The top-level track called ``name``; KeyError naming it when absent."""
+        for t in self.timeline.tracks:
+            if t.name == name:
+                return t
+        raise KeyError(f"track: no track named {name!r}")
+
+    def duration(self) -> RationalTime:
+        """Length of the whole timeline (track time)."""
+        return self.timeline.duration()
+
+    # -- events -----------------------------------------------------------------------------
+    def subscribe(self, fn: Listener) -> Callable[[], None]:
+        """Call ``fn(event, payload)`` after every change; returns a function that unsubscribes."""
+        self._listeners.append(fn)
+        return lambda: self._listeners.remove(fn) if fn in self._listeners else None
+
+    def notify(self, event: str, **payload: Any) -> None:
+        """Tell subscribers that ``event`` happened (past tense, e.g. ``clip_added``)."""
+        for fn in list(self._listeners):
+            fn(event, payload)
+
+    # -- finding things (fast on long tracks: bisect with OTIO's C++ range queries) -----------
+    def index_of(self, item) -> int:
+        """Index of ``item`` in its parent track; ValueError when it is not in one."""
+        track = item.parent()
+        if track is None:
+            raise ValueError(f"item {item.name!r} is not on a track")
+        n = len(track)
+        # Track time of the item's start; children's starts are sorted, so bisect to it.
+        start = track.range_of_child(item).start_time
+        lo, hi = 0, n
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if track.range_of_child_at_index(mid).start_time < start:
+                lo = mid + 1
+            else:
+                hi = mid
+        # Zero-length items and transitions share or precede their neighbours' start.
+        for i in range(max(0, lo - 4), min(n, lo + 32)):
+            if track[i] is item:
+                return i
+        for i in range(n):
+            if track[i] is item:
+                return i
+        raise ValueError(f"item {item.name!r} not found in track {track.name!r}")
+
+    def item_at(self, track, time: RationalTime):
+        """``(index, item, range)`` of the item covering ``time`` (track time), skipping
+        transitions; ``(len(track), None, None)`` when ``time`` is at or after the end."""
+        n = len(track)
+        lo, hi = 0, n
+        while lo < hi:  # first index whose start is after time
+            mid = (lo + hi) // 2
+            if track.range_of_child_at_index(mid).start_time <= time:
+                lo = mid + 1
+            else:
+                hi = mid
+        i = lo - 1
+        while i >= 0:
+            child = track[i]
+            rng = track.range_of_child_at_index(i)
+            if not isinstance(child, otio.schema.Transition) and rng.duration.value > 0:
+                if rng.start_time <= time < rng.end_time_exclusive():
+                    return i, child, rng
+                break
+            i -= 1
+        return n, None, None
+
+    def range_of(self, item) -> TimeRange:
+        """Record range of ``item`` in its track (track time)."""
+        track = item.parent()
+        if track is None:
+            raise ValueError(f"item {item.name!r} is not on a track")
+        return track.range_of_child(item)
+
+    # -- primitive changes (used by commands; each reports one event) -------------------------
+    def insert_item(self, track, index: int, item) -> None:
+        """Put ``item`` at ``index`` of ``track``."""
+        track.insert(index, item)
+        self.notify("clip_added", track=track, index=index, item=item)
+
+    def remove_item(self, track, index: int):
+        """Take the item at ``index`` out of ``track`` and return it."""
+        item = track[index]
+        del track[index]
+        self.notify("clip_removed", track=track, index=index, item=item)
+        return item
+
+    def set_source_range(self, item, source_range: TimeRange | None) -> None:
+        """Set an item's source range (the item's media time)."""
+        item.source_range = source_range
+        self.notify("clip_changed", track=item.parent(), item=item, fields=("source_range",))
+
+    def set_enabled(self, item, enabled: bool) -> None:
+        """Enable or disable (hide/mute) a clip or track."""
+        item.enabled = bool(enabled)
+        self._changed(item, "enabled")
+
+    def set_name(self, item, name: str) -> None:
+        """Rename a clip or track."""
+        item.name = name
+        self._changed(item, "name")
+
+    def set_app_metadata(self, obj, value: dict | None) -> None:
+        """Replace ``obj.metadata["latentcut"]`` (None removes it); other keys are untouched."""
+        if value is None:
+            if APP_KEY in obj.metadata:
+                del obj.metadata[APP_KEY]
+        else:
+            obj.metadata[APP_KEY] = copy.deepcopy(value)
+        self._changed(obj, "metadata")
+
+    def set_media_references(self, clip, references: dict, active_key: str) -> None:
+        """Replace a clip's named media references and choose the active one."""
+        clip.set_media_references(references, active_key)
+        self.notify("takes_changed", track=clip.parent(), item=clip, active=active_key)
+
+    def set_active_media_reference(self, clip, key: str) -> None:
+        """Make the media reference named ``key`` the active one."""
+        if key not in clip.media_references():
+            raise KeyError(f"take: clip {clip.name!r} has no media reference {key!r}")
+        clip.active_media_reference_key = key
+        self.notify("takes_changed", track=clip.parent(), item=clip, active=key)
+
+    def insert_track(self, index: int, track) -> None:
+        """Put ``track`` at ``index`` of the timeline's stack (0 is the bottom)."""
+        self.timeline.tracks.insert(index, track)
+        self.notify("track_added", track=track, index=index)
+
+    def remove_track(self, index: int):
+        """Take the track at ``index`` out of the stack and return it."""
+        track = self.timeline.tracks[index]
+        del self.timeline.tracks[index]
+        self.notify("track_removed", track=track, index=index)
+        return track
+
+    def insert_marker(self, target, index: int, marker) -> None:
+        """Add ``marker`` to ``target`` (clip: media time, track/stack: its own time)."""
+        target.markers.insert(index, marker)
+        self.notify("marker_added", target=target, index=index, marker=marker)
+
+    def remove_marker(self, target, index: int):
+        """Take the marker at ``index`` off ``target`` and return it."""
+        marker = target.markers[index]
+        del target.markers[index]
+        self.notify("marker_removed", target=target, index=index, marker=marker)
+        return marker
+
+    def set_marker_range(self, target, marker, marked_range: TimeRange) -> None:
+        """Move a marker; reported as removed then added so views redraw it."""
+        index = _identity_index(target.markers, marker)
+        self.notify("marker_removed", target=target, index=index, marker=marker)
+        marker.marked_range = marked_range
+        self.notify("marker_added", target=target, index=index, marker=marker)
+
+    def set_settings(self, rate: float | None = None, width: int | None = None,
+                     height: int | None = None) -> None:
+        """Change the frame rate and/or resolution stored in the timeline metadata."""
+        md = dict(self._settings())
+        if rate is not None:
+            md["rate"] = float(rate)
+        if width is not None:
+            md["width"] = int(width)
+        if height is not None:
+            md["height"] = int(height)
+        self.timeline.metadata[APP_KEY] = md
+        self.notify("timeline_changed", fields=("settings",))
+
+    def _changed(self, obj, field: str) -> None:
+        if isinstance(obj, otio.schema.Timeline):
+            self.notify("timeline_changed", fields=(field,))
+        elif isinstance(obj, otio.schema.Track) and obj.parent() is self.timeline.tracks:
+            self.notify("track_changed", track=obj, fields=(field,))
+        else:
+            self.notify("clip_changed", track=obj.parent(), item=obj, fields=(field,))
+
+
+def _identity_index(seq, obj) -> int:
+    for i, x in enumerate(seq):
+        if x is obj:
+            return i
+    raise ValueError("object is not in the list")

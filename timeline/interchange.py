@@ -1,0 +1,237 @@
+"""Interchange: export a cut to .otio .otioz .otiod .edl .xml (saying what each format could
+not hold) and import whatever OTIO's adapters read.
+
+OTIO formats keep everything (nested stacks, transitions, every take, other applications'
+metadata). CMX 3600 EDL keeps one video track and the active media only; FCP 7 XML keeps all
+tracks but only the active media. Generated clips are labelled AI-generated in every format
+(EDL comments, FCP XML clip comments; OTIO formats keep ``metadata["latentcut"]``).
+"""
+from __future__ import annotations
+
+import copy
+import os
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import opentimelineio as otio
+from opentimelineio.adapters.file_bundle_utils import MediaReferencePolicy
+
+from .document import Document
+from .errors import ProjectError
+from .project import _absolutize, _write_atomic
+from .provenance import generated_note, is_generated
+
+FORMATS = {".otio": "otio_json", ".otioz": "otioz", ".otiod": "otiod",
+           ".edl": "cmx_3600", ".xml": "fcp_xml"}
+
+
+@dataclass
+class ExportReport:
+    """What ``export_timeline`` wrote and what the format could not hold."""
+
+    path: Path
+    format: str
+    dropped: list[str] = field(default_factory=list)
+
+
+def _timeline_of(doc_or_timeline) -> otio.schema.Timeline:
+    if isinstance(doc_or_timeline, Document):
+        return doc_or_timeline.timeline
+    if isinstance(doc_or_timeline, otio.schema.Timeline):
+        return doc_or_timeline
+    raise TypeError(f"doc_or_timeline: expected Document or Timeline, "
+                    f"got {type(doc_or_timeline).__name__}")
+
+
+def _rate(timeline) -> float:
+    md = timeline.metadata.get("latentcut")
+    if md is not None and md.get("rate"):
+        return float(md["rate"])
+    gst = timeline.global_start_time
+    return float(gst.rate) if gst is not None else 24.0
+
+
+def _label(kind: str, track) -> str:
+    return f"{kind} track {track.name or '(unnamed)'}"
+
+
+def _active_only(timeline, dropped: list[str]) -> None:
+    """Keep only each clip's active media (formats without takes); note what goes."""
+    for clip in timeline.find_clips():
+        refs = clip.media_references()
+        active = clip.active_media_reference_key
+        others = sorted(k for k in refs.keys() if k != active)
+        ref = refs[active]
+        if isinstance(ref, otio.schema.GeneratorReference):
+            dropped.append(f"clip {clip.name!r}: not generated yet; its recipe "
+                           f"({ref.generator_kind}) is left out")
+            ref = otio.schema.MissingReference(name=clip.name,
+                                               available_range=ref.available_range)
+        if others:
+            dropped.append(f"clip {clip.name!r}: inactive media {', '.join(others)}")
+        if others or isinstance(refs[active], otio.schema.GeneratorReference):
+            clip.set_media_references({otio.schema.Clip.DEFAULT_MEDIA_KEY: ref},
+                                      otio.schema.Clip.DEFAULT_MEDIA_KEY)
+
+
+def _flatten_nested(track, dropped: list[str]) -> None:
+    """EDL/XML writers need flat tracks: a nested stack becomes its flattened top layer."""
+    for i in range(len(track) - 1, -1, -1):
+        child = track[i]
+        if isinstance(child, otio.schema.Stack):
+            flat = otio.algorithms.flatten_stack(child)  # in the stack's own time
+            shown = otio.algorithms.track_trimmed_to_range(flat, child.trimmed_range())
+            pieces = [copy.deepcopy(x) for x in shown]
+            del track[i]
+            for j, item in enumerate(pieces):
+                track.insert(i + j, item)
+            dropped.append(f"nested stack {child.name!r}: flattened to its top layer")
+
+
+def _for_edl(timeline, dropped: list[str]) -> otio.schema.Timeline:
+    tl = copy.deepcopy(timeline)
+    video = [t for t in tl.tracks if isinstance(t, otio.schema.Track)
+             and t.kind == otio.schema.TrackKind.Video and t.enabled]
+    keep = video[0] if video else None
+    for i in range(len(tl.tracks) - 1, -1, -1):
+        t = tl.tracks[i]
+        if t is keep:
+            continue
+        kind = t.kind.lower() if isinstance(t, otio.schema.Track) else "nested"
+        why = "EDL holds one video track" if kind == "video" else f"EDL export holds no {kind} tracks"
+        dropped.append(f"{_label(kind, t)}: {why}")
+        del tl.tracks[i]
+    if keep is None:
+        raise ValueError("doc_or_timeline: an EDL needs an enabled video track")
+    if len(tl.tracks.markers):
+        dropped.append(f"{len(tl.tracks.markers)} timeline marker(s)")
+        del tl.tracks.markers[:]
+    if len(keep.markers):
+        dropped.append(f"{len(keep.markers)} marker(s) on {_label('video', keep)}")
+        del keep.markers[:]
+    _flatten_nested(keep, dropped)
+    return tl
+
+
+def _label_generated(timeline) -> None:
+    """Write an AI-generated note into each generated clip's EDL and FCP XML comments."""
+    for clip in timeline.find_clips():
+        if not is_generated(clip):
+            continue
+        note = generated_note(clip)
+        cmx = dict(clip.metadata.get("cmx_3600") or {})
+        cmx["comments"] = list(cmx.get("comments") or []) + [note]
+        clip.metadata["cmx_3600"] = cmx
+        fcp = dict(clip.metadata.get("fcp_xml") or {})
+        fcp["comments"] = {"mastercomment1": note}
+        clip.metadata["fcp_xml"] = fcp
+
+
+def _write_text(text: str, out: Path) -> None:
+    tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
+    try:
+        with open(tmp, "w", encoding="utf-8") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, out)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise ProjectError(out, f"cannot write: {exc.strerror or exc}") from exc
+
+
+def _bundle(timeline, out: Path, adapter: str, base_dir, dropped: list[str]) -> None:
+    """Write an .otioz/.otiod bundle with the active media of each clip copied in."""
+    tl = copy.deepcopy(timeline)
+    _absolutize(tl, Path(base_dir) if base_dir else Path.cwd())
+    for clip in tl.find_clips():
+        refs = clip.media_references()
+        ref = clip.media_reference
+        others = [k for k, r in refs.items() if r is not ref
+                  and isinstance(r, otio.schema.ExternalReference)]
+        if others:
+            dropped.append(f"clip {clip.name!r}: inactive media {', '.join(sorted(others))} "
+                           "not bundled (still referenced by path)")
+        url = getattr(ref, "target_url", None)
+        if url is not None:
+            path = otio.url_utils.filepath_from_url(url) if url.startswith("file:") else url
+            if not os.path.isfile(path):
+                dropped.append(f"clip {clip.name!r}: media {url} is missing, not bundled")
+    tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
+    if tmp.exists():
+        shutil.rmtree(tmp) if tmp.is_dir() else tmp.unlink()
+    try:
+        otio.adapters.write_to_file(tl, str(tmp), adapter_name=adapter,
+                                    media_policy=MediaReferencePolicy.MissingIfNotFile)
+    except otio.exceptions.OTIOError as exc:
+        if tmp.exists():
+            shutil.rmtree(tmp) if tmp.is_dir() else tmp.unlink()
+        raise ProjectError(out, f"cannot bundle: {exc}") from exc
+    if adapter == "otiod" and out.exists():
+        old = out.with_name(f".{out.name}.{os.getpid()}.old")
+        os.replace(out, old)
+        os.replace(tmp, out)
+        shutil.rmtree(old)
+    else:
+        os.replace(tmp, out)
+
+
+def export_timeline(doc_or_timeline, out_path, base_dir=None) -> ExportReport:
+    """Write the cut in the format ``out_path``'s extension names (.otio .otioz .otiod .edl
+    .xml). ``base_dir`` resolves relative media paths (defaults to the current folder).
+    Returns an ``ExportReport`` listing what the format could not hold."""
+    timeline = _timeline_of(doc_or_timeline)
+    out = Path(out_path).absolute()
+    fmt = FORMATS.get(out.suffix.lower())
+    if fmt is None:
+        raise ValueError(f"out_path: unknown export format {out.suffix!r} "
+                         f"(use one of {', '.join(FORMATS)})")
+    if not out.parent.is_dir():
+        raise ProjectError(out, "the folder does not exist")
+    dropped: list[str] = []
+    if fmt == "otio_json":
+        _write_atomic(timeline, out)
+    elif fmt in ("otioz", "otiod"):
+        _bundle(timeline, out, fmt, base_dir, dropped)
+    else:
+        if fmt == "cmx_3600":
+            tl = _for_edl(timeline, dropped)
+        else:
+            tl = copy.deepcopy(timeline)
+            for t in tl.tracks:
+                if isinstance(t, otio.schema.Track):
+                    _flatten_nested(t, dropped)
+        _label_generated(tl)
+        _active_only(tl, dropped)
+        kwargs = {"rate": _rate(timeline)} if fmt == "cmx_3600" else {}
+        try:
+            text = otio.adapters.write_to_string(tl, adapter_name=fmt, **kwargs)
+        except otio.exceptions.OTIOError as exc:
+            raise ProjectError(out, f"the {fmt} writer refused the cut: {exc}") from exc
+        _write_text(text, out)
+    return ExportReport(path=out, format=out.suffix.lower().lstrip("."), dropped=dropped)
+
+
+def import_timeline(path) -> otio.schema.Timeline:
+    """Read any file an OTIO adapter reads (.otio .otioz .otiod .edl .xml ...) as a Timeline."""
+    path = Path(path)
+    if not path.exists():
+        raise ProjectError(path, "the file does not exist")
+    kwargs = {}
+    if path.suffix.lower() == ".otiod":
+        kwargs["absolute_media_reference_paths"] = True
+    try:
+        result = otio.adapters.read_from_file(str(path), **kwargs)
+    except Exception as exc:  # adapters raise many kinds of errors for bad input
+        raise ProjectError(path, f"cannot read as a timeline: {str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__}") from exc
+    if isinstance(result, otio.schema.SerializableCollection):
+        timelines = [t for t in result if isinstance(t, otio.schema.Timeline)]
+        if not timelines:
+            raise ProjectError(path, "holds no timeline")
+        result = timelines[0]
+    if not isinstance(result, otio.schema.Timeline):
+        raise ProjectError(path, f"holds a {type(result).__name__}, not a Timeline")
+    if path.suffix.lower() == ".otio":
+        _absolutize(result, path.parent.absolute())  # paths were saved relative to the file
+    return result
