@@ -95,6 +95,16 @@ class FrameReader:
         t = self._pts[0] + seconds / self.time_base
         return max(0, min(self.frame_count - 1, bisect.bisect_right(self._pts, t + 1e-6) - 1))
 
+    def nearest_index(self, seconds: float) -> int:
+        """The frame whose presentation time is nearest `seconds` (from the first frame)."""
+        t = self._pts[0] + seconds / self.time_base
+        i = bisect.bisect_left(self._pts, t)
+        if i >= self.frame_count:
+            return self.frame_count - 1
+        if i > 0 and t - self._pts[i - 1] <= self._pts[i] - t:
+            return i - 1
+        return i
+
     def _index_of(self, pts: int) -> int:
         return max(0, bisect.bisect_right(self._pts, pts) - 1)
 
