@@ -316,6 +316,7 @@ class JobsPanel(QWidget):
         card.reveal_button.clicked.connect(lambda: self._reveal(job_id))
         self.cards[job_id] = card
         self._list_layout.insertWidget(self._list_layout.count() - 1, card)
+        card.show()  # the layout would only show it on the next event-loop pass
         self._update_summary()
 
     def _card_for(self, job_id: str) -> JobCard | None:
