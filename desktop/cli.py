@@ -188,7 +188,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default="latentcut-demo", metavar="DIR", help="folder for the demo (default ./latentcut-demo)")
     p.add_argument("--steps", type=positive_int)
     p.add_argument("--device", choices=("cpu", "cuda", "mps"))
-    p.add_argument("--model", metavar="DIR", help=argparse.SUPPRESS)
+    p.add_argument("--model", metavar="DIR", help="use this model folder instead of the embedded model")
     p.set_defaults(func=cmd_demo)
     return parser
 
@@ -536,14 +536,19 @@ def build_storyboard(shots, board: Path, common: dict, threads: int | None = Non
 
 
 def cmd_demo(args) -> int:
-    from engine.backends.embedded import embedded_model_path
+    from engine.backends.embedded import embedded_model_dir
     from timeline.interchange import export_timeline
     from timeline.storyboard import parse_storyboard
 
-    model = args.model or embedded_model_path()
-    if not (Path(model) / "config.json").is_file():
-        raise Failure(f"the embedded model is missing ({model} has no config.json), so the demo cannot run; "
-                      f"run `latentcut generate \"a red ball\" -o out.mp4 --model DIR` with a model folder instead")
+    if args.model is not None:
+        model = Path(args.model)
+        if not model.is_dir():
+            raise Failure(f"--model: {model} is not a model folder (it does not exist)")
+    else:
+        try:
+            model = embedded_model_dir()
+        except FileNotFoundError as exc:
+            raise Failure(f"the demo cannot run: {exc}") from None
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     (out / "shots.txt").write_text(DEMO_SHOTS, encoding="utf-8")

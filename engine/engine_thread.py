@@ -240,27 +240,27 @@ class Engine:
             if preview is not None:
                 self._emit(EngineEvent("preview", entry.job_id, step=int(step), total=int(total), preview=preview))
 
-        common = dict(seed=seed, steps=job.steps, guidance=job.guidance, negative_prompt=job.negative_prompt,
-                      callback=callback, cancel=entry.cancel)
-        rate = job.rate
+        common = dict(size=job.size, seed=seed, steps=job.steps, guidance=job.guidance,
+                      negative_prompt=job.negative_prompt, callback=callback, cancel=entry.cancel)
         if isinstance(job, GenerateJob):
-            result = backend.generate(job.prompt, job.seconds, size=job.size, rate=rate, **common)
+            result = backend.generate(job.prompt, job.seconds, rate=job.rate, **common)
         elif isinstance(job, AnimateJob):
-            result = backend.animate(inputs["image"][0], job.prompt, job.seconds, size=job.size, rate=rate, **common)
-        elif isinstance(job, ExtendJob):
-            frames, src_rate = inputs["source"]
-            result = backend.extend(frames, job.seconds, direction=job.direction, prompt=job.prompt or None,
-                                    rate=rate or src_rate, **common)
-        elif isinstance(job, FillJob):
-            (before, src_rate), (after, _) = inputs["before"], inputs["after"]
-            result = backend.fill(before, after, job.seconds, prompt=job.prompt or None,
-                                  rate=rate or src_rate, **common)
-        elif isinstance(job, RestyleJob):
-            frames, src_rate = inputs["source"]
-            result = backend.restyle(frames, job.prompt, strength=job.strength,
-                                     structure_weight=job.structure_weight, rate=rate or src_rate, **common)
+            result = backend.animate(inputs["image"][0], job.prompt, job.seconds, rate=job.rate, **common)
         else:
-            raise ValueError(f"job: unknown model operation {job.op!r}")
+            # Footage-based ops: frames in and out share one rate, the job's or else the footage's.
+            rate = job.rate or next(iter(inputs.values()))[1]
+            clips = {name: _conform_rate(frames, src_rate, rate) for name, (frames, src_rate) in inputs.items()}
+            if isinstance(job, ExtendJob):
+                result = backend.extend(clips["source"], job.seconds, direction=job.direction,
+                                        prompt=job.prompt or None, rate=rate, **common)
+            elif isinstance(job, FillJob):
+                result = backend.fill(clips["before"], clips["after"], job.seconds, prompt=job.prompt or None,
+                                      rate=rate, **common)
+            elif isinstance(job, RestyleJob):
+                result = backend.restyle(clips["source"], job.prompt, strength=job.strength,
+                                         structure_weight=job.structure_weight, rate=rate, **common)
+            else:
+                raise ValueError(f"job: unknown model operation {job.op!r}")
         if entry.cancel.is_set():
             raise Cancelled()
 
@@ -279,11 +279,8 @@ class Engine:
         if self._backend is not None and self._backend_key == key:
             return self._backend
         self._free_backend()
-        if self._threads is not None:
-            import torch
-            torch.set_num_threads(self._threads)
         from engine.backends import load_backend
-        self._backend = load_backend(key[0], device=device)
+        self._backend = load_backend(key[0], device=device, threads=self._threads)
         self._backend_key = key
         return self._backend
 
@@ -321,7 +318,6 @@ def failure_sentence(exc: BaseException) -> str:
         text = f"unexpected {type(exc).__name__}"
     elif not isinstance(exc, (ValueError, OSError)) and type(exc).__module__.split(".")[0] != "engine":
         text = f"{type(exc).__name__}: {text}"
-    text = text[0].upper() + text[1:]
     return text if text.endswith((".", "!", "?")) else text + "."
 
 
@@ -367,6 +363,15 @@ def _read(inp: MediaInput, name: str, edge: str | None, limit: int | None) -> tu
         return frames, float(reader.rate)
     finally:
         reader.close()
+
+
+def _conform_rate(frames: np.ndarray, src_rate: float, rate: float) -> np.ndarray:
+    """The same span of footage at `rate`, by nearest earlier frame (no blending)."""
+    if abs(src_rate - rate) < 1e-6:
+        return frames
+    count = max(1, round(frames.shape[0] * rate / src_rate))
+    index = np.minimum((np.arange(count) * src_rate / rate + 1e-6).astype(int), frames.shape[0] - 1)
+    return frames[index]
 
 
 # ---- media jobs -----------------------------------------------------------------------
