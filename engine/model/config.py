@@ -10,6 +10,22 @@ CLASS_NAME = "LatentCutLDM"
 ALL_OPERATIONS = ("generate", "animate", "extend", "fill", "restyle")
 
 
+def _type_ok(value, annotation: str) -> bool:
+    if annotation == "int":
+        return isinstance(value, int) and not isinstance(value, bool)
+    if annotation == "float":
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if annotation == "str":
+        return isinstance(value, str)
+    if annotation == "str | None":
+        return value is None or isinstance(value, str)
+    if annotation == "list[int]":
+        return isinstance(value, list) and all(_type_ok(v, "int") for v in value)
+    if annotation == "list[str]":
+        return isinstance(value, list) and all(isinstance(v, str) for v in value)
+    raise TypeError(f"no type check for {annotation}")
+
+
 @dataclass
 class ModelConfig:
     name: str = "previz-v1"
@@ -62,6 +78,8 @@ class ModelConfig:
             if not ok:
                 raise ValueError(f"model config: {key} {why} (got {getattr(self, key)!r})")
 
+        for f in dataclasses.fields(self):
+            need(_type_ok(getattr(self, f.name), f.type), f.name, f"must be of type {f.type}")
         m = self.size_multiple
         need(self.width > 0 and self.width % m == 0, "width", f"must be a positive multiple of {m}")
         need(self.height > 0 and self.height % m == 0, "height", f"must be a positive multiple of {m}")

@@ -1,0 +1,97 @@
+import pytest
+import torch
+
+from engine.model.autoencoder import VideoAutoencoder
+from engine.model.denoiser import VideoDiT
+from engine.model.flow import add_noise, predicted_x0, sample_timesteps, velocity_target
+from engine.model.preview import LatentPreview, fit_preview
+from engine.model.structure import structure_map
+from engine.model.tiny import make_tiny_model, tiny_config
+
+
+def test_autoencoder_compresses_time_by_4_and_space_by_8():
+    cfg = tiny_config()
+    ae = VideoAutoencoder(cfg).eval()
+    x = torch.rand(2, 3, 8, 32, 64) * 2 - 1
+    z = ae.encode(x)
+    assert z.shape == (2, cfg.latent_channels, 2, 4, 8)
+    assert ae.decode(z).shape == x.shape
+    with pytest.raises(ValueError, match="multiple"):
+        ae.encode(torch.zeros(1, 3, 6, 32, 64))
+
+
+def test_encode_is_deterministic():
+    ae = VideoAutoencoder(tiny_config()).eval()
+    x = torch.rand(1, 3, 8, 32, 64)
+    assert torch.equal(ae.encode(x), ae.encode(x))
+
+
+def _denoiser_inputs(cfg, frames=3, batch=1):
+    x = torch.randn(batch, cfg.latent_channels, frames, 4, 8)
+    cond = torch.randn(batch, cfg.latent_channels + 1 + cfg.structure_channels, frames, 4, 8)
+    text = torch.randn(batch, 5, cfg.text_dim)
+    return x, cond, torch.full((batch,), 0.5), text, torch.ones(batch, 5, dtype=torch.bool)
+
+
+def test_denoiser_attends_across_frames_and_to_text():
+    model = make_tiny_model()
+    cfg, dit = model.config, model.denoiser
+    x, cond, t, text, mask = _denoiser_inputs(cfg)
+    v = dit(x, cond, t, text, mask)
+    assert v.shape == x.shape
+    # Temporal attention: changing latent frame 0 changes the prediction for frame 2.
+    x2 = x.clone()
+    x2[:, :, 0] += 1.0
+    assert not torch.allclose(dit(x2, cond, t, text, mask)[:, :, 2], v[:, :, 2])
+    # Cross-attention: the text changes the prediction; padded tokens do not.
+    assert not torch.allclose(dit(x, cond, t, text + 1, mask), v)
+    padded = torch.cat([text, torch.randn(1, 3, cfg.text_dim)], 1)
+    pmask = torch.cat([mask, torch.zeros(1, 3, dtype=torch.bool)], 1)
+    assert torch.allclose(dit(x, cond, t, padded, pmask), v, atol=1e-5)
+
+
+def test_denoiser_batch_rows_are_independent():
+    dit = make_tiny_model().denoiser
+    x, cond, t, text, mask = _denoiser_inputs(tiny_config(), batch=2)
+    both = dit(x, cond, t, text, mask)
+    assert torch.allclose(both[1:], dit(x[1:], cond[1:], t[1:], text[1:], mask[1:]), atol=1e-5)
+
+
+def test_denoiser_checks_its_condition():
+    cfg = tiny_config()
+    x, cond, t, text, mask = _denoiser_inputs(cfg)
+    with pytest.raises(ValueError, match="cond"):
+        VideoDiT(cfg)(x, cond[:, :3], t, text, mask)
+
+
+def test_flow_matching_maths():
+    g = torch.Generator().manual_seed(0)
+    x0, noise = torch.randn(4, 2, 3, generator=g), torch.randn(4, 2, 3, generator=g)
+    t = sample_timesteps(4, generator=g, shift=3.0)
+    assert t.shape == (4,) and bool(((t > 0) & (t < 1)).all())
+    xt = add_noise(x0, noise, t)
+    assert torch.allclose(add_noise(x0, noise, torch.zeros(4)), x0)
+    assert torch.allclose(add_noise(x0, noise, torch.ones(4)), noise)
+    assert torch.allclose(predicted_x0(xt, velocity_target(x0, noise), t), x0, atol=1e-6)
+
+
+def test_structure_map_sees_edges_and_luminance():
+    frames = -torch.ones(1, 3, 4, 32, 64)
+    frames[..., 32:] = 1.0  # dark left half, bright right half: one vertical edge at x=32
+    s = structure_map(frames, 4, 8)
+    assert s.shape == (1, 4, 1, 4, 8)
+    luma, edge = s[0, 0, 0], s[0, 1, 0]
+    assert luma[:, :4].max() < luma[:, 4:].min()
+    assert edge[:, 3:5].min() > edge[:, :2].max() and edge[:, 3:5].min() > edge[:, 6:].max()
+
+
+def test_preview_fit_matches_mean_colours():
+    preview = LatentPreview(4)
+    z = torch.randn(1, 4, 2, 4, 8)
+    # Frames whose cell colours are an exact linear function of the latent.
+    w = torch.randn(3, 4) * 0.2
+    cells = torch.einsum("dc,bcthw->bdthw", w, z)
+    frames = cells.repeat_interleave(4, 2).repeat_interleave(8, 3).repeat_interleave(8, 4)
+    assert fit_preview(preview, z, frames) < 1e-4
+    img = preview(z[0, :, 0], (64, 32))
+    assert img.shape == (32, 64, 3) and img.dtype == torch.uint8
