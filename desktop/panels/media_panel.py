@@ -219,8 +219,7 @@ class MediaPanel(QWidget):
         self.list.setDragDropMode(QAbstractItemView.DragOnly)  # drops land on the panel, see dropEvent
         self.list.setUniformItemSizes(True)
         self.list.setMouseTracking(True)
-        self.list.itemDoubleClicked.connect(lambda it: self._activate(it))
-        self.list.itemActivated.connect(lambda it: self._activate(it))
+        self.list.itemActivated.connect(self._activate)  # double-click or Enter
 
         self.filter = QLineEdit(self)
         self.filter.setObjectName("media_filter")
