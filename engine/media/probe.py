@@ -15,6 +15,7 @@ from pathlib import Path
 import av
 
 from engine.errors import (
+    CorruptMedia,
     EmptyMedia,
     MediaError,
     MissingMedia,
@@ -115,6 +116,12 @@ def _check_isobmff_complete(path: str, size: int) -> None:
             offset += atom_size
 
 
+def _looks_isobmff(path: str) -> bool:
+    with open(path, "rb") as f:
+        head = f.read(8)
+    return len(head) == 8 and head[4:8] in (b"ftyp", b"moov", b"mdat", b"wide", b"free", b"skip")
+
+
 def open_media(path: str | os.PathLike) -> av.container.InputContainer:
     """Open `path` for reading, raising a typed MediaError that names the file and the cause."""
     path = os.fspath(path)
@@ -134,6 +141,10 @@ def open_media(path: str | os.PathLike) -> av.container.InputContainer:
     except av.error.EOFError as exc:
         raise TruncatedMedia(path, "the file ends before its header is complete") from exc
     except (av.error.InvalidDataError, av.error.FFmpegError) as exc:
+        if _looks_isobmff(path):
+            # An MP4/MOV that FFmpeg cannot open is usually one cut off before its index.
+            _check_isobmff_complete(path, size)
+            raise CorruptMedia(path, f"the MP4/MOV structure is damaged ({exc.strerror or exc})") from exc
         raise NotAVideo(path, f"FFmpeg cannot read it ({exc.strerror or exc})") from exc
     try:
         fmt = container.format.name
@@ -173,8 +184,11 @@ def video_info(path: str, container, stream) -> VideoInfo:
     deltas = {b - a for a, b in zip(pts, pts[1:])}
     # Variable when the frame spacing differs by more than one tick of rounding.
     variable = bool(deltas) and (max(deltas) - min(deltas)) > 1
-    if variable or len(pts) < 2:
+    if len(pts) < 2:
         rate = stream.average_rate or stream.guessed_rate or stream.base_rate
+    elif variable:
+        # Frames per second over the scanned span; containers often declare a nominal rate.
+        rate = (Fraction(len(pts) - 1) / (Fraction(pts[-1] - pts[0]) * tb)).limit_denominator(1001)
     else:
         # Mean spacing is exact to one tick over the scanned span; keep the stream's declared
         # rate when it agrees (containers with 1 ms ticks round each timestamp).
