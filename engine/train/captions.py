@@ -1,0 +1,112 @@
+"""Captions for world scenes: templates with paraphrases and varied word order.
+
+A caption is made from a Scene (never parsed back): `caption(scene, rng)` draws one paraphrase,
+`prompt(scene)` is the one fixed wording used for evaluation prompts.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from engine.train.world import Scene
+
+TIME_PHRASES = {
+    "day": ["during the day", "in daylight", "by day", "at midday", "in the daytime", "on a clear day"],
+    "sunset": ["at sunset", "at dusk", "during sunset", "under a sunset sky", "in the evening glow"],
+    "night": ["at night", "by night", "in the night", "under a night sky", "after dark"],
+}
+TIME_WORDS = {"day": ["day", "daytime"], "sunset": ["sunset", "dusk"], "night": ["night", "nighttime"]}
+
+SETTING_PHRASES = {
+    "mountains": ["over mountains", "in the mountains", "over the mountains", "above a mountain range"],
+    "sea": ["over the sea", "by the sea", "on the sea", "over the ocean", "at the seaside"],
+    "city": ["in a city", "in the city", "over a city", "among city buildings"],
+    "field": ["over a field", "in a field", "across a field", "on a meadow"],
+}
+SETTING_WORDS = {
+    "mountains": ["mountains", "mountain range"],
+    "sea": ["sea", "ocean"],
+    "city": ["city", "cityscape"],
+    "field": ["field", "meadow"],
+}
+
+# Camera as a clause ("static camera") and as a leading verb ("pan right over ...").
+CAMERA_CLAUSES = {
+    "static": ["static camera", "locked-off camera", "fixed camera", "static shot"],
+    "pan left": ["pan left", "camera pans left", "panning left", "the camera pans to the left"],
+    "pan right": ["pan right", "camera pans right", "panning right", "the camera pans to the right"],
+    "tilt up": ["tilt up", "camera tilts up", "tilting up", "the camera tilts upward"],
+    "tilt down": ["tilt down", "camera tilts down", "tilting down", "the camera tilts downward"],
+    "zoom in": ["zoom in", "camera zooms in", "zooming in", "slow push in"],
+    "zoom out": ["zoom out", "camera zooms out", "zooming out", "slow pull out"],
+}
+CAMERA_VERBS = {
+    "static": ["static shot of", "locked-off shot of", "still frame of"],
+    "pan left": ["pan left", "pan left across", "panning left over"],
+    "pan right": ["pan right", "pan right across", "panning right over"],
+    "tilt up": ["tilt up", "tilt up over", "tilting up over"],
+    "tilt down": ["tilt down", "tilt down over", "tilting down over"],
+    "zoom in": ["zoom in", "zoom in on", "push in on"],
+    "zoom out": ["zoom out", "zoom out from", "pull out from"],
+}
+
+SHAPE_WORDS = {"ball": ["ball", "ball", "sphere"], "box": ["box", "box", "cube"]}
+MOTION_PHRASES = {
+    "left": ["moving left", "going left", "heading left", "moving to the left", "travelling left"],
+    "right": ["moving right", "going right", "heading right", "moving to the right", "travelling right"],
+    "still": ["standing still", "staying still", "sitting still", "at rest, still", "still"],
+}
+
+
+def _pick(rng: np.random.Generator, options: list[str]) -> str:
+    return options[int(rng.integers(0, len(options)))]
+
+
+def _subject(scene: Scene, rng) -> str:
+    noun = f"a {scene.color} {_pick(rng, SHAPE_WORDS[scene.shape])}"
+    if scene.motion == "still" and rng.random() < 0.3:
+        return f"a still {scene.color} {_pick(rng, SHAPE_WORDS[scene.shape])}"
+    return f"{noun} {_pick(rng, MOTION_PHRASES[scene.motion])}"
+
+
+def caption(scene: Scene, rng: np.random.Generator) -> str:
+    """One random paraphrase of the scene; every attribute of the scene is named."""
+    time_p = _pick(rng, TIME_PHRASES[scene.time_of_day])
+    time_w = _pick(rng, TIME_WORDS[scene.time_of_day])
+    setting_p = _pick(rng, SETTING_PHRASES[scene.setting])
+    setting_w = _pick(rng, SETTING_WORDS[scene.setting])
+    cam_c = _pick(rng, CAMERA_CLAUSES[scene.camera])
+    cam_v = _pick(rng, CAMERA_VERBS[scene.camera])
+    style = int(rng.integers(0, 5))
+    if scene.has_subject:
+        subj = _subject(scene, rng)
+        if style == 0:
+            return f"{subj} {setting_p} {time_p}, {cam_c}"
+        if style == 1:
+            return f"{cam_v} {subj} {setting_p}, {time_w}"
+        if style == 2:
+            return f"{time_w}, {setting_w}: {subj}, {cam_c}"
+        if style == 3:
+            return f"{cam_c}, {subj} {setting_p} {time_p}"
+        clauses = [subj, f"{setting_w}", time_w, cam_c]
+        rng.shuffle(clauses)
+        return ", ".join(clauses)
+    if style in (0, 1):
+        return f"{cam_v} {setting_p.split(' ', 1)[1] if style else setting_w} {time_p}"
+    if style == 2:
+        return f"{setting_w} {time_p}, {cam_c}"
+    if style == 3:
+        return f"{time_w}, {setting_w}, {cam_c}"
+    clauses = [f"empty {setting_w}", time_w, cam_c]
+    rng.shuffle(clauses)
+    return ", ".join(clauses)
+
+
+def prompt(scene: Scene) -> str:
+    """The fixed evaluation wording, as in the design's example prompts."""
+    cam = "static camera" if scene.camera == "static" else scene.camera
+    time = {"day": "during the day", "sunset": "at sunset", "night": "at night"}[scene.time_of_day]
+    setting = {"mountains": "over mountains", "sea": "over the sea", "city": "in a city", "field": "over a field"}[scene.setting]
+    if scene.has_subject:
+        motion = "standing still" if scene.motion == "still" else f"moving {scene.motion}"
+        return f"a {scene.color} {scene.shape} {motion} {setting} {time}, {cam}"
+    return f"{cam} {setting} {time}"
