@@ -56,6 +56,12 @@ def _text(value) -> str:
         return "—"
     if isinstance(value, float):
         return f"{value:g}"
+    if isinstance(value, otio.opentime.TimeRange):
+        rate = value.duration.rate
+        return f"{_tc(value.start_time, rate)}–{_tc(value.end_time_exclusive(), rate)}"
+    if isinstance(value, dict) and "path" in value:
+        rest = {k: v for k, v in value.items() if k != "path"}
+        return f"{Path(str(value['path'])).name}" + (f" ({_text(rest)})" if rest else "")
     if isinstance(value, dict):
         return ", ".join(f"{k}: {_text(v)}" for k, v in value.items())
     return str(value)
