@@ -19,7 +19,7 @@ from opentimelineio.adapters.file_bundle_utils import MediaReferencePolicy
 
 from .document import Document
 from .errors import ProjectError
-from .project import _absolutize, _write_atomic
+from .project import _absolutize, _write_atomic, write_text_atomic
 from .provenance import generated_note, is_generated
 
 FORMATS = {".otio": "otio_json", ".otioz": "otioz", ".otiod": "otiod",
@@ -128,19 +128,6 @@ def _label_generated(timeline) -> None:
         clip.metadata["fcp_xml"] = fcp
 
 
-def _write_text(text: str, out: Path) -> None:
-    tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
-    try:
-        with open(tmp, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, out)
-    except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        raise ProjectError(out, f"cannot write: {exc.strerror or exc}") from exc
-
-
 def _bundle(timeline, out: Path, adapter: str, base_dir, dropped: list[str]) -> None:
     """Write an .otioz/.otiod bundle with the active media of each clip copied in."""
     tl = copy.deepcopy(timeline)
@@ -209,7 +196,7 @@ def export_timeline(doc_or_timeline, out_path, base_dir=None) -> ExportReport:
             text = otio.adapters.write_to_string(tl, adapter_name=fmt, **kwargs)
         except otio.exceptions.OTIOError as exc:
             raise ProjectError(out, f"the {fmt} writer refused the cut: {exc}") from exc
-        _write_text(text, out)
+        write_text_atomic(text, out)
     return ExportReport(path=out, format=out.suffix.lower().lstrip("."), dropped=dropped)
 
 

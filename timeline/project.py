@@ -84,21 +84,30 @@ def _absolutize(timeline, folder: Path) -> None:
 
 # -- writing ---------------------------------------------------------------------------------
 def _write_atomic(timeline, path: Path) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    """Save ``timeline`` as OTIO JSON at ``path`` with media paths relative to its folder."""
     changed = _relativize(timeline, path.parent)
     try:
         text = timeline.to_json_string(indent=4)
     finally:
         for ref, attr, url in changed:
             setattr(ref, attr, url)
+    write_text_atomic(text, path)
+
+
+def write_text_atomic(text: str, path: Path) -> None:
+    """Write ``text`` to a temp file beside ``path``, flush, fsync, rename over ``path``."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    created = False
     try:
         with open(tmp, "w", encoding="utf-8") as f:
+            created = True
             f.write(text)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
     except OSError as exc:
-        tmp.unlink(missing_ok=True)
+        if created:
+            tmp.unlink(missing_ok=True)
         raise ProjectError(path, f"cannot write: {exc.strerror or exc}") from exc
     try:  # make the rename itself durable
         dir_fd = os.open(path.parent, os.O_RDONLY)
