@@ -1,0 +1,511 @@
+"""The main window: docks, menus, shortcuts, and all the signal wiring between the parts."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import opentimelineio as otio
+from PySide6.QtCore import QSettings, Qt, QUrl
+from PySide6.QtGui import QAction, QDesktopServices, QKeySequence
+from PySide6.QtWidgets import QApplication, QDockWidget, QMainWindow, QVBoxLayout, QWidget
+
+from desktop.bridge import EngineBridge
+from desktop.generation import GenerationController
+from desktop.playback import PlaybackController
+from desktop.project_actions import ProjectActions
+from desktop.timeline_view import TimelineView
+from desktop.undo import UndoStack
+from desktop.viewer import Viewer
+
+STILL_SECONDS = 5.0          # default length of a dropped still, as in Premiere
+LAYOUT_VERSION = 1
+
+
+def _rt(frames: int, rate: float):
+    return otio.opentime.RationalTime(frames, rate)
+
+
+class MainWindow(QMainWindow):
+    """LatentCut's window. `bridge` may be passed in (tests share one); otherwise one is made."""
+
+    def __init__(self, bridge: EngineBridge | None = None, settings: QSettings | None = None,
+                 model=None, device=None, document=None):
+        super().__init__()
+        from desktop.panels import GeneratePanel, JobsPanel, MediaPanel, StoryboardPanel
+        from timeline import Document
+
+        self.setObjectName("latentcut_main")
+        self.settings = settings or QSettings()
+        self.bridge = bridge or EngineBridge(model=model, device=device, parent=self)
+        self._own_bridge = bridge is None
+        self.document = None
+        self.undo_stack = None
+        self.actions = ProjectActions(self, self.settings)
+
+        self.media_panel = MediaPanel(self.bridge)
+        self.generate_panel = GeneratePanel()
+        self.jobs_panel = JobsPanel(self.bridge)
+        self.storyboard_panel = StoryboardPanel()
+        self.docks: dict[str, QDockWidget] = {}
+        self._hosts: dict[str, QWidget] = {}
+        central = QWidget()
+        central.setMaximumSize(0, 0)  # every panel is a dock; the central area takes no room
+        self.setCentralWidget(central)
+        self.setDockNestingEnabled(True)
+        self._make_docks()
+        self._make_menus()
+        self._wire_persistent()
+        self.actions.document_opened.connect(self._install_document)
+        self._install_document(document or Document.new(rate=24, width=1920, height=1080), None)
+        self.resize(1400, 900)
+        self._restore_layout()
+
+    # -- docks --
+    def _dock(self, name: str, title: str, widget, area) -> QDockWidget:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(f"dock_{name}")
+        dock.setWidget(widget)
+        self.addDockWidget(area, dock)
+        self.docks[name] = dock
+        return dock
+
+    def _host(self, name: str) -> QWidget:
+        """A fixed dock content whose single child is swapped per document (re-setting a tabified
+        dock's widget leaves a stray tab bar behind in Qt)."""
+        host = QWidget()
+        host.setObjectName(f"host_{name}")
+        layout = QVBoxLayout(host)
+        layout.setContentsMargins(0, 0, 0, 0)
+        self._hosts[name] = host
+        return host
+
+    def _host_set(self, name: str, widget: QWidget) -> None:
+        layout = self._hosts[name].layout()
+        while layout.count():
+            old = layout.takeAt(0).widget()
+            if old is not None:
+                old.hide()
+                old.deleteLater()
+        layout.addWidget(widget)
+
+    def _make_docks(self):
+        L, R, T, B = (Qt.DockWidgetArea.LeftDockWidgetArea, Qt.DockWidgetArea.RightDockWidgetArea,
+                      Qt.DockWidgetArea.TopDockWidgetArea, Qt.DockWidgetArea.BottomDockWidgetArea)
+        # Premiere-like: media left, viewer centre, generate/inspector/jobs right, timeline along the bottom.
+        self.setCorner(Qt.Corner.TopLeftCorner, L)
+        self.setCorner(Qt.Corner.TopRightCorner, R)
+        self.setCorner(Qt.Corner.BottomLeftCorner, B)
+        self.setCorner(Qt.Corner.BottomRightCorner, B)
+        self._dock("generate", "Generate", self.generate_panel, R)
+        self._dock("inspector", "Inspector", self._host("inspector"), R)
+        self.tabifyDockWidget(self.docks["generate"], self.docks["inspector"])
+        # Only one tabified group: in Qt 6.12 a second tabifyDockWidget leaves a stray, visible tab bar.
+        self._dock("media", "Media", self.media_panel, L)
+        self._dock("storyboard", "Storyboard", self.storyboard_panel, L)
+        self._dock("viewer", "Viewer", self._host("viewer"), T)
+        self._dock("jobs", "Jobs", self.jobs_panel, R)
+        self._dock("timeline", "Timeline", self._host("timeline"), B)
+        self.docks["generate"].raise_()
+        self.resizeDocks([self.docks["timeline"]], [330], Qt.Orientation.Vertical)
+        self.resizeDocks([self.docks["media"], self.docks["generate"]], [320, 380], Qt.Orientation.Horizontal)
+
+    # -- one document at a time: these parts are rebuilt when a project is opened --
+    def _install_document(self, doc, path):
+        from desktop.panels import InspectorPanel
+
+        old = (getattr(self, "playback", None), getattr(self, "timeline_view", None), getattr(self, "inspector", None),
+               getattr(self, "viewer", None), getattr(self, "generation", None), self.undo_stack)
+        if old[0] is not None:
+            old[0].shutdown()
+        self.document = doc
+        self.undo_stack = UndoStack(doc, self)
+        self.timeline_view = TimelineView(doc)
+        self.canvas = self.timeline_view.canvas
+        self.playback = PlaybackController(doc, proxy_for=self.media_panel.proxy_for, parent=self)
+        self.viewer = Viewer(self.playback)
+        self.inspector = InspectorPanel(self.undo_stack)
+        self.generation = GenerationController(self.undo_stack, self.bridge, self.canvas, self.actions.media_dir, self)
+        self._host_set("timeline", self.timeline_view)
+        self._host_set("viewer", self.viewer)
+        self._host_set("inspector", self.inspector)
+        for part in (old[4], old[5]):
+            if part is not None:
+                part.deleteLater()
+        self._wire_document()
+        self.undo_action.setEnabled(False)
+        self.redo_action.setEnabled(False)
+        self.update_title()
+        self.playback.refresh()
+        self._on_selection_changed()
+
+    def _wire_document(self):
+        c, pb, us, gen = self.canvas, self.playback, self.undo_stack, self.generation
+        us.cleanChanged.connect(self.update_title)
+        us.canUndoChanged.connect(self.undo_action.setEnabled)
+        us.canRedoChanged.connect(self.redo_action.setEnabled)
+        c.seek_requested.connect(pb.seek)
+        pb.frame_changed.connect(c.set_playhead)
+        pb.error.connect(self.show_message)
+        c.selection_changed.connect(self._on_selection_changed)
+        c.move_requested.connect(self.move_item)
+        c.trim_requested.connect(self.trim_item)
+        c.action_requested.connect(self._on_context_action)
+        c.media_dropped.connect(self.place_media)
+        c.track_flag_requested.connect(self.set_track_flag)
+        self.inspector.regenerate_requested.connect(lambda clip, same: gen.retry(clip, same))
+        gen.message.connect(self.show_message)
+
+    def _wire_persistent(self):
+        b = self.bridge
+        self.generate_panel.action_requested.connect(self.generate)
+        self.storyboard_panel.build_animatic_requested.connect(self.build_animatic)
+        self.media_panel.media_activated.connect(lambda path: self.playback.show_source(path))
+        self.jobs_panel.retry_requested.connect(self.retry_job)
+        self.jobs_panel.reveal_requested.connect(self.reveal)
+        b.progress.connect(self.actions.on_job_progress)
+        b.done.connect(lambda job_id, result: self.actions.on_job_finished(job_id, "done", str(result.get("path", ""))))
+        b.failed.connect(lambda job_id, message: self.actions.on_job_finished(job_id, "failed", message))
+        b.cancelled.connect(lambda job_id: self.actions.on_job_finished(job_id, "cancelled"))
+        b.done.connect(self._on_job_done)
+        self.actions.message.connect(self.show_message)
+        self.actions.recent_changed.connect(self._fill_recent_menu)
+        self.actions.saved.connect(lambda _path: self.update_title())
+
+    # -- menus and shortcuts --
+    def _action(self, menu, text, slot, shortcuts=(), name=None, checkable=False) -> QAction:
+        action = QAction(text, self)
+        if shortcuts:
+            action.setShortcuts([QKeySequence(s) for s in shortcuts])
+        action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        action.setCheckable(checkable)
+        action.setObjectName(name or "act_" + text.lower().replace(" ", "_").replace("…", "").replace("/", "_"))
+        action.triggered.connect(slot)
+        menu.addAction(action)
+        self.addAction(action)
+        return action
+
+    def _make_menus(self):
+        bar = self.menuBar()
+        a = self.actions
+        f = bar.addMenu("&File")
+        self._action(f, "New", a.new_project, ["Ctrl+N"], "act_new")
+        self._action(f, "Open…", a.open_dialog, ["Ctrl+O"], "act_open")
+        self.recent_menu = f.addMenu("Open Recent")
+        self._fill_recent_menu()
+        f.addSeparator()
+        self._action(f, "Save", a.save, ["Ctrl+S"], "act_save")
+        self._action(f, "Save As…", lambda: a.save_as(), ["Ctrl+Shift+S"], "act_save_as")
+        f.addSeparator()
+        self._action(f, "Import Media…", lambda: self.media_panel.import_dialog(), ["Ctrl+I"], "act_import")
+        self._action(f, "Export…", a.export_dialog, ["Ctrl+E"], "act_export")
+        self._action(f, "Render…", a.render_dialog, ["Ctrl+M"], "act_render")
+        f.addSeparator()
+        self._action(f, "Quit", self.close, ["Ctrl+Q"], "act_quit")
+
+        e = bar.addMenu("&Edit")
+        self.undo_action = self._action(e, "Undo", lambda: self.undo_stack.undo(), ["Ctrl+Z"], "act_undo")
+        self.redo_action = self._action(e, "Redo", lambda: self.undo_stack.redo(), ["Ctrl+Shift+Z", "Ctrl+Y"], "act_redo")
+        e.addSeparator()
+        self._action(e, "Razor at Playhead", self.razor, ["B", "Ctrl+K"], "act_razor")
+        self._action(e, "Delete", self.delete_selection, ["Delete", "Backspace"], "act_delete")
+        self._action(e, "Ripple Delete", self.ripple_delete_selection, ["Shift+Delete", "Shift+Backspace"], "act_ripple_delete")
+        e.addSeparator()
+        self._action(e, "Select All", lambda: self.canvas.select_all(), ["Ctrl+A"], "act_select_all")
+        self._action(e, "Deselect All", lambda: self.canvas.set_selection([]), ["Ctrl+Shift+A"], "act_deselect")
+
+        m = bar.addMenu("&Marker")
+        self._action(m, "Mark In", lambda: self.canvas.set_in(self.playback.frame), ["I"], "act_mark_in")
+        self._action(m, "Mark Out", lambda: self.canvas.set_out(self.playback.frame), ["O"], "act_mark_out")
+        self._action(m, "Clear In and Out", self._clear_in_out, ["Ctrl+Shift+X"], "act_clear_in_out")
+
+        p = bar.addMenu("&Playback")
+        self._action(p, "Play / Pause", lambda: self.playback.toggle_play(), ["Space"], "act_play")
+        self._action(p, "Shuttle Back", lambda: self.playback.shuttle_backward(), ["J"], "act_shuttle_back")
+        self._action(p, "Stop", lambda: self.playback.stop(), ["K"], "act_stop")
+        self._action(p, "Shuttle Forward", lambda: self.playback.shuttle_forward(), ["L"], "act_shuttle_forward")
+        self._action(p, "Previous Frame", lambda: self.playback.step(-1), ["Left"], "act_prev_frame")
+        self._action(p, "Next Frame", lambda: self.playback.step(1), ["Right"], "act_next_frame")
+        self._action(p, "Go to Start", lambda: self.playback.go_start(), ["Home"], "act_go_start")
+        self._action(p, "Go to End", lambda: self.playback.go_end(), ["End"], "act_go_end")
+
+        v = bar.addMenu("&View")
+        self._action(v, "Zoom In", lambda: self.canvas.zoom(1.5), ["+", "=", "Ctrl++"], "act_zoom_in")
+        self._action(v, "Zoom Out", lambda: self.canvas.zoom(1 / 1.5), ["-", "Ctrl+-"], "act_zoom_out")
+        self._action(v, "Zoom to Fit", lambda: self.canvas.zoom_to_fit(), ["Shift+Z"], "act_zoom_fit")
+        snap = self._action(v, "Snapping", self._toggle_snapping, ["S"], "act_snapping", checkable=True)
+        snap.setChecked(True)
+        v.addSeparator()
+        for name, dock in self.docks.items():
+            v.addAction(dock.toggleViewAction())
+        v.addSeparator()
+        self._action(v, "Reset Layout", self.reset_layout, [], "act_reset_layout")
+
+    def _fill_recent_menu(self):
+        self.recent_menu.clear()
+        recent = self.actions.recent()
+        for path in recent:
+            act = self.recent_menu.addAction(Path(path).name)
+            act.setToolTip(path)
+            act.triggered.connect(lambda _=False, p=path: self.actions.open_project(p))
+        self.recent_menu.setEnabled(bool(recent))
+
+    # -- layout memory --
+    def _restore_layout(self):
+        self._default_state = self.saveState(LAYOUT_VERSION)
+        geometry = self.settings.value("window/geometry")
+        state = self.settings.value("window/state")
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        if state is not None:
+            self.restoreState(state, LAYOUT_VERSION)
+
+    def save_layout(self):
+        self.settings.setValue("window/geometry", self.saveGeometry())
+        self.settings.setValue("window/state", self.saveState(LAYOUT_VERSION))
+
+    def reset_layout(self):
+        self.restoreState(self._default_state, LAYOUT_VERSION)
+        for dock in self.docks.values():
+            dock.show()
+
+    # -- status --
+    def update_title(self, *_):
+        name = self.actions.display_name()
+        modified = not self.undo_stack.isClean()
+        # Qt replaces [*] with "*" while the window is modified.
+        self.setWindowTitle(f"{name}[*] — LatentCut")
+        self.setWindowModified(modified)
+
+    def show_message(self, text: str):
+        self.statusBar().showMessage(text, 8000)
+
+    # -- selection → panels --
+    def _on_selection_changed(self):
+        kind, summary = self.generation.selection_kind() if self.document is not None else ("none", "")
+        self.generate_panel.set_selection(kind, summary)
+        clips = self.canvas.selected_clips()
+        self.inspector.set_item(clips[0] if len(clips) == 1 else None)
+
+    def _clear_in_out(self):
+        self.canvas.set_in(None)
+        self.canvas.set_out(None)
+
+    def _toggle_snapping(self, checked: bool):
+        self.canvas.snapping = bool(checked)
+
+    # -- edits (each one undoable) --
+    def _push(self, command) -> bool:
+        from timeline.errors import EditError
+
+        try:
+            self.undo_stack.push_command(command)
+        except (EditError, ValueError, KeyError) as exc:
+            self.show_message(f"{getattr(command, 'text', 'Edit')}: {exc}")
+            return False
+        return True
+
+    def _unlocked(self, item) -> bool:
+        track = item.parent()
+        locked = track is not None and self.canvas.track_flag(track, "locked")
+        if locked:
+            self.show_message(f"Track {track.name} is locked")
+        return not locked
+
+    def razor(self):
+        """Cut at the playhead: the selected clips' tracks, or every unlocked track when none is selected."""
+        from timeline.commands import CompoundCommand
+        from timeline.edits import Split
+
+        frame = self.playback.frame
+        clips = self.canvas.selected_clips()
+        layouts = ([self.canvas.index.locate(c)[0] for c in clips if self.canvas.index.locate(c)] if clips
+                   else self.canvas.index.layouts)
+        commands, seen = [], set()
+        for layout in layouts:
+            if id(layout) in seen or self.canvas.track_flag(layout.track, "locked"):
+                continue
+            seen.add(id(layout))
+            i = layout.index_at(frame)
+            if i is not None and layout.starts[i] < frame and not isinstance(layout.items[i], otio.schema.Gap):
+                commands.append(Split(layout.track, _rt(frame, self.document.rate)))
+        if not commands:
+            self.show_message("Nothing to cut at the playhead")
+            return
+        self._push(commands[0] if len(commands) == 1 else CompoundCommand(commands, text="Razor"))
+
+    def delete_selection(self):
+        """Delete leaves a gap (lift); a selected gap is closed."""
+        from timeline.commands import CompoundCommand
+        from timeline.edits import CloseGap, Lift
+
+        items = [i for i in self.canvas.selection if self._unlocked(i)]
+        commands = [CloseGap(i) if isinstance(i, otio.schema.Gap) else Lift(i) for i in items]
+        if commands:
+            self._push(commands[0] if len(commands) == 1 else CompoundCommand(commands, text="Delete"))
+
+    def ripple_delete_selection(self):
+        """Delete and close the space, moving later items earlier."""
+        from timeline.commands import CompoundCommand
+        from timeline.edits import CloseGap, RippleDelete
+
+        items = [i for i in self.canvas.selection if self._unlocked(i)]
+        commands = [CloseGap(i) if isinstance(i, otio.schema.Gap) else RippleDelete(i) for i in items]
+        if commands:
+            self._push(commands[0] if len(commands) == 1 else CompoundCommand(commands, text="Ripple delete"))
+
+    def move_item(self, item, track, frame: int, ripple: bool):
+        """Drag-move; with the ripple modifier the clip is pulled out (closing its space) and inserted."""
+        from timeline.commands import CompoundCommand
+        from timeline.edits import Insert, Move, RippleDelete
+
+        if not self._unlocked(item) or self.canvas.track_flag(track, "locked"):
+            return
+        rate = self.document.rate
+        if not ripple:
+            self._push(Move(item, track, _rt(frame, rate)))
+            return
+        layout, i = self.canvas.index.locate(item)
+        start, end = layout.starts[i], layout.ends[i]
+        if track is layout.track and frame > start:
+            frame = max(start, frame - (end - start))  # the track closes up before the insert
+        self._push(CompoundCommand([RippleDelete(item), Insert(track, _rt(frame, rate), item)], text=f"Ripple move {item.name}"))
+
+    def trim_item(self, item, edge: str, delta: int, ripple: bool):
+        from timeline.edits import TrimHead, TrimTail
+
+        if not self._unlocked(item):
+            return
+        rate = self.document.rate
+        # The view reports where the edge went; the commands take how much shorter the clip gets.
+        command = TrimHead(item, _rt(delta, rate), ripple) if edge == "head" else TrimTail(item, _rt(-delta, rate), ripple)
+        self._push(command)
+
+    def set_track_flag(self, track, which: str, value: bool):
+        from timeline.edits import SetAppMetadata, SetEnabled
+
+        if which == "enabled":
+            self._push(SetEnabled(track, value))
+            return
+        data = dict(track.metadata.get("latentcut") or {})
+        data[which] = bool(value)
+        self._push(SetAppMetadata(track, data))
+
+    def place_media(self, paths, track, frame: int):
+        """Overwrite-edit each file at `frame` on `track`, one after another (like a Premiere drop)."""
+        from engine.media.probe import probe
+        from timeline.commands import CompoundCommand
+        from timeline.edits import Overwrite
+
+        if self.canvas.track_flag(track, "locked"):
+            self.show_message(f"Track {track.name} is locked")
+            return
+        rate = self.document.rate
+        commands, at = [], frame
+        for path in paths:
+            try:
+                info = probe(path)
+            except Exception as exc:  # each bad file is named; the others are still placed
+                self.show_message(f"Cannot place {Path(path).name}: {exc}")
+                continue
+            try:
+                clip = self._clip_for(path, info, rate)
+            except ValueError as exc:
+                self.show_message(f"Cannot place {Path(path).name}: {exc}")
+                continue
+            commands.append(Overwrite(track, _rt(at, rate), clip, text=f"Place {clip.name}"))
+            at += int(round(clip.duration().rescaled_to(rate).value))
+        if commands:
+            self._push(commands[0] if len(commands) == 1 else CompoundCommand(commands, text="Place media"))
+
+    @staticmethod
+    def _clip_for(path, info, rate):
+        name = Path(path).name
+        video = info.video
+        if video is None:
+            raise ValueError(f"{name} has no picture")
+        media_rate = float(video.rate or 0) or rate
+        frames = int(video.frame_count or 0)
+        if frames <= 1:  # a still: one image held for STILL_SECONDS
+            available = otio.opentime.TimeRange(_rt(0, rate), _rt(int(STILL_SECONDS * rate), rate))
+            ref = otio.schema.ExternalReference(target_url=str(path))
+        else:
+            available = otio.opentime.TimeRange(_rt(0, media_rate), _rt(frames, media_rate))
+            ref = otio.schema.ExternalReference(target_url=str(path), available_range=available)
+        return otio.schema.Clip(name=name, media_reference=ref, source_range=available)
+
+    # -- generation --
+    def generate(self, op: str):
+        self.generation.request(op, self.generate_panel.params())
+
+    def build_animatic(self, shots):
+        self.generation.build_animatic(shots, self.generate_panel.params())
+
+    def _on_context_action(self, op: str, item, extra):
+        from timeline.generated import DropTake, SwitchTake
+
+        if op in ("generate", "fill", "extend_head", "extend_tail", "restyle", "animate"):
+            self.generation.request(op, self.generate_panel.params(), item)
+        elif op in ("regenerate_new", "regenerate_same"):
+            self.generation.retry(item, same_seed=op == "regenerate_same")
+        elif op == "switch_take":
+            self._push(SwitchTake(item, extra))
+        elif op == "drop_take":
+            self._push(DropTake(item, extra))
+        elif op == "delete":
+            self.canvas.set_selection([item])
+            self.delete_selection()
+        elif op == "ripple_delete":
+            self.canvas.set_selection([item])
+            self.ripple_delete_selection()
+
+    def retry_job(self, job_id: str):
+        clip = self.generation.finished.get(job_id)
+        if clip is not None:
+            self.generation.retry(clip, same_seed=True)
+            return
+        job = self.bridge.job(job_id)
+        if job is not None:
+            self.bridge.submit(job)
+
+    def _on_job_done(self, job_id: str, result):
+        job = self.bridge.job(job_id)
+        if job is not None and getattr(job, "kind", "") == "proxy":
+            self.playback.refresh()  # a new proxy may now serve the frame on screen
+
+    def reveal(self, path: str):
+        target = Path(path)
+        QDesktopServices.openUrl(QUrl.fromLocalFile(str(target.parent if target.is_file() else target)))
+
+    # -- closing --
+    def closeEvent(self, event):
+        if not self.actions.maybe_save():
+            event.ignore()
+            return
+        self.save_layout()
+        self.shutdown()
+        event.accept()
+
+    def shutdown(self):
+        """Stop playback, thumbnails and (if this window made it) the engine."""
+        self.actions.autosave_timer.stop()
+        self.playback.shutdown()
+        self.canvas.thumbnails.shutdown()
+        if self._own_bridge:
+            self.bridge.shutdown()
+
+
+def run_app(project_path=None) -> int:
+    """Open the LatentCut window (and `project_path` in it); returns the exit code."""
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setOrganizationName("LatentCut")
+    app.setApplicationName("LatentCut")
+    try:
+        from desktop.theme import apply_theme
+        apply_theme(app)
+    except ImportError:
+        pass  # the look is optional; the app works without the style sheet
+    window = MainWindow()
+    window.show()
+    if project_path is not None and not window.actions.open_project(project_path):
+        window.show_message(f"Could not open {project_path}")
+    return app.exec()

@@ -1,0 +1,357 @@
+"""The generation flow of DESIGN.md, on the UI side.
+
+1. From the Generate panel's values and the selection, build a job spec and push ONE command
+   that places a pending clip (its recipe holds every parameter) on the target range.
+2. Submit the job to the bridge; progress moves the pending clip's overlay.
+3. On `done` push AddTake (undo removes the take); on `failed`/`cancelled` push MarkFailed, so
+   the recipe stays and the clip can be retried.
+"""
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+
+import opentimelineio as otio
+from PySide6.QtCore import QObject, Signal
+
+from desktop.timeline_items import app_data, media_path
+
+SEED_MAX = 2**31 - 1
+CONDITION_FRAMES = 16    # frames of a neighbouring clip that condition extend and fill
+
+MODEL_FIELDS = ("prompt", "negative_prompt", "seconds", "seed", "steps", "guidance", "model", "device")
+
+
+class GenerationError(ValueError):
+    """A generation cannot be asked for with this selection; the message says why and what to do."""
+
+
+@dataclass
+class Target:
+    """Where a pending clip goes: a track and a range in timeline frames [start, start+length)."""
+
+    track: object
+    start: int
+    length: int
+
+
+def _frames(rt, rate) -> int:
+    return int(round(rt.rescaled_to(rate).value))
+
+
+def clip_source_frames(clip) -> tuple[str, int, int]:
+    """(path, first, stop) of the clip's used media, in the file's own frame numbers."""
+    ref = clip.media_reference
+    path = media_path(ref)
+    if path is None:
+        raise GenerationError(f"Clip {clip.name!r} has no media file to work from")
+    source = clip.source_range or clip.available_range()
+    # The file's frame rate: its available range's rate, else the clip's source rate.
+    file_rate = ref.available_range.duration.rate if ref.available_range is not None else source.start_time.rate
+    origin = ref.available_range.start_time if ref.available_range is not None else otio.opentime.RationalTime(0, file_rate)
+    first = _frames(source.start_time - origin, file_rate)
+    return path, max(0, first), max(first + 1, first + _frames(source.duration, file_rate))
+
+
+class GenerationController(QObject):
+    """Turns Generate/Extend/Restyle/Fill/Animate requests into pending clips and jobs."""
+
+    message = Signal(str)     # a sentence for the status bar (problems and outcomes)
+
+    def __init__(self, undo_stack, bridge, canvas, media_dir, parent=None):
+        super().__init__(parent)
+        self.undo_stack = undo_stack
+        self.document = undo_stack.document
+        self.bridge = bridge
+        self.canvas = canvas
+        self.media_dir = media_dir            # callable -> folder for generated media
+        self.jobs: dict[str, object] = {}     # job_id -> pending clip
+        self.finished: dict[str, object] = {}  # job_id -> clip of a failed/cancelled job (for Retry)
+        bridge.progress.connect(self._on_progress)
+        bridge.done.connect(self._on_done)
+        bridge.failed.connect(self._on_failed)
+        bridge.cancelled.connect(self._on_cancelled)
+
+    # -- building the request --
+    @property
+    def rate(self) -> float:
+        return self.document.rate
+
+    def selection_kind(self) -> tuple[str, str]:
+        """(kind, summary) for GeneratePanel.set_selection, from the timeline's selection."""
+        from desktop.timeline_items import generation_status, is_still
+
+        c = self.canvas
+        gap = c.selected_gap()
+        if gap is not None:
+            found = c.index.locate(gap)
+            label = found[0].label if found else "track"
+            return "gap", f"{self._seconds(gap.duration()):.1f} s gap on {label}"
+        clips = c.selected_clips()
+        if len(clips) == 1 and isinstance(clips[0], otio.schema.Clip):
+            clip = clips[0]
+            if generation_status(clip) is not None:
+                return "generated_clip", f"generated clip {clip.name!r}"
+            if is_still(clip):
+                return "still", f"still {clip.name!r}"
+            return "clip", f"clip {clip.name!r}"
+        rng = c.marked_range()
+        if rng is not None:
+            return "range", f"{(rng[1] - rng[0]) / self.rate:.1f} s In/Out range"
+        return "none", f"at the playhead on {self._default_video_layout().label}"
+
+    def _seconds(self, rt) -> float:
+        return rt.rescaled_to(self.rate).value / self.rate
+
+    def _default_video_layout(self):
+        layouts = [l for l in self.canvas.index.video_layouts if l.track.enabled] or self.canvas.index.video_layouts
+        if not layouts:
+            raise GenerationError("The timeline has no video track: add one first")
+        return layouts[-1]  # V1, the bottom video track
+
+    def _target_for_generate(self, params: dict, item=None) -> Target:
+        c = self.canvas
+        gap = item if isinstance(item, otio.schema.Gap) else (c.selected_gap() if item is None else None)
+        if gap is not None:
+            layout, i = c.index.locate(gap)
+            return Target(layout.track, layout.starts[i], layout.ends[i] - layout.starts[i])
+        rng = c.marked_range()
+        layout = self._default_video_layout()
+        if rng is not None:
+            return Target(layout.track, rng[0], rng[1] - rng[0])
+        return Target(layout.track, c.playhead, max(1, int(round(params["seconds"] * self.rate))))
+
+    def _model_job_fields(self, params: dict, seconds: float) -> dict:
+        fields = {k: params.get(k) for k in MODEL_FIELDS}
+        fields["seconds"] = seconds
+        fields["rate"] = self.rate
+        fields["output"] = str(self.media_dir())
+        if fields.get("seed") is None:
+            fields["seed"] = random.randint(0, SEED_MAX)
+        return fields
+
+    def _room(self, layout, i: int, direction: int, wanted: int) -> tuple[int, int]:
+        """(start, length) of free space next to item i (direction -1 before, +1 after), up to `wanted`."""
+        if direction > 0:
+            start = layout.ends[i]
+            j = i + 1
+            if j >= len(layout.items):
+                return start, wanted                   # past the end of the track: all the room we want
+            if isinstance(layout.items[j], otio.schema.Gap):
+                return start, min(wanted, layout.ends[j] - start)
+            return start, 0
+        end = layout.starts[i]
+        j = i - 1
+        if j >= 0 and isinstance(layout.items[j], otio.schema.Gap):
+            length = min(wanted, end - layout.starts[j])
+            return end - length, length
+        return end, 0
+
+    def build(self, op: str, params: dict, item=None) -> tuple[object, Target]:
+        """The job spec and target for `op` on `item` (or the selection). Raises GenerationError."""
+        from engine.jobs import AnimateJob, ExtendJob, FillJob, GenerateJob, MediaInput, RestyleJob
+
+        if op == "generate":
+            target = self._target_for_generate(params, item)
+            job = GenerateJob(**self._model_job_fields(params, target.length / self.rate))
+            return job, target
+        clip = item if item is not None else self._single_selected(op)
+        found = self.canvas.index.locate(clip)
+        if found is None:
+            raise GenerationError(f"{clip.name!r} is not on a timeline track")
+        layout, i = found
+        if op == "fill":
+            if not isinstance(clip, otio.schema.Gap):
+                raise GenerationError("Fill needs a gap between two clips: select the gap first")
+            if i == 0 or i == len(layout.items) - 1:
+                raise GenerationError("Fill needs clips on both sides of the gap")
+            before, after = layout.items[i - 1], layout.items[i + 1]
+            bpath, _, bstop = clip_source_frames(before)
+            apath, afirst, _ = clip_source_frames(after)
+            length = layout.ends[i] - layout.starts[i]
+            job = FillJob(before=MediaInput(bpath, max(0, bstop - CONDITION_FRAMES), bstop),
+                          after=MediaInput(apath, afirst, afirst + CONDITION_FRAMES),
+                          **self._model_job_fields(params, length / self.rate))
+            return job, Target(layout.track, layout.starts[i], length)
+        if not isinstance(clip, otio.schema.Clip):
+            raise GenerationError(f"{op.replace('_', ' ').capitalize()} works on a clip: select one first")
+        path, first, stop = clip_source_frames(clip)
+        if op in ("extend_head", "extend_tail"):
+            direction = 1 if op == "extend_tail" else -1
+            wanted = max(1, int(round(params["seconds"] * self.rate)))
+            start, length = self._room(layout, i, direction, wanted)
+            if length <= 0:
+                side = "after" if direction > 0 else "before"
+                raise GenerationError(f"No room {side} {clip.name!r}: make a gap there first (move or trim the neighbour)")
+            source = (MediaInput(path, max(first, stop - CONDITION_FRAMES), stop) if direction > 0
+                      else MediaInput(path, first, min(stop, first + CONDITION_FRAMES)))
+            job = ExtendJob(source=source, direction="tail" if direction > 0 else "head",
+                            **self._model_job_fields(params, length / self.rate))
+            return job, Target(layout.track, start, length)
+        if op in ("restyle", "animate"):
+            # The result goes on the track above, over the same range, so the original stays.
+            length = layout.ends[i] - layout.starts[i]
+            fields = self._model_job_fields(params, length / self.rate)
+            if op == "restyle":
+                if not (fields.get("prompt") or "").strip():
+                    raise GenerationError("Restyle needs a prompt that describes the new look")
+                job = RestyleJob(source=MediaInput(path, first, stop), strength=float(params.get("strength", 0.7)), **fields)
+            else:
+                job = AnimateJob(image=MediaInput(path, first), **fields)
+            return job, Target(layout.track, layout.starts[i], length)
+        raise GenerationError(f"Unknown generation operation {op!r}")
+
+    def _single_selected(self, op: str):
+        clips = self.canvas.selected_clips()
+        gap = self.canvas.selected_gap()
+        if op == "fill" and gap is not None:
+            return gap
+        if len(clips) != 1:
+            raise GenerationError(f"{op.replace('_', ' ').capitalize()} works on one selected clip")
+        return clips[0]
+
+    # -- running it --
+    def request(self, op: str, params: dict, item=None) -> str | None:
+        """Place a pending clip for `op` and queue its job; returns the job id (None on a problem)."""
+        try:
+            job, target = self.build(op, params, item)
+        except (GenerationError, ValueError) as exc:
+            self.message.emit(str(exc))
+            return None
+        return self._place_and_submit(op, job, target, name=self._clip_name(op, job))
+
+    def _clip_name(self, op: str, job) -> str:
+        prompt = (job.prompt or "").strip()
+        words = " ".join(prompt.split()[:6])
+        return f"{op.replace('_', ' ')}: {words}" if words else op.replace("_", " ")
+
+    def _place_and_submit(self, op: str, job, target: Target, name: str) -> str | None:
+        from timeline.commands import CompoundCommand
+        from timeline.generated import PlacePendingClip, make_pending_clip
+
+        rt = otio.opentime.RationalTime
+        params = job.to_dict()
+        clip = make_pending_clip(op=job.op, params=params, duration=rt(target.length, self.rate), name=name)
+        commands = []
+        track = target.track
+        if op in ("restyle", "animate"):
+            track, add = self._track_above(target.track)
+            if add is not None:
+                commands.append(add)
+        commands.append(PlacePendingClip(clip, track, rt(target.start, self.rate)))
+        command = commands[0] if len(commands) == 1 else CompoundCommand(commands, text=f"{op.replace('_', ' ').capitalize()}")
+        try:
+            self.undo_stack.push_command(command)
+        except (ValueError, KeyError) as exc:
+            self.message.emit(f"Cannot place the {op.replace('_', ' ')} clip: {exc}")
+            return None
+        return self._submit(clip, job)
+
+    def _track_above(self, track):
+        """The video track above `track`, and an AddTrack command when there is none yet."""
+        from timeline.edits import InsertTrack
+
+        tracks = list(self.document.timeline.tracks)
+        index = next(i for i, t in enumerate(tracks) if t is track)
+        for t in tracks[index + 1:]:
+            if t.kind == otio.schema.TrackKind.Video:
+                return t, None
+        new = otio.schema.Track(name=f"V{len(self.document.video_tracks) + 1}", kind=otio.schema.TrackKind.Video)
+        return new, InsertTrack(index + 1, new)
+
+    def _submit(self, clip, job) -> str:
+        job_id = self.bridge.submit(job)
+        self.jobs[job_id] = clip
+        self.canvas.set_progress(clip, 0.0)
+        return job_id
+
+    def retry(self, clip, same_seed: bool = True) -> str | None:
+        """Run a generated clip's recipe again (a failed one, or Regenerate); the result is a new take."""
+        from engine.jobs import job_from_dict
+
+        recipe = clip.media_references().get("recipe")
+        if recipe is None:
+            self.message.emit(f"{clip.name!r} has no recipe to run again")
+            return None
+        params = dict(recipe.parameters)
+        if not same_seed:
+            params["seed"] = random.randint(0, SEED_MAX)
+        params["output"] = str(self.media_dir())
+        try:
+            job = job_from_dict(params)
+        except ValueError as exc:
+            self.message.emit(f"The recipe of {clip.name!r} cannot be run: {exc}")
+            return None
+        return self._submit(clip, job)
+
+    def build_animatic(self, shots, params: dict) -> list[str]:
+        """Lay one pending clip per shot on a new "Storyboard" track, end to end, and queue them all."""
+        from engine.jobs import GenerateJob
+        from timeline.commands import CompoundCommand
+        from timeline.edits import InsertTrack
+        from timeline.generated import PlacePendingClip, make_pending_clip
+
+        if not shots:
+            self.message.emit("The storyboard has no shots to build")
+            return []
+        rt = otio.opentime.RationalTime
+        track = otio.schema.Track(name="Storyboard", kind=otio.schema.TrackKind.Video)
+        top_video = max((i for i, t in enumerate(self.document.timeline.tracks)
+                         if t.kind == otio.schema.TrackKind.Video), default=-1)
+        commands = [InsertTrack(top_video + 1, track)]
+        placed = []
+        start = 0
+        for n, shot in enumerate(shots, 1):
+            length = max(1, int(round(float(shot.seconds) * self.rate)))
+            fields = self._model_job_fields(dict(params, prompt=shot.prompt), length / self.rate)
+            if not params.get("seed_locked"):
+                fields["seed"] = random.randint(0, SEED_MAX)
+            job = GenerateJob(**fields)
+            clip = make_pending_clip(op="generate", params=job.to_dict(), duration=rt(length, self.rate), name=f"shot {n}")
+            commands.append(PlacePendingClip(clip, track, rt(start, self.rate)))
+            placed.append((clip, job))
+            start += length
+        self.undo_stack.push_command(CompoundCommand(commands, text="Build animatic"))
+        return [self._submit(clip, job) for clip, job in placed]
+
+    # -- engine events (UI thread) --
+    def _on_progress(self, job_id: str, step: int, total: int):
+        clip = self.jobs.get(job_id)
+        if clip is not None and total > 0:
+            self.canvas.set_progress(clip, step / total)
+
+    def _on_done(self, job_id: str, result):
+        from timeline.generated import AddTake
+
+        clip = self.jobs.pop(job_id, None)
+        if clip is None:
+            return
+        self.canvas.set_progress(clip, None)
+        if clip.parent() is None:
+            self.message.emit(f"{clip.name!r} was removed before its take arrived; the file is kept at {result.get('path')}")
+            return
+        rate = float(result.get("rate") or self.rate)
+        available = otio.opentime.TimeRange(otio.opentime.RationalTime(0, rate),
+                                            otio.opentime.RationalTime(int(result.get("frames") or 0), rate))
+        self.undo_stack.push_command(AddTake(clip, result["path"], available, result.get("provenance") or {}))
+        self.message.emit(f"New take for {clip.name!r}")
+
+    def _on_failed(self, job_id: str, message: str):
+        self._mark_failed(job_id, message)
+
+    def _on_cancelled(self, job_id: str):
+        self._mark_failed(job_id, "cancelled")
+
+    def _mark_failed(self, job_id: str, message: str):
+        from timeline.generated import MarkFailed
+
+        clip = self.jobs.pop(job_id, None)
+        if clip is None:
+            return
+        self.finished[job_id] = clip
+        self.canvas.set_progress(clip, None)
+        if clip.parent() is None:
+            return
+        if clip.active_media_reference_key == "recipe":
+            self.undo_stack.push_command(MarkFailed(clip, message))
+        self.message.emit(f"{clip.name!r}: {message}")

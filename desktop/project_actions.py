@@ -1,0 +1,289 @@
+"""File actions: new, open, save, save as, recent projects, autosave, crash recovery, export, render.
+
+Every question to the user goes through `self.prompt(title, text, choices) -> choice` and every
+file dialog through `self.choose_path(mode, caption, filters) -> str|None`, so tests can answer
+them; by default they are a QMessageBox and a QFileDialog.
+"""
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+from PySide6.QtCore import QObject, QSettings, QTimer, Signal
+from PySide6.QtWidgets import QFileDialog, QMessageBox, QProgressDialog
+
+RECENT_KEY = "recent_projects"
+RECENT_MAX = 10
+AUTOSAVE_MS = 60_000
+OPEN_FILTERS = "Projects and timelines (*.otio *.otioz *.otiod *.edl *.xml *.fcpxml *.aaf);;All files (*)"
+EXPORT_FILTERS = ("OpenTimelineIO (*.otio);;OTIO bundle with media (*.otioz);;CMX 3600 EDL (*.edl);;"
+                  "Final Cut Pro 7 XML (*.xml)")
+RENDER_FILTERS = "MPEG-4 H.264 (*.mp4);;QuickTime (*.mov);;Matroska (*.mkv)"
+
+
+def default_prompt(parent):
+    def prompt(title: str, text: str, choices: list[str]) -> str:
+        box = QMessageBox(parent)
+        box.setObjectName("latentcut_prompt")
+        box.setIcon(QMessageBox.Icon.Question)
+        box.setWindowTitle(title)
+        box.setText(text)
+        buttons = {box.addButton(c, QMessageBox.ButtonRole.ActionRole): c for c in choices}
+        box.exec()
+        return buttons.get(box.clickedButton(), choices[-1])
+    return prompt
+
+
+def default_choose_path(parent):
+    def choose(mode: str, caption: str, filters: str) -> str | None:
+        if mode == "open":
+            path, _ = QFileDialog.getOpenFileName(parent, caption, "", filters)
+        else:
+            path, _ = QFileDialog.getSaveFileName(parent, caption, "", filters)
+        return path or None
+    return choose
+
+
+class ProjectActions(QObject):
+    """The File menu's work for one main window. The window installs each opened document."""
+
+    document_opened = Signal(object, object)   # Document, Path | None
+    saved = Signal(object)                     # Path
+    recent_changed = Signal()
+    message = Signal(str)
+
+    def __init__(self, window, settings: QSettings | None = None, autosave_ms: int = AUTOSAVE_MS):
+        super().__init__(window)
+        self.window = window
+        self.settings = settings or QSettings()
+        self.path: Path | None = None
+        self.prompt = default_prompt(window)
+        self.choose_path = default_choose_path(window)
+        self._session_media: Path | None = None
+        self.autosave_timer = QTimer(self)
+        self.autosave_timer.setInterval(autosave_ms)
+        self.autosave_timer.timeout.connect(self.autosave_now)
+        self.autosave_timer.start()
+        self.render_jobs: dict[str, QProgressDialog] = {}
+
+    # -- state the window provides --
+    @property
+    def document(self):
+        return self.window.document
+
+    @property
+    def undo_stack(self):
+        return self.window.undo_stack
+
+    @property
+    def modified(self) -> bool:
+        return not self.undo_stack.isClean()
+
+    def display_name(self) -> str:
+        if self.path is not None:
+            return self.path.stem
+        return self.document.timeline.name or "Untitled"
+
+    def media_dir(self) -> Path:
+        """Where generated media goes: NAME_media/ next to the project, or a session folder until saved."""
+        if self.path is not None:
+            folder = self.path.with_name(f"{self.path.stem}_media")
+        else:
+            if self._session_media is None:
+                self._session_media = Path(tempfile.mkdtemp(prefix="latentcut-unsaved-"))
+            folder = self._session_media
+        folder.mkdir(parents=True, exist_ok=True)
+        return folder
+
+    # -- recent projects --
+    def recent(self) -> list[str]:
+        value = self.settings.value(RECENT_KEY, [])
+        if isinstance(value, str):
+            value = [value]
+        return [str(v) for v in (value or [])]
+
+    def _remember(self, path: Path) -> None:
+        items = [str(path)] + [p for p in self.recent() if p != str(path)]
+        self.settings.setValue(RECENT_KEY, items[:RECENT_MAX])
+        self.recent_changed.emit()
+
+    # -- asking before losing work --
+    def maybe_save(self) -> bool:
+        """True when it is fine to drop the current document (saved, discarded, or unmodified)."""
+        if not self.modified:
+            return True
+        choice = self.prompt("Unsaved changes", f"Save the changes to “{self.display_name()}” first?",
+                             ["Save", "Don't Save", "Cancel"])
+        if choice == "Save":
+            return self.save()
+        return choice == "Don't Save"
+
+    # -- new / open --
+    def new_project(self) -> bool:
+        from timeline import Document
+
+        if not self.maybe_save():
+            return False
+        current = self.document
+        doc = Document.new(rate=current.rate, width=current.width or 1920, height=current.height or 1080)
+        self._install(doc, None)
+        return True
+
+    def open_dialog(self) -> bool:
+        path = self.choose_path("open", "Open project or timeline", OPEN_FILTERS)
+        return self.open_project(path) if path else False
+
+    def open_project(self, path) -> bool:
+        """Open a project (.otio) or anything OTIO reads; offers a newer autosave if there is one."""
+        from timeline import Document
+        from timeline.errors import ProjectError
+        from timeline.interchange import import_timeline
+        from timeline.project import discard_recovery, load_project, recovery_for
+
+        if not self.maybe_save():
+            return False
+        path = Path(path)
+        try:
+            if path.suffix.lower() == ".otio":
+                use_recovery = False
+                recovery = recovery_for(path)
+                if recovery is not None:
+                    choice = self.prompt(
+                        "Recover unsaved changes",
+                        f"“{path.name}” has an autosave newer than the saved project, probably from a crash. "
+                        "Recover the autosaved changes?",
+                        ["Recover", "Open Saved Version"])
+                    use_recovery = choice == "Recover"
+                    if not use_recovery:
+                        discard_recovery(path)
+                doc = load_project(path, use_recovery=use_recovery)
+                self._install(doc, path)
+                if use_recovery:
+                    self.undo_stack.resetClean()  # recovered changes are not on disk yet
+                    self.window.update_title()
+                self._remember(path)
+            else:
+                doc = Document(import_timeline(path))
+                self._install(doc, None)
+                self.message.emit(f"Imported {path.name}; save it as a project to keep it")
+        except (ProjectError, ValueError, OSError) as exc:
+            self.prompt("Cannot open", f"Cannot open {path}: {exc}", ["OK"])
+            return False
+        return True
+
+    def _install(self, doc, path: Path | None) -> None:
+        self.path = path
+        self.document_opened.emit(doc, path)
+
+    # -- save --
+    def save(self) -> bool:
+        from timeline.errors import ProjectError
+        from timeline.project import discard_recovery, save_project
+
+        if self.path is None:
+            return self.save_as()
+        try:
+            save_project(self.document, self.path)
+        except (ProjectError, OSError, ValueError) as exc:
+            self.prompt("Cannot save", f"Cannot save {self.path}: {exc}", ["OK"])
+            return False
+        discard_recovery(self.path)
+        self.undo_stack.setClean()
+        self._remember(self.path)
+        self.saved.emit(self.path)
+        self.message.emit(f"Saved {self.path}")
+        return True
+
+    def save_as(self, path=None) -> bool:
+        if path is None:
+            path = self.choose_path("save", "Save project as", "LatentCut project (*.otio)")
+            if not path:
+                return False
+        path = Path(path)
+        if path.suffix.lower() != ".otio":
+            path = path.with_name(path.name + ".otio")
+        previous = self.path
+        self.path = path
+        if not self.save():
+            self.path = previous
+            return False
+        self.window.update_title()
+        return True
+
+    # -- autosave --
+    def autosave_now(self) -> Path | None:
+        """Write the autosave file next to the project when there are unsaved changes."""
+        from timeline.project import autosave
+
+        if self.path is None or not self.modified:
+            return None
+        try:
+            return autosave(self.document, self.path)
+        except OSError as exc:
+            self.message.emit(f"Autosave failed: {exc}")
+            return None
+
+    # -- export --
+    def export_dialog(self):
+        path = self.choose_path("save", "Export timeline", EXPORT_FILTERS)
+        return self.export(path) if path else None
+
+    def export(self, path):
+        """Export the timeline; tells the user what the format could not carry."""
+        from timeline.interchange import export_timeline
+
+        try:
+            report = export_timeline(self.document, path)
+        except (ValueError, OSError) as exc:
+            self.prompt("Export failed", f"Cannot export to {path}: {exc}", ["OK"])
+            return None
+        if report.dropped:
+            lines = "\n".join(f"• {d}" for d in report.dropped)
+            self.prompt("Exported with losses", f"Exported {Path(report.path).name}. The {report.format} format dropped:\n{lines}", ["OK"])
+        else:
+            self.message.emit(f"Exported {Path(report.path).name} ({report.format}); nothing was dropped")
+        return report
+
+    # -- render --
+    def render_dialog(self):
+        path = self.choose_path("save", "Render to a video file", RENDER_FILTERS)
+        return self.render(path) if path else None
+
+    def render(self, path, range_seconds=None) -> str | None:
+        """Queue a render of the timeline as it is now; a progress dialog shows it and can cancel it."""
+        from engine.jobs import RenderJob
+
+        bridge = self.window.bridge
+        base = self.path.parent if self.path is not None else Path.cwd()
+        try:
+            job = RenderJob(output=str(path), timeline_json=self.document.timeline.to_json_string(),
+                            base_dir=str(base), range=range_seconds, rate=self.document.rate)
+        except ValueError as exc:
+            self.prompt("Cannot render", str(exc), ["OK"])
+            return None
+        job_id = bridge.submit(job)
+        dialog = QProgressDialog(f"Rendering {Path(path).name}…", "Cancel", 0, 100, self.window)
+        dialog.setObjectName("render_progress")
+        dialog.setWindowTitle("Render")
+        dialog.setMinimumDuration(0)
+        dialog.setAutoClose(False)
+        dialog.setAutoReset(False)
+        dialog.canceled.connect(lambda: bridge.cancel(job_id))
+        dialog.show()
+        self.render_jobs[job_id] = dialog
+        return job_id
+
+    def on_job_progress(self, job_id: str, step: int, total: int):
+        dialog = self.render_jobs.get(job_id)
+        if dialog is not None and total > 0:
+            dialog.setValue(int(100 * step / total))
+
+    def on_job_finished(self, job_id: str, outcome: str, detail: str = ""):
+        dialog = self.render_jobs.pop(job_id, None)
+        if dialog is None:
+            return
+        dialog.canceled.disconnect()
+        dialog.close()
+        dialog.deleteLater()
+        self.message.emit({"done": f"Rendered {detail}", "failed": f"Render failed: {detail}",
+                           "cancelled": "Render cancelled"}[outcome])
