@@ -69,6 +69,7 @@ def encode(path: Path, count: int, rate: Fraction, audio: bool = False, gop: int
         samples = tone(count / float(rate))
         frame = av.AudioFrame.from_ndarray(np.ascontiguousarray(samples.T), format="fltp", layout="stereo")
         frame.sample_rate = 48000
+        frame.pts = 0
         container.mux(astream.encode(frame))
         container.mux(astream.encode(None))
     container.close()
@@ -98,6 +99,7 @@ def encode_audio_only(path: Path, seconds: float = 1.0) -> Path:
     stream.layout = "stereo"
     frame = av.AudioFrame.from_ndarray(np.ascontiguousarray(tone(seconds).T), format="fltp", layout="stereo")
     frame.sample_rate = 48000
+    frame.pts = 0
     container.mux(stream.encode(frame))
     container.mux(stream.encode(None))
     container.close()
