@@ -86,6 +86,10 @@ class FrameReader:
     def duration(self) -> float:
         return self.frame_count / self.rate
 
+    @property
+    def keyframe_count(self) -> int:
+        return len(self._keys)
+
     def frame_time(self, index: int) -> float:
         """Presentation time of frame `index` in seconds from the first frame."""
         return float((self._pts[index] - self._pts[0]) * self.time_base)
