@@ -194,7 +194,7 @@ def export_timeline(doc_or_timeline, out_path, base_dir=None) -> ExportReport:
         kwargs = {"rate": _rate(timeline)} if fmt == "cmx_3600" else {}
         try:
             text = otio.adapters.write_to_string(tl, adapter_name=fmt, **kwargs)
-        except otio.exceptions.OTIOError as exc:
+        except (otio.exceptions.OTIOError, ValueError) as exc:
             raise ProjectError(out, f"the {fmt} writer refused the cut: {exc}") from exc
         write_text_atomic(text, out)
     return ExportReport(path=out, format=out.suffix.lower().lstrip("."), dropped=dropped)
