@@ -62,6 +62,38 @@ class _SecondsDelegate(QStyledItemDelegate):
         return super().displayText(value, locale)
 
 
+class _ShotList(QTreeWidget):
+    """The shot table; dragging rows moves them (our own drop, so shots never nest or copy)."""
+
+    def dropEvent(self, event):
+        if event.source() not in (self, None):
+            event.ignore()  # shots come from typing or the text format, not from other widgets
+            return
+        rows = sorted(self.indexOfTopLevelItem(it) for it in self.selectedItems())
+        if not rows:
+            event.ignore()
+            return
+        target = self._drop_row(event.position().toPoint())
+        items = [self.takeTopLevelItem(r) for r in reversed(rows)][::-1]
+        target -= sum(1 for r in rows if r < target)
+        for offset, item in enumerate(items):
+            self.insertTopLevelItem(target + offset, item)
+        self.setCurrentItem(items[0])
+        for item in items:
+            item.setSelected(True)
+        # Not reported as a move: the rows were moved here already, and a "move" result makes
+        # the dragging view delete the dragged rows afterwards.
+        event.setDropAction(Qt.CopyAction if event.possibleActions() & Qt.CopyAction else Qt.IgnoreAction)
+        event.accept()
+
+    def _drop_row(self, pos) -> int:
+        index = self.indexAt(pos)
+        if not index.isValid():
+            return self.topLevelItemCount()
+        rect = self.visualRect(index)
+        return index.row() + (1 if pos.y() > rect.center().y() else 0)
+
+
 class StoryboardPanel(QWidget):
     """Shot list (seconds, prompt). Emits `build_animatic_requested(list[Shot])`."""
 
@@ -73,7 +105,7 @@ class StoryboardPanel(QWidget):
         self.setObjectName("storyboard_panel")
         self._path: Path | None = None  # the text file last imported or exported
 
-        self.tree = QTreeWidget(self)
+        self.tree = _ShotList(self)
         self.tree.setObjectName("storyboard_shots")
         self.tree.setColumnCount(2)
         self.tree.setHeaderLabels(["Length", "Prompt"])
@@ -84,8 +116,7 @@ class StoryboardPanel(QWidget):
         self.tree.setEditTriggers(
             QAbstractItemView.DoubleClicked | QAbstractItemView.EditKeyPressed | QAbstractItemView.SelectedClicked
         )
-        # Rows are reordered by dragging; items refuse drops so a shot never nests in another.
-        self.tree.setDragDropMode(QAbstractItemView.InternalMove)
+        self.tree.setDragDropMode(QAbstractItemView.InternalMove)  # rows reorder by dragging
         self.tree.setDefaultDropAction(Qt.MoveAction)
         self.tree.setItemDelegate(_SecondsDelegate(self.tree))
         header = self.tree.header()
