@@ -282,7 +282,10 @@ class _Sources:
             return self.title_card(seg.clip)
         reader = self.reader(path)
         media_t = seg.media_start + (t - seg.start)
-        index = reader.nearest_index(media_t)
+        # Nearest frame, but never one outside the clip's own source range.
+        first = reader.index_at(seg.media_start + _EPS)
+        last = reader.index_at(seg.media_start + (seg.end - seg.start) - _EPS)
+        index = min(max(reader.nearest_index(media_t), first), last)
         w, h, x, y = _fit(reader.width, reader.height, *self.size)
         image = reader.read(index, size=(w, h))
         if (w, h) == self.size:
