@@ -1,0 +1,179 @@
+import threading
+
+import numpy as np
+import pytest
+
+from engine.backends.base import Backend, VideoResult
+from engine.errors import Cancelled
+from engine.pipeline import LatentCutPipeline
+
+
+def test_is_a_backend(pipe):
+    assert isinstance(pipe, Backend)
+    assert pipe.native_size == (64, 32) and pipe.native_rate == 8.0
+    assert pipe.operations == {"generate", "animate", "extend", "fill", "restyle"}
+    assert len(pipe.sha256) == 64
+
+
+def check_video(result, frames, rate, size=(64, 32)):
+    assert isinstance(result, VideoResult)
+    assert result.frames.dtype == np.uint8
+    assert result.frames.shape == (frames, size[1], size[0], 3)
+    assert result.rate == rate
+    assert result.metadata["frames"] == frames and result.metadata["rate"] == rate
+    assert result.frames.std() > 0  # a real decode, not a flat placeholder
+
+
+def test_generate(pipe):
+    r = pipe.generate("a red ball moving left over a field at sunset", 1.5, seed=3, rate=24)
+    check_video(r, 36, 24.0)
+    m = r.metadata
+    assert (m["op"], m["prompt"], m["negative_prompt"], m["seed"]) == (
+        "generate", "a red ball moving left over a field at sunset", "", 3)
+    assert m["steps"] == pipe.config.default_steps and m["guidance"] == pipe.config.default_guidance
+    assert m["model"] == {"name": "tiny-random", "sha256": pipe.sha256}
+    assert "strength" in m and m["engine_version"]
+
+
+def test_generate_defaults_to_the_native_rate(pipe):
+    check_video(pipe.generate("night", 1.0), 8, 8.0)
+
+
+def test_generate_at_another_size(pipe):
+    check_video(pipe.generate("day", 0.5, size=(96, 48), rate=8), 4, 8.0, size=(96, 48))
+
+
+def test_animate(pipe, clip):
+    r = pipe.animate(clip[0], "a red ball", 1.0, rate=25)
+    check_video(r, 25, 25.0)
+    assert r.metadata["op"] == "animate"
+
+
+def test_extend_tail_and_head_return_only_new_frames(pipe, clip):
+    tail = pipe.extend(clip, 2.0, rate=24, prompt="continue")
+    check_video(tail, 48, 24.0)
+    head = pipe.extend(clip, 0.5, direction="head", rate=24)
+    check_video(head, 12, 24.0)
+    assert head.metadata["direction"] == "head" and head.metadata["prompt"] == ""
+
+
+def test_fill_returns_exactly_the_gap(pipe, clip):
+    r = pipe.fill(clip, clip[::-1].copy(), 0.7, prompt="bridge", rate=24)
+    check_video(r, 17, 24.0)
+
+
+def test_restyle_returns_as_many_frames_as_given(pipe, clip):
+    for count, rate in ((12, 24.0), (5, 30.0), (1, 24.0), (40, 24.0)):
+        frames = np.concatenate([clip] * 4)[:count]
+        r = pipe.restyle(frames, "at night", strength=0.6, structure_weight=0.5, rate=rate)
+        check_video(r, count, rate)
+    assert r.metadata["strength"] == 0.6 and r.metadata["structure_weight"] == 0.5
+
+
+def test_ten_seconds_hold_together_window_by_window(pipe):
+    steps = []
+    r = pipe.generate("pan right over mountains", 10.0, steps=1, rate=8,
+                      callback=lambda s, t, p: steps.append((s, t)))
+    check_video(r, 80, 8.0)
+    # 20 latent frames, windows of 2 overlapping by 1: 19 windows of one step each.
+    assert steps == [(i, 19) for i in range(1, 20)]
+
+
+def test_same_seed_same_frames(pipe, clip):
+    a = pipe.generate("a blue box", 1.0, seed=7)
+    b = pipe.generate("a blue box", 1.0, seed=7)
+    assert np.array_equal(a.frames, b.frames)
+    assert not np.array_equal(a.frames, pipe.generate("a blue box", 1.0, seed=8).frames)
+    assert not np.array_equal(a.frames, pipe.generate("a red ball", 1.0, seed=7).frames)
+    e1 = pipe.extend(clip, 1.0, seed=2, rate=24)
+    e2 = pipe.extend(clip, 1.0, seed=2, rate=24)
+    assert np.array_equal(e1.frames, e2.frames)
+
+
+def test_negative_prompt_and_guidance_change_the_result(pipe):
+    base = pipe.generate("a red ball", 1.0, seed=1)
+    assert not np.array_equal(base.frames, pipe.generate("a red ball", 1.0, seed=1, negative_prompt="blue").frames)
+    assert not np.array_equal(base.frames, pipe.generate("a red ball", 1.0, seed=1, guidance=1.0).frames)
+
+
+def test_step_callback_reports_progress_with_previews(pipe):
+    seen = []
+    pipe.generate("sea", 1.0, steps=4, callback=lambda s, t, p: seen.append((s, t, p)))
+    assert [(s, t) for s, t, _ in seen] == [(1, 4), (2, 4), (3, 4), (4, 4)]
+    for *_, preview in seen:
+        assert preview.shape == (32, 64, 3) and preview.dtype == np.uint8
+
+
+def test_cancel_takes_effect_within_one_step(pipe):
+    cancel = threading.Event()
+    calls = []
+    handle = pipe.model.denoiser.register_forward_pre_hook(lambda m, a: calls.append(1))
+    try:
+        def on_step(step, total, preview):
+            cancel.set()
+        with pytest.raises(Cancelled):
+            pipe.generate("city", 1.0, steps=5, callback=on_step, cancel=cancel)
+        assert len(calls) == 1
+        calls.clear()
+        with pytest.raises(Cancelled):
+            pipe.restyle(np.zeros((4, 32, 64, 3), np.uint8), "x", cancel=cancel)
+        assert calls == []
+    finally:
+        handle.remove()
+
+
+FRAMES = np.zeros((4, 32, 64, 3), np.uint8)
+BAD = [
+    ("generate", dict(prompt="x", seconds=0), "seconds"),
+    ("generate", dict(prompt="x", seconds=-1), "seconds"),
+    ("generate", dict(prompt="x", seconds=float("nan")), "seconds"),
+    ("generate", dict(prompt="x", seconds="2"), "seconds"),
+    ("generate", dict(prompt="x", seconds=0.01), "seconds"),
+    ("generate", dict(prompt="x", seconds=1, size=(60, 32)), "size"),
+    ("generate", dict(prompt="x", seconds=1, size=(0, 32)), "size"),
+    ("generate", dict(prompt="x", seconds=1, size="64x32"), "size"),
+    ("generate", dict(prompt="x", seconds=1, steps=0), "steps"),
+    ("generate", dict(prompt="x", seconds=1, guidance=-1), "guidance"),
+    ("generate", dict(prompt="x", seconds=1, seed=-3), "seed"),
+    ("generate", dict(prompt="x", seconds=1, rate=0), "rate"),
+    ("generate", dict(prompt=None, seconds=1), "prompt"),
+    ("generate", dict(prompt=3, seconds=1), "prompt"),
+    ("generate", dict(prompt="x", seconds=1, negative_prompt=None), "negative_prompt"),
+    ("generate", dict(prompt="x", seconds=1, callback=5), "callback"),
+    ("animate", dict(image=None, prompt="x", seconds=1), "image"),
+    ("animate", dict(image=FRAMES, prompt="x", seconds=1), "image"),
+    ("animate", dict(image=np.zeros((0, 64, 3), np.uint8), prompt="x", seconds=1), "image"),
+    ("extend", dict(frames=np.zeros((0, 32, 64, 3), np.uint8), seconds=1), "frames"),
+    ("extend", dict(frames=[], seconds=1), "frames"),
+    ("extend", dict(frames=FRAMES.astype(np.float32), seconds=1), "frames"),
+    ("extend", dict(frames="clip.mp4", seconds=1), "frames"),
+    ("extend", dict(frames=FRAMES, seconds=1, direction="middle"), "direction"),
+    ("fill", dict(before_frames=FRAMES, after_frames=None, seconds=1), "after_frames"),
+    ("fill", dict(before_frames=FRAMES[:, :, :, :2], after_frames=FRAMES, seconds=1), "before_frames"),
+    ("restyle", dict(frames=FRAMES, prompt="x", strength=0), "strength"),
+    ("restyle", dict(frames=FRAMES, prompt="x", strength=1.5), "strength"),
+    ("restyle", dict(frames=FRAMES, prompt="x", structure_weight=-1), "structure_weight"),
+    ("restyle", dict(frames=None, prompt="x"), "frames"),
+]
+
+
+@pytest.mark.parametrize("op, kwargs, name", BAD, ids=[f"{op}-{name}-{i}" for i, (op, _, name) in enumerate(BAD)])
+def test_bad_inputs_name_the_argument(pipe, op, kwargs, name):
+    calls = []
+    handle = pipe.model.denoiser.register_forward_pre_hook(lambda m, a: calls.append(1))
+    try:
+        with pytest.raises(ValueError, match=rf"^{name}:"):
+            getattr(pipe, op)(**kwargs)
+    finally:
+        handle.remove()
+    assert calls == []  # checked before any work
+
+
+def test_an_operation_the_model_lacks(tmp_path):
+    from engine.model.tiny import make_tiny_model_folder
+
+    pipe = LatentCutPipeline.from_pretrained(make_tiny_model_folder(tmp_path / "m", operations=["generate"]))
+    assert pipe.operations == {"generate"}
+    with pytest.raises(ValueError, match="^op:.*restyle"):
+        pipe.restyle(FRAMES, "night")
+    check_video(pipe.generate("x", 1.0), 8, 8.0)
