@@ -38,6 +38,7 @@ class MainWindow(QMainWindow):
         self.settings = settings or QSettings()
         self.bridge = bridge or EngineBridge(model=model, device=device, parent=self)
         self._own_bridge = bridge is None
+        self._shut_down = False
         self.document = None
         self.undo_stack = None
         self.actions = ProjectActions(self, self.settings)
@@ -487,6 +488,9 @@ class MainWindow(QMainWindow):
 
     def shutdown(self):
         """Stop playback, thumbnails and (if this window made it) the engine."""
+        if self._shut_down:
+            return
+        self._shut_down = True
         self.actions.autosave_timer.stop()
         self.playback.shutdown()
         self.canvas.thumbnails.shutdown()

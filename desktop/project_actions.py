@@ -213,13 +213,14 @@ class ProjectActions(QObject):
     # -- autosave --
     def autosave_now(self) -> Path | None:
         """Write the autosave file next to the project when there are unsaved changes."""
+        from timeline.errors import ProjectError
         from timeline.project import autosave
 
         if self.path is None or not self.modified:
             return None
         try:
             return autosave(self.document, self.path)
-        except OSError as exc:
+        except (ProjectError, OSError) as exc:
             self.message.emit(f"Autosave failed: {exc}")
             return None
 
@@ -230,11 +231,13 @@ class ProjectActions(QObject):
 
     def export(self, path):
         """Export the timeline; tells the user what the format could not carry."""
+        from timeline.errors import ProjectError
         from timeline.interchange import export_timeline
 
+        base = self.path.parent if self.path is not None else None
         try:
-            report = export_timeline(self.document, path)
-        except (ValueError, OSError) as exc:
+            report = export_timeline(self.document, path, base_dir=base)
+        except (ProjectError, ValueError, OSError) as exc:
             self.prompt("Export failed", f"Cannot export to {path}: {exc}", ["OK"])
             return None
         if report.dropped:

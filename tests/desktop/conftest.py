@@ -68,13 +68,13 @@ def window(qtbot, bridge, isolated_settings):
 
     win = MainWindow(bridge=bridge, settings=isolated_settings)
     win.actions.prompt = _unexpected_prompt
-    qtbot.addWidget(win)
     win.show()
     qtbot.waitExposed(win)
     win.activateWindow()
     yield win
-    win.actions.undo_stack.setClean()
-    win.shutdown()
+    win.undo_stack.setClean()
+    win.close()
+    win.deleteLater()
 
 
 def _unexpected_prompt(title, text, choices):
