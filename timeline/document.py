@@ -148,6 +148,15 @@ class Document:
             i -= 1
         return n, None, None
 
+    def track_end(self, track) -> RationalTime:
+        """End of the last item of ``track`` (track time); faster than ``track.duration()``."""
+        n = len(track)
+        if n == 0:
+            return RationalTime(0, self.rate)
+        if isinstance(track[n - 1], otio.schema.Transition):
+            return track.duration()
+        return track.range_of_child_at_index(n - 1).end_time_exclusive()
+
     def range_of(self, item) -> TimeRange:
         """Record range of ``item`` in its track (track time)."""
         track = item.parent()

@@ -209,7 +209,7 @@ def edit_point(cmd: EditCommand, doc, track, time: RationalTime, pad: bool = Tru
     """Make sure an item boundary exists at ``time`` (track time), splitting the item that
     spans it; past the end, pad with a gap (when ``pad``). Returns the index of the item that
     starts at ``time`` (or ``len(track)``)."""
-    end = track.duration()
+    end = doc.track_end(track)
     if time >= end:
         if time > end and pad:
             cmd.step(doc, InsertItem(track, len(track), make_gap(time - end)))

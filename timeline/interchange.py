@@ -19,7 +19,7 @@ from opentimelineio.adapters.file_bundle_utils import MediaReferencePolicy
 
 from .document import Document
 from .errors import ProjectError
-from .project import _absolutize, _write_atomic, write_text_atomic
+from .project import read_timeline, timeline_from_json, write_text_atomic, write_timeline
 from .provenance import generated_note, is_generated
 
 FORMATS = {".otio": "otio_json", ".otioz": "otioz", ".otiod": "otiod",
@@ -130,8 +130,8 @@ def _label_generated(timeline) -> None:
 
 def _bundle(timeline, out: Path, adapter: str, base_dir, dropped: list[str]) -> None:
     """Write an .otioz/.otiod bundle with the active media of each clip copied in."""
-    tl = copy.deepcopy(timeline)
-    _absolutize(tl, Path(base_dir) if base_dir else Path.cwd())
+    # a copy with every media path absolute, as the bundle adapters need
+    tl = timeline_from_json(timeline.to_json_string(), out, Path(base_dir) if base_dir else Path.cwd())
     for clip in tl.find_clips():
         refs = clip.media_references()
         ref = clip.media_reference
@@ -178,7 +178,7 @@ def export_timeline(doc_or_timeline, out_path, base_dir=None) -> ExportReport:
         raise ProjectError(out, "the folder does not exist")
     dropped: list[str] = []
     if fmt == "otio_json":
-        _write_atomic(timeline, out)
+        write_timeline(timeline, out)
     elif fmt in ("otioz", "otiod"):
         _bundle(timeline, out, fmt, base_dir, dropped)
     else:
@@ -201,17 +201,20 @@ def export_timeline(doc_or_timeline, out_path, base_dir=None) -> ExportReport:
 
 
 def import_timeline(path) -> otio.schema.Timeline:
-    """Read any file an OTIO adapter reads (.otio .otioz .otiod .edl .xml ...) as a Timeline."""
+    """Read any file an OTIO adapter reads (.otio .otioz .otiod .edl .xml ...) as a Timeline.
+    Relative media paths in .otio files are resolved against the file's folder."""
     path = Path(path)
     if not path.exists():
         raise ProjectError(path, "the file does not exist")
-    kwargs = {}
-    if path.suffix.lower() == ".otiod":
-        kwargs["absolute_media_reference_paths"] = True
+    suffix = path.suffix.lower()
+    if suffix == ".otio":
+        return read_timeline(path, path.parent.absolute())
+    kwargs = {"absolute_media_reference_paths": True} if suffix == ".otiod" else {}
     try:
         result = otio.adapters.read_from_file(str(path), **kwargs)
     except Exception as exc:  # adapters raise many kinds of errors for bad input
-        raise ProjectError(path, f"cannot read as a timeline: {str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__}") from exc
+        first = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+        raise ProjectError(path, f"cannot read as a timeline: {first}") from exc
     if isinstance(result, otio.schema.SerializableCollection):
         timelines = [t for t in result if isinstance(t, otio.schema.Timeline)]
         if not timelines:
@@ -219,6 +222,4 @@ def import_timeline(path) -> otio.schema.Timeline:
         result = timelines[0]
     if not isinstance(result, otio.schema.Timeline):
         raise ProjectError(path, f"holds a {type(result).__name__}, not a Timeline")
-    if path.suffix.lower() == ".otio":
-        _absolutize(result, path.parent.absolute())  # paths were saved relative to the file
     return result

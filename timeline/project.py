@@ -7,8 +7,9 @@ is newer than the project, ``recovery_for`` offers it.
 """
 from __future__ import annotations
 
+import json
 import os
-import urllib.parse
+import re
 from pathlib import Path
 
 import opentimelineio as otio
@@ -32,65 +33,54 @@ def autosave_path(path) -> Path:
 
 
 # -- media paths -----------------------------------------------------------------------------
-def _url_fields(timeline):
-    """(reference, attribute) for every file-like media reference in the timeline, takes included."""
-    for clip in timeline.find_clips():
-        for ref in clip.media_references().values():
-            if isinstance(ref, otio.schema.ExternalReference):
-                yield ref, "target_url"
-            elif isinstance(ref, otio.schema.ImageSequenceReference):
-                yield ref, "target_url_base"
+# Paths are rewritten in the JSON text rather than object by object: a string replace over
+# the serialized cut costs a few ms where walking 10,000 clips' references costs hundreds.
+# Only the "target_url"/"target_url_base" fields are touched (a JSON string value cannot
+# contain the unescaped pattern, so nothing inside metadata strings can match).
+_URL_FIELDS = ("target_url", "target_url_base")
+# A relative path: not absolute (/, \\, C:), not a URL with a scheme, not empty.
+_RELATIVE_URL = re.compile(
+    r'"(target_url|target_url_base)": "(?!"|/|\\\\|[A-Za-z]:|[A-Za-z][A-Za-z0-9+.-]+:)')
 
 
-def _local_path(url: str) -> str | None:
-    """The file path a URL names, or None for non-file URLs (http:, ...)."""
-    if not url:
-        return None
-    if url.startswith("file:"):
-        return otio.url_utils.filepath_from_url(url)
-    scheme = urllib.parse.urlparse(url).scheme
-    if scheme and len(scheme) > 1:  # one letter: a Windows drive
-        return None
-    return url
+def _json_chars(text: str) -> str:
+    """``text`` as it appears inside a JSON string written by OTIO."""
+    return json.dumps(text, ensure_ascii=False)[1:-1]
 
 
-def _relativize(timeline, folder: Path) -> list:
-    """Point media inside ``folder`` at relative paths; returns what to put back."""
-    changed = []
-    root = os.path.abspath(folder)
-    for ref, attr in _url_fields(timeline):
-        url = getattr(ref, attr)
-        path = _local_path(url)
-        if path is None or not os.path.isabs(path):
-            continue
-        rel = os.path.relpath(path, root) if os.path.splitdrive(path)[0] == os.path.splitdrive(root)[0] else None
-        if rel is None or rel == os.pardir or rel.startswith(os.pardir + os.sep):
-            continue
-        changed.append((ref, attr, url))
-        setattr(ref, attr, Path(rel).as_posix() + ("/" if attr == "target_url_base" else ""))
-    return changed
+def relative_media_json(text: str, folder) -> str:
+    """OTIO JSON with media paths inside ``folder`` made relative to it."""
+    prefix = _json_chars(os.path.abspath(folder).rstrip(os.sep) + os.sep)
+    for key in _URL_FIELDS:
+        text = text.replace(f'"{key}": "{prefix}', f'"{key}": "')
+    return text
 
 
-def _absolutize(timeline, folder: Path) -> None:
-    """Resolve relative media paths against the project folder."""
-    for ref, attr in _url_fields(timeline):
-        url = getattr(ref, attr)
-        path = _local_path(url)
-        if path is None or os.path.isabs(path):
-            continue
-        full = os.path.normpath(os.path.join(folder, path))
-        setattr(ref, attr, full + (os.sep if attr == "target_url_base" else ""))
+def absolute_media_json(text: str, folder) -> str:
+    """OTIO JSON with relative media paths resolved against ``folder``."""
+    base = _json_chars(os.path.abspath(folder).rstrip(os.sep) + os.sep)
+    return _RELATIVE_URL.sub(lambda m: f'"{m.group(1)}": "{base}', text)
+
+
+def timeline_from_json(text: str, path, folder=None) -> otio.schema.Timeline:
+    """Parse OTIO JSON ``text`` (read from ``path``, named in errors) into a Timeline,
+    resolving relative media paths against ``folder`` when given."""
+    if folder is not None:
+        text = absolute_media_json(text, folder)
+    try:
+        obj = otio.core.deserialize_json_from_string(text)
+    except Exception as exc:  # OTIO raises ValueError or its own errors for bad JSON
+        first = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+        raise ProjectError(path, f"not a valid OTIO file ({first})") from exc
+    if not isinstance(obj, otio.schema.Timeline):
+        raise ProjectError(path, f"holds a {type(obj).__name__}, not a Timeline")
+    return obj
 
 
 # -- writing ---------------------------------------------------------------------------------
-def _write_atomic(timeline, path: Path) -> None:
-    """Save ``timeline`` as OTIO JSON at ``path`` with media paths relative to its folder."""
-    changed = _relativize(timeline, path.parent)
-    try:
-        text = timeline.to_json_string(indent=4)
-    finally:
-        for ref, attr, url in changed:
-            setattr(ref, attr, url)
+def write_timeline(timeline, path: Path) -> None:
+    """Save ``timeline`` as OTIO JSON at ``path``, media inside its folder stored relative."""
+    text = relative_media_json(timeline.to_json_string(indent=4), path.parent)
     write_text_atomic(text, path)
 
 
@@ -135,7 +125,7 @@ def save_project(doc, path) -> Path:
         raise ValueError(f"path: a project file must end in {PROJECT_SUFFIX}, got {path}")
     if not path.parent.is_dir():
         raise ProjectError(path, "the folder does not exist")
-    _write_atomic(_document_timeline(doc), path)
+    write_timeline(_document_timeline(doc), path)
     media_folder(path).mkdir(exist_ok=True)
     autosave_path(path).unlink(missing_ok=True)
     return path
@@ -147,7 +137,7 @@ def autosave(doc, path) -> Path:
     target = autosave_path(path)
     if not path.parent.is_dir():
         raise ProjectError(path, "the folder does not exist")
-    _write_atomic(_document_timeline(doc), target)
+    write_timeline(_document_timeline(doc), target)
     return target
 
 
@@ -168,8 +158,9 @@ def discard_recovery(path) -> None:
 
 
 # -- reading ---------------------------------------------------------------------------------
-def read_timeline(path) -> otio.schema.Timeline:
-    """Read an OTIO JSON timeline; ProjectError naming the file when it is missing or bad."""
+def read_timeline(path, folder=None) -> otio.schema.Timeline:
+    """Read an OTIO JSON timeline, resolving relative media paths against ``folder`` when
+    given; ProjectError naming the file when it is missing or bad."""
     path = Path(path)
     if not path.exists():
         raise ProjectError(path, "the file does not exist")
@@ -183,13 +174,7 @@ def read_timeline(path) -> otio.schema.Timeline:
         raise ProjectError(path, "not an OTIO project (not UTF-8 text)") from exc
     if not text.strip():
         raise ProjectError(path, "the file is empty")
-    try:
-        obj = otio.core.deserialize_json_from_string(text)
-    except Exception as exc:  # OTIO raises ValueError or its own errors for bad JSON
-        raise ProjectError(path, f"not a valid OTIO file ({str(exc).splitlines()[0][:200]})") from exc
-    if not isinstance(obj, otio.schema.Timeline):
-        raise ProjectError(path, f"holds a {type(obj).__name__}, not a Timeline")
-    return obj
+    return timeline_from_json(text, path, folder)
 
 
 def load_project(path, use_recovery: bool = False) -> Document:
@@ -199,6 +184,4 @@ def load_project(path, use_recovery: bool = False) -> Document:
     source = path
     if use_recovery:
         source = recovery_for(path) or path
-    timeline = read_timeline(source)
-    _absolutize(timeline, path.parent.absolute())
-    return Document(timeline)
+    return Document(read_timeline(source, path.parent.absolute()))

@@ -141,3 +141,23 @@ def test_save_argument_checks(tmp_path):
         save_project(doc, tmp_path / "cut.json")
     with pytest.raises(ProjectError, match="folder does not exist"):
         save_project(doc, tmp_path / "nowhere" / "cut.otio")
+
+
+def test_only_media_paths_are_rewritten(tmp_path):
+    folder = tmp_path / "My Film – ünï"
+    folder.mkdir()
+    doc = Document.new()
+    inside = str(folder / "cut_media" / "shot 1.mp4")
+    clip = make_clip("x", url=inside)
+    clip.metadata["notes"] = {"text": f'"target_url": "{inside}"', "path": inside}
+    seq = otio.schema.ImageSequenceReference(target_url_base=str(folder / "cut_media" / "frames") + "/",
+                                             name_prefix="f.", name_suffix=".exr", rate=24)
+    clip.set_media_references({"DEFAULT_MEDIA": clip.media_reference, "frames": seq}, "DEFAULT_MEDIA")
+    CommandStack(doc).push(Append(doc.video_tracks[0], clip))
+    CommandStack(doc).push(Append(doc.video_tracks[0], make_clip("y", url="file:///srv/y.mov")))
+    path = save_project(doc, folder / "cut.otio")
+    text = path.read_text(encoding="utf-8")
+    assert '"target_url": "cut_media/shot 1.mp4"' in text
+    assert '"target_url_base": "cut_media/frames/"' in text
+    back = load_project(path)
+    assert snapshot(back) == snapshot(doc)  # other strings untouched, paths back to absolute
