@@ -20,6 +20,7 @@ class Constraints:
     frame_step: int       # frames must be frame_step * n + 1 (1: any count)
     size_multiple: int    # width and height must be multiples of this
     min_frames: int = 1
+    fixed_size: tuple[int, int] | None = None  # models with learned position tables make one size only
 
     def __post_init__(self):
         if self.frame_step < 1 or self.size_multiple < 1 or self.min_frames < 1:
@@ -43,10 +44,22 @@ class Constraints:
             return frames, None
         return fitted, (f"{self.family} needs {self.frame_rule()}: {what} rounded from {frames} to {fitted}")
 
+    def ceil_frames(self, frames: int) -> int:
+        """Smallest valid count >= frames (restyle pads to it and trims back, so no warning)."""
+        fitted = 1 + self.frame_step * -(-(max(frames, 1) - 1) // self.frame_step)
+        while fitted < self.min_frames:
+            fitted += self.frame_step
+        return fitted
+
     def fit_size(self, width: int, height: int, what: str = "size") -> tuple[tuple[int, int], str | None]:
         """Nearest multiples of size_multiple (at least one multiple), and the warning text if changed."""
         if width < 1 or height < 1:
             raise ValueError(f"{what}: width and height must be positive, got {width}x{height}")
+        if self.fixed_size is not None:
+            if (width, height) == self.fixed_size:
+                return (width, height), None
+            fw, fh = self.fixed_size
+            return self.fixed_size, f"{self.family} makes only {fw}x{fh}: {what} {width}x{height} changed to it"
         m = self.size_multiple
         fw = max(m, int(round(width / m)) * m)
         fh = max(m, int(round(height / m)) * m)

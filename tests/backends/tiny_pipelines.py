@@ -92,7 +92,7 @@ def build_cogvideox(folder: Path, kind: str = "t2v") -> Path:
     torch.manual_seed(0)
     tok = _tokenizer(16)
     latent = 4
-    transformer = CogVideoXTransformer3DModel(num_attention_heads=4, attention_head_dim=8,
+    transformer = CogVideoXTransformer3DModel(num_attention_heads=2, attention_head_dim=16,
                                               in_channels=latent * (2 if kind == "i2v" else 1), out_channels=latent,
                                               time_embed_dim=2, text_embed_dim=TEXT_DIM, num_layers=1,
                                               sample_width=4, sample_height=4, sample_frames=9, patch_size=2,

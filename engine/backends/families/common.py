@@ -125,13 +125,21 @@ class Family:
 
 
 # --- helpers shared by the family modules ------------------------------------------------------
-def first_video(output) -> np.ndarray:
-    """A pipeline's `return_dict=False, output_type='np'` result -> float frames [T, H, W, 3]."""
+def first_video(output, expected: int | None = None) -> np.ndarray:
+    """A pipeline's `return_dict=False, output_type='np'` result -> float frames [T, H, W, 3],
+    checked to hold the `expected` frame count (the families slice new frames out by position)."""
     frames = output[0] if isinstance(output, tuple) else output
     frames = np.asarray(frames[0] if isinstance(frames, (list, tuple)) or np.ndim(frames) == 5 else frames)
     if frames.ndim != 4 or frames.shape[-1] != 3:
         raise RuntimeError(f"pipeline returned frames of shape {frames.shape}, expected [T, H, W, 3]")
+    if expected is not None and len(frames) != expected:
+        raise RuntimeError(f"pipeline returned {len(frames)} frames where {expected} were asked for")
     return frames.astype(np.float32, copy=False)
+
+
+def call_frame_count(call_kwargs: dict) -> int:
+    """Frames a pipeline call makes: num_frames, or as many as the video it restyles."""
+    return call_kwargs["num_frames"] if "num_frames" in call_kwargs else len(call_kwargs["video"])
 
 
 def pil(frame: np.ndarray, width: int, height: int) -> Image.Image:

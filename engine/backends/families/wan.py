@@ -13,8 +13,8 @@ from __future__ import annotations
 import numpy as np
 
 from engine.backends.constraints import Constraints
-from engine.backends.families.common import (GRAY, Family, OpContext, edge_context, first_video, padded, pil,
-                                             pil_frames, solid)
+from engine.backends.families.common import (GRAY, Family, OpContext, call_frame_count, edge_context, first_video,
+                                             padded, pil, pil_frames, solid)
 
 BLACK, WHITE = (0, 0, 0), (255, 255, 255)
 
@@ -81,7 +81,7 @@ class WanFamily(Family):
     def _call(self, class_name: str, ctx: OpContext, total: int | None = None, **kwargs) -> np.ndarray:
         pipe = self.sibling(class_name)
         return first_video(pipe(height=ctx.height, width=ctx.width, **self.common_kwargs(ctx),
-                                **self.step_kwargs(pipe, ctx, total), **kwargs))
+                                **self.step_kwargs(pipe, ctx, total), **kwargs), call_frame_count(kwargs))
 
     def _vace(self, ctx: OpContext, video: list, mask: list, **kwargs) -> np.ndarray:
         return self._call("WanVACEPipeline", ctx, video=video, mask=mask, num_frames=len(video), **kwargs)
@@ -139,10 +139,7 @@ class WanFamily(Family):
 
     def restyle(self, ctx: OpContext, frames: np.ndarray, strength: float, structure_weight: float) -> np.ndarray:
         count = len(frames)
-        fitted, _ = self.constraints().fit_frames(count)
-        if fitted < count:
-            fitted += self.constraints().frame_step
-        video = pil_frames(padded(frames, fitted), ctx.width, ctx.height)
+        video = pil_frames(padded(frames, self.constraints().ceil_frames(count)), ctx.width, ctx.height)
         if self.kind == "vace":
             # The source frames are VACE's control video (all to be made): the layout follows them
             # with conditioning_scale = structure_weight; VACE has no SDEdit strength.
