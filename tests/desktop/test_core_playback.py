@@ -1,0 +1,93 @@
+"""Playback and the viewer: what is on screen at a frame, decoding off the UI thread, the clock."""
+import numpy as np
+import opentimelineio as otio
+import pytest
+from PySide6.QtGui import QImage
+
+from desktop.playback import MediaFrame, TitleCard, resolve_frame
+from timeline.edits import AddTrack, SetEnabled
+from timeline.generated import PlacePendingClip, make_pending_clip
+
+
+@pytest.fixture
+def cut(window, media):
+    window.place_media(media, window.document.video_tracks[0], 0)
+    return window
+
+
+def _bar_x(image: QImage) -> int:
+    """Column of the white bar the fixture media draws at x = 4 * frame."""
+    row = [image.pixelColor(x, image.height() // 2) for x in range(image.width())]
+    return next(x for x, c in enumerate(row) if c.red() > 230 and c.green() > 230 and c.blue() > 230)
+
+
+def test_top_most_enabled_clip_is_shown(cut, media):
+    pb = cut.playback
+    src = resolve_frame(pb.index, 15)
+    assert src == MediaFrame(media[1], pytest.approx(3 / 24))
+    add = AddTrack()
+    cut.undo_stack.push_command(add)
+    pending = make_pending_clip("generate", {"prompt": "a red ball at sunset"}, otio.opentime.RationalTime(24, 24), "shot")
+    cut.undo_stack.push_command(PlacePendingClip(pending, add.track, otio.opentime.RationalTime(0, 24)))
+    assert resolve_frame(pb.index, 15) == TitleCard("a red ball at sunset", "pending")
+    cut.undo_stack.push_command(SetEnabled(add.track, False))
+    assert isinstance(resolve_frame(pb.index, 15), MediaFrame)
+    assert resolve_frame(pb.index, 30) is None
+
+
+def test_proxy_is_used_when_there_is_one(cut, media):
+    src = resolve_frame(cut.playback.index, 2, proxy_for=lambda p: p + ".proxy.mov")
+    assert src.path == media[0] + ".proxy.mov"
+
+
+def test_viewer_shows_the_decoded_frame_at_the_playhead(qtbot, cut):
+    pb = cut.playback
+    with qtbot.waitSignal(pb.picture_changed, timeout=20_000,
+                          check_params_cb=lambda pic: isinstance(pic, QImage)) as shown:
+        pb.seek(17)
+    image = shown.args[0]
+    assert (image.width(), image.height()) == (64, 36)
+    assert _bar_x(image) == 4 * 5   # frame 17 is frame 5 of the second clip
+    qtbot.waitUntil(lambda: cut.viewer.frame_view.picture is not None)
+    assert cut.viewer.timecode_label.text() == "00:00:00:17"
+
+
+def test_viewer_draws_a_title_card_for_a_pending_clip(qtbot, cut):
+    add = AddTrack()
+    cut.undo_stack.push_command(add)
+    pending = make_pending_clip("generate", {"prompt": "night city"}, otio.opentime.RationalTime(12, 24), "shot")
+    cut.undo_stack.push_command(PlacePendingClip(pending, add.track, otio.opentime.RationalTime(0, 24)))
+    cut.playback.seek(3)
+    qtbot.waitUntil(lambda: isinstance(cut.viewer.frame_view.picture, TitleCard))
+    image = cut.viewer.frame_view.grab().toImage()
+    centre = image.pixelColor(image.width() // 2, image.height() // 4)
+    assert centre.blue() > centre.red()   # the card's blue background, not black
+
+
+def test_the_clock_drops_late_frames_instead_of_drifting(cut):
+    pb = cut.playback
+    pb.play()
+    t0, f0 = pb._clock_origin
+    pb._clock_origin = (t0 - 0.5, f0)   # the UI thread was busy for half a second
+    pb._tick()
+    assert pb.frame == 12               # where the clock says we are, not one frame later
+    assert pb.dropped_frames >= 11
+    pb.pause()
+    assert cut.viewer.dropped_label.text().startswith("dropped")
+
+
+def test_playback_stops_at_the_end(cut):
+    pb = cut.playback
+    pb.seek(23)
+    pb.play()
+    t0, f0 = pb._clock_origin
+    pb._clock_origin = (t0 - 1.0, f0)
+    pb._tick()
+    assert not pb.playing and pb.frame == 24
+
+
+def test_audio_state_is_shown(cut):
+    from desktop.viewer import audio_output_available
+
+    label = cut.viewer.audio_label.text()
+    assert ("Muted" in label) != audio_output_available()
