@@ -228,21 +228,24 @@ class Document:
     def insert_marker(self, target, index: int, marker) -> None:
         """Add ``marker`` to ``target`` (clip: media time, track/stack: its own time)."""
         target.markers.insert(index, marker)
-        self.notify("marker_added", target=target, index=index, marker=marker)
+        self.notify("marker_added", track=_track_of(target), target=target, index=index,
+                    marker=marker)
 
     def remove_marker(self, target, index: int):
         """Take the marker at ``index`` off ``target`` and return it."""
         marker = target.markers[index]
         del target.markers[index]
-        self.notify("marker_removed", target=target, index=index, marker=marker)
+        self.notify("marker_removed", track=_track_of(target), target=target, index=index,
+                    marker=marker)
         return marker
 
     def set_marker_range(self, target, marker, marked_range: TimeRange) -> None:
         """Move a marker; reported as removed then added so views redraw it."""
         index = _identity_index(target.markers, marker)
-        self.notify("marker_removed", target=target, index=index, marker=marker)
+        track = _track_of(target)
+        self.notify("marker_removed", track=track, target=target, index=index, marker=marker)
         marker.marked_range = marked_range
-        self.notify("marker_added", target=target, index=index, marker=marker)
+        self.notify("marker_added", track=track, target=target, index=index, marker=marker)
 
     def set_settings(self, rate: float | None = None, width: int | None = None,
                      height: int | None = None) -> None:
@@ -264,6 +267,14 @@ class Document:
             self.notify("track_changed", track=obj, fields=(field,))
         else:
             self.notify("clip_changed", track=obj.parent(), item=obj, fields=(field,))
+
+
+def _track_of(target):
+    """The track a marker target belongs to (itself for a track; None for the top stack)."""
+    if isinstance(target, otio.schema.Track):
+        return target
+    parent = target.parent()
+    return parent if isinstance(parent, otio.schema.Track) else None
 
 
 def _identity_index(seq, obj) -> int:

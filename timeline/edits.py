@@ -452,6 +452,10 @@ class Move(EditCommand):
     def build(self, doc):
         if _is_gap(self.item):
             raise EditError("move: cannot move a gap")
+        source = self.item.parent()
+        if source is not None and source.kind != self.track.kind:
+            raise EditError(f"move: {self.item.name!r} is on a {source.kind.lower()} track; "
+                            f"track {self.track.name!r} is {self.track.kind.lower()}")
         self.step(doc, Lift(self.item))
         self.step(doc, Overwrite(self.track, self.time, self.item))
 

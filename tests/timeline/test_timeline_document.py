@@ -73,6 +73,7 @@ def test_events_are_past_tense_and_name_what_changed():
     stack.push(SetEnabled(doc.video_tracks[1], False))
     stack.push(AddMarker(track, otio.schema.Marker(name="m")))
     assert [e for e, _ in events] == ["track_added", "track_changed", "marker_added"]
+    assert events[-1][1]["track"] is track and events[-1][1]["target"] is track
 
     clip = make_pending_clip("generate", {"prompt": "night"}, frames(24), "shot")
     doc.video_tracks[1].append(clip)

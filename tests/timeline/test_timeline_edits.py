@@ -165,6 +165,8 @@ def test_move_to_another_track(doc, stack):
     assert_roundtrip(stack, Move(b, v2, frames(10)))
     assert layout(v2) == [("Gap", "", 0, 10), ("Clip", "b", 10, 24)]
     assert layout(v1(doc))[1] == ("Gap", "", 24, 24)
+    with pytest.raises(EditError, match="audio"):
+        stack.push(Move(v1(doc)[0], doc.audio_tracks[0], frames(0)))
 
 
 def test_overwrite_by_a_moved_clip_keeps_later_commands_valid(doc, stack):
