@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import tempfile
 from pathlib import Path
 
 import opentimelineio as otio
@@ -85,19 +86,22 @@ def write_timeline(timeline, path: Path) -> None:
 
 
 def write_text_atomic(text: str, path: Path) -> None:
-    """Write ``text`` to a temp file beside ``path``, flush, fsync, rename over ``path``."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    created = False
+    """Write ``text`` to a temp file beside ``path``, flush, fsync, rename over ``path``.
+    On failure the temp file is removed and ``path`` is left as it was."""
     try:
-        with open(tmp, "w", encoding="utf-8") as f:
-            created = True
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as exc:
+        raise ProjectError(path, f"cannot write in its folder: {exc.strerror or exc}") from exc
+    try:
+        # mkstemp makes the file private; keep the old file's mode, or the usual one
+        os.fchmod(fd, (path.stat().st_mode if path.exists() else 0o644) & 0o777)
+        with open(fd, "w", encoding="utf-8") as f:
             f.write(text)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
     except OSError as exc:
-        if created:
-            tmp.unlink(missing_ok=True)
+        Path(tmp).unlink(missing_ok=True)
         raise ProjectError(path, f"cannot write: {exc.strerror or exc}") from exc
     try:  # make the rename itself durable
         dir_fd = os.open(path.parent, os.O_RDONLY)

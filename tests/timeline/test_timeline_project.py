@@ -68,16 +68,21 @@ def test_save_replaces_atomically_and_leaves_no_temp_files(tmp_path):
     assert len(load_project(path).video_tracks[0]) == 5
 
 
-def test_a_failed_save_keeps_the_old_file(tmp_path):
+def test_a_failed_save_keeps_the_old_file_and_leaves_no_temp(tmp_path, monkeypatch):
     doc = build(tmp_path)
     path = save_project(doc, tmp_path / "cut.otio")
     old = path.read_bytes()
-    # a directory squats on the temp file's name, so writing the new version fails
-    (tmp_path / f".cut.otio.{os.getpid()}.tmp").mkdir()
     CommandStack(doc).push(Append(doc.video_tracks[0], make_clip("more")))
-    with pytest.raises(ProjectError, match="cut.otio"):
+
+    def disk_full(fd):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", disk_full)
+    with pytest.raises(ProjectError, match="cut.otio: cannot write: No space left"):
         save_project(doc, path)
+    monkeypatch.undo()
     assert path.read_bytes() == old
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cut.otio", "cut_media"]
 
 
 def test_autosave_and_recovery(tmp_path):
