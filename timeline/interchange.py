@@ -114,6 +114,18 @@ def _for_edl(timeline, dropped: list[str]) -> otio.schema.Timeline:
     return tl
 
 
+def _for_xml(timeline, dropped: list[str]) -> otio.schema.Timeline:
+    tl = copy.deepcopy(timeline)
+    for t in tl.tracks:
+        if not isinstance(t, otio.schema.Track):
+            continue
+        if len(t.markers):  # FCP 7 XML has sequence and clip markers, none on tracks
+            dropped.append(f"{len(t.markers)} marker(s) on {_label(t.kind.lower(), t)}")
+            del t.markers[:]
+        _flatten_nested(t, dropped)
+    return tl
+
+
 def _label_generated(timeline) -> None:
     """Write an AI-generated note into each generated clip's EDL and FCP XML comments."""
     for clip in timeline.find_clips():
@@ -146,22 +158,31 @@ def _bundle(timeline, out: Path, adapter: str, base_dir, dropped: list[str]) -> 
             if not os.path.isfile(path):
                 dropped.append(f"clip {clip.name!r}: media {url} is missing, not bundled")
     tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
-    if tmp.exists():
-        shutil.rmtree(tmp) if tmp.is_dir() else tmp.unlink()
+    _remove(tmp)
     try:
         otio.adapters.write_to_file(tl, str(tmp), adapter_name=adapter,
                                     media_policy=MediaReferencePolicy.MissingIfNotFile)
-    except otio.exceptions.OTIOError as exc:
-        if tmp.exists():
-            shutil.rmtree(tmp) if tmp.is_dir() else tmp.unlink()
+    except (otio.exceptions.OTIOError, OSError) as exc:
+        _remove(tmp)
         raise ProjectError(out, f"cannot bundle: {exc}") from exc
-    if adapter == "otiod" and out.exists():
-        old = out.with_name(f".{out.name}.{os.getpid()}.old")
-        os.replace(out, old)
-        os.replace(tmp, out)
-        shutil.rmtree(old)
-    else:
-        os.replace(tmp, out)
+    try:
+        if out.is_dir():  # an older .otiod: swap it out, then delete it
+            old = out.with_name(f".{out.name}.{os.getpid()}.old")
+            os.replace(out, old)
+            os.replace(tmp, out)
+            shutil.rmtree(old)
+        else:
+            os.replace(tmp, out)
+    except OSError as exc:
+        _remove(tmp)
+        raise ProjectError(out, f"cannot replace it: {exc.strerror or exc}") from exc
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir():
+        shutil.rmtree(path)
+    elif path.exists():
+        path.unlink()
 
 
 def export_timeline(doc_or_timeline, out_path, base_dir=None) -> ExportReport:
@@ -185,10 +206,7 @@ def export_timeline(doc_or_timeline, out_path, base_dir=None) -> ExportReport:
         if fmt == "cmx_3600":
             tl = _for_edl(timeline, dropped)
         else:
-            tl = copy.deepcopy(timeline)
-            for t in tl.tracks:
-                if isinstance(t, otio.schema.Track):
-                    _flatten_nested(t, dropped)
+            tl = _for_xml(timeline, dropped)
         _label_generated(tl)
         _active_only(tl, dropped)
         kwargs = {"rate": _rate(timeline)} if fmt == "cmx_3600" else {}
