@@ -56,9 +56,18 @@ def make_pending_clip(op: str, params: dict, duration: RationalTime, name: str =
     clip.set_media_references({RECIPE: recipe}, RECIPE)
     fields = {k: params.get(k) for k in _PROVENANCE_FIELDS}
     clip.metadata[APP_KEY] = latentcut_metadata(
-        op, model=params.get("model"), source=params.get("source"),
+        op, model=params.get("model"), source=_source_of(params),
         engine_version=engine_version, status="pending", **fields)
     return clip
+
+
+def _source_of(params: dict):
+    """The media a job reads from (restyle/extend ``source``; fill ``before``/``after``;
+    animate ``image``), or None for a plain generation."""
+    if params.get("source") is not None:
+        return params["source"]
+    inputs = {k: params[k] for k in ("before", "after", "image") if params.get(k) is not None}
+    return inputs or None
 
 
 def take_keys(clip) -> list[str]:

@@ -29,7 +29,11 @@ def test_pending_clip_holds_the_whole_recipe():
     for key in ("generated", "op", "prompt", "negative_prompt", "seed", "steps", "guidance",
                 "strength", "model", "source", "created", "engine_version", "status"):
         assert key in md
-    assert md["status"] == "pending" and md["generated"] is True
+    assert md["status"] == "pending" and md["generated"] is True and md["source"] is None
+    fill = make_pending_clip("fill", {"before": {"path": "/m/a.mp4", "start": 0, "stop": 24},
+                                      "after": {"path": "/m/b.mp4", "start": 0, "stop": 24}},
+                             frames(24))
+    assert fill.metadata["latentcut"]["source"]["after"]["path"] == "/m/b.mp4"
     assert clip.duration() == frames(48)
     with pytest.raises(ValueError, match="op"):
         make_pending_clip("Generate!", PARAMS, frames(1))
