@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import opentimelineio as otio
 from PySide6.QtCore import QObject, Signal
 
-from desktop.timeline_items import app_data, media_path
+from desktop.timeline_items import media_path
 
 SEED_MAX = 2**31 - 1
 CONDITION_FRAMES = 16    # frames of a neighbouring clip that condition extend and fill
@@ -39,6 +39,14 @@ def _frames(rt, rate) -> int:
     return int(round(rt.rescaled_to(rate).value))
 
 
+def file_rate(clip) -> float:
+    """The frame rate of the clip's media: its available range's rate, else the clip's source rate."""
+    ref = clip.media_reference
+    if ref.available_range is not None:
+        return ref.available_range.duration.rate
+    return (clip.source_range or clip.available_range()).start_time.rate
+
+
 def clip_source_frames(clip) -> tuple[str, int, int]:
     """(path, first, stop) of the clip's used media, in the file's own frame numbers."""
     ref = clip.media_reference
@@ -46,11 +54,10 @@ def clip_source_frames(clip) -> tuple[str, int, int]:
     if path is None:
         raise GenerationError(f"Clip {clip.name!r} has no media file to work from")
     source = clip.source_range or clip.available_range()
-    # The file's frame rate: its available range's rate, else the clip's source rate.
-    file_rate = ref.available_range.duration.rate if ref.available_range is not None else source.start_time.rate
-    origin = ref.available_range.start_time if ref.available_range is not None else otio.opentime.RationalTime(0, file_rate)
-    first = _frames(source.start_time - origin, file_rate)
-    return path, max(0, first), max(first + 1, first + _frames(source.duration, file_rate))
+    rate = file_rate(clip)
+    origin = ref.available_range.start_time if ref.available_range is not None else otio.opentime.RationalTime(0, rate)
+    first = _frames(source.start_time - origin, rate)
+    return path, max(0, first), max(first + 1, first + _frames(source.duration, rate))
 
 
 class GenerationController(QObject):
@@ -86,19 +93,20 @@ class GenerationController(QObject):
         if gap is not None:
             found = c.index.locate(gap)
             label = found[0].label if found else "track"
-            return "gap", f"{self._seconds(gap.duration()):.1f} s gap on {label}"
+            return "gap", f"the gap on {label} ({self._seconds(gap.duration()):.1f} s)"
         clips = c.selected_clips()
         if len(clips) == 1 and isinstance(clips[0], otio.schema.Clip):
             clip = clips[0]
             if generation_status(clip) is not None:
-                return "generated_clip", f"generated clip {clip.name!r}"
+                return "generated_clip", f"“{clip.name}”"
             if is_still(clip):
-                return "still", f"still {clip.name!r}"
-            return "clip", f"clip {clip.name!r}"
+                return "still", f"“{clip.name}”"
+            return "clip", f"“{clip.name}”"
         rng = c.marked_range()
         if rng is not None:
-            return "range", f"{(rng[1] - rng[0]) / self.rate:.1f} s In/Out range"
-        return "none", f"at the playhead on {self._default_video_layout().label}"
+            return "range", f"the In/Out range ({(rng[1] - rng[0]) / self.rate:.1f} s)"
+        layouts = c.index.video_layouts
+        return "none", f"the playhead on {layouts[-1].label}" if layouts else "the playhead"
 
     def _seconds(self, rt) -> float:
         return rt.rescaled_to(self.rate).value / self.rate
@@ -155,6 +163,8 @@ class GenerationController(QObject):
             target = self._target_for_generate(params, item)
             job = GenerateJob(**self._model_job_fields(params, target.length / self.rate))
             return job, target
+        if op == "restyle" and item is None and not self.canvas.selection and self.canvas.marked_range():
+            return self._restyle_range(params)
         clip = item if item is not None else self._single_selected(op)
         found = self.canvas.index.locate(clip)
         if found is None:
@@ -200,6 +210,30 @@ class GenerationController(QObject):
                 job = AnimateJob(image=MediaInput(path, first), **fields)
             return job, Target(layout.track, layout.starts[i], length)
         raise GenerationError(f"Unknown generation operation {op!r}")
+
+    def _restyle_range(self, params: dict):
+        """Restyle the In/Out part of the top-most clip under the In point."""
+        from engine.jobs import RestyleJob, MediaInput
+
+        first_frame, last_frame = self.canvas.marked_range()
+        for layout in self.canvas.index.video_layouts:
+            i = layout.index_at(first_frame)
+            if i is None or not layout.track.enabled or not isinstance(layout.items[i], otio.schema.Clip):
+                continue
+            clip = layout.items[i]
+            path, first, _ = clip_source_frames(clip)
+            end = min(last_frame, layout.ends[i])
+            # Timeline frames -> the file's frames.
+            scale = file_rate(clip) / self.rate
+            start_in_file = first + int(round((first_frame - layout.starts[i]) * scale))
+            count = max(1, int(round((end - first_frame) * scale)))
+            fields = self._model_job_fields(params, (end - first_frame) / self.rate)
+            if not (fields.get("prompt") or "").strip():
+                raise GenerationError("Restyle needs a prompt that describes the new look")
+            job = RestyleJob(source=MediaInput(path, start_in_file, start_in_file + count),
+                             strength=float(params.get("strength", 0.7)), **fields)
+            return job, Target(layout.track, first_frame, end - first_frame)
+        raise GenerationError("No clip under the In point to restyle")
 
     def _single_selected(self, op: str):
         clips = self.canvas.selected_clips()

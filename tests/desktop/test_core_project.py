@@ -1,0 +1,174 @@
+"""File actions: the unsaved-changes and crash-recovery prompts, save/open/recent, export, layout memory."""
+import os
+import time
+
+import opentimelineio as otio
+import pytest
+from PySide6.QtWidgets import QMessageBox
+
+from desktop.app import MainWindow
+from timeline.edits import AddTrack
+
+
+class Answers:
+    """A prompt that answers from a list and records what it was asked."""
+
+    def __init__(self, *answers):
+        self.answers = list(answers)
+        self.asked = []
+
+    def __call__(self, title, text, choices):
+        self.asked.append((title, text, choices))
+        answer = self.answers.pop(0)
+        assert answer in choices
+        return answer
+
+
+@pytest.fixture
+def edited(window, media):
+    window.place_media(media, window.document.video_tracks[0], 0)
+    return window
+
+
+def test_title_shows_the_name_and_a_star_when_modified(window, media, tmp_path):
+    assert window.windowTitle() == "Untitled[*] — LatentCut" and not window.isWindowModified()
+    window.place_media(media[:1], window.document.video_tracks[0], 0)
+    assert window.isWindowModified()
+    assert window.actions.save_as(tmp_path / "scene")
+    assert window.windowTitle().startswith("scene[*]") and not window.isWindowModified()
+    assert (tmp_path / "scene.otio").is_file()
+
+
+@pytest.mark.parametrize("answer,closes", [("Cancel", False), ("Don't Save", True)])
+def test_closing_with_unsaved_changes_asks_first(edited, answer, closes):
+    prompt = Answers(answer)
+    edited.actions.prompt = prompt
+    assert edited.close() is closes
+    assert prompt.asked[0][0] == "Unsaved changes" and "Untitled" in prompt.asked[0][1]
+    if not closes:
+        assert edited.isVisible()
+
+
+def test_save_from_the_unsaved_prompt_saves_then_closes(edited, tmp_path):
+    edited.actions.prompt = Answers("Save")
+    edited.actions.choose_path = lambda mode, caption, filters: str(tmp_path / "kept.otio")
+    assert edited.close()
+    loaded = otio.adapters.read_from_file(str(tmp_path / "kept.otio"))
+    assert [c.name for c in loaded.find_clips()] == ["red.mp4", "blue.mp4"]
+
+
+def test_unsaved_prompt_on_the_real_message_box(qtbot, edited):
+    """The default prompt is a QMessageBox a user (here qtbot) clicks."""
+    from desktop.project_actions import default_prompt
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+
+    edited.actions.prompt = default_prompt(edited)
+    clicked = []
+
+    def click_cancel():
+        box = next(w for w in QApplication.topLevelWidgets() if isinstance(w, QMessageBox) and w.isVisible())
+        button = next(b for b in box.buttons() if b.text() == "Cancel")
+        clicked.append(box.text())
+        qtbot.mouseClick(button, __import__("PySide6.QtCore", fromlist=["Qt"]).Qt.MouseButton.LeftButton)
+
+    QTimer.singleShot(200, click_cancel)
+    assert edited.actions.maybe_save() is False
+    assert "Save the changes" in clicked[0]
+
+
+def test_new_asks_before_dropping_changes(edited):
+    edited.actions.prompt = Answers("Don't Save")
+    assert edited.actions.new_project()
+    assert len(list(edited.document.video_tracks[0])) == 0 and not edited.isWindowModified()
+
+
+def test_crash_recovery_prompt_recovers_the_autosave(qtbot, edited, bridge, isolated_settings, tmp_path):
+    path = tmp_path / "crash.otio"
+    assert edited.actions.save_as(path)
+    edited.undo_stack.push_command(AddTrack(name="after save"))
+    assert edited.actions.autosave_now() is not None
+    os.utime(path, (time.time() - 10, time.time() - 10))   # the autosave is the newer file
+    edited.undo_stack.setClean()   # the "crash": the window goes without saving
+
+    other = MainWindow(bridge=bridge, settings=isolated_settings)
+    try:
+        other.actions.prompt = Answers("Recover")
+        assert other.actions.open_project(path)
+        assert other.actions.prompt.asked[0][0] == "Recover unsaved changes"
+        assert "after save" in [t.name for t in other.document.timeline.tracks]
+        assert other.isWindowModified()   # recovered changes still need a save
+    finally:
+        other.undo_stack.setClean()
+        other.close()
+
+
+def test_crash_recovery_can_open_the_saved_version(edited, bridge, isolated_settings, tmp_path):
+    from timeline.project import recovery_for
+
+    path = tmp_path / "crash.otio"
+    assert edited.actions.save_as(path)
+    edited.undo_stack.push_command(AddTrack(name="after save"))
+    edited.actions.autosave_now()
+    os.utime(path, (time.time() - 10, time.time() - 10))
+    edited.undo_stack.setClean()
+    other = MainWindow(bridge=bridge, settings=isolated_settings)
+    try:
+        other.actions.prompt = Answers("Open Saved Version")
+        assert other.actions.open_project(path)
+        assert "after save" not in [t.name for t in other.document.timeline.tracks]
+        assert recovery_for(path) is None and not other.isWindowModified()
+    finally:
+        other.close()
+
+
+def test_recent_projects_menu(window, tmp_path):
+    for name in ("one", "two"):
+        window.actions.save_as(tmp_path / name)
+    assert window.actions.recent()[:2] == [str(tmp_path / "two.otio"), str(tmp_path / "one.otio")]
+    entries = [a.text() for a in window.recent_menu.actions()]
+    assert entries[:2] == ["two.otio", "one.otio"]
+    window.recent_menu.actions()[1].trigger()
+    assert window.actions.path == tmp_path / "one.otio"
+
+
+def test_open_reports_a_bad_file_by_name(window, tmp_path):
+    bad = tmp_path / "broken.otio"
+    bad.write_text("{ not json")
+    window.actions.prompt = Answers("OK")
+    assert not window.actions.open_project(bad)
+    assert "broken.otio" in window.actions.prompt.asked[0][1]
+
+
+def test_open_imports_other_formats(edited, tmp_path):
+    edl = tmp_path / "cut.edl"
+    edited.actions.prompt = Answers("OK")
+    edited.actions.export(edl)
+    edited.undo_stack.setClean()
+    assert edited.actions.open_project(edl)
+    assert edited.actions.path is None
+    assert len(list(edited.document.timeline.find_clips())) == 2
+
+
+def test_export_states_what_the_format_dropped(edited, tmp_path):
+    edited.undo_stack.push_command(AddTrack(name="V2"))
+    edited.actions.prompt = Answers("OK")
+    report = edited.actions.export(tmp_path / "cut.edl")
+    assert report.dropped and (tmp_path / "cut.edl").is_file()
+    title, text, _ = edited.actions.prompt.asked[0]
+    assert title == "Exported with losses" and report.dropped[0] in text
+    edited.actions.prompt = Answers()
+    report = edited.actions.export(tmp_path / "cut.otio")
+    assert report.dropped == []
+
+
+def test_layout_is_remembered(window, bridge, isolated_settings):
+    window.docks["jobs"].hide()
+    window.save_layout()
+    other = MainWindow(bridge=bridge, settings=isolated_settings)
+    try:
+        assert other.docks["jobs"].isHidden() and not other.docks["timeline"].isHidden()
+        assert {d.objectName() for d in other.docks.values()} == {
+            "dock_media", "dock_viewer", "dock_timeline", "dock_inspector", "dock_generate", "dock_jobs", "dock_storyboard"}
+    finally:
+        other.close()
