@@ -182,6 +182,21 @@ def _require_time(name: str, time) -> None:
         raise ValueError(f"{name}: must be >= 0, got {time}")
 
 
+def _require_track(track) -> None:
+    if not isinstance(track, otio.schema.Track):
+        raise TypeError(f"track: expected otio.schema.Track, got {type(track).__name__}")
+
+
+def _require_item(name: str, item) -> None:
+    if not isinstance(item, otio.core.Item):
+        raise TypeError(f"{name}: expected an OTIO clip or gap, got {type(item).__name__}")
+
+
+def _require_delta(delta) -> None:
+    if not isinstance(delta, RationalTime):
+        raise TypeError(f"delta: expected RationalTime, got {type(delta).__name__}")
+
+
 def _require_free(item) -> None:
     if item.parent() is not None:
         raise EditError(f"item {item.name!r} is already on track {item.parent().name!r}")
@@ -270,6 +285,8 @@ class Insert(EditCommand):
     """Insert ``item`` at ``time`` (track time), rippling later items right (splits a clip)."""
 
     def __init__(self, track, time: RationalTime, item):
+        _require_track(track)
+        _require_item("item", item)
         super().__init__(f"Insert {item.name or 'clip'}")
         _require_time("time", time)
         _require_positive("item", item.duration())
@@ -285,6 +302,8 @@ class Overwrite(EditCommand):
     """Put ``item`` at ``time`` (track time), replacing whatever covered that range."""
 
     def __init__(self, track, time: RationalTime, item, text: str | None = None):
+        _require_track(track)
+        _require_item("item", item)
         super().__init__(text or f"Overwrite with {item.name or 'clip'}")
         _require_time("time", time)
         _require_positive("item", item.duration())
@@ -303,6 +322,8 @@ class Append(EditCommand):
     """Put ``item`` after the last item of ``track``."""
 
     def __init__(self, track, item):
+        _require_track(track)
+        _require_item("item", item)
         super().__init__(f"Append {item.name or 'clip'}")
         _require_positive("item", item.duration())
         self.track, self.item = track, item
@@ -355,6 +376,7 @@ class Split(EditCommand):
     """Razor: cut the item that spans ``time`` (track time) into two."""
 
     def __init__(self, track, time: RationalTime):
+        _require_track(track)
         super().__init__("Split")
         _require_time("time", time)
         self.track, self.time = track, time
@@ -374,6 +396,8 @@ class TrimHead(EditCommand):
     """
 
     def __init__(self, item, delta: RationalTime, ripple: bool = False):
+        _require_item("item", item)
+        _require_delta(delta)
         super().__init__(("Ripple trim" if ripple else "Trim") + f" head of {item.name or 'clip'}")
         self.item, self.delta, self.ripple = item, delta, ripple
 
@@ -403,6 +427,8 @@ class TrimTail(EditCommand):
     """
 
     def __init__(self, item, delta: RationalTime, ripple: bool = False):
+        _require_item("item", item)
+        _require_delta(delta)
         super().__init__(("Ripple trim" if ripple else "Trim") + f" tail of {item.name or 'clip'}")
         self.item, self.delta, self.ripple = item, delta, ripple
 
@@ -430,6 +456,8 @@ class Slip(EditCommand):
     """Shift which part of the media a clip shows by ``delta`` (media time); nothing moves."""
 
     def __init__(self, item, delta: RationalTime):
+        _require_item("item", item)
+        _require_delta(delta)
         super().__init__(f"Slip {item.name or 'clip'}")
         self.item, self.delta = item, delta
 
@@ -445,6 +473,8 @@ class Move(EditCommand):
     leaving a gap where it was and overwriting what is at the destination."""
 
     def __init__(self, item, track, time: RationalTime):
+        _require_item("item", item)
+        _require_track(track)
         super().__init__(f"Move {item.name or 'clip'}")
         _require_time("time", time)
         self.item, self.track, self.time = item, track, time

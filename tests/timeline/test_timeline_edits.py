@@ -236,6 +236,12 @@ def test_bad_arguments_name_themselves(doc):
         Insert(v1(doc), 1.5, make_clip("x"))
     with pytest.raises(ValueError, match="time"):
         Overwrite(v1(doc), frames(-1), make_clip("x"))
+    with pytest.raises(TypeError, match="track"):
+        Append(doc.timeline, make_clip("x"))
+    with pytest.raises(TypeError, match="item"):
+        Insert(v1(doc), frames(0), "clip.mp4")
+    with pytest.raises(TypeError, match="delta"):
+        TrimHead(v1(doc)[0], 3)
     with pytest.raises(EditError, match="already on track"):
         from timeline import CommandStack
         CommandStack(doc).push(Append(v1(doc), v1(doc)[0]))
