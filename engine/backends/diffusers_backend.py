@@ -129,6 +129,9 @@ def load_diffusers_backend(path, device=None, memory: "str | MemoryOptions | Non
     apply_memory_plan(pipe, plan, device)
     family_cls = family_module(recognised.module).FAMILY
     family = family_cls(pipe, prepare=lambda p: apply_memory_plan(p, plan, device))
+    from engine.backends.registry import remember
+
+    remember(folder)  # so `latentcut models` lists it next time
     return DiffusersBackend(folder, files, family, plan, device, recognised.class_name)
 
 

@@ -1,0 +1,135 @@
+"""The model folders LatentCut knows, and what each can do, read from JSON alone (no torch).
+
+Known folders are: the embedded model, every folder a diffusers model was loaded from (remembered in
+`models.json` under $LATENTCUT_CONFIG_DIR, else $XDG_CONFIG_HOME/latentcut, else ~/.config/latentcut),
+and the model folders inside each directory of $LATENTCUT_MODELS (os.pathsep separated).
+
+    from engine.backends.registry import describe, known_model_folders
+    for folder in known_model_folders():
+        row = describe(folder)   # {"name", "path", "family", "pipeline", "operations", "error"}
+"""
+from __future__ import annotations
+
+import json
+import os
+import warnings
+from pathlib import Path
+
+from engine.backends.base import OPERATIONS
+from engine.backends.families import UnsupportedModel, recognise
+from engine.errors import LatentCutError
+
+REMEMBERED = "models.json"
+
+
+def config_dir() -> Path:
+    if os.environ.get("LATENTCUT_CONFIG_DIR"):
+        return Path(os.environ["LATENTCUT_CONFIG_DIR"]).expanduser()
+    base = os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config"
+    return Path(base).expanduser() / "latentcut"
+
+
+def is_model_folder(folder: Path) -> bool:
+    return (folder / "model_index.json").is_file() or (folder / "config.json").is_file()
+
+
+def describe(folder: str | os.PathLike) -> dict:
+    """What a model folder is and which operations it can do. A folder that is not a model at all
+    raises ValueError; a model that cannot run (unsupported pipeline, missing or cut-off weights)
+    comes back with no operations and `error` saying why, so a listing shows every folder."""
+    folder = Path(folder).expanduser().resolve()
+    row = {"name": folder.name, "path": str(folder), "family": None, "pipeline": None, "operations": [],
+           "error": None}
+    if (folder / "model_index.json").is_file():
+        from engine.backends.diffusers_backend import weight_files
+
+        try:
+            found = recognise(folder)
+            row.update(family=found.family, pipeline=found.class_name)
+            weight_files(folder, found.index)
+            row["operations"] = sorted(found.operations())
+        except (UnsupportedModel, LatentCutError, ValueError) as exc:
+            row["error"] = str(exc)
+        return row
+    config = folder / "config.json"
+    if not config.is_file():
+        raise ValueError(f"model: {folder} is not a model folder (no model_index.json or config.json)")
+    try:
+        class_name = json.loads(config.read_text(encoding="utf-8")).get("_class_name")
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, AttributeError) as exc:
+        row["error"] = f"model: {config} is not valid JSON ({exc})"
+        return row
+    if class_name != "LatentCutLDM":
+        row["error"] = f"model: {config} names {class_name!r}, which is not a LatentCut model"
+        return row
+    row.update(family="LatentCut", pipeline="LatentCutPipeline")
+    if not (folder / "model.safetensors").is_file():
+        row["error"] = f"model: {folder} is incomplete: model.safetensors is missing"
+    else:
+        row["operations"] = sorted(OPERATIONS)
+    return row
+
+
+def remembered() -> list[Path]:
+    path = config_dir() / REMEMBERED
+    if not path.is_file():
+        return []
+    try:
+        entries = json.loads(path.read_text(encoding="utf-8")).get("models", [])
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, AttributeError) as exc:
+        warnings.warn(f"{path}: ignoring an unreadable list of models ({exc})", stacklevel=2)
+        return []
+    return [Path(e) for e in entries if isinstance(e, str)]
+
+
+def _write_remembered(folders: list[Path]) -> None:
+    path = config_dir() / REMEMBERED
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "w", encoding="utf-8") as f:
+        json.dump({"models": [str(p) for p in folders]}, f, indent=2)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+def remember(folder: str | os.PathLike) -> None:
+    """Add a folder to the remembered list (a failure to write it only warns: loading goes on)."""
+    folder = Path(folder).expanduser().resolve()
+    known = remembered()
+    if folder in known:
+        return
+    try:
+        _write_remembered(known + [folder])
+    except OSError as exc:
+        warnings.warn(f"could not remember model folder {folder} in {config_dir()}: {exc}", stacklevel=2)
+
+
+def forget(folder: str | os.PathLike) -> bool:
+    folder = Path(folder).expanduser().resolve()
+    known = remembered()
+    if folder not in known:
+        return False
+    _write_remembered([p for p in known if p != folder])
+    return True
+
+
+def known_model_folders() -> list[Path]:
+    """The embedded model (when shipped), remembered folders that still exist, and model folders
+    found one level inside each $LATENTCUT_MODELS directory; each once, in that order."""
+    from engine.backends.embedded import EMBEDDED_MODEL_DIR
+
+    found: list[Path] = []
+    if EMBEDDED_MODEL_DIR.is_dir():
+        found.append(EMBEDDED_MODEL_DIR)
+    found.extend(p for p in remembered() if p.is_dir())
+    for root in filter(None, os.environ.get("LATENTCUT_MODELS", "").split(os.pathsep)):
+        root = Path(root).expanduser()
+        if is_model_folder(root):
+            found.append(root)
+        elif root.is_dir():
+            found.extend(sorted(p for p in root.iterdir() if p.is_dir() and is_model_folder(p)))
+    unique: dict[Path, None] = {}
+    for p in found:
+        unique.setdefault(p.resolve(), None)
+    return list(unique)
