@@ -108,3 +108,30 @@ def test_importing_timeline_does_not_import_torch_av_or_qt():
             "print(bad); sys.exit(1 if bad else 0)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.returncode == 0, out.stdout + out.stderr
+
+
+def test_lookups_agree_with_a_linear_scan_on_irregular_tracks():
+    """Mixed lengths, rates, zero-length items and a transition: every item is found at its
+    index, and every probed time maps to the item whose range covers it."""
+    import random
+    rnd = random.Random(4)
+    doc = Document.new()
+    track = doc.video_tracks[0]
+    for i in range(400):
+        rate = rnd.choice((24, 30, 25))
+        length = rnd.choice((0, 1, 2, 7, 24, 24, 24, 240))
+        if length == 0 or i % 37 == 0:
+            track.append(otio.schema.Gap(source_range=TR(RT(0, rate), RT(length, rate))))
+        else:
+            track.append(make_clip(f"c{i}", length, rate=rate, media_frames=300))
+    track.insert(11, otio.schema.Transition(in_offset=RT(0, 24), out_offset=RT(0, 24)))
+    for i in range(len(track)):
+        assert doc.index_of(track[i]) == i
+    ranges = [track.range_of_child_at_index(i) for i in range(len(track))]
+    for _ in range(300):
+        t = RT(rnd.uniform(0, track.duration().to_seconds()), 1).rescaled_to(24)
+        index, item, rng = doc.item_at(track, t)
+        want = [i for i, r in enumerate(ranges)
+                if r.duration.value > 0 and not isinstance(track[i], otio.schema.Transition)
+                and r.start_time <= t < r.end_time_exclusive()]
+        assert [index] == want and item is track[index] and rng == ranges[index]
