@@ -76,6 +76,7 @@ class FrameReader:
         self._cache_size = cache_size
         self._frames = None  # live decode generator of the shared container, or None
         self._last = None  # last av.VideoFrame decoded by that generator
+        self._last_pts = None  # and its presentation time
 
     def _configure(self, stream) -> None:
         stream.codec_context.thread_type = "AUTO"
@@ -151,46 +152,55 @@ class FrameReader:
             self.bad_frames.add(index)
             self.warnings.append(f"{self.path}: frame {index} could not be decoded; showing the previous frame")
 
-    def read(self, index: int, size: tuple[int, int] | None = None) -> np.ndarray:
-        """Frame `index` as HxWx3 uint8 RGB, exact by presentation time."""
+    def _check_index(self, index) -> int:
         if not isinstance(index, (int, np.integer)) or not 0 <= index < self.frame_count:
             raise IndexError(f"index: frame {index} is outside 0..{self.frame_count - 1} of {self.path}")
-        index = int(index)
+        return int(index)
+
+    def read(self, index: int, size: tuple[int, int] | None = None) -> np.ndarray:
+        """Frame `index` as HxWx3 uint8 RGB, exact by presentation time."""
+        index = self._check_index(index)
         key = (index, size)
         if key in self._cache:
             self._cache.move_to_end(key)
             return self._cache[key]
-        arr = self._read_uncached(index, size)
+        frame = self._decoded(index)
+        arr = self._rgb(frame, size) if frame is not None else self._black(size)
         self._cache[key] = arr
         if len(self._cache) > self._cache_size:
             self._cache.popitem(last=False)
         return arr
 
-    def _read_uncached(self, index: int, size) -> np.ndarray:
+    def read_frame(self, index: int) -> av.VideoFrame | None:
+        """Frame `index` as decoded (coded orientation and pixel format, not cached), for
+        callers that convert it themselves; None when nothing up to it could be decoded."""
+        return self._decoded(self._check_index(index))
+
+    def _decoded(self, index: int) -> av.VideoFrame | None:
         target = self._pts[index]
-        if self._last is not None and self._last.pts == target:
-            return self._rgb(self._last, size)
+        if self._last is not None and self._last_pts == target:
+            return self._last
         keyframe = self._keys[max(0, bisect.bisect_right(self._keys, target) - 1)]
-        last_pts = self._last.pts if self._last is not None else None
         # Decode on from where we are when no keyframe lies between here and the target.
-        if self._frames is None or last_pts is None or not keyframe <= last_pts < target:
+        if self._frames is None or self._last is None or not keyframe <= self._last_pts < target:
             self._container.seek(keyframe, stream=self._stream, backward=True, any_frame=False)
             self._frames = self._decode(self._container, self._stream)
-            self._last = None
+            self._last = self._last_pts = None
         previous = self._last
         for frame in self._frames:
             if frame.pts is None:
                 continue
-            self._last = frame
+            # Our own copy of the time: callers may restamp the frame they are given.
+            self._last, self._last_pts = frame, frame.pts
             if frame.pts == target:
-                return self._rgb(frame, size)
+                return frame
             if frame.pts > target:
                 break
             previous = frame
         else:
             self._frames = None  # end of stream: the next read seeks again
         self._mark_bad(index)
-        return self._rgb(previous, size) if previous is not None else self._black(size)
+        return previous
 
     def iter_frames(self, start: int = 0, stop: int | None = None, size: tuple[int, int] | None = None):
         """Yield frames `start`..`stop-1` in order, decoding sequentially (fast path)."""

@@ -18,6 +18,7 @@ from collections import OrderedDict
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
+import av
 import numpy as np
 import opentimelineio as otio
 
@@ -240,9 +241,11 @@ def _container_metadata(timeline, generated: list[dict]) -> dict:
 class _Sources:
     """Open readers (a few at a time) and title cards, by clip."""
 
-    def __init__(self, base_dir: Path, size: tuple[int, int]):
+    def __init__(self, base_dir: Path, size: tuple[int, int], pix_fmt: str):
         self.base_dir = base_dir
         self.size = size
+        self.pix_fmt = pix_fmt
+        self.black = np.zeros((size[1], size[0], 3), np.uint8)
         self._readers: OrderedDict[Path, FrameReader] = OrderedDict()
         self._cards: dict[int, np.ndarray] = {}
         self.warnings: list[str] = []
@@ -276,7 +279,7 @@ class _Sources:
             self._cards[id(clip)] = card
         return card
 
-    def frame(self, seg: _Segment, t: float) -> np.ndarray:
+    def frame(self, seg: _Segment, t: float) -> np.ndarray | av.VideoFrame:
         path = _media_path(seg.clip, self.base_dir)
         if path is None:
             return self.title_card(seg.clip)
@@ -287,9 +290,13 @@ class _Sources:
         last = reader.index_at(seg.media_start + (seg.end - seg.start) - _EPS)
         index = min(max(reader.nearest_index(media_t), first), last)
         w, h, x, y = _fit(reader.width, reader.height, *self.size)
+        if (w, h) == self.size and not reader.rotation:
+            # Full frame: one swscale pass straight to the encoder's format, no RGB detour.
+            decoded = reader.read_frame(index)
+            if decoded is None:
+                return self.black
+            return decoded.reformat(width=w, height=h, format=self.pix_fmt)
         image = reader.read(index, size=(w, h))
-        if (w, h) == self.size:
-            return image
         canvas = np.zeros((self.size[1], self.size[0], 3), np.uint8)
         canvas[y:y + h, x:x + w] = image
         return canvas
@@ -386,29 +393,30 @@ def render_timeline(
     generated = generated_segments(timeline, lo, hi)
 
     # 3. render frame by frame; audio follows in blocks
-    sources = _Sources(base_dir, (out_w, out_h))
-    black = np.zeros((out_h, out_w, 3), np.uint8)
     block_frames = max(1, math.floor(_AUDIO_BLOCK_SECONDS * fps))
+    sources = None
     try:
         with VideoWriter(out_path, fps, out_w, out_h, codec=codec, crf=crf, preset=preset,
                          audio_rate=AUDIO_RATE if has_audio else None, audio_channels=AUDIO_CHANNELS,
                          metadata=_container_metadata(timeline, generated), cancel=cancel) as writer:
+            sources = _Sources(base_dir, (out_w, out_h), writer.pix_fmt)
             seg_i = 0
             audio_done = round(lo * AUDIO_RATE)  # output samples written so far, from time 0
-            for k in np.arange(frame_count, dtype=np.int64):
+            for k in np.arange(frame_count).tolist():  # (`range` is an argument here)
                 if cancel is not None and cancel.is_set():
                     raise Cancelled(f"rendering {out_path} was cancelled")
-                t = lo + int(k) / fps
+                t = lo + k / fps
                 while seg_i < len(video) and video[seg_i].end <= t + _EPS:
                     seg_i += 1
                 seg = video[seg_i] if seg_i < len(video) and video[seg_i].start <= t + _EPS else None
-                writer.write(sources.frame(seg, t) if seg is not None else black)
+                writer.write(sources.frame(seg, t) if seg is not None else sources.black)
                 if has_audio and ((k + 1) % block_frames == 0 or k + 1 == frame_count):
-                    until = round((lo + int(k + 1) / fps) * AUDIO_RATE)
+                    until = round((lo + (k + 1) / fps) * AUDIO_RATE)
                     writer.write_audio(_mix_audio(audio, base_dir, audio_done, until))
                     audio_done = until
                 if progress is not None:
-                    progress(int(k) + 1, frame_count)
+                    progress(k + 1, frame_count)
     finally:
-        sources.close()
+        if sources is not None:
+            sources.close()
     return Path(out_path)

@@ -103,3 +103,13 @@ def test_read_audio(h264_aac):
     assert read_audio(h264_aac, 48000, 2, start=5.0).shape == (0, 2)
     with pytest.raises(ValueError, match="channels"):
         read_audio(h264_aac, 48000, 3)
+
+
+def test_read_frame_gives_the_decoded_frame(long_gop):
+    with FrameReader(long_gop) as reader:
+        for i in (20, 21, 5):
+            frame = reader.read_frame(i)
+            assert (frame.width, frame.height, frame.format.name) == (64, 36, "yuv420p")
+            assert mf.decode_index(frame.to_ndarray(format="rgb24")) == i
+            frame.pts = 0  # an encoder may restamp it; the reader keeps its own place
+        assert mf.decode_index(reader.read(6)) == 6
