@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 import os
 import shutil
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -218,18 +219,55 @@ def export_timeline(doc_or_timeline, out_path, base_dir=None) -> ExportReport:
     return ExportReport(path=out, format=out.suffix.lower().lstrip("."), dropped=dropped)
 
 
+def otioz_media_folder(path) -> Path:
+    """Where ``import_timeline`` unpacks an .otioz bundle: ``NAME_otioz/`` next to it."""
+    path = Path(path)
+    return path.with_name(path.stem + "_otioz")
+
+
+def _read_otioz(path: Path) -> otio.schema.Timeline:
+    """Read an .otioz, unpacking it (again) so the clips point at real files."""
+    folder = otioz_media_folder(path).absolute()
+    if folder.exists() and not (folder / "content.otio").is_file():
+        raise ProjectError(path, f"cannot unpack: {folder} exists and is not an unpacked bundle")
+    tmp = folder.with_name(f".{folder.name}.{os.getpid()}.tmp")
+    try:
+        with zipfile.ZipFile(path) as bundle:
+            text = bundle.read("content.otio").decode("utf-8")
+            _remove(tmp)
+            bundle.extractall(tmp)
+        if folder.exists():  # an earlier unpack: swap it out, then delete it
+            old = folder.with_name(f".{folder.name}.{os.getpid()}.old")
+            os.replace(folder, old)
+            os.replace(tmp, folder)
+            shutil.rmtree(old)
+        else:
+            os.replace(tmp, folder)
+    except (zipfile.BadZipFile, KeyError, UnicodeDecodeError) as exc:
+        _remove(tmp)
+        raise ProjectError(path, f"not an OTIOZ bundle ({exc})") from exc
+    except OSError as exc:
+        _remove(tmp)
+        raise ProjectError(path, f"cannot unpack to {folder}: {exc.strerror or exc}") from exc
+    return timeline_from_json(text, path, folder)
+
+
 def import_timeline(path) -> otio.schema.Timeline:
     """Read any file an OTIO adapter reads (.otio .otioz .otiod .edl .xml ...) as a Timeline.
-    Relative media paths in .otio files are resolved against the file's folder."""
+    Relative media paths in .otio files and .otiod bundles are resolved against their folder;
+    an .otioz is unpacked once into ``NAME_otioz/`` next to it and its clips point there."""
     path = Path(path)
     if not path.exists():
         raise ProjectError(path, "the file does not exist")
     suffix = path.suffix.lower()
     if suffix == ".otio":
         return read_timeline(path, path.parent.absolute())
-    kwargs = {"absolute_media_reference_paths": True} if suffix == ".otiod" else {}
+    if suffix == ".otioz":
+        return _read_otioz(path)
+    if suffix == ".otiod":  # media paths inside the bundle are relative to its folder
+        return read_timeline(path / "content.otio", path.absolute())
     try:
-        result = otio.adapters.read_from_file(str(path), **kwargs)
+        result = otio.adapters.read_from_file(str(path))
     except Exception as exc:  # adapters raise many kinds of errors for bad input
         first = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
         raise ProjectError(path, f"cannot read as a timeline: {first}") from exc

@@ -1,6 +1,7 @@
 """Interchange: OTIO formats keep everything; EDL and FCP XML say what they dropped and label
 generated clips; files written by the real adapters are read back and compared structurally."""
 import zipfile
+from pathlib import Path
 
 import av
 import numpy as np
@@ -105,8 +106,12 @@ def test_bundles_keep_structure_and_carry_the_active_media(cut, ext):
         names = [p.relative_to(folder / "out.otiod").as_posix()
                  for p in (folder / "out.otiod").rglob("*") if p.is_file()]
     assert {"content.otio", "media/cam.mp4", "media/take2.mp4"} <= set(names)
-    # exporting again replaces the old bundle
+    cam = back.video_tracks()[0][0].media_reference.target_url
+    assert Path(cam).is_file() and Path(cam).read_bytes() == (folder / "cut_media" / "cam.mp4").read_bytes()
+    assert Path(cam).parent.parent != folder / "cut_media"  # the bundle's own copy
+    # exporting again replaces the old bundle, importing again unpacks it again
     export_timeline(doc, folder / f"out.{ext}")
+    assert structure(import_timeline(folder / f"out.{ext}").tracks) == structure(doc.timeline.tracks)
 
 
 def test_edl_keeps_one_video_track_says_what_it_dropped_and_labels_generated_clips(cut):
@@ -150,6 +155,9 @@ def test_bad_export_and_import_arguments(cut, tmp_path):
         export_timeline(doc, folder / "missing" / "out.otio")
     with pytest.raises(ProjectError, match="does not exist"):
         import_timeline(folder / "nothing.edl")
+    (folder / "fake.otioz").write_bytes(b"PK not really")
+    with pytest.raises(ProjectError, match="fake.otioz"):
+        import_timeline(folder / "fake.otioz")
     bad = tmp_path / "bad.xml"
     bad.write_text("<xmeml><sequence>")
     with pytest.raises(ProjectError, match="bad.xml"):
