@@ -210,18 +210,34 @@ def _is_generated(clip) -> bool:
     return bool(_app_meta(clip).get("generated"))
 
 
-def generated_segments(timeline: otio.schema.Timeline, lo: float, hi: float) -> list[dict]:
-    """Every generated clip that appears in [lo, hi) seconds, with its place in the output."""
+def generated_segments(timeline: otio.schema.Timeline, lo: float, hi: float, rate: float) -> list[dict]:
+    """Every generated clip visible in [lo, hi) seconds of the timeline, placed in the rendered
+    file (seconds and frames from its start). Fields follow timeline.provenance's segments."""
     found = []
-    for seg in _video_track_segments(timeline, lo, hi) + _audio_segments(timeline, lo, hi):
-        if _is_generated(seg.clip):
+    for kind, segs in (("Video", _video_track_segments(timeline, lo, hi)),
+                       ("Audio", _audio_segments(timeline, lo, hi))):
+        for seg in segs:
+            if not _is_generated(seg.clip):
+                continue
+            meta = _plain(_app_meta(seg.clip))
+            start, end = seg.start - lo, seg.end - lo  # seconds into the rendered file
             found.append({
-                "name": seg.clip.name,
                 "track": seg.track,
-                "start": round(seg.start - lo, 6),  # seconds into the rendered file
-                "end": round(seg.end - lo, 6),
+                "kind": kind,
+                "clip": seg.clip.name,
+                "start": round(start, 6),
+                "end": round(end, 6),
+                "start_frame": round(start * rate),
+                "end_frame": round(end * rate),
+                "rate": rate,
+                "op": meta.get("op"),
+                "prompt": meta.get("prompt"),
+                "seed": meta.get("seed"),
+                "model": meta.get("model"),
+                "status": meta.get("status"),
                 "take": seg.clip.active_media_reference_key,
-                "provenance": _plain(_app_meta(seg.clip)),
+                "path": getattr(seg.clip.media_reference, "target_url", None),
+                "provenance": meta,
             })
     return found
 
@@ -390,7 +406,7 @@ def render_timeline(
     _check_sources(audio, base_dir, need_video=False)
     out_w, out_h = _output_size(timeline, size, video, base_dir)
     has_audio = any(_media_path(s.clip, base_dir) is not None for s in audio)
-    generated = generated_segments(timeline, lo, hi)
+    generated = generated_segments(timeline, lo, hi, fps)
 
     # 3. render frame by frame; audio follows in blocks
     block_frames = max(1, math.floor(_AUDIO_BLOCK_SECONDS * fps))

@@ -99,13 +99,15 @@ def test_layers_gaps_conform_and_title_card(sources, tmp_path):
     assert (card > 200).all(axis=2).any()  # with light text drawn on it
 
     meta = probe(out).metadata
-    assert "AI-generated" in meta["comment"]
+    assert "contains AI-generated segments" in meta["comment"]
     segments = json.loads(meta["latentcut"])["generated_segments"]
     assert len(segments) == 1
     seg = segments[0]
-    assert (seg["name"], seg["track"], seg["take"]) == ("shot 2", "V1", "recipe")
+    assert (seg["clip"], seg["track"], seg["kind"], seg["take"]) == ("shot 2", "V1", "Video", "recipe")
     assert seg["start"] == pytest.approx(1.55) and seg["end"] == pytest.approx(43 / 24)
-    assert seg["provenance"]["prompt"] == "a red ball"
+    assert (seg["start_frame"], seg["end_frame"], seg["rate"]) == (37, 43, 24)
+    assert (seg["op"], seg["prompt"], seg["seed"], seg["status"]) == ("generate", "a red ball", 3, "pending")
+    assert seg["provenance"]["generated"] is True
 
 
 def test_letterbox_size_and_range(sources, tmp_path):
@@ -185,3 +187,33 @@ def test_bad_arguments(sources, tmp_path):
         render_timeline(tl, tmp_path / "x.mp4", sources, range=TR(RT(20, 24), RT(0, 24)))
     with pytest.raises(ValueError, match="codec"):
         render_timeline(tl, tmp_path / "x.mp4", sources, codec="gif")
+
+
+def test_only_visible_generated_segments_are_listed(sources, tmp_path):
+    def generated_take(name, start, frames):
+        clip = _clip(name, "a.mp4", 24, start, frames, 48)
+        refs = {"recipe": otio.schema.GeneratorReference(generator_kind="latentcut.generate"),
+                "take-1": clip.media_reference}
+        clip.set_media_references(refs, "take-1")
+        clip.metadata["latentcut"] = {"generated": True, "op": "generate", "prompt": name, "status": "done"}
+        return clip
+
+    v1 = otio.schema.Track("V1")
+    v1.append(generated_take("seen", 0, 12))
+    v1.append(generated_take("covered", 12, 12))
+    v2 = otio.schema.Track("V2")
+    v2.append(_gap(6))
+    v2.append(_clip("camera", "a.mp4", 24, 30, 18, 48))  # hides the second half of "seen" and all of "covered"
+    out = render_timeline(_timeline([v1, v2]), tmp_path / "g.mp4", sources)
+    segments = json.loads(probe(out).metadata["latentcut"])["generated_segments"]
+    assert [(s["clip"], s["start_frame"], s["end_frame"], s["take"]) for s in segments] == [("seen", 0, 6, "take-1")]
+    assert segments[0]["path"] == "a.mp4"
+    with FrameReader(out) as reader:
+        assert [mf.decode_index(reader.read(i)) for i in (0, 5, 6)] == [0, 5, 30]
+
+    plain = otio.schema.Track("V1")
+    plain.append(_clip("camera", "a.mp4", 24, 0, 6, 48))
+    out = render_timeline(_timeline([plain]), tmp_path / "p.mp4", sources)
+    meta = probe(out).metadata
+    assert "contains AI-generated" not in meta["comment"]
+    assert json.loads(meta["latentcut"]) == {"generated_segments": []}
