@@ -7,6 +7,7 @@ OTIO objects involved, so a view can update only what changed. Edit commands
 from __future__ import annotations
 
 import copy
+import logging
 from typing import Any, Callable
 
 import opentimelineio as otio
@@ -15,6 +16,7 @@ RationalTime = otio.opentime.RationalTime
 TimeRange = otio.opentime.TimeRange
 
 APP_KEY = "latentcut"
+_log = logging.getLogger(__name__)
 Listener = Callable[[str, dict], None]
 
 
@@ -97,9 +99,15 @@ class Document:
         return lambda: self._listeners.remove(fn) if fn in self._listeners else None
 
     def notify(self, event: str, **payload: Any) -> None:
-        """Tell subscribers that ``event`` happened (past tense, e.g. ``clip_added``)."""
+        """Tell subscribers that ``event`` happened (past tense, e.g. ``clip_added``).
+
+        A subscriber that raises is logged and skipped: the change has already happened, and
+        stopping half-way through an edit would leave the document half-changed."""
         for fn in list(self._listeners):
-            fn(event, payload)
+            try:
+                fn(event, payload)
+            except Exception:
+                _log.exception("document subscriber %r failed on %s", fn, event)
 
     # -- finding things (fast on long tracks) ------------------------------------------------
     # Each OTIO range query costs O(index) in C++, and a Python loop over 10,000 children

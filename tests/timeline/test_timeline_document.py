@@ -87,6 +87,23 @@ def test_events_are_past_tense_and_name_what_changed():
     assert events == []
 
 
+def test_a_failing_subscriber_cannot_leave_an_edit_half_done(caplog):
+    doc = Document.new()
+    track = doc.video_tracks[0]
+    track.append(make_clip("a"))
+    seen = []
+
+    def broken(event, payload):
+        raise RuntimeError("view bug")
+
+    doc.subscribe(broken)
+    doc.subscribe(lambda e, p: seen.append(e))
+    stack = CommandStack(doc)
+    stack.push(Split(track, frames(10)))
+    assert len(track) == 2 and seen == ["clip_changed", "clip_added"]
+    assert "view bug" in caplog.text and "clip_added" in caplog.text
+
+
 def test_split_redo_reports_the_same_objects():
     doc = Document.new()
     track = doc.video_tracks[0]

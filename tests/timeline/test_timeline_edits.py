@@ -169,7 +169,7 @@ def test_move_to_another_track(doc, stack):
         stack.push(Move(v1(doc)[0], doc.audio_tracks[0], frames(0)))
 
 
-def test_overwrite_by_a_moved_clip_keeps_later_commands_valid(doc, stack):
+def test_redo_reuses_objects_so_later_commands_stay_valid(doc, stack):
     """Redo reuses the same OTIO objects, so a later command on a split piece still applies."""
     stack.push(Split(v1(doc), frames(30)))
     piece = v1(doc)[2]
