@@ -1,4 +1,5 @@
-"""Tiny random models of the real architecture, for tests everywhere (CLI, engine thread, desktop).
+"""Random models of the real architecture: tiny folders for tests everywhere (CLI, engine thread,
+desktop), and full-size random folders for benchmarks before trained weights exist.
 
 64x32, 8 frames at 8 fps (1 s), a 2-layer BERT text encoder with the MiniLM tokenizer, all inside
 the folder. Zero-initialised output layers (adaLN-zero) get small random values so the output
@@ -69,4 +70,11 @@ def make_tiny_model_folder(path: str | Path, seed: int = 0, **overrides) -> Path
     path = Path(path)
     config = tiny_config(**overrides)
     _write_tiny_text_encoder(path / "text_encoder", config.text_dim, seed)
+    return save_model(path, make_tiny_model(config, seed), config)
+
+
+def make_random_model_folder(path: str | Path, config: ModelConfig | None = None, seed: int = 0) -> Path:
+    """A randomly initialised model folder at any config (default: the shipped architecture), whose
+    text encoder is the configured one (MiniLM by default). Same compute cost as trained weights."""
+    config = (config or ModelConfig()).validate()
     return save_model(path, make_tiny_model(config, seed), config)
