@@ -348,34 +348,55 @@ class TimelineCanvas(QWidget):
         p.setPen(QColor(22, 22, 26))
         p.drawLine(HEADER_W, y + h - 1, self.width(), y + h - 1)
         selected = {id(i) for i in self.selection}
-        last_x1 = -1.0
         x_left = max(HEADER_W, clip_rect.left())
         x_right = min(self.width(), clip_rect.right() + 1)
-        for i in layout.visible(first, last):
-            item = layout.items[i]
-            x0, x1 = self.x_of(layout.starts[i]), self.x_of(layout.ends[i])
-            if x1 < x_left or x0 > x_right:
+        dense = QColor(COLORS["audio"] if audio else COLORS["video"]).lighter(115)
+        if hidden:
+            dense = dense.darker(180)
+        run = None  # [x0, x1] of consecutive clips narrower than 3 px, drawn as one band
+        visible = layout.visible(first, last)
+        i, hi = visible.start, visible.stop
+        starts, ends, items = layout.starts, layout.ends, layout.items
+        origin, scale = self.origin, self.scale
+        while i < hi:
+            item = items[i]
+            x0 = HEADER_W + (starts[i] - origin) * scale   # inlined x_of: this loop is the hot path
+            x1 = HEADER_W + (ends[i] - origin) * scale
+            if x0 > x_right:
+                break
+            if x1 < x_left:
+                i += 1
                 continue
-            if isinstance(item, otio.schema.Gap):
+            is_gap = isinstance(item, otio.schema.Gap)
+            if x1 - x0 < 3 and id(item) not in selected:
+                if not is_gap:
+                    run = [x0 if run is None else run[0], x1]
+                # Everything ending within the next 2 px is covered by this band: jump past it, so a
+                # zoomed-out track costs about width/2 steps however many clips it holds.
+                next_frame = origin + (x1 + 2 - HEADER_W) / scale
+                i = max(i + 1, bisect.bisect_left(ends, next_frame, i + 1, hi))
+                continue
+            if run is not None:
+                p.fillRect(QRectF(max(run[0], HEADER_W), y + 2, max(1.0, run[1] - max(run[0], HEADER_W)), h - 4), dense)
+                run = None
+            if is_gap:
                 if id(item) in selected:
                     p.fillRect(QRectF(x0, y + 2, x1 - x0, h - 4), QColor(255, 255, 255, 40))
                     p.setPen(QPen(QColor(240, 200, 80), 1, Qt.PenStyle.DashLine))
+                    p.setBrush(Qt.BrushStyle.NoBrush)
                     p.drawRect(QRectF(x0, y + 2, x1 - x0, h - 5))
-                continue
-            if x1 - last_x1 < 1.0 and id(item) not in selected:
-                continue  # sub-pixel clip: the previous rect already covers this pixel
-            look = self.look(item)
-            self._paint_clip(p, look, QRectF(max(x0, HEADER_W - 2), y + 2, max(1.0, x1 - max(x0, HEADER_W - 2)), h - 4),
-                             id(item) in selected, hidden, audio)
-            last_x1 = x1
+            else:
+                left = max(x0, HEADER_W - 2)
+                self._paint_clip(p, self.look(item), QRectF(left, y + 2, max(1.0, x1 - left), h - 4),
+                                 id(item) in selected, hidden, audio)
+            i += 1
+        if run is not None:
+            p.fillRect(QRectF(max(run[0], HEADER_W), y + 2, max(1.0, run[1] - max(run[0], HEADER_W)), h - 4), dense)
 
     def _paint_clip(self, p, look: ClipLook, r: QRectF, selected: bool, hidden: bool, audio: bool):
         color = QColor(COLORS["audio"]) if audio and look.status is None else QColor(look.color)
         if hidden:
             color = color.darker(180)
-        if r.width() < 3:
-            p.fillRect(r, color)
-            return
         p.setPen(QPen(QColor(250, 220, 90) if selected else color.darker(150), 2 if selected else 1))
         p.setBrush(color)
         p.drawRect(r)
