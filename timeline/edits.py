@@ -590,3 +590,24 @@ class MoveMarker(Command):
 
     def undo(self, doc):
         doc.set_marker_range(self.target, self.marker, self.old)
+
+
+class SetSettings(EditCommand):
+    """Change the timeline's frame rate and/or output resolution (kept in its metadata)."""
+
+    def __init__(self, rate: float | None = None, width: int | None = None,
+                 height: int | None = None):
+        for name, value in (("rate", rate), ("width", width), ("height", height)):
+            if value is not None and not value > 0:
+                raise ValueError(f"{name}: must be > 0, got {value!r}")
+        super().__init__("Change timeline settings")
+        self.changes = {k: v for k, v in (("rate", None if rate is None else float(rate)),
+                                          ("width", None if width is None else int(width)),
+                                          ("height", None if height is None else int(height)))
+                        if v is not None}
+
+    def build(self, doc):
+        old = doc.timeline.metadata.get("latentcut")
+        md = _plain(old) if old is not None else {}
+        md.update(self.changes)
+        self.step(doc, SetAppMetadata(doc.timeline, md))

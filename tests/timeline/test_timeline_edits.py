@@ -5,7 +5,8 @@ import pytest
 from timeline import EditError
 from timeline.edits import (AddMarker, AddTrack, Append, CloseGap, Insert, Lift, Move,
                             MoveMarker, Overwrite, RemoveMarker, RemoveTrack, Rename,
-                            RippleDelete, SetEnabled, Slip, Split, TrimHead, TrimTail)
+                            RippleDelete, SetEnabled, SetSettings, Slip, Split, TrimHead,
+                            TrimTail)
 from timeline_helpers import RT, TR, assert_roundtrip, frames, layout, make_clip, snapshot
 
 
@@ -221,6 +222,16 @@ def test_enable_and_rename(doc, stack):
     assert v1(doc).enabled is False
     assert_roundtrip(stack, Rename(v1(doc)[0], "hero"))
     assert v1(doc)[0].name == "hero"
+
+
+def test_timeline_settings(doc, stack):
+    events = []
+    doc.subscribe(lambda e, p: events.append(e))
+    assert_roundtrip(stack, SetSettings(rate=25, width=1280, height=720))
+    assert (doc.rate, doc.width, doc.height) == (25.0, 1280, 720)
+    assert "timeline_changed" in events
+    with pytest.raises(ValueError, match="width"):
+        SetSettings(width=0)
 
 
 def test_edits_work_across_frame_rates(doc, stack):
