@@ -273,19 +273,6 @@ class Document:
         marker.marked_range = marked_range
         self.notify("marker_added", track=track, target=target, index=index, marker=marker)
 
-    def set_settings(self, rate: float | None = None, width: int | None = None,
-                     height: int | None = None) -> None:
-        """Change the frame rate and/or resolution stored in the timeline metadata."""
-        md = dict(self._settings())
-        if rate is not None:
-            md["rate"] = float(rate)
-        if width is not None:
-            md["width"] = int(width)
-        if height is not None:
-            md["height"] = int(height)
-        self.timeline.metadata[APP_KEY] = md
-        self.notify("timeline_changed", fields=("settings",))
-
     def _changed(self, obj, field: str) -> None:
         if isinstance(obj, otio.schema.Timeline):
             self.notify("timeline_changed", fields=(field,))

@@ -6,7 +6,7 @@ import opentimelineio as otio
 import pytest
 
 from timeline import CommandStack, Document
-from timeline.edits import AddMarker, AddTrack, Insert, Lift, SetEnabled, Split
+from timeline.edits import AddMarker, AddTrack, Insert, Lift, SetEnabled, SetSettings, Split
 from timeline.generated import AddTake, make_pending_clip
 from timeline_helpers import RT, TR, frames, make_clip
 
@@ -27,7 +27,7 @@ def test_a_foreign_timeline_gets_its_rate_from_its_start_time():
     tl = otio.schema.Timeline(global_start_time=RT(0, 30))
     doc = Document(tl)
     assert doc.rate == 30.0 and doc.width is None
-    doc.set_settings(width=640, height=360)
+    CommandStack(doc).push(SetSettings(width=640, height=360))
     assert (doc.width, doc.height) == (640, 360)
 
 
