@@ -88,10 +88,6 @@ class Document:
                 return t
         raise KeyError(f"track: no track named {name!r}")
 
-    def duration(self) -> RationalTime:
-        """Length of the whole timeline (track time)."""
-        return self.timeline.duration()
-
     # -- events -----------------------------------------------------------------------------
     def subscribe(self, fn: Listener) -> Callable[[], None]:
         """Call ``fn(event, payload)`` after every change; returns a function that unsubscribes."""

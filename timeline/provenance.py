@@ -57,12 +57,6 @@ def latentcut_metadata(op: str, prompt: str = "", negative_prompt: str = "", see
     return md
 
 
-def app_metadata(obj) -> dict | None:
-    """``obj.metadata["latentcut"]`` as a plain dict, or None."""
-    md = obj.metadata.get(APP_KEY)
-    return None if md is None else {k: md[k] for k in md.keys()}
-
-
 def is_generated(item) -> bool:
     """True when ``item`` is a clip whose frames come from a generative model."""
     md = item.metadata.get(APP_KEY) if isinstance(item, otio.schema.Clip) else None
