@@ -44,6 +44,7 @@ class Family:
     """Base of a family: subclasses name their pipelines and implement the operations they support."""
 
     name = ""
+    fast = True  # the backend may turn our faster paths off to compare with stock diffusers
     native_rate = 24.0
     default_steps = 50
     default_guidance = 5.0

@@ -1,0 +1,44 @@
+"""GPU speed-ups for a loaded diffusers pipeline: flash attention, regional torch.compile,
+channels-last VAE convolutions and TF32 matmuls. On CPU they do not apply (compile needs a
+toolchain and pays back only over many steps; the others are CUDA kernels), and say so.
+
+torch.compile pays where the same blocks run many times: a video transformer runs its 30-40
+identical blocks twice per step for 30-50 steps, so only the repeated blocks are compiled
+(regional compilation: one block is compiled and reused), once per process, on the first job.
+"""
+from __future__ import annotations
+
+import importlib.util
+
+
+def apply_speedups(pipe, device: str, offload: str, compile_blocks: bool = True) -> list[str]:
+    """Turn on what fits this device and placement; returns notes of what was done."""
+    import torch
+
+    if not str(device).startswith("cuda"):
+        return [f"{device}: flash attention, torch.compile and channels-last are GPU speed-ups; not applied"]
+    notes = []
+    torch.backends.cuda.matmul.allow_tf32 = True
+    torch.backends.cudnn.allow_tf32 = True
+    torch.backends.cudnn.benchmark = True
+    notes.append("TF32 matmuls and cuDNN autotuning on")
+
+    vae = getattr(pipe, "vae", None)
+    if vae is not None and offload != "sequential":
+        vae.to(memory_format=torch.channels_last_3d)
+        notes.append("VAE convolutions channels-last")
+
+    major, _minor = torch.cuda.get_device_capability(torch.device(device))
+    for name in ("transformer", "transformer_2", "unet"):
+        model = getattr(pipe, name, None)
+        if model is None:
+            continue
+        half = model.dtype in (torch.bfloat16, torch.float16)
+        if hasattr(model, "set_attention_backend") and half and major >= 8:
+            backend = "flash" if importlib.util.find_spec("flash_attn") else "_native_flash"
+            model.set_attention_backend(backend)
+            notes.append(f"{name}: {backend} attention")
+        if compile_blocks and offload != "sequential" and getattr(model, "_repeated_blocks", None):
+            model.compile_repeated_blocks(fullgraph=True)
+            notes.append(f"{name}: repeated blocks compiled (torch.compile, on first use)")
+    return notes
