@@ -24,8 +24,8 @@ def _scan_timestamps(path: str, container, stream) -> tuple[list[int], list[int]
     """Sorted presentation times of every frame, and those of the keyframes."""
     pts, keys = [], []
     for packet in container.demux(stream):
-        if not packet.size:
-            continue
+        if not packet.size or packet.is_discard:
+            continue  # flush packets, and frames an edit list hides (never output)
         t = packet.pts if packet.pts is not None else packet.dts
         if t is None:
             raise CorruptMedia(path, "video packets carry no timestamps")
