@@ -42,6 +42,7 @@ class FrameReader:
 
     `size=(w, h)` on `read`/`iter_frames` scales in swscale while converting to RGB.
     Returned arrays are read-only because they may be shared with the LRU cache.
+    A reader serves one thread at a time; give each thread its own.
     """
 
     def __init__(self, path: str | os.PathLike, cache_size: int = 16, threads: int = 0):
