@@ -579,11 +579,16 @@ def cmd_models(args) -> int:
         rows.append(describe(folder))
     if args.json:
         print(json.dumps(rows, indent=2, default=str))
-    elif not rows:
-        print("no model folders known; pass one: latentcut models DIR")
-    for row in rows if not args.json else ():
-        ops = ", ".join(sorted(row.get("operations") or ())) or "none"
-        print(f"{row.get('name')}  [{row.get('family', '?')}]  {row.get('path', '')}\n    can: {ops}")
+        return 0
+    if not rows:
+        print("no model folders known; name one (latentcut models DIR) or list folders in $LATENTCUT_MODELS")
+    for row in rows:
+        kind = f"{row['family']} ({row['pipeline']})" if row.get("family") else "unknown kind"
+        print(f"{row['name']}  {kind}\n    {row['path']}")
+        if row.get("error"):
+            print(f"    cannot run: {row['error']}")
+        else:
+            print(f"    can: {', '.join(row['operations'])}")
     return 0
 
 
