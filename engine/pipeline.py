@@ -173,7 +173,8 @@ class LatentCutPipeline:
         out_rate = args["rate"]
 
         # 2. Encode the conditions: text (prompt and negative prompt in one batch) and input frames.
-        use_cfg = args["guidance"] > 1.0 and args["prompt"] != args["negative_prompt"]
+        # guidance 1 is the conditional pass alone; identical prompts make both passes the same.
+        use_cfg = args["guidance"] != 1.0 and args["prompt"] != args["negative_prompt"]
         prompts = [args["prompt"], args["negative_prompt"]] if use_cfg else [args["prompt"]]
         text, text_mask = self.text_encoder.encode(prompts)
         text = text.to(self.dtype)
@@ -187,10 +188,11 @@ class LatentCutPipeline:
         progress = {"step": 0, "total": run_steps * len(windows)}
         z = torch.zeros(1, self.config.latent_channels, seq.latent_frames, height // self.config.space_compression,
                         width // self.config.space_compression, device=self.device)
-        have = torch.zeros(seq.latent_frames, dtype=torch.bool)
+        have = torch.zeros(seq.latent_frames, dtype=torch.bool, device=self.device)
         if seq.known is not None:
-            z[:, :, seq.known_mask] = seq.known[:, :, seq.known_mask].float()
-            have |= seq.known_mask
+            known_mask = seq.known_mask.to(self.device)
+            z[:, :, known_mask] = seq.known[:, :, known_mask].float()
+            have |= known_mask
 
         # 5. Denoising loop, window by window; frames already made (or given) condition the next window.
         for start, length in windows:
@@ -392,8 +394,8 @@ class LatentCutPipeline:
         from diffusers import FlowMatchEulerDiscreteScheduler
 
         shape = tuple(z_known.shape)
-        mask = have[None].to(self.device)
-        cond = build_condition(shape, z_known if bool(have.any()) else None, mask if bool(have.any()) else None,
+        any_known = bool(have.any())
+        cond = build_condition(shape, z_known if any_known else None, have[None] if any_known else None,
                                structure, args.get("structure_weight", 1.0), dtype=self.dtype, device=self.device)
         # 3. Timesteps: a few-step flow-matching Euler schedule; restyle (SDEdit) starts part-way.
         scheduler = FlowMatchEulerDiscreteScheduler(num_train_timesteps=1000, shift=self.config.scheduler_shift)
