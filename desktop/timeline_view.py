@@ -329,8 +329,11 @@ class TimelineCanvas(QWidget):
                 self._paint_row(p, layout, y, h, first, last, clip_rect)
             y += h
         self._paint_range(p, y)
-        self._paint_ruler(p, first, last)
-        self._paint_headers(p)
+        # A progress tick repaints one clip's rect: skip the ruler and headers when it misses them.
+        if clip_rect.top() <= RULER_H:
+            self._paint_ruler(p, first, last)
+        if clip_rect.left() <= HEADER_W:
+            self._paint_headers(p)
         if self._drag is not None:
             self._paint_drag(p)
         px = self.x_of(self.playhead)
