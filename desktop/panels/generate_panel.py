@@ -11,6 +11,7 @@ from PySide6.QtWidgets import (
     QDoubleSpinBox,
     QFileDialog,
     QFormLayout,
+    QFrame,
     QGridLayout,
     QHBoxLayout,
     QLabel,
@@ -222,7 +223,12 @@ class GeneratePanel(QWidget):
         form.addRow("", self.model_message)
         form.addRow("Device", self.device)
 
-        actions = QVBoxLayout()
+        # The actions sit in a footer outside the scroll area, so they stay in view in a short dock.
+        self.actions_box = QFrame(self)
+        self.actions_box.setObjectName("generate_actions")
+        self.actions_box.setProperty("role", "footer")
+        actions = QVBoxLayout(self.actions_box)
+        actions.setContentsMargins(8, 6, 8, 8)
         actions.setSpacing(4)
         actions.addWidget(self.selection_label)
         for op in OPS:
@@ -232,8 +238,6 @@ class GeneratePanel(QWidget):
         inner = QVBoxLayout(body)
         inner.setContentsMargins(8, 8, 8, 8)
         inner.addLayout(form)
-        inner.addSpacing(6)
-        inner.addLayout(actions)
         inner.addStretch(1)
         scroll = QScrollArea(self)
         scroll.setWidgetResizable(True)
@@ -241,7 +245,9 @@ class GeneratePanel(QWidget):
         scroll.setWidget(body)
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
-        outer.addWidget(scroll)
+        outer.setSpacing(0)
+        outer.addWidget(scroll, 1)
+        outer.addWidget(self.actions_box)
 
         self._seed_lock_toggled(False)
         self.set_selection("none", "")
@@ -408,8 +414,10 @@ class GeneratePanel(QWidget):
             "animate": "Select a still image on the timeline",
         }
         enabled["generate"] = kind in ("none", "gap", "range")
+        if kind == "none" and self._summary:
+            labels["generate"] = f"Generate {secs} at {self._summary}"  # the summary is "the playhead on V1"
         if kind == "gap":
-            labels["generate"] = f"Generate {secs} into {what}"
+            labels["generate"] = f"Generate into {what}"  # the gap's own length, not the Duration field
             labels["fill"] = f"Fill {what} from its neighbours"
             enabled["fill"] = True
         elif kind == "range":
@@ -432,14 +440,30 @@ class GeneratePanel(QWidget):
             button.setText(labels[op])
             ok = enabled[op] and (has_prompt or op not in OPS_NEEDING_PROMPT)
             button.setEnabled(ok)
+            # Only what applies to the selection is shown; the line above says how to get the rest.
+            button.setVisible(enabled[op])
             if ok:
                 button.setToolTip(labels[op])
             elif enabled[op]:
                 button.setToolTip("Write a prompt first")
             else:
                 button.setToolTip(hints.get(op, ""))
-        self.selection_label.setText(f"Selection: {self._summary}" if self._summary
-                                     else "Nothing selected: Generate places a new clip at the playhead on V1.")
+        hidden = [op for op in OPS if not enabled[op]]
+        more = {
+            "none": "Select a gap to fill it, a clip to extend or restyle it, a still to animate it.",
+            "gap": "Select a clip to extend or restyle it, a still to animate it.",
+            "range": "Select a gap to fill it, a clip to extend it, a still to animate it.",
+            "clip": "Select a gap or an In/Out range to generate into it.",
+            "generated_clip": "Select a gap or an In/Out range to generate into it; Regenerate is in the Inspector.",
+            "still": "Select a gap or an In/Out range to generate into it.",
+        }[kind] if hidden else ""
+        if kind == "none":
+            head = f"Nothing selected: Generate makes a new clip at {self._summary}." if self._summary else "Nothing selected."
+        else:
+            head = f"Selection: {self._summary}."
+        if not has_prompt and any(enabled[op] for op in OPS_NEEDING_PROMPT):
+            head += " Write a prompt to generate."
+        self.selection_label.setText(f"{head} {more}".strip())
 
 
 def _mps_available(torch) -> bool:

@@ -148,7 +148,8 @@ class InspectorPanel(QWidget):
             self.recipe.addRow(label, self.recipe_fields[key])
         self.takes = QListWidget(self.generated)
         self.takes.setObjectName("inspector_takes")
-        self.takes.setMaximumHeight(120)
+        self.takes.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
+        self.takes.setTextElideMode(Qt.ElideMiddle)  # keeps "take-N" and the seed readable
         self.takes.itemDoubleClicked.connect(lambda it: self.switch_take(it.data(TAKE_ROLE)))
         self.takes.currentItemChanged.connect(lambda *a: self._update_take_buttons())
         self.use_take = QPushButton("Use take", self.generated)
@@ -180,25 +181,26 @@ class InspectorPanel(QWidget):
         self.regenerate_new.setToolTip("Run the recipe with a fresh random seed; the result is a new take")
         self.regenerate_new.clicked.connect(lambda: self._regenerate(False))
 
-        gen.addWidget(self._section("Generation"))
+        # What a user of a generated clip reaches for first (status, takes, regenerate) comes first.
         gen.addWidget(self.status)
-        gen.addLayout(self.recipe)
         gen.addWidget(self._section("Takes"))
         gen.addWidget(self.takes)
         gen.addLayout(take_buttons)
-        gen.addWidget(self._section("Provenance"))
-        gen.addLayout(self.provenance)
         gen.addWidget(self.regenerate_same)
         gen.addWidget(self.regenerate_new)
+        gen.addWidget(self._section("Recipe"))
+        gen.addLayout(self.recipe)
+        gen.addWidget(self._section("Provenance"))
+        gen.addLayout(self.provenance)
 
         self.details = QWidget(body)
         details = QVBoxLayout(self.details)
         details.setContentsMargins(0, 0, 0, 0)
         details.addWidget(self.name)
         details.addLayout(header)
+        details.addWidget(self.generated)
         details.addWidget(self._section("Properties"))
         details.addLayout(self.properties)
-        details.addWidget(self.generated)
 
         self._body.addWidget(self.empty)
         self._body.addWidget(self.details)
@@ -321,7 +323,7 @@ class InspectorPanel(QWidget):
             self.status.setText("Pending: waiting for the engine. The recipe stands in until the take arrives.")
             self.status.setProperty("role", "muted")
         else:
-            self.status.setText(f"Generated · take {clip.active_media_reference_key} in use")
+            self.status.setText(f"Generated · {clip.active_media_reference_key} in use")
             self.status.setProperty("role", "ok")
         self.status.style().unpolish(self.status)
         self.status.style().polish(self.status)
@@ -361,6 +363,9 @@ class InspectorPanel(QWidget):
             placeholder.setFlags(Qt.NoItemFlags)
             self.takes.addItem(placeholder)
         self.takes.blockSignals(False)
+        # As tall as its takes (two to six rows), so a short dock still shows the buttons below.
+        rows = min(max(self.takes.count(), 2), 6)
+        self.takes.setFixedHeight(rows * (self.takes.sizeHintForRow(0) or 22) + 2 * self.takes.frameWidth() + 2)
         self._update_take_buttons()
 
         self.provenance_fields["created"].setText(_text(data.get("created")))

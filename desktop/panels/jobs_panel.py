@@ -82,6 +82,32 @@ def _pixmap_from_frame(frame) -> QPixmap:
     return QPixmap.fromImage(image).scaled(PREVIEW_W, PREVIEW_H, Qt.KeepAspectRatio, Qt.SmoothTransformation)
 
 
+class ElidedLabel(QLabel):
+    """One line that elides instead of widening its dock; the full text is the tooltip."""
+
+    def __init__(self, text: str = "", parent=None):
+        super().__init__(parent)
+        self._full = ""
+        self.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
+        self.setMinimumWidth(40)
+        self.setText(text)
+
+    def text(self) -> str:
+        return self._full
+
+    def setText(self, text: str) -> None:
+        self._full = text
+        self.setToolTip(text)
+        self._elide()
+
+    def resizeEvent(self, event):
+        super().resizeEvent(event)
+        self._elide()
+
+    def _elide(self) -> None:
+        super().setText(self.fontMetrics().elidedText(self._full, Qt.ElideRight, max(self.width(), 40)))
+
+
 class JobCard(QFrame):
     """One job: preview, title, state line, progress bar and its buttons."""
 
@@ -107,15 +133,15 @@ class JobCard(QFrame):
         self.preview.setProperty("role", "preview")
         self.preview.setFixedSize(PREVIEW_W, PREVIEW_H)
         self.preview.setAlignment(Qt.AlignCenter)
-        self.title = QLabel(describe_job(job), self)
+        # Until a preview frame arrives (media jobs never send one) the box names the job's kind.
+        self.preview.setText((getattr(job, "kind", "") or "job").upper())
+        self.title = ElidedLabel(describe_job(job), self)
         self.title.setObjectName("job_title")
-        self.title.setProperty("role", "heading")
-        self.title.setToolTip(self.title.text())
-        self.title.setMinimumWidth(40)
-        self.title.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)  # long prompts elide, not widen
+        self.title.setProperty("role", "title")
         self.status = QLabel(self)
         self.status.setObjectName("job_status")
-        self.status.setWordWrap(True)
+        self.status.setWordWrap(True)  # failures are whole sentences
+        self.status.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
         self.status.setProperty("role", "muted")
         self.bar = QProgressBar(self)
         self.bar.setObjectName("job_progress")
@@ -130,19 +156,19 @@ class JobCard(QFrame):
         self.reveal_button.setObjectName("job_reveal")
         buttons = QHBoxLayout()
         buttons.setSpacing(4)
-        buttons.addStretch(1)
         for b in (self.cancel_button, self.retry_button, self.reveal_button):
+            b.setProperty("role", "small")
             buttons.addWidget(b)
 
         grid = QGridLayout(self)
         grid.setContentsMargins(6, 6, 6, 6)
         grid.setHorizontalSpacing(8)
         grid.setVerticalSpacing(3)
-        grid.addWidget(self.preview, 0, 0, 4, 1, Qt.AlignTop)
+        grid.addWidget(self.preview, 0, 0, 3, 1, Qt.AlignTop)
         grid.addWidget(self.title, 0, 1)
-        grid.addWidget(self.status, 1, 1)
-        grid.addWidget(self.bar, 2, 1)
-        grid.addLayout(buttons, 3, 1)
+        grid.addLayout(buttons, 0, 2)
+        grid.addWidget(self.status, 1, 1, 1, 2)
+        grid.addWidget(self.bar, 2, 1, 1, 2)
         grid.setColumnStretch(1, 1)
         self.refresh()
 
@@ -183,6 +209,10 @@ class JobCard(QFrame):
         self.refresh()
 
     @property
+    def finished_at(self) -> float | None:
+        return self._finished_at
+
+    @property
     def result_path(self) -> str | None:
         path = (self.result or {}).get("path")
         return str(path) if path else None
@@ -218,8 +248,9 @@ class JobCard(QFrame):
             self.bar.setValue(1 if state == "done" else 0)
             self.bar.setFormat({"done": "Done", "failed": "Failed", "cancelled": "Cancelled"}[state])
             if state == "done":
-                path = self.result_path
-                status = f"Finished in {format_eta(elapsed)}" + (f" · {Path(path).name}" if path else "")
+                status = f"Finished in {format_eta(elapsed)}"
+                self.reveal_button.setToolTip(f"Show {self.result_path} in the file manager" if self.result_path
+                                              else "This job left no file")
             elif state == "failed":
                 status = f"Failed: {self.message}"
             else:
@@ -267,6 +298,7 @@ class JobsPanel(QWidget):
         self._list_layout.setSpacing(6)
         self._list_layout.addWidget(self.empty)
         self._list_layout.addStretch(1)
+        self._order: list[str] = []
         scroll = QScrollArea(self)
         scroll.setWidgetResizable(True)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
@@ -315,7 +347,7 @@ class JobsPanel(QWidget):
         card.retry_button.clicked.connect(lambda: self.retry_requested.emit(job_id))
         card.reveal_button.clicked.connect(lambda: self._reveal(job_id))
         self.cards[job_id] = card
-        self._list_layout.insertWidget(self._list_layout.count() - 1, card)
+        self._list_layout.insertWidget(0, card)
         card.show()  # the layout would only show it on the next event-loop pass
         self._update_summary()
 
@@ -362,7 +394,29 @@ class JobsPanel(QWidget):
         if card is not None and card.result_path:
             self.reveal_requested.emit(card.result_path)
 
+    def order(self) -> list[str]:
+        """Job ids top to bottom: running and queued jobs in queue order, then finished ones, newest first."""
+        cards = list(self.cards.values())
+        active = [c for c in cards if c.state in ("running", "queued")]
+        active.sort(key=lambda c: c.state != "running")  # stable: keeps queue order within each state
+        finished = sorted((c for c in cards if c not in active), key=lambda c: c.finished_at or 0, reverse=True)
+        return [c.job_id for c in active + finished]
+
+    def _reorder(self) -> None:
+        order = self.order()
+        if order == self._order:
+            return
+        self._order = order
+        for index, job_id in enumerate(order):
+            card = self.cards[job_id]
+            self._list_layout.removeWidget(card)
+            self._list_layout.insertWidget(index, card)
+        # Place the cards now: under a burst of queued progress events the posted relayout
+        # would come only after all of them.
+        self._list_layout.activate()
+
     def _update_summary(self) -> None:
+        self._reorder()
         states = [c.state for c in self.cards.values()]
         self.empty.setVisible(not states)
         parts = []

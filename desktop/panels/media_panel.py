@@ -136,7 +136,7 @@ class _MediaDelegate(QStyledItemDelegate):
     """Draws an item as thumbnail, name, facts and proxy status."""
 
     def sizeHint(self, option, index):
-        return QSize(max(option.rect.width(), 240), ROW_H)
+        return QSize(200, ROW_H)  # rows take the list's width; text elides inside it
 
     def paint(self, painter, option, index):
         painter.save()
@@ -218,6 +218,7 @@ class MediaPanel(QWidget):
         self.list.setSelectionMode(QAbstractItemView.ExtendedSelection)
         self.list.setDragDropMode(QAbstractItemView.DragOnly)  # drops land on the panel, see dropEvent
         self.list.setUniformItemSizes(True)
+        self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
         self.list.setMouseTracking(True)
         self.list.itemActivated.connect(self._activate)  # double-click or Enter
 
@@ -349,7 +350,6 @@ class MediaPanel(QWidget):
         item.setData(FACTS_ROLE, "Reading…")
         item.setData(STATUS_ROLE, "")
         item.setToolTip(path)
-        item.setSizeHint(QSize(240, ROW_H))
         item.setFlags(Qt.ItemIsSelectable | Qt.ItemIsEnabled)  # draggable once probed
         self.list.addItem(item)
         self._items[path] = item

@@ -25,10 +25,20 @@ def enabled_ops(panel):
 
 
 def test_gap_selection_says_generate_into_gap(panel):
-    panel.set_selection("gap", "gap on V1")
-    assert panel.buttons["generate"].text() == "Generate 2.0 s into gap on V1"
-    assert panel.buttons["fill"].text() == "Fill gap on V1 from its neighbours"
+    panel.set_selection("gap", "1.5 s gap on V1")
+    assert panel.buttons["generate"].text() == "Generate into 1.5 s gap on V1"
+    assert panel.buttons["fill"].text() == "Fill 1.5 s gap on V1 from its neighbours"
     assert enabled_ops(panel) == {"generate", "fill"}
+    # Only what applies is shown; the hint line says how to reach the rest.
+    assert {op for op in OPS if not panel.buttons[op].isHidden()} == {"generate", "fill"}
+    assert panel.selection_label.text().startswith("Selection: 1.5 s gap on V1.")
+    assert "a clip to extend" in panel.selection_label.text()
+
+
+def test_nothing_selected_generates_at_the_playhead(panel):
+    panel.set_selection("none", "the playhead on V1")
+    assert panel.buttons["generate"].text() == "Generate 2.0 s at the playhead on V1"
+    assert panel.selection_label.text().startswith("Nothing selected: Generate makes a new clip at the playhead on V1.")
 
 
 def test_each_selection_kind_enables_what_applies(panel):
@@ -64,8 +74,9 @@ def test_unknown_selection_kind_is_refused(panel):
 def test_prompt_needed_for_generate_but_not_for_fill(panel):
     panel.prompt.setPlainText("   ")
     panel.set_selection("gap", "gap on V1")
-    assert not panel.buttons["generate"].isEnabled()
+    assert not panel.buttons["generate"].isEnabled() and not panel.buttons["generate"].isHidden()
     assert panel.buttons["generate"].toolTip() == "Write a prompt first"
+    assert "Write a prompt to generate." in panel.selection_label.text()
     assert panel.buttons["fill"].isEnabled()
 
 

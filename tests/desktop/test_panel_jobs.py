@@ -117,3 +117,19 @@ def test_sentences_eta_and_titles():
     assert format_eta(125) == "2 min 05 s"
     assert format_eta(3 * 3600 + 60) == "3 h 01 min"
     assert describe_job(ProxyJob(source="/media/a/shot.mov")) == "Proxy: shot.mov"
+
+
+def test_running_jobs_come_first_then_the_newest_finished(panel, bridge):
+    for n in range(1, 5):
+        bridge.queued.emit(f"k-{n}", ProxyJob(source=f"/media/clip{n}.mov"))
+    assert panel.card("k-1").preview.text() == "PROXY"  # no preview frame: the box names the kind
+    bridge.started.emit("k-1")
+    bridge.done.emit("k-1", {"path": "/media/proxies/clip1.mp4"})
+    bridge.started.emit("k-2")
+    bridge.failed.emit("k-2", "the file is empty")
+    bridge.started.emit("k-4")
+    assert panel.order() == ["k-4", "k-3", "k-2", "k-1"]
+    layout = panel._list_layout
+    assert [layout.itemAt(i).widget().job_id for i in range(4)] == ["k-4", "k-3", "k-2", "k-1"]
+    assert panel.summary.text() == "1 running · 1 queued · 1 failed · 1 done"
+    assert panel.card("k-1").reveal_button.toolTip().endswith("clip1.mp4 in the file manager")
