@@ -1,6 +1,7 @@
-"""GPU speed-ups for a loaded diffusers pipeline: flash attention, regional torch.compile,
-channels-last VAE convolutions and TF32 matmuls. On CPU they do not apply (compile needs a
-toolchain and pays back only over many steps; the others are CUDA kernels), and say so.
+"""GPU speed-ups for a loaded diffusers pipeline: flash attention (flash-attn when installed, else
+PyTorch SDPA's flash kernel), regional torch.compile, channels-last VAE convolutions and TF32
+matmuls. On CPU they do not apply (compile needs a toolchain and pays back only over many steps;
+the others are CUDA kernels), and say so.
 
 torch.compile pays where the same blocks run many times: a video transformer runs its 30-40
 identical blocks twice per step for 30-50 steps, so only the repeated blocks are compiled
@@ -34,10 +35,14 @@ def apply_speedups(pipe, device: str, offload: str, compile_blocks: bool = True)
         if model is None:
             continue
         half = model.dtype in (torch.bfloat16, torch.float16)
-        if hasattr(model, "set_attention_backend") and half and major >= 8:
-            backend = "flash" if importlib.util.find_spec("flash_attn") else "_native_flash"
-            model.set_attention_backend(backend)
-            notes.append(f"{name}: {backend} attention")
+        if not (half and major >= 8):
+            notes.append(f"{name}: SDPA attention (flash kernels need half precision on sm80+)")
+        elif importlib.util.find_spec("flash_attn") and hasattr(model, "set_attention_backend"):
+            model.set_attention_backend("flash")
+            notes.append(f"{name}: flash-attn attention")
+        else:
+            # PyTorch's SDPA already dispatches to its flash/cuDNN kernels for these shapes.
+            notes.append(f"{name}: SDPA attention (PyTorch flash kernel)")
         if compile_blocks and offload != "sequential" and getattr(model, "_repeated_blocks", None):
             model.compile_repeated_blocks(fullgraph=True)
             notes.append(f"{name}: repeated blocks compiled (torch.compile, on first use)")
