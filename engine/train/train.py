@@ -63,8 +63,8 @@ PRESETS = {
     "previz": Preset(
         config=dict(name="previz-v1", dit_dim=128, dit_depth=4, dit_heads=4, mlp_ratio=3.0, default_steps=10,
                     default_guidance=4.0),
-        ae_steps=200, ae_batch=4, ae_lr=2e-3, ae_frames=8, ae_crop=(64, 112),
-        pool_pairs=150, steps=1500, batch=8, lr=5e-4, eval_every=300, eval_prompts=6, checkpoint_every=50),
+        ae_steps=90, ae_batch=4, ae_lr=2e-3, ae_frames=8, ae_crop=(64, 112),
+        pool_pairs=90, steps=600, batch=8, lr=5e-4, eval_every=150, eval_prompts=4, checkpoint_every=25),
     # A few seconds end to end: tests and smoke runs.
     "tiny": Preset(
         config=dict(name="previz-tiny", width=64, height=32, frames=8, fps=8.0, latent_channels=4,

@@ -1,0 +1,45 @@
+"""Captions come from the scene: every attribute is named, in varied wording and order."""
+import numpy as np
+
+from engine.train.captions import (CAMERA_CLAUSES, CAMERA_VERBS, MOTION_PHRASES, SETTING_PHRASES, SETTING_WORDS,
+                                   SHAPE_WORDS, TIME_PHRASES, TIME_WORDS, caption, prompt)
+from engine.train.world import Scene, sample_scene
+
+
+def _names(text: str, options) -> bool:
+    return any(o.split(",")[0] in text for o in options)
+
+
+def test_captions_match_scene_parameters():
+    rng = np.random.default_rng(0)
+    for seed in range(300):
+        scene = sample_scene(seed)
+        text = caption(scene, rng)
+        assert _names(text, TIME_PHRASES[scene.time_of_day] + TIME_WORDS[scene.time_of_day]), text
+        setting_words = SETTING_WORDS[scene.setting] + [p.split(" ", 1)[1] for p in SETTING_PHRASES[scene.setting]]
+        assert _names(text, setting_words), text
+        assert _names(text, CAMERA_CLAUSES[scene.camera] + CAMERA_VERBS[scene.camera]), text
+        if scene.has_subject:
+            assert f" {scene.color} " in f" {text} ", text
+            assert _names(text, SHAPE_WORDS[scene.shape]), text
+            assert _names(text, MOTION_PHRASES[scene.motion] + ["still"]), text
+        else:
+            assert not any(f" {c} " in f" {text} " for c in ("red", "green", "blue", "yellow", "white")), text
+
+
+def test_wording_and_word_order_vary():
+    scene = Scene("sunset", "field", "static", "red", "ball", "left", 3)
+    rng = np.random.default_rng(1)
+    texts = {caption(scene, rng) for _ in range(200)}
+    assert len(texts) > 50
+    first = {min(("red", t.index("red")), ("sunset-ish", min(t.find(w) for w in ("sunset", "dusk", "evening")
+                                                               if t.find(w) >= 0)), key=lambda p: p[1])[0]
+             for t in texts}
+    assert first == {"red", "sunset-ish"}  # the colour comes first in some captions, the time in others
+
+
+def test_evaluation_prompt_has_the_design_wording():
+    scene = Scene("sunset", "field", "static", "red", "ball", "left", 3)
+    assert prompt(scene) == "a red ball moving left over a field at sunset, static camera"
+    assert prompt(Scene("night", "mountains", "pan right", None, None, None, 3)) == \
+        "pan right over mountains at night"

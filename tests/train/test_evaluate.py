@@ -1,0 +1,67 @@
+"""The pixel metrics read the world's own renderings correctly (they are then trusted on the model)."""
+import numpy as np
+import pytest
+
+from engine.train import evaluate as ev
+from engine.train.world import CAMERAS, COLORS, MOTIONS, TIMES_OF_DAY, Scene, render
+
+
+def _scene(**kw):
+    base = dict(time_of_day="day", setting="city", camera="static", color="red", shape="box", motion="still",
+                layout_seed=11, subject_x=0.5, subject_y=0.7, subject_size=0.1, subject_travel=0.4)
+    base.update(kw)
+    if base["motion"] == "right":
+        base["subject_x"] = 0.25
+    if base["motion"] == "left":
+        base["subject_x"] = 0.75
+    return Scene(**base)
+
+
+@pytest.mark.parametrize("camera", CAMERAS)
+def test_camera_move_is_read_from_the_background(camera):
+    setting = {"static": "city", "pan left": "mountains", "pan right": "sea", "tilt up": "field",
+               "tilt down": "city", "zoom in": "mountains", "zoom out": "field"}[camera]
+    clip = render(_scene(camera=camera, setting=setting, motion="left"))
+    assert ev.classify_camera(clip) == camera
+
+
+@pytest.mark.parametrize("time_of_day", TIMES_OF_DAY)
+def test_time_of_day_is_read_from_the_sky(time_of_day):
+    for setting in ("mountains", "sea", "city", "field"):
+        clip = render(_scene(time_of_day=time_of_day, setting=setting), 128, 72, 2)
+        assert ev.classify_time_of_day(clip) == time_of_day
+
+
+def test_subject_colour_and_path_are_read_at_every_time_of_day():
+    for i, color in enumerate(COLORS):
+        for time_of_day in TIMES_OF_DAY:
+            motion = MOTIONS[i % 3]
+            clip = render(_scene(color=color, time_of_day=time_of_day, motion=motion, shape="ball" if i % 2 else "box",
+                                 setting=("sea", "field", "mountains")[i % 3]), 128, 72, 8)
+            assert ev.classify_color(clip) == color, (color, time_of_day)
+            assert ev.classify_motion(clip) == motion, (color, time_of_day, motion)
+
+
+def test_no_subject_reads_as_none():
+    clip = render(_scene(color=None, shape=None, motion=None), 128, 72, 4)
+    assert ev.classify_color(clip) is None and ev.classify_motion(clip) is None
+
+
+def test_seams_flicker_and_edges():
+    clip = render(_scene(camera="pan left", setting="mountains", motion="right"))
+    other = render(_scene(time_of_day="night", setting="sea", layout_seed=99))
+    assert ev.seam_ratio(clip[:12], clip[12:]) < 1.5
+    assert ev.seam_ratio(clip[:12], other[12:]) > 3.0
+    assert ev.flicker(clip) < 1.0
+    pumping = clip.astype(np.int16)
+    pumping[::2] += 40
+    assert ev.flicker(np.clip(pumping, 0, 255).astype(np.uint8)) > 10.0
+    assert ev.edge_correlation(clip, clip) == pytest.approx(1.0)
+    assert ev.edge_correlation(clip, other) < 0.3
+
+
+def test_bad_input_names_the_argument():
+    with pytest.raises(ValueError, match="frames"):
+        ev.classify_clip(np.zeros((4, 8, 3), np.uint8))
+    with pytest.raises(ValueError, match="b: shape"):
+        ev.edge_correlation(np.zeros((2, 8, 8, 3), np.uint8), np.zeros((2, 8, 9, 3), np.uint8))
