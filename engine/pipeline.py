@@ -414,7 +414,7 @@ class LatentCutPipeline:
             self._check_cancel(args["cancel"])
             sigma = sigmas[begin + i]
             x_in = x.to(self.dtype).expand(batch, *shape[1:])
-            v = self.model.denoiser(x_in, cond, sigma.expand(batch).to(self.dtype), text, text_mask).float()
+            v = self.model.denoiser(x_in, cond, sigma.float().expand(batch), text, text_mask).float()
             if use_cfg:
                 v_cond, v_uncond = v.chunk(2)
                 v = v_uncond + args["guidance"] * (v_cond - v_uncond)

@@ -39,8 +39,9 @@ def position_embedding_3d(t: int, h: int, w: int, dim: int, device) -> torch.Ten
 
 
 def timestep_embedding(t: torch.Tensor, dim: int) -> torch.Tensor:
-    """t in [0,1] -> [B, dim], scaled by 1000 so the frequencies resolve small steps."""
-    return sincos_1d(t * 1000.0, dim)
+    """t in [0,1] -> [B, dim], scaled by 1000 so the frequencies resolve small steps (in float32:
+    bf16 would round 0.667*1000 to 668)."""
+    return sincos_1d(t.float() * 1000.0, dim)
 
 
 def modulate(x: torch.Tensor, shift: torch.Tensor, scale: torch.Tensor) -> torch.Tensor:

@@ -177,3 +177,14 @@ def test_an_operation_the_model_lacks(tmp_path):
     with pytest.raises(ValueError, match="^op:.*restyle"):
         pipe.restyle(FRAMES, "night")
     check_video(pipe.generate("x", 1.0), 8, 8.0)
+
+
+def test_bf16_weights_run_every_operation(tiny_folder, clip):
+    """The dtype CUDA uses (bf16), exercised on CPU: inputs, conditions and latents are cast right."""
+    import torch
+
+    pipe = LatentCutPipeline.from_pretrained(tiny_folder, device="cpu", dtype=torch.bfloat16)
+    assert pipe.model.denoiser.patch_in.weight.dtype == torch.bfloat16
+    check_video(pipe.generate("a red ball", 1.0, callback=lambda *a: None), 8, 8.0)
+    check_video(pipe.extend(clip, 1.0, rate=12), 12, 12.0)
+    check_video(pipe.restyle(clip, "night", rate=12), 12, 12.0)
