@@ -101,10 +101,12 @@ class Engine:
             if self._stopping:
                 raise RuntimeError("the engine has been shut down")
             self._entries[job_id] = entry
-            heapq.heappush(self._heaps[job.queue], (-priority, next(self._seq), job_id))
+        # `queued` goes out before a worker can see the job, so it always precedes `started`.
         self._emit(EngineEvent("queued", job_id, job=job))
         with self._lock:
-            self._lock.notify_all()
+            if entry.state == "queued" and not self._stopping:  # else cancelled meanwhile
+                heapq.heappush(self._heaps[job.queue], (-priority, next(self._seq), job_id))
+                self._lock.notify_all()
         return job_id
 
     def cancel(self, job_id: str) -> bool:
