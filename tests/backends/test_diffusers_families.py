@@ -8,6 +8,7 @@ from engine.backends.constraints import ConstraintWarning
 
 EXPECTED_OPS = {
     "wan-t2v": {"generate", "restyle"},
+    "wan-ti2v": {"generate", "animate", "extend", "restyle"},
     "wan-i2v": {"animate", "extend", "fill"},
     "wan-vace": {"generate", "animate", "extend", "fill", "restyle"},
     "ltx": {"generate", "animate", "extend", "fill", "restyle"},

@@ -32,7 +32,8 @@ def _wan_vae():
 
 
 def build_wan(folder: Path, kind: str = "t2v") -> Path:
-    """kind: t2v (WanPipeline), i2v (WanImageToVideoPipeline, Wan 2.2 style: no image encoder), vace."""
+    """kind: t2v (WanPipeline), ti2v (WanPipeline with expand_timesteps, as Wan 2.2 5B),
+    i2v (WanImageToVideoPipeline, Wan 2.2 style: no image encoder), vace."""
     from diffusers import (FlowMatchEulerDiscreteScheduler, WanImageToVideoPipeline, WanPipeline,
                            WanTransformer3DModel, WanVACEPipeline, WanVACETransformer3DModel)
 
@@ -44,8 +45,9 @@ def build_wan(folder: Path, kind: str = "t2v") -> Path:
                   qk_norm="rms_norm_across_heads", rope_max_seq_len=32)
     parts = dict(tokenizer=tok, text_encoder=text_encoder, vae=_wan_vae(),
                  scheduler=FlowMatchEulerDiscreteScheduler(shift=3.0))
-    if kind == "t2v":
-        pipe = WanPipeline(transformer=WanTransformer3DModel(in_channels=16, num_layers=2, **common), **parts)
+    if kind in ("t2v", "ti2v"):
+        pipe = WanPipeline(transformer=WanTransformer3DModel(in_channels=16, num_layers=2, **common),
+                           expand_timesteps=kind == "ti2v", **parts)
     elif kind == "i2v":
         # 16 noise + 4 mask + 16 first/last-frame latent channels.
         pipe = WanImageToVideoPipeline(transformer=WanTransformer3DModel(in_channels=36, num_layers=2, **common),
@@ -134,6 +136,7 @@ def build_unet3d(folder: Path) -> Path:
 
 BUILDERS = {
     "wan-t2v": lambda d: build_wan(d, "t2v"),
+    "wan-ti2v": lambda d: build_wan(d, "ti2v"),
     "wan-i2v": lambda d: build_wan(d, "i2v"),
     "wan-vace": lambda d: build_wan(d, "vace"),
     "ltx": build_ltx,
