@@ -324,7 +324,7 @@ def cmd_render(args) -> int:
 
 
 def cmd_new(args) -> int:
-    from timeline.document import Document
+    from timeline import Document
     from timeline.project import save_project
 
     path = Path(args.project)
@@ -347,17 +347,24 @@ def cmd_add(args) -> int:
     from timeline.project import load_project, save_project
 
     doc = load_project(args.project)
-    infos = [probe(m) for m in args.media]  # every file is checked before the project changes
-    for media, info in zip(args.media, infos):
+    # Check every file first, so a bad one leaves the project as it was.
+    plan = []
+    for media in args.media:
+        info = probe(media)
         if info.video is not None:
             kind, rate, frames = otio.schema.TrackKind.Video, info.video.rate, info.video.frame_count
         else:
-            kind = otio.schema.TrackKind.Audio
-            rate = doc.rate
+            kind, rate = otio.schema.TrackKind.Audio, doc.rate
             frames = round(info.duration * rate)
         if frames <= 0:
             raise Failure(f"{media}: has no frames to add")
         name = args.track or ("V1" if kind == otio.schema.TrackKind.Video else "A1")
+        track = _find_track(doc, name)
+        if track is not None and track.kind != kind:
+            raise Failure(f"--track: {name} is a {track.kind.lower()} track, but {media} is "
+                          f"{'video' if kind == otio.schema.TrackKind.Video else 'audio only'}")
+        plan.append((media, kind, rate, frames, name))
+    for media, kind, rate, frames, name in plan:
         track = _find_track(doc, name)
         if track is None:
             add = AddTrack(kind=kind, name=name)
@@ -384,7 +391,7 @@ def _find_track(doc, name: str):
 
 
 def _load_document(path: str):
-    from timeline.document import Document
+    from timeline import Document
     from timeline.project import load_project
 
     if Path(path).suffix.lower() == ".otio":
@@ -492,7 +499,7 @@ def build_storyboard(shots, board: Path, common: dict, threads: int | None = Non
     take-1; a failed shot keeps its recipe marked failed). Returns the number that failed."""
     import opentimelineio as otio
 
-    from timeline.document import Document
+    from timeline import Document
     from timeline.generated import AddTake, MarkFailed, PlacePendingClip, make_pending_clip
     from timeline.project import save_project
 

@@ -103,6 +103,8 @@ def test_add_of_a_missing_or_unreadable_file_changes_nothing(cli, tmp_path, proj
     junk.write_bytes(b"\x00" * 300)
     res = cli("add", project, junk)
     assert res.rc == 1 and "junk.mov" in res.err
+    res = cli("add", project, clip, "--track", "A1")
+    assert res.rc == 1 and "--track" in res.err and "A1" in res.err
     assert project.read_bytes() == before
 
 
