@@ -287,13 +287,17 @@ class LatentCutPipeline:
         return args
 
     # ----------------------------------------------------------------- step 2 (frames)
-    def _to_tensor(self, frames: np.ndarray, width: int, height: int) -> torch.Tensor:
-        """uint8 [T,H,W,3] -> [1,3,T,height,width] in [-1,1] on the device."""
-        x = torch.from_numpy(np.ascontiguousarray(frames)).to(self.device)
-        x = rearrange(x, "t h w c -> t c h w").float() / 127.5 - 1
-        if x.shape[-2:] != (height, width):
-            x = F.interpolate(x, size=(height, width), mode="bilinear", antialias=True, align_corners=False)
-        return rearrange(x.clamp(-1, 1), "t c h w -> 1 c t h w").to(self.dtype)
+    def _to_tensor(self, frames: np.ndarray, width: int, height: int, chunk: int = 16) -> torch.Tensor:
+        """uint8 [T,H,W,3] -> [1,3,T,height,width] in [-1,1] on the device. Resized a few frames at a
+        time, so full-HD footage never exists as one float tensor."""
+        parts = []
+        for start in range(0, frames.shape[0], chunk):
+            x = torch.from_numpy(np.ascontiguousarray(frames[start:start + chunk])).to(self.device)
+            x = rearrange(x, "t h w c -> t c h w").float() / 127.5 - 1
+            if x.shape[-2:] != (height, width):
+                x = F.interpolate(x, size=(height, width), mode="bilinear", antialias=True, align_corners=False)
+            parts.append(x.clamp(-1, 1).to(self.dtype))
+        return rearrange(torch.cat(parts), "t c h w -> 1 c t h w")
 
     def _to_native(self, frames: np.ndarray, rate: float) -> np.ndarray:
         """Input frames at `rate` -> the same span at the model's frame rate."""
@@ -418,8 +422,8 @@ class LatentCutPipeline:
             if use_cfg:
                 v_cond, v_uncond = v.chunk(2)
                 v = v_uncond + args["guidance"] * (v_cond - v_uncond)
+            progress["step"] += 1
             if args["callback"] is not None:
-                progress["step"] += 1
                 args["callback"](progress["step"], progress["total"], self._preview(x, v, sigma, out_size))
             x = scheduler.step(v, t, x).prev_sample
         return x

@@ -188,3 +188,9 @@ def test_bf16_weights_run_every_operation(tiny_folder, clip):
     check_video(pipe.generate("a red ball", 1.0, callback=lambda *a: None), 8, 8.0)
     check_video(pipe.extend(clip, 1.0, rate=12), 12, 12.0)
     check_video(pipe.restyle(clip, "night", rate=12), 12, 12.0)
+
+
+def test_large_footage_is_resized_to_the_generation_size(pipe):
+    frames = np.random.default_rng(1).integers(0, 256, (20, 180, 320, 3), np.uint8)  # > one resize chunk
+    check_video(pipe.restyle(frames, "day", rate=8), 20, 8.0)
+    check_video(pipe.extend(frames, 0.5, rate=8, size=(96, 48)), 4, 8.0, size=(96, 48))
