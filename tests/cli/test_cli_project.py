@@ -1,5 +1,6 @@
 """The media and project commands (probe, new, add, export, render) on real media, and the
 bad-usage paths shared by every command."""
+import io
 import json
 import os
 import subprocess
@@ -225,3 +226,25 @@ def test_without_a_display_the_app_says_so(tmp_path):
 def test_opening_a_missing_project_fails_naming_it(cli, tmp_path):
     res = cli(tmp_path / "nowhere.otio")
     assert res.rc == 1 and "nowhere.otio" in res.err
+
+
+class _Terminal(io.StringIO):
+    def isatty(self):
+        return True
+
+
+def test_progress_bar_draws_in_place_on_a_terminal_and_in_lines_on_a_pipe():
+    from desktop.cli import ProgressBar
+    from engine.engine_thread import EngineEvent
+
+    events = [EngineEvent("started", "j")] + [EngineEvent("progress", "j", step=i, total=8) for i in range(1, 9)]
+    term, pipe = _Terminal(), io.StringIO()
+    for stream in (term, pipe):
+        bar = ProgressBar("render", 1, stream=stream)
+        for event in events:
+            bar.on_event(event)
+        bar.close()
+    assert term.getvalue().count("\r") == 8 and "[" + "#" * 30 + "] 8/8" in term.getvalue()
+    assert term.getvalue().endswith("\n")
+    lines = pipe.getvalue().splitlines()
+    assert lines[0] == "render started" and lines[-1] == "render 8/8" and len(lines) <= 6
