@@ -255,6 +255,7 @@ class DiffusersBackend:
         if direction not in DIRECTIONS:
             raise ValueError(f"direction: expected one of {', '.join(DIRECTIONS)}, got {direction!r}")
         size = _size_arg(size) or (frames.shape[2], frames.shape[1])
+        rate = None if rate is None else float(_positive(rate, "rate"))
         # The model sees its context at its own frame rate.
         context = _retime(frames, rate, self.native_rate) if rate else frames
         return self._run("extend", prompt or "", size, seed, steps, guidance, negative_prompt, callback, cancel,
@@ -280,10 +281,11 @@ class DiffusersBackend:
             raise ValueError(f"strength: expected a number in (0, 1], got {strength!r}")
         structure_weight = _positive(structure_weight, "structure_weight", zero_ok=True)
         size = _size_arg(size) or (frames.shape[2], frames.shape[1])
-        return self._run("restyle", prompt, size, seed, steps, guidance, negative_prompt, callback, cancel, None,
+        # Restyle keeps the source's frames one for one, so its rate is the source's (no retiming).
+        return self._run("restyle", prompt, size, seed, steps, guidance, negative_prompt, callback, cancel, rate,
                          lambda fam, ctx: fam.restyle(ctx, frames, float(strength), float(structure_weight)),
                          extra={"strength": float(strength), "structure_weight": float(structure_weight)},
-                         out_rate=rate)
+                         retime=False)
 
     # --- shared machinery ------------------------------------------------------------------
     def _check_op(self, op: str) -> None:
@@ -295,7 +297,7 @@ class DiffusersBackend:
         return max(1, round(seconds * self.native_rate))
 
     def _run(self, op, prompt, size, seed, steps, guidance, negative_prompt, callback, cancel, rate, work,
-             extra: dict, out_rate=None) -> VideoResult:
+             extra: dict, retime: bool = True) -> VideoResult:
         import torch
 
         if not isinstance(prompt, str):
@@ -332,19 +334,16 @@ class DiffusersBackend:
                     callback(index + 1, total, preview)
 
             ctx = OpContext(prompt, negative_prompt or "", width, height, steps, guidance,
-                                      torch.Generator("cpu").manual_seed(seed), on_step, constraints, notes)
+                            torch.Generator("cpu").manual_seed(seed), on_step, constraints, notes)
             with torch.inference_mode():
                 made = work(self.family, ctx)
         frames = (np.clip(made, 0.0, 1.0) * 255 + 0.5).astype(np.uint8)
         if (width, height) != tuple(requested):
             frames = _resize(frames, *requested)
             notes.append(f"output scaled from {width}x{height} back to {requested[0]}x{requested[1]}")
-        result_rate = self.native_rate
-        if rate is not None:
+        result_rate = self.native_rate if rate is None else rate
+        if rate is not None and retime:
             frames = _retime(frames, self.native_rate, rate)
-            result_rate = rate
-        elif out_rate is not None:
-            result_rate = float(_positive(out_rate, "rate"))
         metadata = {
             "op": op, "prompt": prompt, "negative_prompt": negative_prompt or "", "seed": seed, "steps": steps,
             "guidance": guidance, "strength": extra.get("strength"),

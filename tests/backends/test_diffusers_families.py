@@ -137,3 +137,9 @@ def test_load_backend_dispatches_model_index_folders(model_folder, tmp_path, mon
     monkeypatch.setenv("LATENTCUT_CONFIG_DIR", str(tmp_path))
     b = load_backend(model_folder("cogvideox-t2v"), device="cpu")
     assert isinstance(b, DiffusersBackend) and b.family.name == "CogVideoX"
+
+
+def test_restyle_keeps_frames_one_for_one_at_the_source_rate(backend):
+    b = backend("unet3d")  # 8 fps native
+    result = b.restyle(source_frames(5), "night", strength=0.5, steps=2, rate=24)
+    assert len(result.frames) == 5 and result.rate == 24
