@@ -234,3 +234,16 @@ def test_shutdown_cancels_running_and_queued_jobs_and_joins_the_threads(tiny_mod
     assert list(tmp_path.iterdir()) == []
     with pytest.raises(RuntimeError):
         eng.submit(GenerateJob(prompt="late"))
+
+
+def test_a_repeated_job_into_a_folder_gets_a_new_file_name(engine, tmp_path):
+    job = GenerateJob(prompt="A red ball, day!", seconds=1, seed=4, steps=1, output=str(tmp_path))
+    paths = [run(engine, job)[1].result["path"] for _ in range(2)]
+    assert [p.rsplit("/", 1)[1] for p in paths] == ["generate_a_red_ball_day_s4.mp4", "generate_a_red_ball_day_s4_2.mp4"]
+    assert all(probe(p).video.frame_count == 8 for p in paths)
+
+
+def test_a_job_without_a_seed_gets_one_and_records_it(engine, tmp_path):
+    _, final = run(engine, GenerateJob(prompt="x", seconds=1, steps=1, output=str(tmp_path)))
+    seed = final.result["provenance"]["seed"]
+    assert isinstance(seed, int) and str(seed) in final.result["path"]
