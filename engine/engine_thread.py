@@ -382,16 +382,19 @@ def _run_render(job: RenderJob, progress, cancel: threading.Event) -> dict:
     from engine.media.probe import probe
     from engine.media.render import render_timeline
 
+    from timeline import Document
+    from timeline.project import load_project
+
     if job.project is not None:
-        from timeline.project import load_project
-        timeline = load_project(job.project).timeline
+        doc = load_project(job.project)
         base_dir = job.base_dir or str(Path(job.project).resolve().parent)
     else:
-        timeline = otio.adapters.read_from_string(job.timeline_json, "otio_json")
+        doc = Document(otio.adapters.read_from_string(job.timeline_json, "otio_json"))
         base_dir = job.base_dir or "."
+    timeline = doc.timeline
     time_range = None
     if job.range is not None:
-        rate = _timeline_rate(timeline)
+        rate = doc.rate
         start = otio.opentime.RationalTime.from_seconds(job.range[0]).rescaled_to(rate)
         end = otio.opentime.RationalTime.from_seconds(job.range[1]).rescaled_to(rate)
         # timeline (track) time
@@ -399,8 +402,8 @@ def _run_render(job: RenderJob, progress, cancel: threading.Event) -> dict:
     Path(job.output).parent.mkdir(parents=True, exist_ok=True)
     out = render_timeline(timeline, job.output, base_dir, size=job.size, range=time_range, rate=job.rate,
                           codec=job.codec, progress=progress, cancel=cancel)
-    info = probe(out or job.output)
-    return {"path": str(out or job.output), "frames": info.video.frame_count, "rate": info.video.rate,
+    info = probe(out)
+    return {"path": str(out), "frames": info.video.frame_count, "rate": info.video.rate,
             "width": info.video.width, "height": info.video.height, "metadata": dict(info.metadata)}
 
 
@@ -411,7 +414,7 @@ def _run_proxy(job: ProxyJob, progress, cancel: threading.Event) -> dict:
                                               height=job.height))
     Path(dst).parent.mkdir(parents=True, exist_ok=True)
     out = make_proxy(job.source, dst, height=job.height, progress=progress, cancel=cancel)
-    return {"path": str(out or dst), "source": job.source}
+    return {"path": str(out), "source": job.source}
 
 
 def _run_thumbnails(job: ThumbnailJob) -> dict:
@@ -420,13 +423,4 @@ def _run_thumbnails(job: ThumbnailJob) -> dict:
     images = [thumbnail(job.source, 0, job.height)] if job.count == 1 else \
         list(thumbnail_strip(job.source, job.count, job.height))
     return {"source": job.source, "images": images}
-
-
-def _timeline_rate(timeline) -> float:
-    meta = timeline.metadata.get("latentcut", {}) if timeline.metadata else {}
-    if meta.get("rate"):
-        return float(meta["rate"])
-    if timeline.global_start_time is not None:
-        return float(timeline.global_start_time.rate)
-    return 24.0
 
