@@ -1,7 +1,6 @@
 """The model commands end to end on a tiny random model, each checked with `latentcut probe`;
 bad input; Ctrl-C; storyboard; models; demo."""
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -116,8 +115,8 @@ def test_same_seed_gives_the_same_file_content(cli, tmp_path, tiny_model):
     (["restyle", "in.mp4", "-o", "o.mp4", "--prompt", "p", "--strength", "2"], "--strength"),
     (["generate", "x", "-o", "o.mp4", "--device", "tpu"], "--device"),
 ])
-def test_bad_usage_exits_2_naming_the_argument(cli, tmp_path, args, word):
-    os.chdir(tmp_path)
+def test_bad_usage_exits_2_naming_the_argument(cli, tmp_path, monkeypatch, args, word):
+    monkeypatch.chdir(tmp_path)
     res = cli(*args)
     assert res.rc == 2, res.err
     assert word in res.err and "Traceback" not in res.err
