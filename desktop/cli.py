@@ -106,7 +106,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=PROG,
         description="LatentCut: a non-linear editor for generative video. Run with no arguments to open "
-                    "the app, or with PROJECT.otio to open a project in it.")
+                    "the app, or with PROJECT.otio (or any .otioz .otiod .edl .xml) to open it in the app.")
     parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
@@ -117,6 +117,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("export", help="export a project to .otio .otioz .otiod .edl or .xml")
     p.add_argument("project")
     p.add_argument("out", help="the output file; its extension picks the format")
+    p.add_argument("--json", action="store_true", help="print the path, format and what was dropped as JSON")
     p.set_defaults(func=cmd_export)
 
     p = sub.add_parser("render", help="render a project to one video file")
@@ -221,7 +222,7 @@ def main(argv: list[str] | None = None) -> int:
         logging.basicConfig(level=logging.DEBUG)
     if not argv:
         return _guard(lambda: open_app(None), "app")
-    if len(argv) == 1 and argv[0].lower().endswith(".otio") and not argv[0].startswith("-"):
+    if len(argv) == 1 and Path(argv[0]).suffix.lower() in EXPORT_SUFFIXES and not argv[0].startswith("-"):
         return _guard(lambda: open_app(argv[0]), "app")
     parser = build_parser()
     try:
@@ -269,7 +270,7 @@ def _version() -> str:
 
 # ---- the app ----------------------------------------------------------------------------
 def open_app(project: str | None) -> int:
-    if project is not None and not Path(project).is_file():
+    if project is not None and not Path(project).exists():
         raise Failure(f"{project}: project not found")
     if sys.platform.startswith("linux") and not any(
             os.environ.get(v) for v in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")):
@@ -306,6 +307,10 @@ def cmd_export(args) -> int:
         raise UsageError(f"{args.out}: cannot tell the format from '{suffix or 'no extension'}'; "
                          f"use one of {' '.join(EXPORT_SUFFIXES)}")
     report = export_timeline(_load_document(args.project), args.out)
+    if args.json:
+        print(json.dumps({"path": str(report.path), "format": report.format, "dropped": list(report.dropped)},
+                         indent=2))
+        return 0
     print(f"wrote {report.path} ({report.format})")
     for item in report.dropped:
         print(f"dropped: {item}")

@@ -139,6 +139,10 @@ def test_export_to_edl_says_what_it_dropped(cli, tmp_path, project, clip):
     assert res.rc == 0, res.err
     dropped = [line for line in res.out.splitlines() if line.startswith("dropped:")]
     assert any("V2" in line for line in dropped)
+    res = cli("export", project, tmp_path / "again.edl", "--json")
+    assert res.rc == 0
+    report = res.json()
+    assert report["path"] == str(tmp_path / "again.edl") and any("V2" in d for d in report["dropped"])
 
 
 def test_export_to_an_unknown_format_is_bad_usage(cli, tmp_path, project):
@@ -223,9 +227,10 @@ def test_without_a_display_the_app_says_so(tmp_path):
         assert "Traceback" not in res.stderr
 
 
-def test_opening_a_missing_project_fails_naming_it(cli, tmp_path):
-    res = cli(tmp_path / "nowhere.otio")
-    assert res.rc == 1 and "nowhere.otio" in res.err
+@pytest.mark.parametrize("name", ["nowhere.otio", "nowhere.edl", "nowhere.otioz"])
+def test_opening_a_missing_project_fails_naming_it(cli, tmp_path, name):
+    res = cli(tmp_path / name)
+    assert res.rc == 1 and name in res.err and "project not found" in res.err
 
 
 class _Terminal(io.StringIO):
