@@ -233,6 +233,12 @@ def _workflows(shots: Shooter, window, bridge, tmp: Path, steps: int) -> None:
     shots.settle(800)
     shots.save("04-generated-clip-takes")
 
+    # A job that fails, for the Jobs panel below: a proxy of a file that is gone.
+    from engine.jobs import ProxyJob
+
+    failed = bridge.submit(ProxyJob(source=str(tmp / "media" / "deleted-rushes.mov")))
+    shots.wait(lambda: failed in done, 60, "the failed job")
+
     # Storyboard → animatic: shoot while the first shots are still pending (title cards).
     board = window.storyboard_panel
     board.import_text(BOARD, source="storyboard.txt")
@@ -249,16 +255,10 @@ def _workflows(shots: Shooter, window, bridge, tmp: Path, steps: int) -> None:
     if "path" not in animatic:
         raise RuntimeError("screenshots: the animatic's second shot finished unseen")
 
-    # Jobs: a failed job too (a proxy of a file that is gone); the panel on its own while the
-    # last shot runs.
-    from engine.jobs import ProxyJob
-
-    failed = bridge.submit(ProxyJob(source=str(tmp / "media" / "deleted-rushes.mov")))
-    shots.wait(lambda: failed in done, 60, "the failed job")
+    # Jobs: the panel on its own while the last shot runs.
     jobs_dock = window.docks["jobs"]
     jobs_dock.setFloating(True)
     jobs_dock.resize(460, 640)
-    shots.settle(300)
     jobs = shots.save_when(bridge.progress, lambda job_id, step, total: job_id == ids[-1] and step >= total // 2,
                            "06-jobs-panel", jobs_dock)
     shots.wait(lambda: all(i in done for i in ids), 900, "the animatic")
