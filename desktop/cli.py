@@ -17,6 +17,7 @@ import random
 import re
 import sys
 import threading
+import warnings
 from pathlib import Path
 
 from engine.errors import LatentCutError
@@ -220,6 +221,8 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if os.environ.get("LATENTCUT_DEBUG"):
         logging.basicConfig(level=logging.DEBUG)
+    else:  # a warning (e.g. a size rounded to fit a model) reads as one line, not a source listing
+        warnings.showwarning = _show_warning
     if not argv:
         return _guard(lambda: open_app(None), "app")
     if len(argv) == 1 and Path(argv[0]).suffix.lower() in EXPORT_SUFFIXES and not argv[0].startswith("-"):
@@ -254,6 +257,10 @@ def _guard(fn, command: str) -> int:
             message = f"{exc.filename}: file not found"
         _err(command, str(message))
         return 1
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    print(f"{PROG}: warning: {message}", file=sys.stderr)
 
 
 def _err(command: str, message: str) -> None:
