@@ -531,7 +531,7 @@ def build_storyboard(shots, board: Path, common: dict, threads: int | None = Non
     start = otio.opentime.RationalTime(0, rate)
     failed = 0
     for i, (shot, job, final) in enumerate(zip(shots, jobs, finals), start=1):
-        duration = otio.opentime.RationalTime(round(shot.seconds * rate), rate)
+        duration = otio.opentime.RationalTime(max(1, round(shot.seconds * rate)), rate)
         clip = make_pending_clip(op="generate", params=job.to_dict(), duration=duration, name=f"shot {i}")
         PlacePendingClip(clip, track, start).do(doc)
         if isinstance(final, dict):

@@ -238,3 +238,19 @@ def test_ctrl_c_cancels_cleanly_and_leaves_no_file(tmp_path, tiny_model):
     assert proc.returncode == 130, err
     assert "cancelled" in err and "Traceback" not in err
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_failed_shot_keeps_its_recipe_and_the_board_is_still_saved(cli, tmp_path, tiny_model):
+    from timeline.project import load_project
+
+    shots = tmp_path / "shots.txt"
+    shots.write_text("1: a blue box, day\n0.01: too short for one frame\n")
+    board = tmp_path / "board.otio"
+    res = cli("storyboard", shots, "-o", board, "--rate", "8", "--model", tiny_model, *FAST)
+    assert res.rc == 1
+    assert "1 of 2 shots failed" in res.err and "seconds" in res.err
+    first, second = load_project(board).video_tracks[0].find_clips()
+    assert first.metadata["latentcut"]["status"] == "done" and first.active_media_reference_key == "take-1"
+    md = second.metadata["latentcut"]
+    assert md["status"] == "failed" and "seconds" in md["error"]
+    assert second.active_media_reference_key == "recipe"
