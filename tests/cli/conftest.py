@@ -72,6 +72,12 @@ def encode_audio(path: Path, seconds: float = 1.0, sample_rate: int = 16000) -> 
 
 
 @pytest.fixture
+def clips24(tmp_path):
+    """Two half-second clips at 24 fps (EDL timecode needs a SMPTE rate)."""
+    return (encode_clip(tmp_path / "shot_a.mp4", rate=24), encode_clip(tmp_path / "shot_b.mp4", rate=24, shift=20))
+
+
+@pytest.fixture
 def still(tmp_path) -> Path:
     return encode_still(tmp_path / "still.png")
 

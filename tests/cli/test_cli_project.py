@@ -9,7 +9,6 @@ from pathlib import Path
 
 import opentimelineio as otio
 import pytest
-from conftest import encode_clip
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -17,12 +16,6 @@ REPO = Path(__file__).resolve().parents[2]
 def load(path):
     from timeline.project import load_project
     return load_project(path)
-
-
-@pytest.fixture
-def clips24(tmp_path):
-    """Two half-second clips at 24 fps (EDL timecode needs a SMPTE rate)."""
-    return (encode_clip(tmp_path / "shot_a.mp4", rate=24), encode_clip(tmp_path / "shot_b.mp4", rate=24, shift=20))
 
 
 @pytest.fixture
