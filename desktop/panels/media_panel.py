@@ -4,8 +4,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from PySide6.QtCore import QMimeData, QObject, QRect, QRunnable, QSize, Qt, QThreadPool, QUrl, Signal
-from PySide6.QtGui import QColor, QFont, QImage, QImageReader, QKeySequence, QPixmap, QShortcut
+from PySide6.QtCore import QEvent, QMimeData, QObject, QRect, QRunnable, QSize, Qt, QThreadPool, QUrl, Signal
+from PySide6.QtGui import QColor, QFont, QImage, QImageReader, QPixmap
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFileDialog,
@@ -79,6 +79,10 @@ def _thumb_from_array(frame) -> QImage:
     frame = np.ascontiguousarray(np.asarray(frame, dtype=np.uint8)[..., :3])
     h, w = frame.shape[:2]
     return QImage(frame.data, w, h, 3 * w, QImage.Format_RGB888).copy()
+
+
+def _is_delete_key(event) -> bool:
+    return event.key() in (Qt.Key_Delete, Qt.Key_Backspace) and not event.modifiers() & ~Qt.KeypadModifier
 
 
 class _ProbeTask(QRunnable):
@@ -178,7 +182,23 @@ class _MediaDelegate(QStyledItemDelegate):
 
 
 class _MediaList(QListWidget):
-    """The list; dragging items out carries their paths for the timeline and other apps."""
+    """The list; dragging items out carries their paths for the timeline and other apps.
+    Delete/Backspace remove the selected items (taken before the window's Delete shortcut)."""
+
+    delete_pressed = Signal()
+
+    def event(self, event):
+        if event.type() == QEvent.ShortcutOverride and _is_delete_key(event):
+            event.accept()  # the key comes here as a key press instead of firing the window's Delete
+            return True
+        return super().event(event)
+
+    def keyPressEvent(self, event):
+        if _is_delete_key(event):
+            self.delete_pressed.emit()
+            event.accept()
+            return
+        super().keyPressEvent(event)
 
     def mimeTypes(self):
         return [MEDIA_MIME, "text/uri-list"]
@@ -251,9 +271,7 @@ class MediaPanel(QWidget):
         layout.addWidget(self.list, 1)
         layout.addWidget(self.count_label)
 
-        remove = QShortcut(QKeySequence.Delete, self.list)
-        remove.setContext(Qt.WidgetShortcut)
-        remove.activated.connect(self.remove_selected)
+        self.list.delete_pressed.connect(self.remove_selected)
 
         if bridge is not None:
             bridge.done.connect(self._on_job_done)

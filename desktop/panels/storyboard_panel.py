@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -63,7 +63,27 @@ class _SecondsDelegate(QStyledItemDelegate):
 
 
 class _ShotList(QTreeWidget):
-    """The shot table; dragging rows moves them (our own drop, so shots never nest or copy)."""
+    """The shot table; dragging rows moves them (our own drop, so shots never nest or copy).
+    Delete/Backspace remove the selected shots (taken before the window's Delete shortcut)."""
+
+    delete_pressed = Signal()
+
+    def event(self, event):
+        if event.type() == QEvent.ShortcutOverride and self._is_delete(event):
+            event.accept()  # the key comes here as a key press instead of firing the window's Delete
+            return True
+        return super().event(event)
+
+    def keyPressEvent(self, event):
+        if self._is_delete(event):
+            self.delete_pressed.emit()
+            event.accept()
+            return
+        super().keyPressEvent(event)
+
+    @staticmethod
+    def _is_delete(event) -> bool:
+        return event.key() in (Qt.Key_Delete, Qt.Key_Backspace) and not event.modifiers() & ~Qt.KeypadModifier
 
     def dropEvent(self, event):
         if event.source() not in (self, None):
@@ -127,6 +147,7 @@ class StoryboardPanel(QWidget):
         self.tree.model().rowsMoved.connect(self._changed)
         self.tree.itemChanged.connect(self._changed)
         self.tree.itemSelectionChanged.connect(self._update_buttons)
+        self.tree.delete_pressed.connect(self.remove_selected)
 
         def tool(name, tip, slot, icon_name):
             button = QToolButton(self)
@@ -185,7 +206,6 @@ class StoryboardPanel(QWidget):
         for keys, slot in (
             ("Alt+Up", lambda: self.move_selected(-1)),
             ("Alt+Down", lambda: self.move_selected(1)),
-            ("Delete", self.remove_selected),
             ("Ctrl+Return", self.add_shot),
         ):
             shortcut = QShortcut(QKeySequence(keys), self.tree)

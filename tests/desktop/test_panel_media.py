@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QColor, QDragEnterEvent, QDropEvent, QImage
+from PySide6.QtWidgets import QApplication
 
 from desktop.panels.media_panel import FACTS_ROLE, MEDIA_MIME, STATUS_ROLE, MediaPanel
 from engine.media.writer import write_video
@@ -176,3 +177,32 @@ def test_proxy_is_made_in_the_background(qtbot, clip, tmp_path):
         panel.wait_for_background()
     finally:
         bridge.shutdown()
+
+
+def test_delete_in_the_list_wins_over_the_windows_delete_shortcut(qtbot, clip):
+    from PySide6.QtGui import QAction, QKeySequence
+    from PySide6.QtWidgets import QMainWindow
+
+    window = QMainWindow()
+    qtbot.addWidget(window)
+    fired = []
+    timeline_delete = QAction("Delete", window)
+    timeline_delete.setShortcut(QKeySequence("Delete"))
+    timeline_delete.triggered.connect(lambda: fired.append(True))
+    window.addAction(timeline_delete)
+    panel = MediaPanel(None)
+    window.setCentralWidget(panel)
+    window.show()
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow)  # window shortcuts only fire in the active window
+    panel.add_files([clip])
+    wait_ready(qtbot, panel, clip)
+    panel.list.setCurrentItem(item_for(panel, clip))
+    panel.list.setFocus()
+    assert QApplication.focusWidget() is panel.list
+    qtbot.keyClick(panel.list, Qt.Key_Delete)
+    assert panel.paths() == [] and fired == []
+    panel.import_button.setFocus()
+    qtbot.keyClick(panel.import_button, Qt.Key_Delete)  # elsewhere the window's shortcut still works
+    assert fired == [True]
+    panel.wait_for_background()

@@ -2,6 +2,7 @@
 import pytest
 from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtGui import QDropEvent
+from PySide6.QtWidgets import QApplication
 
 from desktop.panels.storyboard_panel import PROMPT_COL, SECONDS_COL, StoryboardPanel
 from timeline.storyboard import Shot
@@ -134,3 +135,30 @@ def test_build_animatic_emits_shots_only_when_every_shot_has_a_prompt(qtbot, pan
     with qtbot.waitSignal(panel.build_animatic_requested) as blocker:
         qtbot.mouseClick(panel.build_button, Qt.LeftButton)
     assert blocker.args == [[Shot(2.0, "field at day"), Shot(3.0, "city at night")]]
+
+
+def test_delete_in_the_list_wins_over_the_windows_delete_shortcut(qtbot):
+    from PySide6.QtGui import QAction, QKeySequence
+    from PySide6.QtWidgets import QMainWindow
+
+    window = QMainWindow()
+    qtbot.addWidget(window)
+    fired = []
+    timeline_delete = QAction("Delete", window)
+    timeline_delete.setShortcut(QKeySequence("Delete"))
+    timeline_delete.triggered.connect(lambda: fired.append(True))
+    window.addAction(timeline_delete)
+    board = StoryboardPanel()
+    window.setCentralWidget(board)
+    window.show()
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow)  # window shortcuts only fire in the active window
+    board.set_shots([(1, "one"), (1, "two")])
+    board.tree.setCurrentItem(board.tree.topLevelItem(0))
+    board.tree.setFocus()
+    assert QApplication.focusWidget() is board.tree
+    qtbot.keyClick(board.tree, Qt.Key_Delete)
+    assert prompts(board) == ["two"] and fired == []
+    board.import_button.setFocus()
+    qtbot.keyClick(board.import_button, Qt.Key_Delete)  # elsewhere the window's shortcut still works
+    assert fired == [True]
