@@ -176,11 +176,12 @@ class GenerationController(QObject):
             if i == 0 or i == len(layout.items) - 1:
                 raise GenerationError("Fill needs clips on both sides of the gap")
             before, after = layout.items[i - 1], layout.items[i + 1]
-            bpath, _, bstop = clip_source_frames(before)
-            apath, afirst, _ = clip_source_frames(after)
+            bpath, bfirst, bstop = clip_source_frames(before)
+            apath, afirst, astop = clip_source_frames(after)
             length = layout.ends[i] - layout.starts[i]
-            job = FillJob(before=MediaInput(bpath, max(0, bstop - CONDITION_FRAMES), bstop),
-                          after=MediaInput(apath, afirst, afirst + CONDITION_FRAMES),
+            # Condition on the frames the neighbours actually show next to the gap.
+            job = FillJob(before=MediaInput(bpath, max(bfirst, bstop - CONDITION_FRAMES), bstop),
+                          after=MediaInput(apath, afirst, min(astop, afirst + CONDITION_FRAMES)),
                           **self._model_job_fields(params, length / self.rate))
             return job, Target(layout.track, layout.starts[i], length)
         if not isinstance(clip, otio.schema.Clip):
@@ -254,10 +255,14 @@ class GenerationController(QObject):
             return None
         return self._place_and_submit(op, job, target, name=self._clip_name(op, job))
 
-    def _clip_name(self, op: str, job) -> str:
-        prompt = (job.prompt or "").strip()
-        words = " ".join(prompt.split()[:6])
-        return f"{op.replace('_', ' ')}: {words}" if words else op.replace("_", " ")
+    @staticmethod
+    def _clip_name(op: str, job) -> str:
+        """A short name: the prompt's first words (the AI badge already says it is generated)."""
+        words = " ".join((job.prompt or "").split()[:5])
+        label = op.replace("_", " ")
+        if not words:
+            return label
+        return words if op == "generate" else f"{words} ({label})"
 
     def _place_and_submit(self, op: str, job, target: Target, name: str) -> str | None:
         from timeline.commands import CompoundCommand

@@ -18,9 +18,9 @@ import math
 from dataclasses import dataclass
 
 import opentimelineio as otio
-from PySide6.QtCore import QMimeData, QObject, QPointF, QRectF, QRunnable, Qt, QThreadPool, Signal
+from PySide6.QtCore import QEvent, QMimeData, QObject, QPointF, QRectF, QRunnable, Qt, QThreadPool, Signal
 from PySide6.QtGui import QBrush, QColor, QFont, QImage, QPainter, QPen
-from PySide6.QtWidgets import QMenu, QScrollBar, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QMenu, QScrollBar, QToolTip, QVBoxLayout, QWidget
 
 from desktop.timeline_items import (
     TimelineIndex, TrackLayout, app_data, generation_status, is_generated, is_still, media_path, take_keys,
@@ -430,7 +430,9 @@ class TimelineCanvas(QWidget):
                        f"generating {int(fraction * 100)}%")
         if look.status == "failed" and fraction is None:
             p.setPen(QColor(255, 210, 210))
-            p.drawText(QRectF(r.left() + 4, r.top() + 16, r.width() - 8, 14), Qt.AlignmentFlag.AlignLeft, "failed: right-click to retry")
+            p.drawText(QRectF(r.left() + 4, r.top() + 16, r.width() - 8, 14), Qt.AlignmentFlag.AlignLeft, "failed")
+            p.drawText(QRectF(r.left() + 4, r.top() + 30, r.width() - 8, 14), Qt.AlignmentFlag.AlignLeft,
+                       "right-click › Regenerate")
         p.restore()
 
     def _paint_badge(self, p, look: ClipLook, r: QRectF):
@@ -718,6 +720,33 @@ class TimelineCanvas(QWidget):
             if x1 - x0 > 3 * EDGE_PX and (pos.x() - x0 <= EDGE_PX or x1 - pos.x() <= EDGE_PX):
                 shape = Qt.CursorShape.SizeHorCursor
         self.setCursor(shape)
+
+    def event(self, event):
+        if event.type() == QEvent.Type.ToolTip:
+            QToolTip.showText(event.globalPos(), self.tooltip_at(QPointF(event.pos())) or "", self)
+            return True
+        return super().event(event)
+
+    def tooltip_at(self, pos: QPointF) -> str | None:
+        """What hovering shows: a clip's name, length, state and, when it failed, why."""
+        hit = self.hit(pos)
+        if hit is None or hit[1] is None:
+            return None
+        layout, i, _ = hit
+        item = layout.items[i]
+        seconds = (layout.ends[i] - layout.starts[i]) / self.document.rate
+        if isinstance(item, otio.schema.Gap):
+            return f"Gap, {seconds:.2f} s: right-click to generate into it"
+        lines = [f"{item.name}  ({seconds:.2f} s on {layout.label})"]
+        look = self.look(item)
+        if look.status is not None:
+            data = app_data(item)
+            lines.append(f"AI-generated ({data.get('op', 'generate')}), {look.status}, {look.takes} take(s)")
+            if data.get("prompt"):
+                lines.append(f"Prompt: {data['prompt']}")
+            if look.status == "failed" and data.get("error"):
+                lines.append(f"Failed: {data['error']}")
+        return "\n".join(lines)
 
     def wheelEvent(self, event):
         delta = event.angleDelta()
