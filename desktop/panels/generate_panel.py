@@ -162,6 +162,11 @@ class GeneratePanel(QWidget):
         self.add_model_button.setIcon(icon("folder_add"))
         self.add_model_button.setToolTip("Add a local model folder (with config.json or model_index.json)")
         self.add_model_button.clicked.connect(self.add_model_dialog)
+        self.remove_model_button = QToolButton(self)
+        self.remove_model_button.setObjectName("generate_remove_model")
+        self.remove_model_button.setIcon(icon("remove"))
+        self.remove_model_button.setToolTip("Forget the selected model folder (the folder itself is kept)")
+        self.remove_model_button.clicked.connect(lambda: self.remove_model_folder(self.model.currentData()))
         self.model_message = QLabel(self)
         self.model_message.setObjectName("generate_model_message")
         self.model_message.setWordWrap(True)
@@ -201,6 +206,7 @@ class GeneratePanel(QWidget):
         model_row.setSpacing(4)
         model_row.addWidget(self.model, 1)
         model_row.addWidget(self.add_model_button)
+        model_row.addWidget(self.remove_model_button)
 
         numbers = QGridLayout()
         numbers.setHorizontalSpacing(8)
@@ -310,6 +316,9 @@ class GeneratePanel(QWidget):
         return True
 
     def remove_model_folder(self, path) -> None:
+        """Forget a user-added model folder; the embedded model cannot be removed."""
+        if not path:
+            return
         path = str(path)
         folders = [f for f in self._model_folders() if f != path]
         self._settings.setValue(SETTINGS_MODELS, folders)
@@ -381,6 +390,7 @@ class GeneratePanel(QWidget):
         self.model_message.setText(problem or "")
         self.model_message.setVisible(bool(problem))
         self.model.setToolTip(path or "The previz model that ships with LatentCut")
+        self.remove_model_button.setEnabled(bool(path))
 
     def _seed_lock_toggled(self, locked: bool) -> None:
         self.seed_lock.setIcon(icon("lock" if locked else "unlock"))

@@ -155,8 +155,11 @@ def test_model_folders_are_remembered(qtbot, panel, settings, tmp_path):
     assert [again.model.itemData(i) for i in range(again.model.count())] == [None, str(ldm.resolve()), str(wan.resolve())]
     assert again.model.currentData() == str(ldm.resolve())  # the last choice is selected again
 
-    again.remove_model_folder(str(wan.resolve()))
-    assert again.model.count() == 2
+    again.model.setCurrentIndex(again.model.findData(str(wan.resolve())))
+    qtbot.mouseClick(again.remove_model_button, Qt.LeftButton)
+    assert again.model.count() == 2 and wan.is_dir()  # forgotten, not deleted
+    again.model.setCurrentIndex(0)
+    assert not again.remove_model_button.isEnabled()  # the embedded model stays
 
 
 def test_remembered_folder_that_vanished_is_flagged(qtbot, settings, tmp_path):
