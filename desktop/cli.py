@@ -624,7 +624,6 @@ def run_jobs(jobs: list[Job], label: str, threads: int | None = None, keep_going
         ids = [engine.submit(job) for job in jobs]
         finals = []
         for n, job_id in enumerate(ids):
-            bar.job_index = n
             final = _wait(engine, job_id)
             if final.kind == "cancelled":
                 raise Interrupted(f"cancelled; no file was written for {jobs[n].describe()}")
@@ -664,7 +663,7 @@ class ProgressBar:
     def __init__(self, label: str, count: int, stream=None):
         self.label = label
         self.count = count
-        self.job_index = 0
+        self.job_index = -1  # jobs run one after another, so the n-th start is the n-th job
         self.stream = stream or sys.stderr
         self.tty = self.stream.isatty()
         self._last_quarter = -1
@@ -674,6 +673,7 @@ class ProgressBar:
     def on_event(self, event) -> None:
         with self._lock:
             if event.kind == "started":
+                self.job_index += 1
                 self._last_quarter = -1
                 self._line(f"{self._prefix()} started")
             elif event.kind == "progress" and event.total:
