@@ -301,6 +301,10 @@ class MediaPanel(QWidget):
         """The proxy made for PATH, or None until one is ready (use the original meanwhile)."""
         return self._proxies.get(str(Path(path).resolve()))
 
+    def proxies_pending(self) -> int:
+        """How many proxy jobs this panel is still waiting for."""
+        return len(self._proxy_jobs)
+
     def info(self, path):
         """The MediaInfo probed for PATH (None for stills and files still being probed)."""
         return self._info.get(str(Path(path).resolve()))

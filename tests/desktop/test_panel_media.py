@@ -172,7 +172,7 @@ def test_proxy_is_made_in_the_background(qtbot, clip, tmp_path):
         assert [job.kind for job in queued] == ["proxy"] and queued[0].source == str(clip)
         source, proxy = blocker.args
         assert source == str(clip) and Path(proxy).is_file()
-        assert panel.proxy_for(clip) == proxy
+        assert panel.proxy_for(clip) == proxy and panel.proxies_pending() == 0
         assert item_for(panel, clip).data(STATUS_ROLE).startswith("Proxy ready")
         panel.wait_for_background()
     finally:
