@@ -206,3 +206,26 @@ def test_delete_in_the_list_wins_over_the_windows_delete_shortcut(qtbot, clip):
     qtbot.keyClick(panel.import_button, Qt.Key_Delete)  # elsewhere the window's shortcut still works
     assert fired == [True]
     panel.wait_for_background()
+
+
+def test_audio_only_file_is_media_too(qtbot, panel, tmp_path):
+    import av
+
+    wav = tmp_path / "room tone.wav"
+    with av.open(str(wav), "w", format="wav") as container:
+        stream = container.add_stream("pcm_s16le", rate=48000)
+        stream.layout = "stereo"
+        samples = (np.sin(np.linspace(0, 200 * np.pi, 48000)) * 8000).astype(np.int16)
+        frame = av.AudioFrame.from_ndarray(np.stack([samples, samples]).reshape(1, -1), format="s16", layout="stereo")
+        frame.sample_rate = 48000
+        for packet in stream.encode(frame):
+            container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    panel.add_files([wav])
+    wait_ready(qtbot, panel, wav)
+    item = item_for(panel, wav)
+    assert item.data(FACTS_ROLE).startswith("1.00 s") and "48 kHz" in item.data(FACTS_ROLE)
+    assert item.data(STATUS_ROLE) == "No proxy needed"
+    assert item.data(Qt.DecorationRole) is None  # drawn as an audio placeholder
+    assert item.flags() & Qt.ItemIsDragEnabled
