@@ -318,7 +318,7 @@ def failure_sentence(exc: BaseException) -> str:
         text = f"{exc.filename}: file not found"
     if not text:
         text = f"unexpected {type(exc).__name__}"
-    elif not isinstance(exc, (ValueError, OSError)) and type(exc).__module__.split(".")[0] != "engine":
+    elif not isinstance(exc, (ValueError, OSError)) and type(exc).__module__.split(".")[0] not in ("engine", "timeline"):
         text = f"{type(exc).__name__}: {text}"
     return text if text.endswith((".", "!", "?")) else text + "."
 

@@ -247,3 +247,17 @@ def test_a_job_without_a_seed_gets_one_and_records_it(engine, tmp_path):
     _, final = run(engine, GenerateJob(prompt="x", seconds=1, steps=1, output=str(tmp_path)))
     seed = final.result["provenance"]["seed"]
     assert isinstance(seed, int) and str(seed) in final.result["path"]
+
+
+def test_failure_sentences_are_one_line_and_keep_argument_names():
+    from engine.engine_thread import failure_sentence
+    from engine.errors import MissingMedia
+    from timeline.errors import ProjectError
+
+    assert failure_sentence(ValueError("size: must be a multiple of 16\n  more detail")) == \
+        "size: must be a multiple of 16."
+    assert failure_sentence(FileNotFoundError(2, "No such file", "/x/y.mp4")) == "/x/y.mp4: file not found."
+    assert failure_sentence(MissingMedia("/x/a.mp4", "no such file")) == "/x/a.mp4: missing file: no such file."
+    assert failure_sentence(ProjectError("/p.otio", "not OTIO")) == "/p.otio: not OTIO."
+    assert failure_sentence(RuntimeError("CUDA out of memory")) == "RuntimeError: CUDA out of memory."
+    assert failure_sentence(KeyError()) == "unexpected KeyError."
