@@ -4,6 +4,7 @@ import time
 
 import opentimelineio as otio
 import pytest
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
 
 from desktop.app import MainWindow
@@ -70,7 +71,7 @@ def test_unsaved_prompt_on_the_real_message_box(qtbot, edited):
         box = next(w for w in QApplication.topLevelWidgets() if isinstance(w, QMessageBox) and w.isVisible())
         button = next(b for b in box.buttons() if b.text() == "Cancel")
         clicked.append(box.text())
-        qtbot.mouseClick(button, __import__("PySide6.QtCore", fromlist=["Qt"]).Qt.MouseButton.LeftButton)
+        qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
 
     QTimer.singleShot(200, click_cancel)
     assert edited.actions.maybe_save() is False
@@ -172,3 +173,52 @@ def test_layout_is_remembered(window, bridge, isolated_settings):
             "dock_media", "dock_viewer", "dock_timeline", "dock_inspector", "dock_generate", "dock_jobs", "dock_storyboard"}
     finally:
         other.close()
+
+
+def test_render_shows_progress_and_cancel_stops_it(qtbot, edited, tmp_path):
+    out = tmp_path / "cancelled.mp4"
+    track = edited.document.video_tracks[0]
+    for _ in range(20):   # ~20 s of timeline: the render is still running when it is cancelled
+        edited.place_media([track[0].media_reference.target_url], track, edited.canvas.index.duration)
+    cancelled = []
+    edited.bridge.cancelled.connect(cancelled.append)
+    job_id = edited.actions.render(out)
+    dialog = edited.actions.render_jobs[job_id]
+    assert dialog.isVisible() and dialog.labelText().startswith("Rendering cancelled.mp4")
+    from PySide6.QtWidgets import QPushButton
+
+    button = next(b for b in dialog.findChildren(QPushButton) if b.text() == "Cancel")
+    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: job_id in cancelled, timeout=60_000)
+    assert job_id not in edited.actions.render_jobs   # the dialog closed itself
+    assert not out.exists()
+
+
+def test_run_app_opens_the_project_and_returns_the_exit_code(qtbot, tmp_path, monkeypatch, tiny_model):
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from desktop import app as app_module
+    from timeline import Document
+    from timeline.project import save_project
+
+    path = tmp_path / "start.otio"
+    save_project(Document.new(rate=25, width=64, height=36), path)
+    opened = []
+
+    class Window(app_module.MainWindow):
+        def __init__(self):
+            super().__init__(model=str(tiny_model))
+            opened.append(self)
+
+    monkeypatch.setattr(app_module, "MainWindow", Window)
+
+    def close_when_shown():
+        if opened and opened[0].isVisible() and opened[0].actions.path is not None:
+            opened[0].close()
+        else:
+            QTimer.singleShot(50, close_when_shown)
+
+    QTimer.singleShot(50, close_when_shown)
+    assert app_module.run_app(path) == 0
+    assert opened[0].actions.path == path and opened[0].document.rate == 25
