@@ -170,10 +170,11 @@ def _workflows(shots: Shooter, window, bridge, tmp: Path, steps: int) -> None:
     import opentimelineio as otio
     from PySide6.QtCore import Qt
 
+    size_h = window.height()
     shots.settle(600)
-    # A shorter timeline than the default leaves the right-hand panels room (after the first
-    # layout pass, or Qt ignores the request).
-    window.resizeDocks([window.docks["timeline"]], [300], Qt.Vertical)
+    # A shorter timeline than the default leaves the panels above room. Qt only honours this
+    # after the first layout pass, and only when the docks on both sides of the split are named.
+    window.resizeDocks([window.docks["viewer"], window.docks["timeline"]], [size_h - 360, 300], Qt.Vertical)
     shots.settle(300)
     shots.save("01-empty-project")
 
