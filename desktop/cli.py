@@ -177,6 +177,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("shots", help="text file, one shot per line: `SECONDS: prompt` or `prompt`")
     p.add_argument("-o", "--output", required=True, metavar="BOARD.otio")
     p.add_argument("--render", metavar="BOARD.mp4", help="also render the animatic to this file")
+    p.add_argument("--force", action="store_true", help="replace an existing BOARD.otio")
     _model_options(p, prompt=False, output=False, seconds=False)
     p.set_defaults(func=cmd_storyboard)
 
@@ -496,6 +497,8 @@ def cmd_storyboard(args) -> int:
     board = Path(args.output)
     if board.suffix.lower() != ".otio":
         raise UsageError(f"{args.output}: the storyboard project must be a .otio file")
+    if board.exists() and not args.force:
+        raise Failure(f"{args.output}: already exists (use --force to replace it)")
     if args.render:
         _check_video_output(args.render)
     common = _common(args, output=str(board.with_name(board.stem + "_media")))
@@ -545,12 +548,15 @@ def build_storyboard(shots, board: Path, common: dict, threads: int | None = Non
             print(f"shot {i} failed: {final}", file=sys.stderr)
         start += duration
     save_project(doc, board)
-    print(f"wrote {board} ({len(shots)} shots, media in {board.with_name(board.stem + '_media')})")
+    summary = sys.stderr if json_out else sys.stdout  # with --json, stdout is only the JSON
+    print(f"wrote {board} ({len(shots)} shots, media in {board.with_name(board.stem + '_media')})", file=summary)
+    rendered = None
     if render:
-        result = run_jobs([RenderJob(output=render, project=str(board))], label="render")[0]
-        print(f"rendered {result['path']} ({result['frames'] / result['rate']:.1f} s)")
+        rendered = run_jobs([RenderJob(output=render, project=str(board))], label="render")[0]
+        print(f"rendered {rendered['path']} ({rendered['frames'] / rendered['rate']:.1f} s)", file=summary)
     if json_out:
-        print(json.dumps({"project": str(board), "shots": finals}, indent=2, sort_keys=True, default=str))
+        print(json.dumps({"project": str(board), "shots": finals, "render": rendered}, indent=2, sort_keys=True,
+                         default=str))
     return failed
 
 

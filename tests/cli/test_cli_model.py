@@ -178,6 +178,14 @@ def test_storyboard_builds_a_project_of_generated_clips_and_renders_it(cli, tmp_
     info = probed(cli, movie)
     assert info["video"]["frame_count"] == 24
     assert "AI-generated" in info["metadata"].get("comment", "")
+    before = board.read_bytes()
+    res = cli("storyboard", shots, "-o", board, "--model", tiny_model, *FAST)
+    assert res.rc == 1 and "already exists" in res.err and board.read_bytes() == before
+    res = cli("storyboard", shots, "-o", board, "--force", "--json", "--rate", "8", "--model", tiny_model, *FAST)
+    assert res.rc == 0, res.err
+    report = res.json()
+    assert report["project"] == str(board) and len(report["shots"]) == 2 and report["render"] is None
+    assert all(Path(s["path"]).is_file() for s in report["shots"])
 
 
 def test_storyboard_with_a_bad_line_fails_naming_the_file(cli, tmp_path, tiny_model):
