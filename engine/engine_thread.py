@@ -10,6 +10,7 @@ so the CLI's media commands and `import engine` stay light.
 """
 from __future__ import annotations
 
+import collections
 import gc
 import heapq
 import itertools
@@ -33,6 +34,10 @@ log = logging.getLogger("latentcut.engine")
 # How much of a clip's edge an extend or fill looks at when the job gives no range:
 # about one model window, enough to carry the motion on.
 CONTEXT_SECONDS = 2.0
+
+# Finished jobs kept for state()/wait(); older ones are forgotten so a long session (thousands
+# of thumbnail jobs with their images) does not grow without bound.
+KEEP_FINISHED = 256
 
 EVENT_KINDS = ("queued", "started", "progress", "preview", "done", "failed", "cancelled")
 FINAL_KINDS = ("done", "failed", "cancelled")
@@ -79,6 +84,7 @@ class Engine:
         self._lock = threading.Condition()
         self._heaps: dict[str, list] = {"model": [], "media": []}
         self._entries: dict[str, _Entry] = {}
+        self._finished: collections.deque[str] = collections.deque()
         self._seq = itertools.count()
         self._stopping = False
         self._backend = None
@@ -125,6 +131,7 @@ class Engine:
         return True
 
     def job(self, job_id: str) -> Job:
+        """The spec of a job still remembered (queued, running, or among the last finished)."""
         return self._entries[job_id].job
 
     def state(self, job_id: str) -> str:
@@ -301,6 +308,10 @@ class Engine:
         entry.final = event
         self._emit(event)
         entry.finished.set()
+        with self._lock:
+            self._finished.append(entry.job_id)
+            while len(self._finished) > KEEP_FINISHED:
+                self._entries.pop(self._finished.popleft(), None)
 
     def _emit(self, event: EngineEvent) -> None:
         if self._on_event is None:

@@ -88,3 +88,16 @@ def test_bad_media_jobs_fail_naming_the_file(engine, tmp_path):
     final = engine.wait(engine.submit(RenderJob(output=str(tmp_path / "x.mp4"), project=str(tmp_path / "no.otio"))), 60)
     assert final.kind == "failed" and "no.otio" in final.message
     assert not (tmp_path / "x.mp4").exists()
+
+
+def test_only_the_latest_finished_jobs_are_remembered(engine, clip, monkeypatch):
+    import engine.engine_thread as et
+
+    monkeypatch.setattr(et, "KEEP_FINISHED", 2)
+    ids = [engine.submit(ThumbnailJob(source=str(clip), height=8)) for _ in range(4)]
+    for job_id in ids[-2:]:
+        assert engine.wait(job_id, 60).kind == "done"
+    for job_id in ids[:2]:
+        with pytest.raises(KeyError):
+            engine.state(job_id)
+    assert [engine.state(j) for j in ids[-2:]] == ["done", "done"]
