@@ -70,8 +70,8 @@ PRESETS = {
         config=dict(name="previz-tiny", width=64, height=32, frames=8, fps=8.0, latent_channels=4,
                     ae_channels=[8, 8, 8, 16], text_max_length=24, dit_dim=32, dit_depth=2, dit_heads=2,
                     mlp_ratio=2.0, default_steps=3, overlap_latent_frames=1),
-        ae_steps=20, ae_batch=2, ae_lr=3e-3, ae_frames=8, ae_crop=None,
-        pool_pairs=3, steps=30, batch=4, lr=2e-3, warmup=2, eval_every=15, eval_prompts=2, checkpoint_every=10),
+        ae_steps=12, ae_batch=2, ae_lr=3e-3, ae_frames=8, ae_crop=None,
+        pool_pairs=2, steps=30, batch=4, lr=2e-3, warmup=2, eval_every=12, eval_prompts=2, checkpoint_every=6),
 }
 
 

@@ -1,0 +1,78 @@
+"""A tiny training run end to end: losses fall, the folder loads and generates, resume is exact."""
+import json
+
+import pytest
+import torch
+from safetensors import safe_open
+
+import engine.train.train as train
+from engine.model.loading import load_model
+from engine.pipeline import LatentCutPipeline
+from engine.train.__main__ import main
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("run") / "tiny"
+    train.run("tiny", out, device="cpu", threads=2)
+    return out
+
+
+def _state(out):
+    return json.loads((out / train.STATE_NAME).read_text())
+
+
+def test_losses_fall(tiny_run):
+    state = _state(tiny_run)
+    assert state["stage"] == "done" and state["step"] == 30 and state["ae_step"] == 12
+    assert state["ae_l1"] < state["ae_l1_first"]
+    assert state["probe_loss"] < state["probe_loss_start"]
+    evals = [json.loads(line) for line in (tiny_run / "log.jsonl").read_text().splitlines()]
+    assert [e["step"] for e in evals if e.get("stage") == "eval"] == [12, 24, 30]
+
+
+def test_best_folder_loads_and_generates(tiny_run):
+    pipe = LatentCutPipeline.from_pretrained(tiny_run / "best", device="cpu")
+    out = pipe.generate("a red ball moving left over a field at sunset, static camera", seconds=1.0, seed=1)
+    assert out.frames.shape == (8, 32, 64, 3)
+    assert pipe.config.scaling_factor != 1.0  # set from the encoded world
+
+
+def test_export_writes_fp16_weights_that_load(tiny_run, tmp_path):
+    assert main(["--export-from", str(tiny_run / "best"), "--out", str(tmp_path / "ship")]) == 0
+    with safe_open(str(tmp_path / "ship" / "model.safetensors"), "pt") as f:
+        assert {f.get_tensor(k).dtype for k in f.keys()} == {torch.float16}
+    model = load_model(tmp_path / "ship")
+    reference = load_model(tiny_run / "best")
+    for (name, a), b in zip(model.state_dict().items(), reference.state_dict().values()):
+        assert torch.allclose(a, b, atol=2e-3, rtol=2e-3), name
+
+
+def test_resume_continues_exactly(tiny_run, tmp_path, monkeypatch):
+    out = tmp_path / "split"
+    real_log = train._log
+
+    def interrupt_at_20(folder, record, echo=True):
+        real_log(folder, record, echo)
+        if record.get("stage") == "dit" and record.get("step") == 20:
+            raise KeyboardInterrupt  # as if the process were killed after the step-18 checkpoint
+
+    monkeypatch.setattr(train, "_log", interrupt_at_20)
+    with pytest.raises(KeyboardInterrupt):
+        train.run("tiny", out, device="cpu", threads=2)
+    monkeypatch.setattr(train, "_log", real_log)
+    assert _state(out)["step"] == 18
+    train.run("tiny", None, device="cpu", threads=2, resume=out)
+    a = load_model(out / "checkpoint").state_dict()
+    b = load_model(tiny_run / "checkpoint").state_dict()
+    for name in a:
+        assert torch.allclose(a[name], b[name], atol=1e-6), name
+
+
+def test_bad_arguments_are_named(tmp_path, capsys):
+    assert main(["--preset", "tiny", "--resume", str(tmp_path / "nothing")]) == 2
+    assert "resume" in capsys.readouterr().err
+    assert main(["--preset", "tiny", "--seed", "1000000", "--out", str(tmp_path / "x")]) == 2
+    assert "held out" in capsys.readouterr().err
+    with pytest.raises(ValueError, match="preset"):
+        train.run("huge", tmp_path / "y")
