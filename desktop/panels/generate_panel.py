@@ -404,61 +404,34 @@ class GeneratePanel(QWidget):
 
     def _relabel(self, *args) -> None:
         secs = f"{self.seconds.value():.1f} s"
-        what = self._summary or {"gap": "the gap", "clip": "the clip", "generated_clip": "the clip",
-                                 "still": "the still", "range": "the range"}.get(self._kind, "")
-        kind = self._kind
-        labels = {
-            "generate": f"Generate {secs} at the playhead",
-            "fill": "Fill a gap from its neighbours",
-            "extend_head": f"Extend a clip's head by {secs}",
-            "extend_tail": f"Extend a clip's tail by {secs}",
-            "restyle": "Restyle a clip",
-            "animate": f"Animate a still into {secs}",
-        }
-        enabled = {op: False for op in OPS}
-        hints = {
-            "fill": "Select a gap between two clips",
-            "extend_head": "Select a clip to extend",
-            "extend_tail": "Select a clip to extend",
-            "restyle": "Select a clip or an in/out range to restyle",
-            "animate": "Select a still image on the timeline",
-        }
-        enabled["generate"] = kind in ("none", "gap", "range")
-        if kind == "none" and self._summary:
-            labels["generate"] = f"Generate {secs} at {self._summary}"  # the summary is "the playhead on V1"
-        if kind == "gap":
-            labels["generate"] = f"Generate into {what}"  # the gap's own length, not the Duration field
-            labels["fill"] = f"Fill {what} from its neighbours"
-            enabled["fill"] = True
+        kind, what = self._kind, self._summary or f"the {self._kind.replace('generated_', '')}"
+        # What each applicable op will do to this selection; the other buttons are hidden.
+        if kind == "none":
+            labels = {"generate": f"Generate {secs} at {what}" if self._summary else f"Generate {secs} at the playhead"}
+        elif kind == "gap":
+            labels = {"generate": f"Generate into {what}",  # the gap's own length, not the Duration field
+                      "fill": f"Fill {what} from its neighbours"}
         elif kind == "range":
-            labels["generate"] = f"Generate into {what}"
-            labels["restyle"] = f"Restyle {what}"
-            enabled["restyle"] = True
-        elif kind in ("clip", "generated_clip"):
-            labels["extend_head"] = f"Extend head of {what} by {secs}"
-            labels["extend_tail"] = f"Extend tail of {what} by {secs}"
-            labels["restyle"] = f"Restyle {what}"
-            enabled.update(extend_head=True, extend_tail=True, restyle=True)
+            labels = {"generate": f"Generate into {what}", "restyle": f"Restyle {what}"}
         elif kind == "still":
-            labels["animate"] = f"Animate {what} into {secs}"
-            labels["restyle"] = f"Restyle {what}"
-            enabled.update(animate=True, restyle=True)
-        if kind in ("clip", "generated_clip", "still"):
-            hints["generate"] = "Select a gap, an in/out range or nothing (the playhead) to generate"
+            labels = {"animate": f"Animate {what} into {secs}", "restyle": f"Restyle {what}"}
+        else:  # a clip, generated or not
+            labels = {"extend_head": f"Extend head of {what} by {secs}",
+                      "extend_tail": f"Extend tail of {what} by {secs}", "restyle": f"Restyle {what}"}
         has_prompt = bool(self.prompt.toPlainText().strip())
         for op, button in self.buttons.items():
-            button.setText(labels[op])
-            ok = enabled[op] and (has_prompt or op not in OPS_NEEDING_PROMPT)
+            button.setVisible(op in labels)
+            ok = op in labels and (has_prompt or op not in OPS_NEEDING_PROMPT)
             button.setEnabled(ok)
-            # Only what applies to the selection is shown; the line above says how to get the rest.
-            button.setVisible(enabled[op])
-            if ok:
-                button.setToolTip(labels[op])
-            elif enabled[op]:
-                button.setToolTip("Write a prompt first")
-            else:
-                button.setToolTip(hints.get(op, ""))
-        hidden = [op for op in OPS if not enabled[op]]
+            if op in labels:
+                button.setText(labels[op])
+                button.setToolTip(labels[op] if ok else "Write a prompt first")
+        if kind == "none":
+            head = f"Nothing selected: Generate makes a new clip at {what}." if self._summary else "Nothing selected."
+        else:
+            head = f"Selection: {what}."
+        if not has_prompt and OPS_NEEDING_PROMPT & labels.keys():
+            head += " Write a prompt to generate."
         more = {
             "none": "Select a gap to fill it, a clip to extend or restyle it, a still to animate it.",
             "gap": "Select a clip to extend or restyle it, a still to animate it.",
@@ -466,14 +439,8 @@ class GeneratePanel(QWidget):
             "clip": "Select a gap or an In/Out range to generate into it.",
             "generated_clip": "Select a gap or an In/Out range to generate into it; Regenerate is in the Inspector.",
             "still": "Select a gap or an In/Out range to generate into it.",
-        }[kind] if hidden else ""
-        if kind == "none":
-            head = f"Nothing selected: Generate makes a new clip at {self._summary}." if self._summary else "Nothing selected."
-        else:
-            head = f"Selection: {self._summary}."
-        if not has_prompt and any(enabled[op] for op in OPS_NEEDING_PROMPT):
-            head += " Write a prompt to generate."
-        self.selection_label.setText(f"{head} {more}".strip())
+        }[kind]
+        self.selection_label.setText(f"{head} {more}")
 
 
 def _mps_available(torch) -> bool:
