@@ -17,6 +17,7 @@ import random
 import re
 import sys
 import threading
+import time
 import warnings
 from pathlib import Path
 
@@ -102,6 +103,13 @@ def range_arg(text: str) -> tuple[float, float]:
     return start, end
 
 
+def frames_arg(text: str) -> tuple[int, int]:
+    m = re.fullmatch(r"\s*(\d+)\s*-\s*(\d+)\s*", text)
+    if not m or int(m.group(2)) <= int(m.group(1)):
+        raise argparse.ArgumentTypeError(f"invalid frames {text!r}: expected START-END frame numbers, END > START")
+    return int(m.group(1)), int(m.group(2))
+
+
 # ---- the parser -------------------------------------------------------------------------
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
@@ -150,13 +158,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_generate)
 
     p = sub.add_parser("animate", help="turn a still image into a shot")
-    p.add_argument("image")
+    p.add_argument("image", help="an image, or a video with --frame")
+    p.add_argument("--frame", type=int, default=0, metavar="N", help="which frame of a video to animate (default 0)")
     _model_options(p)
     p.set_defaults(func=cmd_animate)
 
     p = sub.add_parser("extend", help="continue a clip (after its end, or before its start with --head)")
     p.add_argument("input")
     p.add_argument("--head", action="store_true", help="make frames that lead into the clip's first frame")
+    p.add_argument("--frames", type=frames_arg, metavar="START-END",
+                   help="use only these frames of the input (END excluded), e.g. 0-48")
     _model_options(p)
     p.set_defaults(func=cmd_extend)
 
@@ -168,6 +179,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("restyle", help="keep a clip's layout and motion, change its look")
     p.add_argument("input")
+    p.add_argument("--frames", type=frames_arg, metavar="START-END",
+                   help="restyle only these frames of the input (END excluded), e.g. 0-48")
     _model_options(p, prompt_required=True, seconds=False)
     p.add_argument("--strength", type=strength_arg, default=0.7,
                    help="0..1: how far the look may move from the input (default 0.7)")
@@ -433,10 +446,14 @@ def _common(args, **extra) -> dict:
     return fields
 
 
-def _input(path: str) -> MediaInput:
+def _input(path: str, frames: tuple[int, int] | None = None, frame: int | None = None) -> MediaInput:
     if not Path(path).is_file():
         raise Failure(f"{path}: file not found")
-    return MediaInput(path)
+    if frame is not None:
+        if frame < 0:
+            raise UsageError(f"--frame: must be 0 or more, got {frame}")
+        return MediaInput(path, frame, frame + 1)
+    return MediaInput(path, *frames) if frames else MediaInput(path)
 
 
 def cmd_generate(args) -> int:
@@ -444,11 +461,12 @@ def cmd_generate(args) -> int:
 
 
 def cmd_animate(args) -> int:
-    return _run_model(args, AnimateJob(prompt=args.prompt, image=_input(args.image), **_common(args)))
+    return _run_model(args, AnimateJob(prompt=args.prompt, image=_input(args.image, frame=args.frame),
+                                       **_common(args)))
 
 
 def cmd_extend(args) -> int:
-    return _run_model(args, ExtendJob(prompt=args.prompt, source=_input(args.input),
+    return _run_model(args, ExtendJob(prompt=args.prompt, source=_input(args.input, args.frames),
                                       direction="head" if args.head else "tail", **_common(args)))
 
 
@@ -458,8 +476,8 @@ def cmd_fill(args) -> int:
 
 
 def cmd_restyle(args) -> int:
-    return _run_model(args, RestyleJob(prompt=args.prompt, source=_input(args.input), strength=args.strength,
-                                       **_common(args)))
+    return _run_model(args, RestyleJob(prompt=args.prompt, source=_input(args.input, args.frames),
+                                       strength=args.strength, **_common(args)))
 
 
 def _run_model(args, job: ModelJob) -> int:
@@ -673,6 +691,7 @@ class ProgressBar:
         self.stream = stream or sys.stderr
         self.tty = self.stream.isatty()
         self._last_quarter = -1
+        self._started = time.monotonic()
         self._drawn = False
         self._lock = threading.Lock()
 
@@ -680,6 +699,7 @@ class ProgressBar:
         with self._lock:
             if event.kind == "started":
                 self.job_index += 1
+                self._started = time.monotonic()
                 self._last_quarter = -1
                 self._line(f"{self._prefix()} started")
             elif event.kind == "progress" and event.total:
@@ -692,7 +712,10 @@ class ProgressBar:
         frac = min(1.0, step / total)
         if self.tty:
             filled = int(frac * self.width)
-            self.stream.write(f"\r{self._prefix()} [{'#' * filled}{'.' * (self.width - filled)}] {step}/{total}")
+            elapsed = time.monotonic() - self._started
+            eta = f" ETA {elapsed / step * (total - step):.0f}s" if 0 < step < total else "    "
+            self.stream.write(f"\r{self._prefix()} [{'#' * filled}{'.' * (self.width - filled)}] "
+                              f"{step}/{total}{eta}   ")
             self.stream.flush()
             self._drawn = True
         elif int(frac * 4) > self._last_quarter:

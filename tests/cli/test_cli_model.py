@@ -262,3 +262,29 @@ def test_a_failed_shot_keeps_its_recipe_and_the_board_is_still_saved(cli, tmp_pa
     md = second.metadata["latentcut"]
     assert md["status"] == "failed" and "seconds" in md["error"]
     assert second.active_media_reference_key == "recipe"
+
+
+def test_frames_pick_part_of_the_input(cli, tmp_path, tiny_model, clip):
+    out = tmp_path / "part.mp4"
+    res = cli("restyle", clip, "-o", out, "--prompt", "dusk", "--frames", "2-10", "--model", tiny_model, *FAST)
+    assert res.rc == 0, res.err
+    prov = check_output(cli, out, 8, 8, "restyle", "dusk")
+    assert prov["source"] == [{"path": str(clip), "start": 2, "stop": 10}]
+    out = tmp_path / "moving.mp4"
+    res = cli("animate", clip, "--frame", "5", "-o", out, "--seconds", "0.5", "--model", tiny_model, *FAST)
+    assert res.rc == 0, res.err
+    assert check_output(cli, out, 4, 8, "animate")["source"] == [{"path": str(clip), "start": 5, "stop": 6}]
+    res = cli("extend", clip, "--frames", "0-99", "-o", tmp_path / "x.mp4", "--model", tiny_model, *FAST)
+    assert res.rc == 1 and "99" in res.err and not (tmp_path / "x.mp4").exists()
+
+
+@pytest.mark.parametrize("args, word", [
+    (["restyle", "--frames", "5-2"], "--frames"),
+    (["restyle", "--frames", "x"], "--frames"),
+    (["animate", "--frame", "-1"], "--frame"),
+])
+def test_bad_frame_choices_are_bad_usage(cli, tmp_path, clip, args, word):
+    command, *rest = args
+    extra = ["--prompt", "p"] if command == "restyle" else []
+    res = cli(command, clip, *rest, *extra, "-o", tmp_path / "o.mp4")
+    assert res.rc == 2 and word in res.err
