@@ -114,10 +114,11 @@ class MainWindow(QMainWindow):
     def _install_document(self, doc, path):
         from desktop.panels import InspectorPanel
 
-        old = (getattr(self, "playback", None), getattr(self, "timeline_view", None), getattr(self, "inspector", None),
-               getattr(self, "viewer", None), getattr(self, "generation", None), self.undo_stack)
-        if old[0] is not None:
-            old[0].shutdown()
+        # The previous document's parts (widgets go with _host_set below).
+        old_playback, old_generation, old_stack = getattr(self, "playback", None), getattr(self, "generation", None), self.undo_stack
+        if old_playback is not None:
+            old_playback.shutdown()
+            self.canvas.thumbnails.shutdown()
         self.document = doc
         self.undo_stack = UndoStack(doc, self)
         self.timeline_view = TimelineView(doc)
@@ -129,12 +130,13 @@ class MainWindow(QMainWindow):
         self._host_set("timeline", self.timeline_view)
         self._host_set("viewer", self.viewer)
         self._host_set("inspector", self.inspector)
-        for part in (old[4], old[5]):
+        for part in (old_playback, old_generation, old_stack):
             if part is not None:
                 part.deleteLater()
         self._wire_document()
-        self.undo_action.setEnabled(False)
-        self.redo_action.setEnabled(False)
+        for action, text in ((self.undo_action, "Undo"), (self.redo_action, "Redo")):
+            action.setEnabled(False)
+            action.setText(text)
         self.update_title()
         self.playback.refresh()
         self._on_selection_changed()
@@ -144,6 +146,8 @@ class MainWindow(QMainWindow):
         us.cleanChanged.connect(self.update_title)
         us.canUndoChanged.connect(self.undo_action.setEnabled)
         us.canRedoChanged.connect(self.redo_action.setEnabled)
+        us.undoTextChanged.connect(self._name_undo)
+        us.redoTextChanged.connect(self._name_redo)
         c.seek_requested.connect(pb.seek)
         pb.frame_changed.connect(c.set_playhead)
         pb.error.connect(self.show_message)
@@ -153,24 +157,25 @@ class MainWindow(QMainWindow):
         c.action_requested.connect(self._on_context_action)
         c.media_dropped.connect(self.place_media)
         c.track_flag_requested.connect(self.set_track_flag)
-        self.inspector.regenerate_requested.connect(lambda clip, same: gen.retry(clip, same))
+        self.inspector.regenerate_requested.connect(self._regenerate)
         gen.message.connect(self.show_message)
 
     def _wire_persistent(self):
         b = self.bridge
         self.generate_panel.action_requested.connect(self.generate)
         self.storyboard_panel.build_animatic_requested.connect(self.build_animatic)
-        self.media_panel.media_activated.connect(lambda path: self.playback.show_source(path))
+        # Bound methods, not lambdas: Qt drops these connections when the window goes, and the
+        # bridge may outlive it.
+        self.media_panel.media_activated.connect(self._show_source)
         self.jobs_panel.retry_requested.connect(self.retry_job)
         self.jobs_panel.reveal_requested.connect(self.reveal)
         b.progress.connect(self.actions.on_job_progress)
-        b.done.connect(lambda job_id, result: self.actions.on_job_finished(job_id, "done", str(result.get("path", ""))))
-        b.failed.connect(lambda job_id, message: self.actions.on_job_finished(job_id, "failed", message))
-        b.cancelled.connect(lambda job_id: self.actions.on_job_finished(job_id, "cancelled"))
         b.done.connect(self._on_job_done)
+        b.failed.connect(self._on_job_failed)
+        b.cancelled.connect(self._on_job_cancelled)
         self.actions.message.connect(self.show_message)
         self.actions.recent_changed.connect(self._fill_recent_menu)
-        self.actions.saved.connect(lambda _path: self.update_title())
+        self.actions.saved.connect(self.update_title)
 
     # -- menus and shortcuts --
     def _action(self, menu, text, slot, shortcuts=(), name=None, checkable=False) -> QAction:
@@ -286,6 +291,12 @@ class MainWindow(QMainWindow):
         self.generate_panel.set_selection(kind, summary)
         clips = self.canvas.selected_clips()
         self.inspector.set_item(clips[0] if len(clips) == 1 else None)
+
+    def _name_undo(self, text: str):
+        self.undo_action.setText(f"Undo {text}" if text else "Undo")
+
+    def _name_redo(self, text: str):
+        self.redo_action.setText(f"Redo {text}" if text else "Redo")
 
     def _clear_in_out(self):
         self.canvas.set_in(None)
@@ -468,10 +479,23 @@ class MainWindow(QMainWindow):
         if job is not None:
             self.bridge.submit(job)
 
+    def _regenerate(self, clip, same_seed: bool):
+        self.generation.retry(clip, same_seed)
+
+    def _show_source(self, path: str):
+        self.playback.show_source(path)
+
     def _on_job_done(self, job_id: str, result):
+        self.actions.on_job_finished(job_id, "done", str(result.get("path", "")))
         job = self.bridge.job(job_id)
         if job is not None and getattr(job, "kind", "") == "proxy":
             self.playback.refresh()  # a new proxy may now serve the frame on screen
+
+    def _on_job_failed(self, job_id: str, message: str):
+        self.actions.on_job_finished(job_id, "failed", message)
+
+    def _on_job_cancelled(self, job_id: str):
+        self.actions.on_job_finished(job_id, "cancelled")
 
     def reveal(self, path: str):
         target = Path(path)

@@ -787,7 +787,7 @@ class TimelineCanvas(QWidget):
         generated = is_generated(item)
         add("Extend head", "extend_head", enabled=video)
         add("Extend tail", "extend_tail", enabled=video)
-        add("Restyle…", "restyle", enabled=video)
+        add("Restyle", "restyle", enabled=video)
         add("Animate", "animate", enabled=video and is_still(item))
         menu.addSeparator()
         add("Regenerate (new seed)", "regenerate_new", enabled=generated)

@@ -121,3 +121,19 @@ def test_ctrl_s_saves_the_project(cut, tmp_path):
     press(cut, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
     assert (tmp_path / "cut.otio").is_file()
     assert not cut.isWindowModified() and cut.windowTitle().startswith("cut")
+
+
+def test_typing_in_the_prompt_does_not_trigger_shortcuts(qtbot, cut):
+    prompt = cut.generate_panel.prompt
+    prompt.setFocus()
+    prompt.clear()
+    qtbot.keyClicks(prompt, "a b")
+    qtbot.keyClick(prompt, Qt.Key.Key_Space)
+    assert prompt.toPlainText() == "a b " and not cut.playback.playing
+    assert len(v1_items(cut)) == 2 and cut.canvas.in_point is None
+
+
+def test_edit_menu_names_what_undo_will_undo(cut):
+    assert cut.undo_action.text().startswith("Undo Place")
+    cut.undo_stack.undo()
+    assert cut.redo_action.text().startswith("Redo Place")

@@ -134,7 +134,7 @@ def test_context_menus_offer_the_generation_operations(cut):
     assert not gap_menu.actions()[1].isEnabled()  # nothing before the gap to fill from
     clip_menu = c.context_menu_for(QPointF(point(c, 16)))
     texts = [a.text() for a in clip_menu.actions() if a.text()]
-    assert texts[:7] == ["Extend head", "Extend tail", "Restyle…", "Animate", "Regenerate (new seed)",
+    assert texts[:7] == ["Extend head", "Extend tail", "Restyle", "Animate", "Regenerate (new seed)",
                          "Regenerate (same seed)", "Takes"]
     enabled = {a.text(): a.isEnabled() for a in clip_menu.actions()}
     assert not enabled["Animate"] and not enabled["Regenerate (new seed)"]
