@@ -436,7 +436,7 @@ class TimelineCanvas(QWidget):
         p.restore()
 
     def _paint_badge(self, p, look: ClipLook, r: QRectF):
-        text = f"AI ×{look.takes}" if look.takes > 1 else "AI"
+        text = f"AI ×{look.takes}" if look.takes else "AI"   # the take count once there is a take
         w = 18 + 7 * len(text) // 2
         badge = QRectF(r.right() - w - 3, r.top() + 2, w, 12)
         if badge.left() < r.left() + 30:
