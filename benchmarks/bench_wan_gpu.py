@@ -135,30 +135,55 @@ def runner(config: str, folder: Path, device: str, args):
     return run, time.perf_counter() - start
 
 
-def measure(config: str, folder: Path, device: str, args) -> dict:
+def measure(configs: list[str], folder: Path, device: str, args) -> list[dict]:
+    """On a GPU each config is loaded, timed and freed in turn (a dedicated device, and the models
+    do not all fit at once). On a shared CPU the load drifts over minutes, so the tiny models are
+    all loaded first and timed round-robin: drift then hits every config alike."""
     meter = Meter(device.startswith("cuda"))
-    run, load_s = runner(config, folder, device, args)
-    warm_s, _ = meter(lambda: run(args.short_steps))  # first call: compile, cuDNN autotune, allocator
-    # Alternate short and long runs and take medians: a shared machine's noise hits both alike.
-    shorts, jobs, peaks = [], [], []
-    for _ in range(args.repeats):
-        shorts.append(meter(lambda: run(args.short_steps))[0])
+    together = device == "cpu"
+    rows, loaded = {}, {}
+
+    def load(config):
+        run, load_s = runner(config, folder, device, args)
+        warm_s, _ = meter(lambda: run(args.short_steps))  # first call: compile, cuDNN autotune, allocator
+        rows[config] = {"config": config, "load_s": load_s, "warmup_s": warm_s, "short": [], "job": [], "peak": []}
+        loaded[config] = run
+
+    def time_once(config):
+        run, row = loaded[config], rows[config]
+        row["short"].append(meter(lambda: run(args.short_steps))[0])
         job_s, peak = meter(lambda: run(args.steps))
-        jobs.append(job_s)
-        peaks.append(peak)
-    short_s, job_s = statistics.median(shorts), statistics.median(jobs)
-    peak = max(peaks) if peaks[0] is not None else None
-    per_step = (job_s - short_s) / (args.steps - args.short_steps)
-    del run
-    free()
-    return {"config": config, "load_s": load_s, "warmup_s": warm_s, "s_per_step": per_step, "job_s": job_s,
-            "peak_vram_gib": peak}
+        row["job"].append(job_s)
+        row["peak"].append(peak)
+
+    if together:
+        for config in configs:
+            load(config)
+        for _ in range(args.repeats):
+            for config in configs:
+                time_once(config)
+    else:
+        for config in configs:
+            load(config)
+            for _ in range(args.repeats):
+                time_once(config)
+            del loaded[config]
+            free()
+    out = []
+    for config in configs:
+        row = rows[config]
+        short_s, job_s = statistics.median(row.pop("short")), statistics.median(row.pop("job"))
+        peaks = row.pop("peak")
+        row.update(s_per_step=(job_s - short_s) / (args.steps - args.short_steps), job_s=job_s,
+                   peak_vram_gib=max(peaks) if peaks[0] is not None else None)
+        out.append(row)
+    return out
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tiny", action="store_true", help="CPU, tiny config: checks the script end to end")
-    parser.add_argument("--steps", type=int, default=None, help="denoising steps of the timed job (default 20; tiny 6)")
+    parser.add_argument("--steps", type=int, default=None, help="denoising steps of the timed job (default 20; tiny 12)")
     parser.add_argument("--short-steps", type=int, default=2, help="the second, shorter run for s/step")
     parser.add_argument("--repeats", type=int, default=None, help="timed runs per config, medians (default 1; tiny 3)")
     parser.add_argument("--height", type=int, default=None)
@@ -202,7 +227,7 @@ def main(argv=None) -> int:
             free()
         label = torch.cuda.get_device_name() if device == "cuda" else "CPU (2 threads), tiny config"
         print(f"device: {label}; {args.width}x{args.height}, {args.frames} frames, {args.steps} steps")
-        rows = [measure(c, folder, device, args) for c in configs]
+        rows = measure(configs, folder, device, args)
 
     print(f"{'config':<20}{'s/step':>10}{'job s':>10}{'peak VRAM GiB':>15}{'warm-up s':>11}")
     for r in rows:
