@@ -223,6 +223,7 @@ class MainWindow(QMainWindow):
         self._action(m, "Mark In", lambda: self.canvas.set_in(self.playback.frame), ["I"], "act_mark_in")
         self._action(m, "Mark Out", lambda: self.canvas.set_out(self.playback.frame), ["O"], "act_mark_out")
         self._action(m, "Clear In and Out", self._clear_in_out, ["Ctrl+Shift+X"], "act_clear_in_out")
+        self._action(m, "Add Marker", self.add_marker, ["M"], "act_add_marker")
 
         p = bar.addMenu("&Playback")
         self._action(p, "Play / Pause", lambda: self.playback.toggle_play(), ["Space"], "act_play")
@@ -322,6 +323,16 @@ class MainWindow(QMainWindow):
         if locked:
             self.show_message(f"Track {track.name} is locked")
         return not locked
+
+    def add_marker(self):
+        """A marker on the sequence at the playhead (snapping pulls to it)."""
+        from timeline.edits import AddMarker
+
+        rate = self.document.rate
+        count = len(self.document.timeline.tracks.markers)
+        marker = otio.schema.Marker(name=f"Marker {count + 1}",
+                                    marked_range=otio.opentime.TimeRange(_rt(self.playback.frame, rate), _rt(0, rate)))
+        self._push(AddMarker(self.document.timeline.tracks, marker))
 
     def razor(self):
         """Cut at the playhead: the selected clips' tracks, or every unlocked track when none is selected."""

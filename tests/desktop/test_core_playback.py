@@ -91,3 +91,11 @@ def test_audio_state_is_shown(cut):
 
     label = cut.viewer.audio_label.text()
     assert ("Muted" in label) != audio_output_available()
+
+
+def test_double_click_in_the_media_panel_shows_the_source(qtbot, window, media):
+    with qtbot.waitSignal(window.playback.picture_changed, timeout=20_000,
+                          check_params_cb=lambda pic: isinstance(pic, QImage)) as shown:
+        window.media_panel.media_activated.emit(media[1])
+    image = shown.args[0]
+    assert _bar_x(image) == 0 and image.pixelColor(40, 18).blue() > 150   # the blue clip's first frame

@@ -137,3 +137,13 @@ def test_edit_menu_names_what_undo_will_undo(cut):
     assert cut.undo_action.text().startswith("Undo Place")
     cut.undo_stack.undo()
     assert cut.redo_action.text().startswith("Redo Place")
+
+
+def test_m_adds_a_marker_that_snapping_pulls_to(cut):
+    cut.playback.seek(17)
+    press(cut, Qt.Key.Key_M)
+    assert [m.marked_range.start_time.value for m in cut.document.timeline.tracks.markers] == [17]
+    cut.playback.seek(0)
+    assert cut.canvas.snap(18) == (17, 17)
+    cut.undo_stack.undo()
+    assert not cut.document.timeline.tracks.markers and cut.canvas.snap(18) == (18, None)
