@@ -1,5 +1,4 @@
 """Playback and the viewer: what is on screen at a frame, decoding off the UI thread, the clock."""
-import numpy as np
 import opentimelineio as otio
 import pytest
 from PySide6.QtGui import QImage

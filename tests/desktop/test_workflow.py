@@ -5,7 +5,6 @@ import json
 from pathlib import Path
 
 import opentimelineio as otio
-import pytest
 from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtGui import QDropEvent
 
