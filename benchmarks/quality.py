@@ -1,0 +1,160 @@
+"""Quality of a previz model on held-out world seeds, scored from pixels only.
+
+Figures: accuracy per attribute (sky colour vs time of day, global motion vs camera move,
+subject hue vs colour, subject path vs direction), each printed as a ratio against its peer,
+the same metric on the world's own renderings of the same scenes (the metric's ceiling).
+Also flicker, and the other operations: extend (seam / typical frame change, motion
+continues), fill (both seams), restyle (edge correlation with the input, requested look met).
+A seam passes when it is at most 1.5x the median frame-to-frame change around it.
+
+    python benchmarks/quality.py                                 # shipped model, 12 prompts
+    python benchmarks/quality.py --count 4 --ops 2 --steps 4     # quick
+    python benchmarks/quality.py --model runs/previz/best --json out.json
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from engine.train import evaluate as ev  # noqa: E402
+from engine.train.captions import prompt  # noqa: E402
+from engine.train.world import EVAL_SEED_START, render, restyled, sample_scene  # noqa: E402
+
+ATTRIBUTES = ("time_of_day", "camera", "color", "motion")
+SEAM_PASS = 1.5
+
+
+def held_out_scenes(count: int, offset: int = 0) -> list:
+    """Held-out scenes with a subject, from seeds EVAL_SEED_START + offset onward."""
+    return [sample_scene(EVAL_SEED_START + offset + i, subject_probability=1.0) for i in range(count)]
+
+
+def attribute_check(pipe, scenes, steps) -> dict:
+    hits = {k: [] for k in ATTRIBUTES}
+    world_hits = {k: [] for k in ATTRIBUTES}
+    flicker, world_flicker, rows = [], [], []
+    size = pipe.native_size
+    frames = round(pipe.config.frames)
+    for i, scene in enumerate(scenes):
+        clip = pipe.generate(prompt(scene), seconds=frames / pipe.native_rate, seed=i, steps=steps).frames
+        truth = render(scene, size[0], size[1], frames)
+        guess, world = ev.classify_clip(clip), ev.classify_clip(truth)
+        for k in ATTRIBUTES:
+            hits[k].append(guess[k] == getattr(scene, k))
+            world_hits[k].append(world[k] == getattr(scene, k))
+        flicker.append(ev.flicker(clip))
+        world_flicker.append(ev.flicker(truth))
+        rows.append({"prompt": prompt(scene), "guess": guess})
+    out = {k: float(np.mean(v)) for k, v in hits.items()}
+    out["world"] = {k: float(np.mean(v)) for k, v in world_hits.items()}
+    out["flicker"] = float(np.mean(flicker))
+    out["world_flicker"] = float(np.mean(world_flicker))
+    out["clips"] = rows
+    return out
+
+
+def extend_check(pipe, scenes, steps) -> dict:
+    ratios, continues = [], []
+    w, h = pipe.native_size
+    for i, scene in enumerate(scenes):
+        clip = render(scene, w, h, pipe.config.frames)
+        camera = ev.classify_camera(clip)
+        for direction in ("tail", "head"):
+            new = pipe.extend(clip, seconds=2.0, direction=direction, prompt=prompt(scene), seed=i, steps=steps,
+                              rate=pipe.native_rate).frames
+            ratios.append(ev.seam_ratio(clip, new) if direction == "tail" else ev.seam_ratio(new, clip))
+            continues.append(ev.classify_camera(new) == camera)
+    return {"seam_ratio_median": float(np.median(ratios)), "seam_pass": float(np.mean(np.array(ratios) <= SEAM_PASS)),
+            "motion_continues": float(np.mean(continues))}
+
+
+def fill_check(pipe, scenes, steps) -> dict:
+    passes, ratios = [], []
+    w, h = pipe.native_size
+    for i, scene in enumerate(scenes):
+        clip = render(scene, w, h, 2 * pipe.config.frames)  # a 4 s shot; its middle second is the gap
+        cut = clip.shape[0] * 3 // 8
+        before, after = clip[:cut], clip[-cut:]
+        gap = (clip.shape[0] - before.shape[0] - after.shape[0]) / pipe.native_rate
+        new = pipe.fill(before, after, seconds=gap, prompt=prompt(scene), seed=i, steps=steps,
+                        rate=pipe.native_rate).frames
+        a, b = ev.seam_ratio(before, new), ev.seam_ratio(new, after)
+        ratios += [a, b]
+        passes.append(a <= SEAM_PASS and b <= SEAM_PASS)
+    return {"seam_ratio_median": float(np.median(ratios)), "both_seams_pass": float(np.mean(passes))}
+
+
+def restyle_check(pipe, scenes, steps) -> dict:
+    corr, look, world_corr = [], [], []
+    w, h = pipe.native_size
+    for i, scene in enumerate(scenes):
+        target = restyled(scene, i)
+        clip = render(scene, w, h, pipe.config.frames)
+        new = pipe.restyle(clip, prompt(target), strength=0.7, seed=i, steps=steps, rate=pipe.native_rate).frames
+        corr.append(ev.edge_correlation(clip, new))
+        world_corr.append(ev.edge_correlation(clip, render(target, w, h, pipe.config.frames)))
+        look.append(ev.classify_time_of_day(new) == target.time_of_day and ev.classify_color(new) == target.color)
+    return {"edge_correlation": float(np.mean(corr)), "world_edge_correlation": float(np.mean(world_corr)),
+            "look_met": float(np.mean(look))}
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", help="model folder (default: the shipped previz-v1)")
+    parser.add_argument("--count", type=int, default=12, help="held-out prompts for the attribute check")
+    parser.add_argument("--ops", type=int, default=3, help="held-out clips per extend/fill/restyle check (0: skip)")
+    parser.add_argument("--steps", type=int, default=None, help="denoising steps (default: the model's)")
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--json", type=Path, help="write the figures here")
+    args = parser.parse_args(argv)
+    if args.count < 1 or args.ops < 0:
+        parser.error("--count must be >= 1 and --ops >= 0")
+
+    from engine.backends.embedded import embedded_model_dir
+    from engine.pipeline import LatentCutPipeline
+
+    folder = Path(args.model) if args.model else embedded_model_dir()
+    pipe = LatentCutPipeline.from_pretrained(folder, device=args.device, threads=args.threads)
+    t0 = time.time()
+    report = {"model": str(folder), "sha256": pipe.sha256, "steps": args.steps or pipe.config.default_steps,
+              "count": args.count, "first_seed": EVAL_SEED_START}
+    report["attributes"] = attribute_check(pipe, held_out_scenes(args.count), args.steps)
+    if args.ops:
+        ops_scenes = held_out_scenes(args.ops, offset=500)
+        report["extend"] = extend_check(pipe, ops_scenes, args.steps)
+        report["fill"] = fill_check(pipe, ops_scenes, args.steps)
+        report["restyle"] = restyle_check(pipe, ops_scenes, args.steps)
+    report["wall_s"] = round(time.time() - t0, 1)
+
+    attrs = report["attributes"]
+    print(f"model {folder} ({pipe.sha256[:12]}), {args.count} held-out prompts, steps {report['steps']}")
+    print(f"{'attribute':<14}{'model':>8}{'world':>8}{'ratio':>8}")
+    for k in ATTRIBUTES:
+        peer = attrs["world"][k]
+        print(f"{k:<14}{attrs[k]:>8.2f}{peer:>8.2f}{attrs[k] / peer if peer else float('nan'):>8.2f}")
+    print(f"{'flicker':<14}{attrs['flicker']:>8.2f}{attrs['world_flicker']:>8.2f}"
+          f"{attrs['flicker'] / max(attrs['world_flicker'], 1e-6):>8.2f}   (mean |2nd diff| of mean luma)")
+    if args.ops:
+        e, f, r = report["extend"], report["fill"], report["restyle"]
+        print(f"extend   seam/typical median {e['seam_ratio_median']:.2f}, seams passing {e['seam_pass']:.2f}, "
+              f"motion continues {e['motion_continues']:.2f}")
+        print(f"fill     seam/typical median {f['seam_ratio_median']:.2f}, both seams passing {f['both_seams_pass']:.2f}")
+        print(f"restyle  edge correlation {r['edge_correlation']:.2f} (world pair {r['world_edge_correlation']:.2f}, "
+              f"ratio {r['edge_correlation'] / max(r['world_edge_correlation'], 1e-6):.2f}), "
+              f"look met {r['look_met']:.2f}")
+    if args.json:
+        args.json.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+        print(f"wrote {args.json}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
