@@ -1,4 +1,1 @@
-"""LatentCut desktop package."""
-from desktop.refcount_guard import guard_singletons
-
-guard_singletons()  # before any Qt call: PySide6 6.12 drops references to None/True/False on 3.11
+"""LatentCut desktop package: the PySide6 app and the `latentcut` command line."""

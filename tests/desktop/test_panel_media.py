@@ -113,12 +113,12 @@ def test_drag_carries_paths_as_latentcut_media_and_uris(qtbot, panel, clip, tmp_
 def test_dropping_files_imports_them(qtbot, panel, clip):
     mime = QMimeData()
     mime.setUrls([QUrl.fromLocalFile(str(clip))])
-    pos = QPointF(panel.rect().center())
+    pos = panel.rect().center()  # QDragEnterEvent takes a QPoint, QDropEvent a QPointF
     # The handlers are called directly: offscreen Qt has no drag manager to route a synthetic drop.
     enter = QDragEnterEvent(pos, Qt.CopyAction, mime, Qt.LeftButton, Qt.NoModifier)
     panel.dragEnterEvent(enter)
     assert enter.isAccepted()
-    drop = QDropEvent(pos, Qt.CopyAction, mime, Qt.LeftButton, Qt.NoModifier)
+    drop = QDropEvent(QPointF(pos), Qt.CopyAction, mime, Qt.LeftButton, Qt.NoModifier)
     panel.dropEvent(drop)
     assert drop.isAccepted()
     assert panel.paths() == [str(clip)]
