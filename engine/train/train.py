@@ -5,7 +5,9 @@ Stages, each resumable from the run folder:
              penalty); then the latent scaling factor is set so pooled latents have std ~1.
   2. pool  - a fixed pool of restyle pairs is rendered, encoded by the frozen autoencoder, and
              saved with the caption embeddings (one text-encoder pass per unique caption).
-  3. dit   - the denoiser, rectified flow (x_t = (1-t)x0 + t*eps, target v = eps - x0), on a mix
+  3. decoder - the decoder alone is refined on the pool's latents against their renders (the
+             encoder stays frozen, so the pool stays valid); cheap latent crops.
+  4. dit   - the denoiser, rectified flow (x_t = (1-t)x0 + t*eps, target v = eps - x0), on a mix
              of the operation cases (engine/train/cases.py) with 10% caption dropout for CFG.
              Periodic evaluation generates held-out prompts and scores them from pixels; the best
              checkpoint is kept in <out>/best.
@@ -48,6 +50,7 @@ class Preset:
     ae_frames: int  # frames rendered per autoencoder sample (a whole clip's motion)
     ae_crop: tuple[int, int] | None  # (height, width) crop, None for whole frames
     pool_pairs: int
+    decoder_steps: int  # decoder refinement on the pool (encoder frozen)
     steps: int
     batch: int
     lr: float
@@ -64,14 +67,14 @@ PRESETS = {
         config=dict(name="previz-v1", dit_dim=128, dit_depth=4, dit_heads=4, mlp_ratio=3.0, default_steps=10,
                     default_guidance=4.0),
         ae_steps=90, ae_batch=4, ae_lr=2e-3, ae_frames=8, ae_crop=(64, 112),
-        pool_pairs=90, steps=600, batch=8, lr=5e-4, eval_every=150, eval_prompts=4, checkpoint_every=25),
+        pool_pairs=90, decoder_steps=600, steps=600, batch=8, lr=5e-4, eval_every=150, eval_prompts=4, checkpoint_every=25),
     # A few seconds end to end: tests and smoke runs.
     "tiny": Preset(
         config=dict(name="previz-tiny", width=64, height=32, frames=8, fps=8.0, latent_channels=4,
                     ae_channels=[8, 8, 8, 16], text_max_length=24, dit_dim=32, dit_depth=2, dit_heads=2,
                     mlp_ratio=2.0, default_steps=3, overlap_latent_frames=1),
         ae_steps=12, ae_batch=2, ae_lr=3e-3, ae_frames=8, ae_crop=None,
-        pool_pairs=2, steps=30, batch=4, lr=2e-3, warmup=2, eval_every=12, eval_prompts=2, checkpoint_every=6),
+        pool_pairs=2, decoder_steps=6, steps=30, batch=4, lr=2e-3, warmup=2, eval_every=12, eval_prompts=2, checkpoint_every=6),
 }
 
 
@@ -178,6 +181,63 @@ def set_scaling_factor(model: LatentCutLDM, seed: int, device: torch.device, cli
     std = float(model.encode_frames(x).float().std())
     cfg.scaling_factor = round(1.0 / max(std, 1e-6), 6)
     return cfg.scaling_factor
+
+
+# ----------------------------------------------------------------------------- decoder refinement
+
+
+class _ClipCache:
+    """Renders of pool clips, made on first use (the world is deterministic in the scene)."""
+
+    def __init__(self, pool: LatentPool, width: int, height: int, frames: int):
+        self.pool, self.size, self.clips = pool, (width, height, frames), {}
+
+    def __getitem__(self, i: int) -> torch.Tensor:
+        if i not in self.clips:
+            from engine.train.data import to_tensor
+            from engine.train.world import Scene, render
+
+            self.clips[i] = to_tensor(render(Scene(**self.pool.scenes[i]), *self.size))
+        return self.clips[i]
+
+
+def refine_decoder(model: LatentCutLDM, pool: LatentPool, steps: int, seed: int, out: Path, device: torch.device,
+                   batch: int = 4, lr: float = 1e-3, crop: tuple[int, int, int] = (2, 8, 12),
+                   checkpoint_every: int = 25) -> None:
+    """Train the decoder alone on the pool's latents (encoder frozen, so the pool and the denoiser
+    stay valid): random latent crops (t, h, w) against the pixels they cover."""
+    cfg = model.config
+    kt, ks = cfg.time_compression, cfg.space_compression
+    dec = model.autoencoder.decoder
+    dec.train().requires_grad_(True)
+    opt = torch.optim.AdamW(dec.parameters(), lr=lr, betas=(0.9, 0.99), weight_decay=0.0)
+    clips = _ClipCache(pool, cfg.width, cfg.height, cfg.frames)
+    _, _, lt, lh, lw = pool.latents.shape
+    ct, ch, cw = min(crop[0], lt), min(crop[1], lh), min(crop[2], lw)
+    t0 = time.time()
+    for step in range(steps):
+        rng = np.random.default_rng([seed, 13, step])
+        zs, xs = [], []
+        for _ in range(batch):
+            i = int(rng.integers(0, len(pool)))
+            a, b, c = (int(rng.integers(0, n - m + 1)) for n, m in ((lt, ct), (lh, ch), (lw, cw)))
+            zs.append(pool.latents[i, :, a:a + ct, b:b + ch, c:c + cw])
+            xs.append(clips[i][:, a * kt:(a + ct) * kt, b * ks:(b + ch) * ks, c * ks:(c + cw) * ks])
+        z, x = torch.stack(zs).to(device), torch.stack(xs).to(device)
+        for g in opt.param_groups:
+            g["lr"] = _lr_at(step, steps, lr, min(20, steps // 5 + 1))
+        with _autocast(device):
+            l1 = (model.decode_latents(z).float() - x).abs().mean()
+        opt.zero_grad(set_to_none=True)
+        l1.backward()
+        torch.nn.utils.clip_grad_norm_(dec.parameters(), 1.0)
+        opt.step()
+        if (step + 1) % 10 == 0 or step + 1 == steps:
+            _log(out, {"stage": "decoder", "step": step + 1, "l1": round(float(l1.detach()), 5),
+                       "wall_s": round(time.time() - t0, 1)})
+        if (step + 1) % checkpoint_every == 0 or step + 1 == steps:
+            save_model(out / "checkpoint", model)
+    dec.eval().requires_grad_(False)
 
 
 # ----------------------------------------------------------------------------- stage 3
@@ -368,13 +428,20 @@ def run(preset_name: str, out: Path, device: str = "cpu", steps: int | None = No
         pool.save(out / "pool.safetensors")
         texts.save(out / "text.safetensors")
         state["wall_s"] += time.time() - t0
-        state["stage"] = "dit"
+        state["stage"] = "decoder"
         _save_state(out, state)
         _log(out, {"stage": "pool", "event": "done", "clips": len(pool), "captions": len(texts.states),
                    "wall_s": round(state["wall_s"], 1)})
     else:
         pool = LatentPool.load(out / "pool.safetensors")
         texts = TextCache.load(out / "text.safetensors")
+
+    if state["stage"] == "decoder":
+        t0 = time.time()
+        refine_decoder(model, pool, preset.decoder_steps, state["seed"], out, dev)
+        state["wall_s"] += time.time() - t0
+        state["stage"] = "dit"
+        _save_state(out, state)
 
     if state["stage"] == "dit":
         train_denoiser(model, text_encoder, pool, texts, preset, state, out, dev, total_steps)
@@ -385,10 +452,23 @@ def run(preset_name: str, out: Path, device: str = "cpu", steps: int | None = No
     return out / "best"
 
 
-def export(src: Path, dst: Path, half: bool = True) -> Path:
-    """Write a shipping model folder (fp16 weights where harmless) from a training checkpoint."""
-    src = Path(src)
-    model = load_model(src, "cpu")
+def export(src: Path, dst: Path, half: bool = True, decoder_from: Path | None = None,
+           pool: Path | None = None) -> Path:
+    """Write a shipping model folder (fp16 weights where harmless) from a training checkpoint,
+    optionally with the decoder of another checkpoint of the same autoencoder (a refined decoder);
+    the preview projection is then refitted on the pool's latents."""
+    model = load_model(Path(src), "cpu")
+    if decoder_from is not None:
+        other = load_model(Path(decoder_from), "cpu")
+        enc_a, enc_b = model.autoencoder.encoder.state_dict(), other.autoencoder.encoder.state_dict()
+        if any(not torch.equal(enc_a[k], enc_b[k]) for k in enc_a):
+            raise ValueError(f"decoder_from: {decoder_from} has another encoder than {src}; its decoder "
+                             f"would not understand these latents")
+        model.autoencoder.decoder.load_state_dict(other.autoencoder.decoder.state_dict())
+        if pool is None:
+            raise ValueError("pool: refitting the preview for a swapped decoder needs the run's pool.safetensors")
+    if pool is not None:
+        fit_preview_on_pool(model, LatentPool.load(Path(pool)), torch.device("cpu"))
     return save_model(dst, model, model.config, half=half)
 
 

@@ -29,6 +29,7 @@ def test_losses_fall(tiny_run):
     assert state["probe_loss"] < state["probe_loss_start"]
     evals = [json.loads(line) for line in (tiny_run / "log.jsonl").read_text().splitlines()]
     assert [e["step"] for e in evals if e.get("stage") == "eval"] == [12, 24, 30]
+    assert [e["step"] for e in evals if e.get("stage") == "decoder"][-1] == 6
 
 
 def test_best_folder_loads_and_generates(tiny_run):
@@ -46,6 +47,18 @@ def test_export_writes_fp16_weights_that_load(tiny_run, tmp_path):
     reference = load_model(tiny_run / "best")
     for (name, a), b in zip(model.state_dict().items(), reference.state_dict().values()):
         assert torch.allclose(a, b, atol=2e-3, rtol=2e-3), name
+
+
+def test_export_can_take_a_refined_decoder(tiny_run, tmp_path):
+    args = ["--export-from", str(tiny_run / "best"), "--out", str(tmp_path / "ship"),
+            "--decoder-from", str(tiny_run / "checkpoint"), "--pool", str(tiny_run / "pool.safetensors")]
+    assert main(args) == 0
+    assert load_model(tmp_path / "ship").config.name == "previz-tiny"
+    from engine.model.tiny import make_tiny_model_folder
+
+    stranger = make_tiny_model_folder(tmp_path / "stranger", text_encoder=None, text_dim=384)
+    with pytest.raises(ValueError, match="another encoder"):
+        train.export(tiny_run / "best", tmp_path / "bad", decoder_from=stranger, pool=tiny_run / "pool.safetensors")
 
 
 def test_resume_continues_exactly(tiny_run, tmp_path, monkeypatch):

@@ -1,0 +1,73 @@
+"""The shipped previz-v1 model (slow: CI runs these): it loads offline, makes a clip through the
+CLI, and passes a small attribute check. The thresholds are what the shipped CPU-trained weights
+really achieve (see resources/models/previz-v1/MODEL_CARD.md), not the 90% aim."""
+import json
+
+import numpy as np
+import pytest
+from safetensors import safe_open
+
+from engine.backends.embedded import EMBEDDED_MODEL_DIR
+from engine.train import evaluate as ev
+from engine.train.captions import prompt
+from engine.train.world import EVAL_SEED_START, TIMES_OF_DAY, sample_scene
+
+pytestmark = pytest.mark.slow
+
+# Measured on the shipped weights with this check's prompts and seeds (MODEL_CARD.md).
+MIN_SKY_ACCURACY = 2 / 3
+
+
+@pytest.fixture(scope="module")
+def pipe():
+    import os
+
+    os.environ["HF_HUB_OFFLINE"] = "1"
+    os.environ["TRANSFORMERS_OFFLINE"] = "1"
+    from engine.backends import load_backend
+
+    return load_backend(None, device="cpu")
+
+
+def test_shipped_folder_is_complete_and_small():
+    files = {p.name: p.stat().st_size for p in EMBEDDED_MODEL_DIR.iterdir()}
+    assert {"config.json", "model.safetensors", "MODEL_CARD.md"} <= set(files)
+    assert sum(files.values()) <= 60 * 2**20
+    config = json.loads((EMBEDDED_MODEL_DIR / "config.json").read_text())
+    assert config["_class_name"] == "LatentCutLDM" and config["name"] == "previz-v1"
+    assert (config["width"], config["height"], config["frames"], config["fps"]) == (256, 144, 24, 12.0)
+    with safe_open(str(EMBEDDED_MODEL_DIR / "model.safetensors"), "pt") as f:
+        assert {str(f.get_tensor(k).dtype) for k in f.keys()} == {"torch.float16"}
+    card = (EMBEDDED_MODEL_DIR / "MODEL_CARD.md").read_text()
+    for needed in ("procedural", "Steps", "Device", "Wall time", "Limitations", "previsualization"):
+        assert needed in card
+
+
+def test_shipped_model_loads_offline_as_the_default(pipe):
+    assert pipe.name == "previz-v1" and pipe.native_size == (256, 144) and pipe.native_rate == 12.0
+    assert set(pipe.operations) == {"generate", "animate", "extend", "fill", "restyle"}
+
+
+def test_sky_colour_follows_the_time_of_day(pipe):
+    hits = []
+    for i, time_of_day in enumerate(TIMES_OF_DAY * 2):
+        scene = next(s for s in (sample_scene(EVAL_SEED_START + 2000 + i * 50 + k) for k in range(50))
+                     if s.time_of_day == time_of_day)
+        clip = pipe.generate(prompt(scene), seconds=2.0, seed=i).frames
+        assert clip.shape == (24, 144, 256, 3)
+        hits.append(ev.classify_time_of_day(clip) == time_of_day)
+    assert np.mean(hits) >= MIN_SKY_ACCURACY, hits
+
+
+def test_cli_generate_with_the_shipped_model(tmp_path):
+    from desktop.cli import main
+    from engine.media.probe import probe
+
+    out = tmp_path / "shot.mp4"
+    assert main(["generate", "zoom in on a yellow box in a city, day", "-o", str(out), "--seed", "3",
+                 "--device", "cpu", "--threads", "2"]) == 0
+    info = probe(out)
+    assert (info.video.width, info.video.height) == (256, 144)
+    assert info.video.frame_count == round(2.0 * info.video.rate) and info.video.rate >= 12
+    provenance = json.loads(info.metadata["latentcut"])
+    assert provenance["model"]["name"] == "previz-v1" and provenance["op"] == "generate"
