@@ -14,7 +14,7 @@ whole-job seconds (text encoding + steps + VAE decode), and peak VRAM. The figur
 plain / fast of the whole-job time (and of s/step).
 
 Needs CUDA. `--tiny` runs the same comparison on CPU with a tiny config, so the script is exercised
-end to end anywhere (those figures say nothing about GPU speed).
+end to end anywhere (those figures are CPU seconds of this process and say nothing about GPU speed).
 
     python benchmarks/bench_wan_gpu.py                 # on a GPU machine
     python benchmarks/bench_wan_gpu.py --tiny          # CPU, tiny model, seconds
@@ -78,7 +78,8 @@ def build_folder(folder: Path, tiny: bool, device: str, text_layers: int | None)
 
 
 class Meter:
-    """Wall time and peak GPU memory of a call."""
+    """Wall time and peak GPU memory of a call. On CPU it measures the process's CPU seconds
+    instead: on a machine shared with other jobs, wall time mostly measures the neighbours."""
 
     def __init__(self, cuda: bool):
         self.cuda = cuda
@@ -89,11 +90,12 @@ class Meter:
         if self.cuda:
             torch.cuda.synchronize()
             torch.cuda.reset_peak_memory_stats()
-        start = time.perf_counter()
+        clock = time.perf_counter if self.cuda else time.process_time
+        start = clock()
         fn()
         if self.cuda:
             torch.cuda.synchronize()
-        seconds = time.perf_counter() - start
+        seconds = clock() - start
         peak = torch.cuda.max_memory_allocated() / 2**30 if self.cuda else None
         return seconds, peak
 
@@ -229,6 +231,10 @@ def main(argv=None) -> int:
         print(f"device: {label}; {args.width}x{args.height}, {args.frames} frames, {args.steps} steps")
         rows = measure(configs, folder, device, args)
 
+    if not args.tiny:
+        print("times are wall seconds")
+    else:
+        print("times are CPU seconds of this process (2 threads), not wall time: the CPU is shared")
     print(f"{'config':<20}{'s/step':>10}{'job s':>10}{'peak VRAM GiB':>15}{'warm-up s':>11}")
     for r in rows:
         vram = f"{r['peak_vram_gib']:.2f}" if r["peak_vram_gib"] is not None else "n/a (CPU)"
