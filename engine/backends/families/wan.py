@@ -63,8 +63,8 @@ class WanFamily(Family):
 
     def constraints(self) -> Constraints:
         patch = self.transformer_config["patch_size"][1]
-        return Constraints(self.name, frame_step=int(self.pipe.vae_scale_factor_temporal),
-                           size_multiple=self.spatial_ratio() * patch, min_frames=int(self.pipe.vae_scale_factor_temporal) + 1)
+        step = int(self.pipe.vae_scale_factor_temporal)
+        return Constraints(self.name, frame_step=step, size_multiple=self.spatial_ratio() * patch, min_frames=step + 1)
 
     def native_size(self) -> tuple[int, int]:
         return (832, 480)
