@@ -19,30 +19,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import numpy as np  # noqa: E402
 
 from engine.media.reader import FrameReader  # noqa: E402
 from engine.media.writer import write_video  # noqa: E402
+from benchmarks.synthetic_footage import moving_frames  # noqa: E402
 
 GOAL = 0.7
 RATE = 24
-
-
-def moving_frames(count: int, width: int, height: int):
-    """A drifting gradient with a moving box and film-like noise: realistic work for H.264."""
-    rng = np.random.default_rng(0)
-    x = np.linspace(0, 255, width, dtype=np.float32)[None, :]
-    y = np.linspace(0, 255, height, dtype=np.float32)[:, None]
-    grain = rng.integers(0, 24, (height, width), dtype=np.uint8)
-    for i in range(count):
-        frame = np.empty((height, width, 3), np.uint8)
-        frame[..., 0] = (x + 3 * i) % 256
-        frame[..., 1] = (y + 2 * i) % 256
-        frame[..., 2] = ((x + y) / 2 + i) % 256
-        frame += np.roll(grain, i * 7, axis=1)[..., None]
-        bx = (i * 17) % max(1, width - height // 4)
-        frame[height // 3: height // 3 + height // 4, bx: bx + height // 4] = (250, 240, 40)
-        yield frame
 
 
 def test_file(folder: Path, seconds: float, width: int, height: int) -> Path:

@@ -19,24 +19,10 @@ import numpy as np  # noqa: E402
 from engine.media.proxy import make_proxy, proxy_path_for  # noqa: E402
 from engine.media.reader import FrameReader  # noqa: E402
 from engine.media.writer import write_video  # noqa: E402
+from benchmarks.synthetic_footage import moving_frames  # noqa: E402
 
 GOAL_MS = 30.0
 RATE = 24
-
-
-def source_frames(count: int, width: int, height: int):
-    """A drifting gradient with grain: enough detail that each frame costs real decode work."""
-    rng = np.random.default_rng(0)
-    x = np.linspace(0, 255, width, dtype=np.float32)[None, :]
-    y = np.linspace(0, 255, height, dtype=np.float32)[:, None]
-    grain = rng.integers(0, 24, (height, width), dtype=np.uint8)
-    for i in range(count):
-        frame = np.empty((height, width, 3), np.uint8)
-        frame[..., 0] = (x + 3 * i) % 256
-        frame[..., 1] = (y + 2 * i) % 256
-        frame[..., 2] = ((x + y) / 2 + i) % 256
-        frame += np.roll(grain, i * 7, axis=1)[..., None]
-        yield frame
 
 
 def seek_times_ms(path: Path, indices: list[int]) -> np.ndarray:
@@ -65,7 +51,7 @@ def main(argv=None) -> int:
     count = round(args.seconds * RATE)
     if not src.exists():
         # A long GOP (10 s) as cameras and delivery files have, so source seeks are costly.
-        write_video(src, source_frames(count, width, height), RATE, crf=20, preset="veryfast", gop=240)
+        write_video(src, moving_frames(count, width, height, box=False), RATE, crf=20, preset="veryfast", gop=240)
     proxy = proxy_path_for(src, args.dir, height=args.height)
     if not proxy.exists():
         make_proxy(src, proxy, height=args.height)

@@ -18,12 +18,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import numpy as np  # noqa: E402
 import opentimelineio as otio  # noqa: E402
 
 from engine.media.probe import probe  # noqa: E402
 from engine.media.render import render_timeline  # noqa: E402
 from engine.media.writer import write_video  # noqa: E402
+from benchmarks.synthetic_footage import moving_frames  # noqa: E402
 
 GOAL = 1.3
 RATE = 24
@@ -32,29 +32,12 @@ RT = otio.opentime.RationalTime
 TR = otio.opentime.TimeRange
 
 
-def source_frames(count: int, width: int, height: int, seed: int):
-    """A drifting gradient with grain and a moving box; each source tinted differently."""
-    rng = np.random.default_rng(seed)
-    x = np.linspace(0, 255, width, dtype=np.float32)[None, :]
-    y = np.linspace(0, 255, height, dtype=np.float32)[:, None]
-    grain = rng.integers(0, 24, (height, width), dtype=np.uint8)
-    for i in range(count):
-        frame = np.empty((height, width, 3), np.uint8)
-        frame[..., 0] = (x + 3 * i + 60 * seed) % 256
-        frame[..., 1] = (y + 2 * i) % 256
-        frame[..., 2] = ((x + y) / 2 + i + 90 * seed) % 256
-        frame += np.roll(grain, i * 7, axis=1)[..., None]
-        bx = (i * 17) % max(1, width - height // 4)
-        frame[height // 3: height // 3 + height // 4, bx: bx + height // 4] = (250, 240, 40)
-        yield frame
-
-
 def make_sources(folder: Path, count: int, seconds: float, width: int, height: int) -> list[Path]:
     paths = []
     for s in range(count):
         path = folder / f"render_src{s}_{width}x{height}_{seconds:g}s.mp4"
         if not path.exists():
-            write_video(path, source_frames(round(seconds * RATE), width, height, s), RATE,
+            write_video(path, moving_frames(round(seconds * RATE), width, height, seed=s), RATE,
                         crf=20, preset="veryfast", gop=2 * RATE)
         paths.append(path)
     return paths
