@@ -1,7 +1,9 @@
 """Playback: the playhead clock, what is on screen at a frame, and decoding off the UI thread.
 
-The clock is wall-clock based: each tick shows the frame that *should* be on screen now, so a
-slow decode skips frames (counted in `dropped_frames`) instead of letting playback drift.
+Each tick shows the frame that *should* be on screen now, so a slow decode skips frames (counted
+in `dropped_frames`) instead of letting playback drift. While sound plays (1x, with an audio
+output) the audio clock says which frame that is, so picture and sound stay together; otherwise
+the wall clock does.
 """
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ import opentimelineio as otio
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QImage
 
+from desktop.audio_playback import AudioPlayback
 from desktop.timeline_items import TimelineIndex, app_data, generation_status, media_path
 
 MAX_SHUTTLE = 8
@@ -148,7 +151,7 @@ class PlaybackController(QObject):
     playing_changed = Signal(bool)
     error = Signal(str)
 
-    def __init__(self, document, proxy_for=None, parent=None):
+    def __init__(self, document, proxy_for=None, parent=None, audio_outputs=None):
         super().__init__(parent)
         self.document = document
         self.proxy_for = proxy_for
@@ -166,6 +169,9 @@ class PlaybackController(QObject):
         self._timer.setTimerType(Qt.TimerType.PreciseTimer)
         self._timer.timeout.connect(self._tick)
         self._shown_request = None
+        self.audio = AudioPlayback(document, outputs=audio_outputs, parent=self)
+        self.audio.error.connect(self.error)
+        self._audio_clock = False         # whether the last tick took its time from the sound
         document.subscribe(self._on_document_event)
 
     # -- state --
@@ -197,6 +203,9 @@ class PlaybackController(QObject):
         frame = max(0, int(frame))
         if self.playing:
             self._clock_origin = (time.perf_counter(), frame)
+            self._set_frame(frame)
+            self._start_audio()  # re-sync the sound to the new place
+            return
         self._set_frame(frame)
 
     def play(self, speed: int = 1) -> None:
@@ -208,6 +217,7 @@ class PlaybackController(QObject):
         was_playing = self.playing
         self.speed = speed
         self._clock_origin = (time.perf_counter(), self.frame)
+        self._start_audio()
         if not was_playing:
             self._superseded_at_play = self._decoder.superseded
         # Tick at twice the frame rate of the fastest speed so no due frame waits a whole period.
@@ -220,6 +230,7 @@ class PlaybackController(QObject):
             return
         self.speed = 0
         self._timer.stop()
+        self.audio.pause()
         self._dropped_by_decoder += self._decoder.superseded - self._superseded_at_play
         self.playing_changed.emit(False)
 
@@ -263,6 +274,7 @@ class PlaybackController(QObject):
 
     def shutdown(self) -> None:
         self._timer.stop()
+        self.audio.shutdown()
         self._decoder.stop()
 
     def refresh(self) -> None:
@@ -271,9 +283,24 @@ class PlaybackController(QObject):
         self._show(self.frame)
 
     # -- internals --
+    def _start_audio(self) -> None:
+        """Sound plays only at 1x; other speeds are silent."""
+        if self.speed == 1:
+            self.audio.start(self.frame / self.rate)
+        else:
+            self.audio.shuttle()
+
     def _tick(self) -> None:
-        t0, f0 = self._clock_origin
-        due = f0 + int((time.perf_counter() - t0) * self.rate * self.speed)
+        heard = self.audio.position() if self.speed == 1 else None
+        if heard is not None:
+            self._audio_clock = True
+            due = int(heard * self.rate + 1e-3)  # (the sound starts on a frame's first sample)
+        else:
+            if self._audio_clock:  # the output went away: the wall clock goes on from here
+                self._audio_clock = False
+                self._clock_origin = (time.perf_counter(), self.frame)
+            t0, f0 = self._clock_origin
+            due = f0 + int((time.perf_counter() - t0) * self.rate * self.speed)
         if self.speed > 0 and due >= self.end_frame:
             self._set_frame(self.end_frame)
             self.pause()
@@ -316,5 +343,6 @@ class PlaybackController(QObject):
             self.index.rebuild_track(track)
         else:
             self.index.rebuild()
+        self.audio.invalidate()
         if not self.playing:
             self.refresh()

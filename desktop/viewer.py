@@ -1,18 +1,19 @@
 """The viewer: the composed frame at the playhead, transport buttons and the timecode."""
 from __future__ import annotations
 
-import importlib.util
-
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QFont, QIcon, QImage, QPainter, QPixmap
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QToolButton, QVBoxLayout, QWidget
 
+from desktop.audio_playback import AUDIO_ON, MUTED_NO_DEVICE, MUTED_NO_MULTIMEDIA, MUTED_SHUTTLE
 from desktop.playback import PlaybackController, TitleCard
 
-
-def audio_output_available() -> bool:
-    """Whether Qt Multimedia (the audio output) is installed; pyside6-essentials ships without it."""
-    return importlib.util.find_spec("PySide6.QtMultimedia") is not None
+AUDIO_TIPS = {
+    AUDIO_ON: "Sound plays with the picture at normal speed",
+    MUTED_SHUTTLE: "Sound plays only at normal speed (not while shuttling with J/L)",
+    MUTED_NO_DEVICE: "No audio output device is connected; playback runs silent",
+    MUTED_NO_MULTIMEDIA: "Qt Multimedia is not installed, so the viewer plays no sound.",
+}
 
 
 def transport_icon(kind: str, size: int = 32) -> QIcon:
@@ -121,11 +122,9 @@ class Viewer(QWidget):
         self.timecode_label.setFont(mono)
         self.dropped_label = QLabel()
         self.dropped_label.setObjectName("viewer_dropped")
-        self.audio_available = audio_output_available()
-        self.audio_label = QLabel("Audio on" if self.audio_available else "Muted: no audio output")
+        self.audio_label = QLabel()
         self.audio_label.setObjectName("viewer_audio")
-        if not self.audio_available:
-            self.audio_label.setToolTip("Qt Multimedia is not installed, so the viewer plays no sound.")
+        self._show_audio_status(playback.audio.status)
 
         self.buttons = {}
         controls = QHBoxLayout()
@@ -161,6 +160,7 @@ class Viewer(QWidget):
         playback.picture_changed.connect(self.frame_view.set_picture)
         playback.frame_changed.connect(self._update_labels)
         playback.playing_changed.connect(self._on_playing_changed)
+        playback.audio.status_changed.connect(self._show_audio_status)
         self._update_labels()
 
     def _update_labels(self, *_):
@@ -169,6 +169,10 @@ class Viewer(QWidget):
         dropped = pb.dropped_frames
         self.dropped_label.setText(f"dropped {dropped}" if dropped else "")
         self.dropped_label.setToolTip("Frames skipped so playback keeps the timeline rate")
+
+    def _show_audio_status(self, status: str):
+        self.audio_label.setText(status)
+        self.audio_label.setToolTip(AUDIO_TIPS.get(status, ""))
 
     def _on_playing_changed(self, playing: bool):
         self.buttons["play"].setIcon(transport_icon("pause" if playing else "play"))

@@ -85,13 +85,6 @@ def test_playback_stops_at_the_end(cut):
     assert not pb.playing and pb.frame == 24
 
 
-def test_audio_state_is_shown(cut):
-    from desktop.viewer import audio_output_available
-
-    label = cut.viewer.audio_label.text()
-    assert ("Muted" in label) != audio_output_available()
-
-
 def test_double_click_in_the_media_panel_shows_the_source(qtbot, window, media):
     with qtbot.waitSignal(window.playback.picture_changed, timeout=20_000,
                           check_params_cb=lambda pic: isinstance(pic, QImage)) as shown:

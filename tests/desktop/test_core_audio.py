@@ -1,0 +1,259 @@
+"""Viewer audio: the mix of a window, mute, feeding a sink off the UI thread, and the audio clock."""
+from fractions import Fraction
+
+import numpy as np
+import opentimelineio as otio
+import pytest
+
+import media_fixtures as mf
+from desktop.audio_playback import (AUDIO_ON, BYTES_PER_FRAME, MUTED_NO_DEVICE, MUTED_SHUTTLE,
+                                    AudioPlayback, QtAudioOutputs, mix_window, to_pcm16)
+from desktop.playback import PlaybackController
+from engine.media.reader import read_audio
+from timeline import CommandStack, Document
+from timeline.edits import AddTrack, Overwrite, SetAppMetadata, SetEnabled
+
+SR = 48000
+RATE = 24
+
+
+def rt(seconds):
+    return otio.opentime.RationalTime(round(seconds * RATE), RATE)
+
+
+@pytest.fixture
+def toned(tmp_path):
+    """Two seconds of 64x36 video with a 440 Hz AAC tone."""
+    return str(mf.encode(tmp_path / "tone.mp4", 2 * RATE, Fraction(RATE), audio=True))
+
+
+def tone_clip(path, start_s, seconds):
+    available = otio.opentime.TimeRange(rt(0), rt(2))
+    ref = otio.schema.ExternalReference(target_url=path, available_range=available)
+    return otio.schema.Clip(name="tone", media_reference=ref,
+                            source_range=otio.opentime.TimeRange(rt(start_s), rt(seconds)))
+
+
+@pytest.fixture
+def doc(toned):
+    """V1 holds the toned file from 0 s; A1 holds its source 0.5-1.5 s placed at 1 s."""
+    d = Document.new(rate=RATE, width=64, height=36)
+    stack = CommandStack(d)
+    stack.push(Overwrite(d.video_tracks[0], rt(0), tone_clip(toned, 0, 2)))
+    stack.push(Overwrite(d.audio_tracks[0], rt(1), tone_clip(toned, 0.5, 1)))
+    d.stack = stack
+    return d
+
+
+class FakeSink:
+    """A push-mode sink: processedUSecs counts all it took in; what it still holds is unheard."""
+
+    def __init__(self, capacity_bytes):
+        self.capacity = capacity_bytes
+        self.data = bytearray()   # everything written
+        self.held = 0             # bytes taken in but not played yet
+        self.stopped = False
+
+    def bufferSize(self):
+        return self.capacity
+
+    def bytesFree(self):
+        return self.capacity - self.held
+
+    def processedUSecs(self):
+        return round(len(self.data) / BYTES_PER_FRAME / SR * 1e6)
+
+    def write(self, data):
+        n = min(len(data), self.bytesFree())
+        self.data += data[:n]
+        self.held += n
+        return n
+
+    def play(self, seconds):
+        """The device plays `seconds` of what it holds."""
+        self.held = max(0, self.held - round(seconds * SR) * BYTES_PER_FRAME)
+
+    def stop(self):
+        self.stopped = True
+
+
+class FakeOutputs:
+    def __init__(self):
+        self.sinks = []
+
+    def status(self):
+        return None
+
+    def open(self, sample_rate, channels, buffer_bytes):
+        assert (sample_rate, channels) == (SR, 2)
+        self.sinks.append(FakeSink(buffer_bytes))
+        return self.sinks[-1]
+
+    def on_change(self, slot):
+        self.changed = slot
+
+
+def samples(pcm: bytes) -> np.ndarray:
+    return np.frombuffer(bytes(pcm), "<i2").reshape(-1, 2)
+
+
+# -- the mix -------------------------------------------------------------------------------
+def test_mix_is_silent_before_the_clip_and_the_source_after(doc, toned):
+    mix = mix_window(doc.timeline, round(0.75 * SR), SR // 2)   # 0.75-1.25 s of the timeline
+    assert mix.shape == (SR // 2, 2) and mix.dtype == np.float32
+    assert not mix[: SR // 4].any()                             # before 1 s: the gap is silent
+    source = read_audio(toned, SR, 2, start=0.5, duration=0.25)  # the clip's source starts at 0.5 s
+    np.testing.assert_array_equal(mix[SR // 4:], source)
+    assert np.abs(source).max() > 0.3                           # the tone, not silence
+
+
+def test_mix_follows_the_source_past_the_clip_start_and_stops_at_its_end(doc, toned):
+    mix = mix_window(doc.timeline, round(1.75 * SR), SR // 2)   # 1.75-2.25 s; the clip ends at 2 s
+    np.testing.assert_array_equal(mix[: SR // 4], read_audio(toned, SR, 2, start=1.25, duration=0.25))
+    assert not mix[SR // 4:].any()
+
+
+def test_muted_or_disabled_tracks_are_silent_and_others_still_sound(doc, toned):
+    a1 = doc.audio_tracks[0]
+    window = (round(1.0 * SR), SR // 2)
+    loud = mix_window(doc.timeline, *window)
+    doc.stack.push(SetAppMetadata(a1, {"muted": True}))
+    assert not mix_window(doc.timeline, *window).any()
+    add = AddTrack(otio.schema.TrackKind.Audio, name="A2")
+    doc.stack.push(add)
+    doc.stack.push(Overwrite(add.track, rt(1), tone_clip(toned, 0.5, 1)))
+    np.testing.assert_array_equal(mix_window(doc.timeline, *window), loud)   # A2 alone
+    doc.stack.push(SetEnabled(add.track, False))
+    assert not mix_window(doc.timeline, *window).any()
+
+
+def test_mix_rejects_a_negative_window(doc):
+    with pytest.raises(ValueError, match="first/count"):
+        mix_window(doc.timeline, -1, 10)
+
+
+# -- feeding a sink ------------------------------------------------------------------------
+def test_the_sink_gets_the_mix_from_the_start_point(qtbot, doc):
+    audio = AudioPlayback(doc, outputs=FakeOutputs())
+    try:
+        assert audio.start(0.75)
+        sink = audio.outputs.sinks[0]
+        qtbot.waitUntil(lambda: sink.bytesFree() == 0, timeout=20_000)
+        got = samples(sink.data)
+        expected = samples(to_pcm16(mix_window(doc.timeline, round(0.75 * SR), len(got))))
+        np.testing.assert_array_equal(got, expected)
+        # The device plays on; the sink is topped up with what follows, in order.
+        sink.play(0.2)
+        qtbot.waitUntil(lambda: sink.bytesFree() == 0, timeout=20_000)
+        got = samples(sink.data)
+        np.testing.assert_array_equal(got, samples(to_pcm16(mix_window(doc.timeline, round(0.75 * SR), len(got)))))
+        assert np.abs(got[SR // 4:]).max() > 8000   # the tone from 1 s on
+    finally:
+        audio.shutdown()
+
+
+def test_a_mute_is_heard_right_after_what_the_sink_already_holds(qtbot, doc):
+    audio = AudioPlayback(doc, outputs=FakeOutputs())
+    pb_subscriber = lambda event, payload: audio.invalidate()  # noqa: E731 - as the controller does
+    doc.subscribe(pb_subscriber)
+    try:
+        audio.start(1.0)
+        sink = audio.outputs.sinks[0]
+        qtbot.waitUntil(lambda: sink.bytesFree() == 0, timeout=20_000)
+        before = len(sink.data)
+        assert np.abs(samples(sink.data)).max() > 8000
+        doc.stack.push(SetAppMetadata(doc.audio_tracks[0], {"muted": True}))
+        sink.play(0.2)
+        qtbot.waitUntil(lambda: sink.bytesFree() == 0, timeout=20_000)
+        assert len(sink.data) > before
+        assert not samples(sink.data[before:]).any()
+    finally:
+        audio.shutdown()
+
+
+# -- the clock -----------------------------------------------------------------------------
+def test_the_picture_follows_the_audio_clock(qtbot, doc):
+    pb = PlaybackController(doc, audio_outputs=FakeOutputs())
+    try:
+        pb.seek(6)
+        pb.play()
+        sink = pb.audio.outputs.sinks[0]
+        t0, f0 = pb._clock_origin
+        pb._clock_origin = (t0 - 1.0, f0)       # the wall clock says a second has passed...
+        pb._tick()
+        assert pb.frame == 6                    # ...but nothing has been heard yet
+        qtbot.waitUntil(lambda: sink.bytesFree() == 0, timeout=20_000)
+        sink.play(0.125)                        # three frames of sound heard
+        pb._tick()
+        assert pb.frame == 9
+        assert pb.audio.position() == pytest.approx(9 / RATE)
+        # A seek while playing starts the sound again from there.
+        pb.seek(30)
+        assert len(pb.audio.outputs.sinks) == 2 and sink.stopped
+        pb._tick()
+        assert pb.frame == 30
+    finally:
+        pb.shutdown()
+
+
+def test_shuttle_speeds_are_silent_and_normal_speed_resyncs(qtbot, doc):
+    pb = PlaybackController(doc, audio_outputs=FakeOutputs())
+    try:
+        pb.play()
+        assert pb.audio.playing and pb.audio.status == AUDIO_ON
+        pb.shuttle_forward()                    # 2x
+        assert not pb.audio.playing and pb.audio.status == MUTED_SHUTTLE
+        assert pb.audio.outputs.sinks[0].stopped
+        t0, f0 = pb._clock_origin
+        pb._clock_origin = (t0 - 0.25, f0)      # the wall clock drives 2x
+        pb._tick()
+        assert pb.frame == f0 + 12
+        pb.stop()
+        pb.play()                               # back to 1x: sound from the playhead
+        assert pb.audio.playing and pb.audio.position() == pytest.approx(pb.frame / RATE)
+    finally:
+        pb.shutdown()
+
+
+def test_the_wall_clock_takes_over_when_the_output_goes(qtbot, doc):
+    outputs = FakeOutputs()
+    pb = PlaybackController(doc, audio_outputs=outputs)
+    try:
+        pb.play()
+        sink = outputs.sinks[0]
+        qtbot.waitUntil(lambda: sink.bytesFree() == 0, timeout=20_000)
+        sink.play(0.125)
+        pb._tick()
+        assert pb.frame == 3
+        outputs.status = lambda: MUTED_NO_DEVICE
+        outputs.open = lambda *args: None
+        outputs.changed()                       # audioOutputsChanged: the device was unplugged
+        assert not pb.audio.playing and pb.audio.status == MUTED_NO_DEVICE
+        pb._tick()
+        t0, f0 = pb._clock_origin
+        assert pb.playing and f0 == 3           # the wall clock goes on from where the sound was
+        pb._clock_origin = (t0 - 0.5, f0)
+        pb._tick()
+        assert pb.frame == 15
+    finally:
+        pb.shutdown()
+
+
+# -- no device -----------------------------------------------------------------------------
+def test_with_no_device_the_viewer_says_muted_and_playback_runs(qtbot, window, media):
+    outputs = QtAudioOutputs()
+    if outputs.status() is None:
+        pytest.skip("this machine has an audio output device")
+    pb = window.playback
+    assert window.viewer.audio_label.text() == MUTED_NO_DEVICE
+    assert "device" in window.viewer.audio_label.toolTip()
+    window.place_media(media, window.document.video_tracks[0], 0)
+    pb.play()
+    assert pb.playing and not pb.audio.playing
+    t0, f0 = pb._clock_origin
+    pb._clock_origin = (t0 - 0.5, f0)
+    pb._tick()
+    assert pb.frame == 12
+    qtbot.waitUntil(lambda: window.viewer.timecode_label.text() == "00:00:00:12", timeout=5_000)
+    pb.pause()
+    assert window.viewer.audio_label.text() == MUTED_NO_DEVICE
