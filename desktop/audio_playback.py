@@ -163,6 +163,7 @@ class AudioPlayback(QObject):
 
     status_changed = Signal(str)   # the viewer's label text
     error = Signal(str)            # a sentence naming the file
+    outputs_changed = Signal()     # an output came or went: whoever plays should start again
 
     def __init__(self, document, outputs=None, base_dir=".", parent=None):
         super().__init__(parent)
@@ -288,7 +289,7 @@ class AudioPlayback(QObject):
             self.status_changed.emit(status)
 
     def _on_outputs_changed(self) -> None:
-        self._update_status()
         if self._sink is not None:
-            # The output went or changed: reopen where the sound was (or fall silent).
-            self.start(self.position())
+            self.stop()  # the sink may be on a device that has gone
+        self._update_status()
+        self.outputs_changed.emit()

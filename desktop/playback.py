@@ -171,6 +171,7 @@ class PlaybackController(QObject):
         self._shown_request = None
         self.audio = AudioPlayback(document, outputs=audio_outputs, parent=self)
         self.audio.error.connect(self.error)
+        self.audio.outputs_changed.connect(self._on_audio_outputs_changed)
         self._audio_clock = False         # whether the last tick took its time from the sound
         document.subscribe(self._on_document_event)
 
@@ -289,6 +290,12 @@ class PlaybackController(QObject):
             self.audio.start(self.frame / self.rate)
         else:
             self.audio.shuttle()
+
+    def _on_audio_outputs_changed(self) -> None:
+        """A device came or went: play on from the frame on screen, with sound if there is some."""
+        if self.playing:
+            self._clock_origin = (time.perf_counter(), self.frame)
+            self._start_audio()
 
     def _tick(self) -> None:
         heard = self.audio.position() if self.speed == 1 else None

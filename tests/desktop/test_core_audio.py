@@ -78,19 +78,28 @@ class FakeSink:
 
 
 class FakeOutputs:
-    def __init__(self):
+    """One output device that can be unplugged and plugged in again (`set_device`)."""
+
+    def __init__(self, device=True):
+        self.device = device
         self.sinks = []
 
     def status(self):
-        return None
+        return None if self.device else MUTED_NO_DEVICE
 
     def open(self, sample_rate, channels, buffer_bytes):
         assert (sample_rate, channels) == (SR, 2)
+        if not self.device:
+            return None
         self.sinks.append(FakeSink(buffer_bytes))
         return self.sinks[-1]
 
     def on_change(self, slot):
-        self.changed = slot
+        self._changed = slot
+
+    def set_device(self, present):
+        self.device = present
+        self._changed()   # as QMediaDevices.audioOutputsChanged would
 
 
 def samples(pcm: bytes) -> np.ndarray:
@@ -153,12 +162,11 @@ def test_the_sink_gets_the_mix_from_the_start_point(qtbot, doc):
 
 
 def test_a_mute_is_heard_right_after_what_the_sink_already_holds(qtbot, doc):
-    audio = AudioPlayback(doc, outputs=FakeOutputs())
-    pb_subscriber = lambda event, payload: audio.invalidate()  # noqa: E731 - as the controller does
-    doc.subscribe(pb_subscriber)
+    pb = PlaybackController(doc, audio_outputs=FakeOutputs())
     try:
-        audio.start(1.0)
-        sink = audio.outputs.sinks[0]
+        pb.seek(RATE)   # 1 s, where the tone starts
+        pb.play()
+        sink = pb.audio.outputs.sinks[0]
         qtbot.waitUntil(lambda: sink.bytesFree() == 0, timeout=20_000)
         before = len(sink.data)
         assert np.abs(samples(sink.data)).max() > 8000
@@ -168,7 +176,7 @@ def test_a_mute_is_heard_right_after_what_the_sink_already_holds(qtbot, doc):
         assert len(sink.data) > before
         assert not samples(sink.data[before:]).any()
     finally:
-        audio.shutdown()
+        pb.shutdown()
 
 
 # -- the clock -----------------------------------------------------------------------------
@@ -225,10 +233,9 @@ def test_the_wall_clock_takes_over_when_the_output_goes(qtbot, doc):
         sink.play(0.125)
         pb._tick()
         assert pb.frame == 3
-        outputs.status = lambda: MUTED_NO_DEVICE
-        outputs.open = lambda *args: None
-        outputs.changed()                       # audioOutputsChanged: the device was unplugged
+        outputs.set_device(False)               # the device was unplugged
         assert not pb.audio.playing and pb.audio.status == MUTED_NO_DEVICE
+        assert sink.stopped
         pb._tick()
         t0, f0 = pb._clock_origin
         assert pb.playing and f0 == 3           # the wall clock goes on from where the sound was
@@ -239,11 +246,35 @@ def test_the_wall_clock_takes_over_when_the_output_goes(qtbot, doc):
         pb.shutdown()
 
 
+def test_sound_starts_at_the_playhead_when_a_device_is_plugged_in(qtbot, doc):
+    outputs = FakeOutputs(device=False)
+    pb = PlaybackController(doc, audio_outputs=outputs)
+    try:
+        assert pb.audio.status == MUTED_NO_DEVICE
+        pb.play()
+        assert pb.playing and not pb.audio.playing
+        t0, f0 = pb._clock_origin
+        pb._clock_origin = (t0 - 0.5, f0)
+        pb._tick()
+        assert pb.frame == 12
+        outputs.set_device(True)
+        assert pb.audio.playing and pb.audio.status == AUDIO_ON
+        assert pb.audio.position() == pytest.approx(12 / RATE)
+        sink = outputs.sinks[0]
+        qtbot.waitUntil(lambda: sink.bytesFree() == 0, timeout=20_000)
+        got = samples(sink.data)
+        np.testing.assert_array_equal(got, samples(to_pcm16(mix_window(doc.timeline, SR // 2, len(got)))))
+    finally:
+        pb.shutdown()
+
+
 # -- no device -----------------------------------------------------------------------------
 def test_with_no_device_the_viewer_says_muted_and_playback_runs(qtbot, window, media):
     outputs = QtAudioOutputs()
     if outputs.status() is None:
         pytest.skip("this machine has an audio output device")
+    assert outputs.status() == MUTED_NO_DEVICE
+    assert outputs.open(SR, 2, 4 * SR) is None
     pb = window.playback
     assert window.viewer.audio_label.text() == MUTED_NO_DEVICE
     assert "device" in window.viewer.audio_label.toolTip()
