@@ -75,10 +75,11 @@ class Shooter:
         QTest.qWait(ms)
 
     def save(self, name: str, widget=None, settle: bool = True) -> Path:
+        widget = widget or self.window
         if settle:
             self.settle(250)
         path = self.out / f"{name}.png"
-        image = (widget or self.window).grab()
+        image = widget.grab()
         if not image.save(str(path)):
             raise OSError(f"screenshots: could not write {path}")
         self.written.append(path)
@@ -108,8 +109,8 @@ class Shooter:
 
 def _model_folder(choice: str | None, tmp: Path) -> tuple[str | None, str, int]:
     """(model folder for the bridge, words for the log, default steps). A None folder means the
-    shipped embedded model. The tiny model runs a step in milliseconds, so it gets many steps
-    for the progress to be seen."""
+    shipped embedded model. The tiny model runs a step in milliseconds, so it gets more steps
+    than a real model, enough for the pending state to show."""
     if choice not in (None, "tiny"):
         folder = Path(choice).expanduser()
         if not (folder / "config.json").is_file() and not (folder / "model_index.json").is_file():
@@ -125,7 +126,7 @@ def _model_folder(choice: str | None, tmp: Path) -> tuple[str | None, str, int]:
     from engine.model.tiny import make_tiny_model_folder
 
     folder = make_tiny_model_folder(tmp / "tiny-model")
-    return str(folder), "a tiny random model (the embedded one is not shipped here)", 150
+    return str(folder), "a tiny random model (the embedded one is not shipped here)", 40
 
 
 def run(out: Path, model_choice: str | None, steps: int | None, size: tuple[int, int]) -> list[Path]:
@@ -274,7 +275,7 @@ def main(argv=None) -> int:
     parser.add_argument("--model", default=None,
                         help="model folder, or 'tiny' for a tiny random model (default: the embedded model if shipped)")
     parser.add_argument("--steps", type=int, default=None,
-                        help="denoising steps per generation (default: 150 with the tiny model, 20 otherwise)")
+                        help="denoising steps per generation (default: 40 with the tiny model, 20 otherwise)")
     parser.add_argument("--size", default="1600x1000", help="window size WxH")
     args = parser.parse_args(argv)
     try:
