@@ -406,6 +406,8 @@ def run(preset_name: str, out: Path, device: str = "cpu", steps: int | None = No
                    "config": config.to_dict()})
     total_steps = steps if steps is not None else state.get("total_steps", preset.steps)
     state["total_steps"] = total_steps
+    if state["stage"] == "done" and state["step"] < total_steps:
+        state["stage"] = "dit"  # --steps beyond a finished run extends it
     model.requires_grad_(False)
 
     if state["stage"] == "ae":
