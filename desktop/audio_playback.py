@@ -93,7 +93,8 @@ class QtAudioOutputs:
         sink = mm.QAudioSink(device, fmt)
         sink.setBufferSize(buffer_bytes)
         io = sink.start()
-        if io is None or sink.error() != mm.QAudio.Error.NoError:
+        # By name: the enum is QAudio.Error before Qt 6.7 and QtAudio.Error after.
+        if io is None or sink.error().name != "NoError":
             sink.stop()
             return None
         return _QtSink(sink, io)
@@ -228,13 +229,12 @@ class AudioPlayback(QObject):
     def position(self) -> float | None:
         """Timeline seconds of the sound being heard now, or None when no sound is playing.
 
-        The sink has processed processedUSecs of audio, of which what is still in its buffer has
-        not been heard yet."""
+        processedUSecs counts what the device has taken out of the sink's buffer: measured on
+        Qt 6.11 (PulseAudio), it equals what was written minus what the buffer still holds."""
         if self._sink is None:
             return None
-        buffered = max(0, self._sink.bufferSize() - self._sink.bytesFree()) // BYTES_PER_FRAME
-        heard = self._sink.processedUSecs() / 1e6 - buffered / AUDIO_RATE
-        return (self._origin + min(max(0.0, heard) * AUDIO_RATE, self._written)) / AUDIO_RATE
+        heard = round(self._sink.processedUSecs() * AUDIO_RATE / 1e6)
+        return (self._origin + min(max(0, heard), self._written)) / AUDIO_RATE
 
     def invalidate(self) -> None:
         """The timeline changed (an edit, a mute): mix again from what the sink has been given."""
