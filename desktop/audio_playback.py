@@ -179,6 +179,7 @@ class AudioPlayback(QObject):
         self._requested = 0       # samples asked of the mixer since it opened
         self._pending = b""       # mixed bytes not yet accepted by the sink
         self._shuttling = False
+        self._closed = False
         self._errors: set[str] = set()
         self._timer = QTimer(self)
         self._timer.timeout.connect(self._feed)
@@ -195,6 +196,8 @@ class AudioPlayback(QObject):
     def start(self, seconds: float) -> bool:
         """Play from `seconds` of timeline time; False (and silent) when there is no output."""
         self.stop()
+        if self._closed:
+            return False
         self._shuttling = False
         self._sink = self.outputs.open(AUDIO_RATE, AUDIO_CHANNELS,
                                        round(SINK_BUFFER_SECONDS * AUDIO_RATE) * BYTES_PER_FRAME)
@@ -246,6 +249,7 @@ class AudioPlayback(QObject):
         self._request_ahead()
 
     def shutdown(self) -> None:
+        self._closed = True   # the outputs may still report changes until Qt deletes us
         self.stop()
         self._mixer.stop()
 
@@ -289,6 +293,8 @@ class AudioPlayback(QObject):
             self.status_changed.emit(status)
 
     def _on_outputs_changed(self) -> None:
+        if self._closed:
+            return
         if self._sink is not None:
             self.stop()  # the sink may be on a device that has gone
         self._update_status()

@@ -246,6 +246,15 @@ def test_the_wall_clock_takes_over_when_the_output_goes(qtbot, doc):
         pb.shutdown()
 
 
+def test_after_shutdown_a_device_change_opens_nothing(doc):
+    outputs = FakeOutputs(device=False)
+    pb = PlaybackController(doc, audio_outputs=outputs)
+    pb.play()
+    pb.shutdown()
+    outputs.set_device(True)
+    assert not outputs.sinks and not pb.audio.start(0.0)
+
+
 def test_sound_starts_at_the_playhead_when_a_device_is_plugged_in(qtbot, doc):
     outputs = FakeOutputs(device=False)
     pb = PlaybackController(doc, audio_outputs=outputs)
