@@ -129,11 +129,13 @@ class _QtSink:
 
 
 class _Mixer:
-    """Mixes requested blocks on its own thread, in request order."""
+    """Mixes requested blocks on its own thread, in request order; requests made before the
+    latest seek or edit (an older `generation`) are skipped unmixed."""
 
     def __init__(self):
+        self.generation = 0            # set by the UI thread
         self.requests: queue.Queue = queue.Queue()
-        self.ready: deque = deque()    # (generation, first sample, pcm bytes, error or None)
+        self.ready: deque = deque()    # (generation, pcm bytes, error or None)
         self._thread = threading.Thread(target=self._run, name="latentcut-audio-mix", daemon=True)
         self._thread.start()
 
@@ -150,13 +152,15 @@ class _Mixer:
             if job is None:
                 return
             generation, first, count, segments, base_dir = job
+            if generation != self.generation:
+                continue
             error = None
             try:
                 mix = _mix_audio(segments, Path(base_dir), first, first + count)
             except Exception as exc:  # a bad file must not stop the sound; the block is silent
                 mix = np.zeros((count, AUDIO_CHANNELS), np.float32)
                 error = str(exc)
-            self.ready.append((generation, first, to_pcm16(mix), error))
+            self.ready.append((generation, to_pcm16(mix), error))
 
 
 class AudioPlayback(QObject):
@@ -212,7 +216,7 @@ class AudioPlayback(QObject):
 
     def stop(self) -> None:
         self._timer.stop()
-        self._generation += 1      # blocks still being mixed are dropped when they arrive
+        self._new_generation()
         self._pending = b""
         if self._sink is not None:
             self._sink.stop()
@@ -243,7 +247,7 @@ class AudioPlayback(QObject):
         """The timeline changed (an edit, a mute): mix again from what the sink has been given."""
         if self._sink is None:
             return
-        self._generation += 1
+        self._new_generation()
         self._pending = b""
         self._requested = self._written
         self._request_ahead()
@@ -254,6 +258,11 @@ class AudioPlayback(QObject):
         self._mixer.stop()
 
     # -- internals --
+    def _new_generation(self) -> None:
+        """Blocks asked for until now are no longer wanted (dropped if already being mixed)."""
+        self._generation += 1
+        self._mixer.generation = self._generation
+
     def _request_ahead(self) -> None:
         block = round(BLOCK_SECONDS * AUDIO_RATE)
         while self._requested - self._written < AHEAD_BLOCKS * block:
@@ -266,7 +275,7 @@ class AudioPlayback(QObject):
 
     def _collect(self) -> None:
         while self._mixer.ready:
-            generation, _first, pcm, error = self._mixer.ready.popleft()
+            generation, pcm, error = self._mixer.ready.popleft()
             if error and error not in self._errors:
                 self._errors.add(error)
                 self.error.emit(f"Cannot play the sound of a clip: {error}")

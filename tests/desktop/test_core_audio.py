@@ -179,6 +179,21 @@ def test_a_mute_is_heard_right_after_what_the_sink_already_holds(qtbot, doc):
         pb.shutdown()
 
 
+def test_blocks_asked_for_before_a_seek_are_not_mixed(qtbot, doc):
+    from desktop.audio_playback import _Mixer, audible_segments
+
+    mixer = _Mixer()
+    try:
+        segments = audible_segments(doc.timeline, 1.0, 1.5)
+        mixer.generation = 2
+        mixer.request(1, SR, SR // 2, segments, ".")   # from before the seek
+        mixer.request(2, SR, SR // 2, segments, ".")
+        qtbot.waitUntil(lambda: len(mixer.ready) == 1, timeout=20_000)
+        assert [generation for generation, _pcm, _error in mixer.ready] == [2]
+    finally:
+        mixer.stop()
+
+
 # -- the clock -----------------------------------------------------------------------------
 def test_the_picture_follows_the_audio_clock(qtbot, doc):
     pb = PlaybackController(doc, audio_outputs=FakeOutputs())
