@@ -18,6 +18,10 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from engine.media.render import AUDIO_CHANNELS, AUDIO_RATE, _mix_audio, _track_segments
 
 BLOCK_SECONDS = 0.5          # mixed per request; a mute toggle is heard within one block
+# Each block is mixed from this much earlier and the lead-in thrown away: a decoder that starts
+# at a seek point gets its first frame wrong (AAC overlaps frames; Opus wants 80 ms), which would
+# click at every block boundary.
+PREROLL_SECONDS = 0.1
 AHEAD_BLOCKS = 2             # mixed blocks kept ready beyond what the sink holds
 SINK_BUFFER_SECONDS = 0.2    # small, so the sink's own buffer adds little latency to the clock
 FEED_MS = 20                 # how often the sink is topped up
@@ -43,13 +47,19 @@ def audible_segments(timeline, lo: float, hi: float) -> list:
     return segments
 
 
+def preroll_start(first: int) -> int:
+    """Where to start mixing so that sample `first` comes out as a continuous decode would."""
+    return max(0, first - round(PREROLL_SECONDS * AUDIO_RATE))
+
+
 def mix_window(timeline, first: int, count: int, base_dir=".") -> np.ndarray:
     """Samples [first, first + count) of the timeline's audible mix at 48 kHz: float32 [count, 2].
     Gaps and muted tracks are silent."""
     if first < 0 or count < 0:
         raise ValueError(f"first/count: must not be negative, got {first}, {count}")
-    segments = audible_segments(timeline, first / AUDIO_RATE, (first + count) / AUDIO_RATE)
-    return _mix_audio(segments, Path(base_dir), first, first + count)
+    lead = preroll_start(first)
+    segments = audible_segments(timeline, lead / AUDIO_RATE, (first + count) / AUDIO_RATE)
+    return _mix_audio(segments, Path(base_dir), lead, first + count)[first - lead:]
 
 
 def to_pcm16(mix: np.ndarray) -> bytes:
@@ -156,7 +166,8 @@ class _Mixer:
                 continue
             error = None
             try:
-                mix = _mix_audio(segments, Path(base_dir), first, first + count)
+                lead = preroll_start(first)
+                mix = _mix_audio(segments, Path(base_dir), lead, first + count)[first - lead:]
             except Exception as exc:  # a bad file must not stop the sound; the block is silent
                 mix = np.zeros((count, AUDIO_CHANNELS), np.float32)
                 error = str(exc)
@@ -268,8 +279,8 @@ class AudioPlayback(QObject):
         while self._requested - self._written < AHEAD_BLOCKS * block:
             first = self._origin + self._requested
             # Resolved here, on the UI thread; the mixer gets its own copies of the clips.
-            segments = [dataclasses.replace(s, clip=s.clip.clone()) for s in
-                        audible_segments(self.document.timeline, first / AUDIO_RATE, (first + block) / AUDIO_RATE)]
+            segments = [dataclasses.replace(s, clip=s.clip.clone()) for s in audible_segments(
+                self.document.timeline, preroll_start(first) / AUDIO_RATE, (first + block) / AUDIO_RATE)]
             self._mixer.request(self._generation, first, block, segments, self.base_dir)
             self._requested += block
 
