@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from engine.media.render import AUDIO_CHANNELS, AUDIO_RATE, _mix_audio, _track_segments
+from engine.media.render import AUDIO_CHANNELS, AUDIO_RATE, mix_audio, track_segments
 
 BLOCK_SECONDS = 0.5          # mixed per request; a mute toggle is heard within one block
 # Each block is mixed from this much earlier and the lead-in thrown away: a decoder that starts
@@ -43,7 +43,7 @@ def audible_segments(timeline, lo: float, hi: float) -> list:
     segments = []
     for i, track in enumerate(timeline.audio_tracks()):
         if track.enabled and not track_muted(track):
-            segments.extend(_track_segments(track, 0.0, lo, hi, track.name or f"A{i + 1}"))
+            segments.extend(track_segments(track, 0.0, lo, hi, track.name or f"A{i + 1}"))
     return segments
 
 
@@ -59,7 +59,7 @@ def mix_window(timeline, first: int, count: int, base_dir=".") -> np.ndarray:
         raise ValueError(f"first/count: must not be negative, got {first}, {count}")
     lead = preroll_start(first)
     segments = audible_segments(timeline, lead / AUDIO_RATE, (first + count) / AUDIO_RATE)
-    return _mix_audio(segments, Path(base_dir), lead, first + count)[first - lead:]
+    return mix_audio(segments, Path(base_dir), lead, first + count)[first - lead:]
 
 
 def to_pcm16(mix: np.ndarray) -> bytes:
@@ -167,7 +167,7 @@ class _Mixer:
             error = None
             try:
                 lead = preroll_start(first)
-                mix = _mix_audio(segments, Path(base_dir), lead, first + count)[first - lead:]
+                mix = mix_audio(segments, Path(base_dir), lead, first + count)[first - lead:]
             except Exception as exc:  # a bad file must not stop the sound; the block is silent
                 mix = np.zeros((count, AUDIO_CHANNELS), np.float32)
                 error = str(exc)

@@ -73,7 +73,7 @@ def _media_offset(clip: otio.schema.Clip, media_time: otio.opentime.RationalTime
 
 
 # -- which clip is on top ------------------------------------------------------------------
-def _track_segments(track: otio.schema.Track, offset: float, clip_lo: float, clip_hi: float,
+def track_segments(track: otio.schema.Track, offset: float, clip_lo: float, clip_hi: float,
                     name: str) -> list[_Segment]:
     """Clips of `track` placed in output seconds; `offset` maps track time to output time."""
     out: list[_Segment] = []
@@ -92,10 +92,10 @@ def _track_segments(track: otio.schema.Track, offset: float, clip_lo: float, cli
             media_start = _media_offset(child, child.trimmed_range().start_time) + (lo - offset - rng.start_time.to_seconds())
             out.append(_Segment(lo, hi, child, media_start, name))
         elif isinstance(child, otio.schema.Stack):
-            out.extend(_overlay([_track_segments(t, shift, lo, hi, name) for t in child
+            out.extend(_overlay([track_segments(t, shift, lo, hi, name) for t in child
                                  if isinstance(t, otio.schema.Track) and t.enabled]))
         elif isinstance(child, otio.schema.Track):
-            out.extend(_track_segments(child, shift, lo, hi, name))
+            out.extend(track_segments(child, shift, lo, hi, name))
     return out
 
 
@@ -123,7 +123,7 @@ def _video_track_segments(timeline: otio.schema.Timeline, lo: float, hi: float) 
     layers = []
     for i, track in enumerate(timeline.video_tracks()):
         if track.enabled:
-            layers.append(_track_segments(track, 0.0, lo, hi, track.name or f"V{i + 1}"))
+            layers.append(track_segments(track, 0.0, lo, hi, track.name or f"V{i + 1}"))
     return _overlay(layers)
 
 
@@ -131,7 +131,7 @@ def _audio_segments(timeline: otio.schema.Timeline, lo: float, hi: float) -> lis
     segs = []
     for i, track in enumerate(timeline.audio_tracks()):
         if track.enabled:
-            segs.extend(_track_segments(track, 0.0, lo, hi, track.name or f"A{i + 1}"))
+            segs.extend(track_segments(track, 0.0, lo, hi, track.name or f"A{i + 1}"))
     return segs
 
 
@@ -339,7 +339,7 @@ def _check_sources(segments: list[_Segment], base_dir: Path, need_video: bool) -
             raise NoVideoStream(path, f"clip '{seg.clip.name}' is on video track {seg.track} but the file has no video")
 
 
-def _mix_audio(segments: list[_Segment], base_dir: Path, first: int, last: int) -> np.ndarray:
+def mix_audio(segments: list[_Segment], base_dir: Path, first: int, last: int) -> np.ndarray:
     """Sum of every audio segment over output samples [first, last) at 48 kHz, float32 [n, 2]."""
     n = last - first
     lo, hi = first / AUDIO_RATE, last / AUDIO_RATE
@@ -428,7 +428,7 @@ def render_timeline(
                 writer.write(sources.frame(seg, t) if seg is not None else sources.black)
                 if has_audio and ((k + 1) % block_frames == 0 or k + 1 == frame_count):
                     until = round((lo + (k + 1) / fps) * AUDIO_RATE)
-                    writer.write_audio(_mix_audio(audio, base_dir, audio_done, until))
+                    writer.write_audio(mix_audio(audio, base_dir, audio_done, until))
                     audio_done = until
                 if progress is not None:
                     progress(k + 1, frame_count)
