@@ -130,7 +130,7 @@ def _video_track_segments(timeline: otio.schema.Timeline, lo: float, hi: float) 
 def _audio_segments(timeline: otio.schema.Timeline, lo: float, hi: float) -> list[_Segment]:
     segs = []
     for i, track in enumerate(timeline.audio_tracks()):
-        if track.enabled:
+        if track.enabled and not _app_meta(track).get("muted"):  # a track muted in its header is left out
             segs.extend(track_segments(track, 0.0, lo, hi, track.name or f"A{i + 1}"))
     return segs
 

@@ -155,6 +155,21 @@ def test_audio_tracks_are_mixed_and_resampled(sources, tmp_path):
     assert np.abs(mix[round(1.1 * 48000):round(1.4 * 48000)]).max() < 0.01  # silence after
 
 
+def test_a_track_muted_in_its_header_is_left_out_of_the_mix(sources, tmp_path):
+    v1 = otio.schema.Track("V1")
+    v1.append(_clip("pic", "a.mp4", 24, 0, 24, 48))
+    a1 = otio.schema.Track("A1", kind=otio.schema.TrackKind.Audio)
+    a1.append(_clip("low", "low.mp4", 24, 0, 24, 24))
+    a2 = otio.schema.Track("A2", kind=otio.schema.TrackKind.Audio, metadata={"latentcut": {"muted": True}})
+    a2.append(_clip("high", "high.mp4", 24, 0, 24, 24))
+    mix = read_audio(render_timeline(_timeline([v1, a1, a2]), tmp_path / "muted.mp4", sources))
+    seg = mix[round(0.1 * 48000):round(0.9 * 48000), 0]
+    t = np.arange(len(seg)) / 48000
+    level = abs(np.dot(seg, np.exp(-2j * np.pi * 1000 * t))) * 2 / len(seg)
+    assert level < 0.02  # A2's 1 kHz tone is absent
+    assert np.abs(seg).max() > 0.1  # A1 still sounds
+
+
 def test_cancel_and_missing_media_leave_no_file(sources, tmp_path):
     v1 = otio.schema.Track("V1")
     v1.append(_clip("a", "a.mp4", 24, 0, 48, 48))
