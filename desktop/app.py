@@ -44,7 +44,7 @@ class MainWindow(QMainWindow):
         self.actions = ProjectActions(self, self.settings)
 
         self.media_panel = MediaPanel(self.bridge)
-        self.generate_panel = GeneratePanel()
+        self.generate_panel = GeneratePanel(settings=self.settings)
         self.jobs_panel = JobsPanel(self.bridge)
         self.storyboard_panel = StoryboardPanel()
         self.docks: dict[str, QDockWidget] = {}
