@@ -61,18 +61,18 @@ class Shooter:
         self.written: list[Path] = []
 
     def wait(self, predicate, timeout: float, what: str) -> None:
-        from PySide6.QtTest import QTest
-
         deadline = time.monotonic() + timeout
         while not predicate():
             if time.monotonic() > deadline:
                 raise RuntimeError(f"screenshots: timed out after {timeout:.0f} s waiting for {what}")
-            QTest.qWait(20)
+            self.settle(20)
 
     def settle(self, ms: int = 400) -> None:
-        from PySide6.QtTest import QTest
-
-        QTest.qWait(ms)
+        """Run the event loop for `ms`. Not QTest.qWait: it keeps the GIL, which starves the engine thread."""
+        end = time.monotonic() + ms / 1000
+        while time.monotonic() < end:
+            self.app.processEvents()
+            time.sleep(0.005)
 
     def save(self, name: str, widget=None, settle: bool = True) -> Path:
         widget = widget or self.window
