@@ -388,68 +388,72 @@ class Split(EditCommand):
         edit_point(self, doc, self.track, self.time)
 
 
-class TrimHead(EditCommand):
+class _Trim(EditCommand):
+    """Shared by TrimHead and TrimTail: they differ in the new source range and where the gap goes."""
+
+    edge = ""
+
+    def __init__(self, item, delta: RationalTime, ripple: bool = False):
+        _require_item("item", item)
+        _require_delta(delta)
+        super().__init__(("Ripple trim" if ripple else "Trim") + f" {self.edge} of {item.name or 'clip'}")
+        self.item, self.delta, self.ripple = item, delta, ripple
+
+    def build(self, doc):
+        item, delta = self.item, self.delta
+        if _is_gap(item):
+            raise EditError("trim: cannot trim a gap; trim the clip next to it")
+        track = item.parent()
+        index = doc.index_of(item)
+        src = _with_explicit_range(self, doc, item)
+        new = self.new_range(src, delta)
+        _require_positive("delta", new.duration)
+        if delta.value < 0:
+            _check_available(item, new)
+        if not self.ripple:
+            self.keep_neighbours(doc, track, index)
+        self.step(doc, SetSourceRange(item, new))
+
+
+class TrimHead(_Trim):
     """Move an item's in point by ``delta`` (> 0 shortens it, < 0 lengthens it).
 
     Without ripple the item's end stays put and a gap opens (or is consumed) before it;
     with ripple the item's start stays put and later items move.
     """
 
-    def __init__(self, item, delta: RationalTime, ripple: bool = False):
-        _require_item("item", item)
-        _require_delta(delta)
-        super().__init__(("Ripple trim" if ripple else "Trim") + f" head of {item.name or 'clip'}")
-        self.item, self.delta, self.ripple = item, delta, ripple
+    edge = "head"
 
-    def build(self, doc):
-        item, delta = self.item, self.delta
-        if _is_gap(item):
-            raise EditError("trim: cannot trim a gap; trim the clip next to it")
-        track = item.parent()
-        index = doc.index_of(item)
-        src = _with_explicit_range(self, doc, item)
-        new = TimeRange(src.start_time + delta, src.duration - delta)
-        _require_positive("delta", new.duration)
-        if delta.value < 0:
-            _check_available(item, new)
-        if not self.ripple:
-            if delta.value > 0:
-                put_gap(self, doc, track, index, delta)
-            elif delta.value < 0:
-                _take_from_gap(self, doc, track, index - 1, -delta, item)
-        self.step(doc, SetSourceRange(item, new))
+    @staticmethod
+    def new_range(src: TimeRange, delta: RationalTime) -> TimeRange:
+        return TimeRange(src.start_time + delta, src.duration - delta)
+
+    def keep_neighbours(self, doc, track, index):
+        if self.delta.value > 0:
+            put_gap(self, doc, track, index, self.delta)
+        elif self.delta.value < 0:
+            _take_from_gap(self, doc, track, index - 1, -self.delta, self.item)
 
 
-class TrimTail(EditCommand):
+class TrimTail(_Trim):
     """Move an item's out point by ``-delta`` (``delta`` > 0 shortens it, < 0 lengthens it).
 
     Without ripple the items after it stay put (a gap opens or is consumed); with ripple they move.
     """
 
-    def __init__(self, item, delta: RationalTime, ripple: bool = False):
-        _require_item("item", item)
-        _require_delta(delta)
-        super().__init__(("Ripple trim" if ripple else "Trim") + f" tail of {item.name or 'clip'}")
-        self.item, self.delta, self.ripple = item, delta, ripple
+    edge = "tail"
 
-    def build(self, doc):
-        item, delta = self.item, self.delta
-        if _is_gap(item):
-            raise EditError("trim: cannot trim a gap; trim the clip next to it")
-        track = item.parent()
-        index = doc.index_of(item)
-        src = _with_explicit_range(self, doc, item)
-        new = TimeRange(src.start_time, src.duration - delta)
-        _require_positive("delta", new.duration)
-        if delta.value < 0:
-            _check_available(item, new)
-        if not self.ripple:
-            last = index == len(track) - 1
-            if delta.value > 0 and not last:
-                put_gap(self, doc, track, index + 1, delta)
-            elif delta.value < 0 and not last:
-                _take_from_gap(self, doc, track, index + 1, -delta, item)
-        self.step(doc, SetSourceRange(item, new))
+    @staticmethod
+    def new_range(src: TimeRange, delta: RationalTime) -> TimeRange:
+        return TimeRange(src.start_time, src.duration - delta)
+
+    def keep_neighbours(self, doc, track, index):
+        if index == len(track) - 1:
+            return  # nothing after the last item to keep in place
+        if self.delta.value > 0:
+            put_gap(self, doc, track, index + 1, self.delta)
+        elif self.delta.value < 0:
+            _take_from_gap(self, doc, track, index + 1, -self.delta, self.item)
 
 
 class Slip(EditCommand):
