@@ -1,9 +1,17 @@
 """Video autoencoder: frames [B,3,T,H,W] in [-1,1] <-> latents [B,C,T/kt,H/ks,W/ks].
 
-Spatial work is per-frame 2D convolutions (cheap on CPU); time is folded into channels
-(pixel-unshuffle in time) at the lowest resolution, with a few (3,1,1) temporal convolutions
-around it so the decoder output stays smooth across latent frames. Plain deterministic AE:
-the trainer adds a small latent penalty, and ModelConfig.scaling_factor normalises latent std.
+The encoder is linear: each (kt, ks, ks) patch of pixels is projected onto C directions, fitted
+as the patches' principal components (`fit_pca`) and then trained. A linear code keeps every
+patch's mean colour, so a saturated subject survives encoding, and its latents are smooth, a
+low-resolution video in a rotated colour basis, which is an easy target for the denoiser.
+
+The decoder is the transposed projection (the PCA reconstruction) plus a learned residual. The
+residual is computed at latent resolution from each cell's neighbourhood and unshuffled into the
+cell's pixels, so it can remove the block edges of the linear code and sharpen what the
+neighbours imply. Its output layer starts at zero: an untrained decoder is the PCA decoder.
+
+No normalisation spans time, so a short context encodes and decodes like the same frames inside
+a whole clip.
 """
 from __future__ import annotations
 
@@ -15,105 +23,44 @@ from torch import nn
 from .config import ModelConfig
 
 
-def _groups(ch: int) -> int:
-    return 8 if ch % 8 == 0 else 1
+def _norm(ch: int) -> nn.GroupNorm:
+    return nn.GroupNorm(8 if ch % 8 == 0 else 1, ch)
 
 
 class FrameResBlock(nn.Module):
-    """2D residual block applied to every frame of a [B,C,T,H,W] tensor."""
-
-    def __init__(self, cin: int, cout: int):
-        super().__init__()
-        self.norm1 = nn.GroupNorm(_groups(cin), cin)
-        self.conv1 = nn.Conv2d(cin, cout, 3, padding=1)
-        self.norm2 = nn.GroupNorm(_groups(cout), cout)
-        self.conv2 = nn.Conv2d(cout, cout, 3, padding=1)
-        self.skip = nn.Conv2d(cin, cout, 1) if cin != cout else nn.Identity()
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:  # x: [(B T), C, H, W]
-        h = self.conv1(F.silu(self.norm1(x)))
-        h = self.conv2(F.silu(self.norm2(h)))
-        return self.skip(x) + h
-
-
-class TemporalResBlock(nn.Module):
-    """Residual (3,1,1) convolution across time, replicate-padded so clip ends are not darkened."""
+    """3x3 residual block on each latent frame, then a (3,1,1) mix across neighbouring frames.
+    GroupNorm runs per frame, never across time."""
 
     def __init__(self, ch: int):
         super().__init__()
-        self.norm = nn.GroupNorm(_groups(ch), ch)
-        self.conv = nn.Conv3d(ch, ch, (3, 1, 1))
+        self.norm1, self.conv1 = _norm(ch), nn.Conv2d(ch, ch, 3, padding=1)
+        self.norm2, self.conv2 = _norm(ch), nn.Conv2d(ch, ch, 3, padding=1)
+        self.time = nn.Conv3d(ch, ch, (3, 1, 1))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:  # x: [B, C, T, H, W]
-        h = F.silu(self.norm(x))
-        h = F.pad(h, (0, 0, 0, 0, 1, 1), mode="replicate")
-        return x + self.conv(h)
-
-
-class Encoder(nn.Module):
-    def __init__(self, cfg: ModelConfig):
-        super().__init__()
-        ch = cfg.ae_channels
-        self.kt = cfg.time_compression
-        self.conv_in = nn.Conv2d(3, ch[0], 3, padding=1)
-        self.down = nn.ModuleList()
-        for cin, cout in zip(ch[:-1], ch[1:]):
-            self.down.append(nn.ModuleList([FrameResBlock(cin, cin), nn.Conv2d(cin, cout, 3, stride=2, padding=1)]))
-        top = ch[-1]
-        self.time_fold = nn.Conv3d(top * self.kt, top, 1)
-        self.temporal = nn.ModuleList([TemporalResBlock(top), TemporalResBlock(top)])
-        self.norm_out = nn.GroupNorm(_groups(top), top)
-        self.conv_out = nn.Conv3d(top, cfg.latent_channels, 1)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
         b = x.shape[0]
-        h = self.conv_in(rearrange(x, "b c t h w -> (b t) c h w"))
-        for block, down in self.down:
-            h = down(block(h))
-        # Fold each group of kt frames into channels: T -> T/kt.
-        h = rearrange(h, "(b t k) c h w -> b (c k) t h w", b=b, k=self.kt)
-        h = self.time_fold(h)
-        for block in self.temporal:
-            h = block(h)
-        return self.conv_out(F.silu(self.norm_out(h)))
-
-
-class Decoder(nn.Module):
-    def __init__(self, cfg: ModelConfig):
-        super().__init__()
-        ch = list(reversed(cfg.ae_channels))
-        self.kt = cfg.time_compression
-        top = ch[0]
-        self.conv_in = nn.Conv3d(cfg.latent_channels, top, 1)
-        self.temporal_in = TemporalResBlock(top)
-        self.time_unfold = nn.Conv3d(top, top * self.kt, 1)
-        self.temporal_out = TemporalResBlock(top)
-        self.up = nn.ModuleList()
-        for cin, cout in zip(ch[:-1], ch[1:]):
-            self.up.append(nn.ModuleList([FrameResBlock(cin, cout), nn.Conv2d(cout, cout, 3, padding=1)]))
-        self.norm_out = nn.GroupNorm(_groups(ch[-1]), ch[-1])
-        self.conv_out = nn.Conv2d(ch[-1], 3, 3, padding=1)
-
-    def forward(self, z: torch.Tensor) -> torch.Tensor:
-        b = z.shape[0]
-        h = self.temporal_in(self.conv_in(z))
-        # Unfold channels back into kt frames per latent frame: T/kt -> T.
-        h = rearrange(self.time_unfold(h), "b (c k) t h w -> b c (t k) h w", k=self.kt)
-        h = self.temporal_out(h)
-        h = rearrange(h, "b c t h w -> (b t) c h w")
-        for block, conv in self.up:
-            h = conv(F.interpolate(block(h), scale_factor=2.0, mode="nearest"))
-        h = self.conv_out(F.silu(self.norm_out(h)))
-        return rearrange(h, "(b t) c h w -> b c t h w", b=b)
+        h = rearrange(x, "b c t h w -> (b t) c h w")
+        h = self.conv2(F.silu(self.norm2(self.conv1(F.silu(self.norm1(h))))))
+        h = rearrange(h, "(b t) c h w -> b c t h w", b=b)
+        # Replicate padding in time, so clip ends are not pulled toward zero.
+        h = h + self.time(F.pad(h, (0, 0, 0, 0, 1, 1), mode="replicate"))
+        return x + h
 
 
 class VideoAutoencoder(nn.Module):
     def __init__(self, cfg: ModelConfig):
         super().__init__()
-        self.encoder = Encoder(cfg)
-        self.decoder = Decoder(cfg)
-        self.kt = cfg.time_compression
-        self.ks = cfg.space_compression
+        self.kt, self.ks, self.c = cfg.time_compression, cfg.space_compression, cfg.latent_channels
+        patch = 3 * self.kt * self.ks * self.ks
+        self.encode_proj = nn.Linear(patch, self.c)
+        self.decode_proj = nn.Linear(self.c, patch)
+        width = cfg.decoder_channels
+        self.refine_in = nn.Conv3d(self.c, width, (1, 3, 3), padding=(0, 1, 1))
+        self.refine = nn.ModuleList([FrameResBlock(width) for _ in range(cfg.decoder_blocks)])
+        self.refine_norm = _norm(width)
+        self.refine_out = nn.Conv2d(width, patch, 1)
+        nn.init.zeros_(self.refine_out.weight)
+        nn.init.zeros_(self.refine_out.bias)
 
     def _check(self, x: torch.Tensor) -> None:
         if x.dim() != 5 or x.shape[1] != 3:
@@ -121,15 +68,48 @@ class VideoAutoencoder(nn.Module):
         if x.shape[2] % self.kt or x.shape[3] % self.ks or x.shape[4] % self.ks:
             raise ValueError(f"frames {tuple(x.shape)}: T must be a multiple of {self.kt}, H and W of {self.ks}")
 
+    def patchify(self, x: torch.Tensor) -> torch.Tensor:
+        """[B,3,T,H,W] -> [B,T/kt,H/ks,W/ks, kt*ks*ks*3]."""
+        return rearrange(x, "b c (t i) (h j) (w k) -> b t h w (i j k c)", i=self.kt, j=self.ks, k=self.ks)
+
+    def unpatchify(self, p: torch.Tensor) -> torch.Tensor:
+        return rearrange(p, "b t h w (i j k c) -> b c (t i) (h j) (w k)", i=self.kt, j=self.ks, k=self.ks, c=3)
+
     def encode(self, x: torch.Tensor) -> torch.Tensor:
         """[B,3,T,H,W] in [-1,1] -> unscaled latents [B,C,T/kt,H/ks,W/ks]."""
         self._check(x)
-        return self.encoder(x)
+        return rearrange(self.encode_proj(self.patchify(x)), "b t h w c -> b c t h w")
 
     def decode(self, z: torch.Tensor) -> torch.Tensor:
         """Unscaled latents -> frames [B,3,T,H,W], roughly in [-1,1] (clamp before display)."""
-        return self.decoder(z)
+        base = self.decode_proj(rearrange(z, "b c t h w -> b t h w c"))
+        h = self.refine_in(z)
+        for block in self.refine:
+            h = block(h)
+        h = rearrange(h, "b c t h w -> (b t) c h w")
+        residual = rearrange(self.refine_out(F.silu(self.refine_norm(h))), "(b t) p h w -> b t h w p", b=z.shape[0])
+        return self.unpatchify(base + residual)
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         z = self.encode(x)
         return self.decode(z), z
+
+    @torch.no_grad()
+    def fit_pca(self, frames: torch.Tensor, max_patches: int = 200_000, seed: int = 0) -> float:
+        """Set both projections to the principal components of the frames' patches (frames
+        [N,3,T,H,W] in [-1,1]): encode = (p - mean) @ V, decode = z @ V^T + mean. Returns the share
+        of the patch variance that the C components keep."""
+        p = self.patchify(frames.float()).reshape(-1, self.encode_proj.in_features)
+        if p.shape[0] > max_patches:
+            gen = torch.Generator().manual_seed(seed)
+            p = p[torch.randperm(p.shape[0], generator=gen)[:max_patches]]
+        mean = p.mean(0)
+        centred = (p - mean).double()
+        values, vectors = torch.linalg.eigh(centred.T @ centred / centred.shape[0])
+        order = values.argsort(descending=True)
+        basis = vectors[:, order[: self.c]].float()  # [P, C], largest variance first
+        self.encode_proj.weight.copy_(basis.T)
+        self.encode_proj.bias.copy_(-(mean @ basis))
+        self.decode_proj.weight.copy_(basis)
+        self.decode_proj.bias.copy_(mean)
+        return float(values[order[: self.c]].sum() / values.sum())

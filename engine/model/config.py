@@ -34,10 +34,13 @@ class ModelConfig:
     height: int = 144
     frames: int = 24
     fps: float = 12.0
-    # Video autoencoder: time / 4, space / 8 (one stride-2 level per entry of ae_channels after the first).
+    # Video autoencoder: a linear (PCA-initialised) code of each 4x4x4 patch into latent_channels,
+    # and a decoder residual of decoder_blocks blocks at decoder_channels, at latent resolution.
     time_compression: int = 4
-    latent_channels: int = 8
-    ae_channels: list[int] = field(default_factory=lambda: [16, 32, 64, 96])
+    space_compression: int = 4
+    latent_channels: int = 12
+    decoder_channels: int = 64
+    decoder_blocks: int = 3
     scaling_factor: float = 1.0  # latents are multiplied by this so their std is ~1
     # Structure map channels (restyle conditioning), at latent resolution.
     structure_channels: int = 4
@@ -50,7 +53,7 @@ class ModelConfig:
     dit_dim: int = 256
     dit_depth: int = 8
     dit_heads: int = 4
-    patch_size: int = 2
+    patch_size: int = 4
     mlp_ratio: float = 3.0
     # Sampling.
     scheduler_shift: float = 1.0
@@ -59,10 +62,6 @@ class ModelConfig:
     # Latent frames shared between consecutive windows (and taken from the input for extend/fill).
     overlap_latent_frames: int = 2
     operations: list[str] = field(default_factory=lambda: list(ALL_OPERATIONS))
-
-    @property
-    def space_compression(self) -> int:
-        return 2 ** (len(self.ae_channels) - 1)
 
     @property
     def latent_window(self) -> int:
@@ -80,6 +79,8 @@ class ModelConfig:
 
         for f in dataclasses.fields(self):
             need(_type_ok(getattr(self, f.name), f.type), f.name, f"must be of type {f.type}")
+        need(self.space_compression >= 1, "space_compression", "must be >= 1")
+        need(self.patch_size >= 1, "patch_size", "must be >= 1")
         m = self.size_multiple
         need(self.width > 0 and self.width % m == 0, "width", f"must be a positive multiple of {m}")
         need(self.height > 0 and self.height % m == 0, "height", f"must be a positive multiple of {m}")
@@ -87,8 +88,9 @@ class ModelConfig:
         need(self.frames > 0 and self.frames % self.time_compression == 0, "frames",
              "must be a positive multiple of time_compression")
         need(self.fps > 0, "fps", "must be > 0")
-        need(len(self.ae_channels) >= 2 and all(c > 0 and c % 8 == 0 for c in self.ae_channels),
-             "ae_channels", "must list at least 2 positive multiples of 8")
+        need(self.decoder_channels > 0 and self.decoder_channels % 8 == 0, "decoder_channels",
+             "must be a positive multiple of 8")
+        need(self.decoder_blocks >= 0, "decoder_blocks", "must be >= 0")
         need(self.latent_channels > 0, "latent_channels", "must be > 0")
         need(self.scaling_factor > 0, "scaling_factor", "must be > 0")
         need(self.structure_channels == 4, "structure_channels", "must be 4 (luma, edge, edge max, contrast)")

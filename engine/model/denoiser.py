@@ -61,8 +61,12 @@ class Attention(nn.Module):
         context = x if context is None else context
         q = rearrange(self.q(x), "b n (h d) -> b h n d", h=self.heads)
         k, v = rearrange(self.kv(context), "b m (two h d) -> two b h m d", two=2, h=self.heads)
-        attn_mask = None if mask is None else mask[:, None, None, :]
-        o = F.scaled_dot_product_attention(q, k, v, attn_mask=attn_mask)
+        # softmax(q k^T / sqrt(d)) v as plain matmuls: under bf16 autocast on the CPU this measured
+        # faster than scaled_dot_product_attention, and it is the same maths in fp32.
+        scores = (q @ k.transpose(-1, -2)) * q.shape[-1] ** -0.5
+        if mask is not None:
+            scores = scores.masked_fill(~mask[:, None, None, :], float("-inf"))
+        o = scores.softmax(dim=-1) @ v
         return self.out(rearrange(o, "b h n d -> b n (h d)"))
 
 

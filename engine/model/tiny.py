@@ -23,7 +23,8 @@ TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "vocab.txt", "spec
 
 def tiny_config(**overrides) -> ModelConfig:
     values = dict(name="tiny-random", width=64, height=32, frames=8, fps=8.0, time_compression=4,
-                  latent_channels=4, ae_channels=[8, 8, 8, 16], text_encoder="text_encoder", text_dim=32,
+                  latent_channels=4, space_compression=8, decoder_channels=8, decoder_blocks=1,
+                  patch_size=2, text_encoder="text_encoder", text_dim=32,
                   text_max_length=16, dit_dim=32, dit_depth=2, dit_heads=2, mlp_ratio=2.0,
                   default_steps=3, default_guidance=3.0, overlap_latent_frames=1)
     values.update(overrides)

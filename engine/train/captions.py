@@ -14,7 +14,10 @@ TIME_PHRASES = {
     "sunset": ["at sunset", "at dusk", "during sunset", "under a sunset sky", "in the evening glow"],
     "night": ["at night", "by night", "in the night", "under a night sky", "after dark"],
 }
-TIME_WORDS = {"day": ["day", "daytime"], "sunset": ["sunset", "dusk"], "night": ["night", "nighttime"]}
+TIME_WORDS = {"day": ["day", "daytime", "daylight"], "sunset": ["sunset", "dusk", "evening"],
+              "night": ["night", "nighttime"]}
+# Shot words people put in front of a prompt; they say nothing the world draws.
+SHOT_WORDS = ["wide shot,", "establishing shot:", "long shot,", "previz:"]
 
 SETTING_PHRASES = {
     "mountains": ["over mountains", "in the mountains", "over the mountains", "above a mountain range"],
@@ -31,13 +34,13 @@ SETTING_WORDS = {
 
 # Camera as a clause ("static camera") and as a leading verb ("pan right over ...").
 CAMERA_CLAUSES = {
-    "static": ["static camera", "locked-off camera", "fixed camera", "static shot"],
+    "static": ["static camera", "locked-off camera", "fixed camera", "static shot", "camera static"],
     "pan left": ["pan left", "camera pans left", "panning left", "the camera pans to the left"],
     "pan right": ["pan right", "camera pans right", "panning right", "the camera pans to the right"],
     "tilt up": ["tilt up", "camera tilts up", "tilting up", "the camera tilts upward"],
     "tilt down": ["tilt down", "camera tilts down", "tilting down", "the camera tilts downward"],
-    "zoom in": ["zoom in", "camera zooms in", "zooming in", "slow push in"],
-    "zoom out": ["zoom out", "camera zooms out", "zooming out", "slow pull out"],
+    "zoom in": ["zoom in", "camera zooms in", "zooming in", "slow push in", "slow zoom, in"],
+    "zoom out": ["zoom out", "camera zooms out", "zooming out", "slow pull out", "slow zoom, out"],
 }
 CAMERA_VERBS = {
     "static": ["static shot of", "locked-off shot of", "still frame of"],
@@ -70,6 +73,11 @@ def _subject(scene: Scene, rng) -> str:
 
 def caption(scene: Scene, rng: np.random.Generator) -> str:
     """One random paraphrase of the scene; every attribute of the scene is named."""
+    text = _caption(scene, rng)
+    return f"{_pick(rng, SHOT_WORDS)} {text}" if rng.random() < 0.2 else text
+
+
+def _caption(scene: Scene, rng: np.random.Generator) -> str:
     time_p = _pick(rng, TIME_PHRASES[scene.time_of_day])
     time_w = _pick(rng, TIME_WORDS[scene.time_of_day])
     setting_p = _pick(rng, SETTING_PHRASES[scene.setting])

@@ -1,9 +1,9 @@
-"""Training data: rendered batches for the autoencoder, and the latent pool for the denoiser.
+"""Training data: rendered world clips, crops of them for the autoencoder, and the latent pool.
 
-The denoiser never sees pixels: a fixed pool of world clips is rendered once, encoded by the
-frozen autoencoder, and kept as latents together with everything the training cases need
-(the latent of the first frame held still, the structure map, the restyle partner, caption
-embeddings cached per unique caption). Pools are saved as safetensors so a resumed run does not
+World clips are rendered once into a ClipStore. The autoencoder trains on crops of them. The
+denoiser never sees pixels: the same clips are encoded by the frozen autoencoder and kept as
+latents with everything the training cases need (the latent of the first frame held still, the
+structure map, the restyle partner, caption embeddings cached per unique caption). Pools are saved as safetensors so a resumed run does not
 encode again.
 """
 from __future__ import annotations
@@ -31,23 +31,58 @@ def check_training_seed(seed: int) -> int:
     return seed
 
 
-def autoencoder_batch(step_seed: int, batch: int, width: int, height: int, frames: int,
-                      crop: tuple[int, int] | None) -> torch.Tensor:
-    """[B,3,frames,h,w] random crops of freshly rendered world clips (frames spans a whole clip, so
-    motion per frame is at least the native one)."""
-    rng = np.random.default_rng([step_seed, 5])
+class ClipStore:
+    """Rendered restyle pairs, kept in a run folder in chunks (uint8 .npy, never pickled, plus the
+    scenes as JSON), so a resumed run renders only the chunks it lacks. Pair p's scene depends only
+    on (seed, p): a store grows without changing the pairs it already holds."""
+
+    CHUNK = 16  # pairs per file
+
+    def __init__(self, folder: Path, width: int, height: int, frames: int):
+        self.folder, self.size = Path(folder), (width, height, frames)
+
+    def _chunk(self, i: int) -> Path:
+        return self.folder / f"pairs_{i:05d}.npy"
+
+    def fill(self, pairs: int, seed: int, log=None) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        for i in range((pairs + self.CHUNK - 1) // self.CHUNK):
+            if self._chunk(i).is_file():
+                continue
+            clips, scenes = [], []
+            for p in range(i * self.CHUNK, min(pairs, (i + 1) * self.CHUNK)):
+                rng = np.random.default_rng([seed, 9, p])
+                scene = sample_scene(int(rng.integers(0, EVAL_SEED_START)))
+                for s in (scene, restyled(scene, int(rng.integers(0, 2**31)))):
+                    clips.append(render(s, *self.size))
+                    scenes.append(s.to_dict())
+            (self.folder / f"pairs_{i:05d}.json").write_text(json.dumps(scenes), encoding="utf-8")
+            tmp = self.folder / f"pairs_{i:05d}.tmp.npy"
+            np.save(tmp, np.stack(clips), allow_pickle=False)
+            tmp.replace(self._chunk(i))
+            if log is not None:
+                log(f"clips: {min(pairs, (i + 1) * self.CHUNK)}/{pairs} pairs rendered")
+
+    def load(self, pairs: int) -> tuple[np.ndarray, list[dict]]:
+        """-> (uint8 clips [2*pairs,T,H,W,3], their scenes)."""
+        chunks = range((pairs + self.CHUNK - 1) // self.CHUNK)
+        clips = np.concatenate([np.load(self._chunk(i), allow_pickle=False) for i in chunks])
+        scenes = [s for i in chunks for s in json.loads((self.folder / f"pairs_{i:05d}.json").read_text())]
+        return clips[: 2 * pairs], scenes[: 2 * pairs]
+
+
+def crop_batch(clips: np.ndarray, rng: np.random.Generator, batch: int, crop: tuple[int, int] | None,
+               align: int) -> torch.Tensor:
+    """[B,3,T,h,w] random crops (offsets on the latent grid, so a crop encodes exactly like the
+    same pixels of the whole frame) of random cached clips."""
+    _, _, height, width, _ = clips.shape
+    ch, cw = crop or (height, width)
     out = []
     for _ in range(batch):
-        scene = sample_scene(int(rng.integers(0, EVAL_SEED_START)))
-        if rng.random() < 0.3:
-            scene = restyled(scene, int(rng.integers(0, 2**31)))
-        clip = render(scene, width, height, frames)
-        if crop is not None:
-            ch, cw = crop
-            y = int(rng.integers(0, height - ch + 1))
-            x = int(rng.integers(0, width - cw + 1))
-            clip = clip[:, y:y + ch, x:x + cw]
-        out.append(to_tensor(clip))
+        i = int(rng.integers(0, len(clips)))
+        y = int(rng.integers(0, (height - ch) // align + 1)) * align
+        x = int(rng.integers(0, (width - cw) // align + 1)) * align
+        out.append(to_tensor(clips[i, :, y:y + ch, x:x + cw]))
     return torch.stack(out)
 
 
@@ -129,22 +164,21 @@ class LatentPool:
 
 
 @torch.no_grad()
-def build_pool(model, pairs: int, seed: int, device, captions_per_clip: int = 3, log=print) -> LatentPool:
-    """Render `pairs` restyle pairs from training seeds derived from `seed` and encode them."""
-    cfg = model.config
-    rng = np.random.default_rng([seed, 9])
-    kt = cfg.time_compression
-    latents, stills, structures, caps, scenes = [], [], [], [], []
-    for p in range(pairs):
-        scene = sample_scene(int(rng.integers(0, EVAL_SEED_START)))
-        for s in (scene, restyled(scene, int(rng.integers(0, 2**31)))):
-            x = to_tensor(render(s, cfg.width, cfg.height, cfg.frames))[None].to(device)
-            latents.append(model.encode_frames(x).float().cpu())
-            still = x[:, :, :1].expand(-1, -1, kt, -1, -1)
-            stills.append(model.encode_frames(still).float().cpu())
-            structures.append(model.structure(x).float().cpu())
-            caps.append([prompt(s)] + [caption(s, rng) for _ in range(captions_per_clip - 1)])
-            scenes.append(s.to_dict())
-        if log is not None and (p + 1) % 50 == 0:
-            log(f"pool: {p + 1}/{pairs} pairs encoded")
-    return LatentPool(torch.cat(latents), torch.cat(stills), torch.cat(structures), caps, scenes)
+def build_pool(model, clips: np.ndarray, scenes: list[dict], seed: int, device, captions_per_clip: int = 3,
+               log=print) -> LatentPool:
+    """Encode cached restyle pairs (clip 2i and 2i+1 share geometry and motion) into a pool."""
+    from engine.train.world import Scene
+
+    kt = model.config.time_compression
+    rng = np.random.default_rng([seed, 10])
+    latents, stills, structures, caps = [], [], [], []
+    for i, (clip, scene) in enumerate(zip(clips, scenes)):
+        x = to_tensor(clip)[None].to(device)
+        latents.append(model.encode_frames(x).float().cpu())
+        stills.append(model.encode_frames(x[:, :, :1].expand(-1, -1, kt, -1, -1)).float().cpu())
+        structures.append(model.structure(x).float().cpu())
+        s = Scene(**scene)
+        caps.append([prompt(s)] + [caption(s, rng) for _ in range(captions_per_clip - 1)])
+        if log is not None and (i + 1) % 100 == 0:
+            log(f"pool: {i + 1}/{len(clips)} clips encoded")
+    return LatentPool(torch.cat(latents), torch.cat(stills), torch.cat(structures), caps, list(scenes))

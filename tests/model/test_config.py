@@ -16,7 +16,8 @@ def test_json_round_trip(tmp_path):
 def test_default_is_the_native_previz_clip():
     cfg = ModelConfig().validate()
     assert (cfg.width, cfg.height, cfg.frames, cfg.fps) == (256, 144, 24, 12.0)
-    assert cfg.space_compression == 8 and cfg.time_compression == 4 and cfg.latent_window == 6
+    assert cfg.space_compression == 4 and cfg.time_compression == 4 and cfg.latent_window == 6
+    assert cfg.size_multiple == 16  # the DiT sees 16x16-pixel patches
 
 
 @pytest.mark.parametrize("change, key", [
@@ -26,6 +27,8 @@ def test_default_is_the_native_previz_clip():
     ({"overlap_latent_frames": 6}, "overlap_latent_frames"),
     ({"operations": ["teleport"]}, "operations"),
     ({"width": "wide"}, "width"),
+    ({"decoder_channels": 12}, "decoder_channels"),
+    ({"space_compression": 0}, "space_compression"),
 ])
 def test_bad_values_name_the_key(tmp_path, change, key):
     data = {**ModelConfig().to_dict(), **change}
