@@ -1,11 +1,15 @@
 """Quality of a previz model on held-out world seeds, scored from pixels only.
 
-Figures: accuracy per attribute (sky colour vs time of day, global motion vs camera move,
-subject hue vs colour, subject path vs direction), each printed as a ratio against its peer,
-the same metric on the world's own renderings of the same scenes (the metric's ceiling).
-Also flicker, and the other operations: extend (seam / typical frame change, motion
-continues), fill (both seams), restyle (edge correlation with the input, requested look met).
-A seam passes when it is at most 1.5x the median frame-to-frame change around it.
+Figures: the autoencoder's ceiling (held-out world clips encoded and decoded, scored with the
+same metrics, with frame and subject PSNR); accuracy per attribute (sky colour vs time of day,
+global motion vs camera move, subject hue vs colour, subject path vs direction) for the fixed
+wording and for free phrasing (engine/train/eval_prompts.py), each printed as a ratio against
+its peer, the same metric on the world's own renderings of the same scenes. Also flicker, long
+shots made window by window (biggest frame-to-frame jump over the median one), and the other
+operations: extend (seam / typical frame change, motion continues), fill (both seams), restyle
+(edge correlation with the input, requested look met), animate (first frame PSNR against the
+still, requested move shown). A seam passes when it is at most 1.5x the median frame-to-frame
+change around it.
 
     python benchmarks/quality.py                                 # shipped model, 12 prompts
     python benchmarks/quality.py --count 4 --ops 2 --steps 4     # quick
@@ -25,6 +29,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from engine.train import evaluate as ev  # noqa: E402
 from engine.train.captions import prompt  # noqa: E402
+from engine.train.ceiling import autoencoder_ceiling, psnr  # noqa: E402
+from engine.train.eval_prompts import free_prompt  # noqa: E402
 from engine.train.world import EVAL_SEED_START, render, restyled, sample_scene  # noqa: E402
 
 ATTRIBUTES = ("time_of_day", "camera", "color", "motion")
@@ -36,14 +42,15 @@ def held_out_scenes(count: int, offset: int = 0) -> list:
     return [sample_scene(EVAL_SEED_START + offset + i, subject_probability=1.0) for i in range(count)]
 
 
-def attribute_check(pipe, scenes, steps) -> dict:
+def attribute_check(pipe, scenes, steps, free: bool = False) -> dict:
     hits = {k: [] for k in ATTRIBUTES}
     world_hits = {k: [] for k in ATTRIBUTES}
     flicker, world_flicker, rows = [], [], []
     size = pipe.native_size
     frames = round(pipe.config.frames)
     for i, scene in enumerate(scenes):
-        clip = pipe.generate(prompt(scene), seconds=frames / pipe.native_rate, seed=i, steps=steps).frames
+        text = free_prompt(scene, i) if free else prompt(scene)
+        clip = pipe.generate(text, seconds=frames / pipe.native_rate, seed=i, steps=steps).frames
         truth = render(scene, size[0], size[1], frames)
         guess, world = ev.classify_clip(clip), ev.classify_clip(truth)
         for k in ATTRIBUTES:
@@ -51,13 +58,35 @@ def attribute_check(pipe, scenes, steps) -> dict:
             world_hits[k].append(world[k] == getattr(scene, k))
         flicker.append(ev.flicker(clip))
         world_flicker.append(ev.flicker(truth))
-        rows.append({"prompt": prompt(scene), "guess": guess})
+        rows.append({"prompt": text, "guess": guess})
     out = {k: float(np.mean(v)) for k, v in hits.items()}
     out["world"] = {k: float(np.mean(v)) for k, v in world_hits.items()}
     out["flicker"] = float(np.mean(flicker))
     out["world_flicker"] = float(np.mean(world_flicker))
     out["clips"] = rows
     return out
+
+
+def long_shot_check(pipe, scenes, steps, seconds: float = 8.0) -> dict:
+    """Shots longer than one window: the biggest frame-to-frame change over the median one."""
+    ratios = []
+    for i, scene in enumerate(scenes):
+        clip = pipe.generate(prompt(scene), seconds=seconds, seed=i, steps=steps).frames
+        changes = ev.frame_changes(clip)
+        ratios.append(float(changes.max() / max(np.median(changes), 0.5)))
+    return {"seconds": seconds, "max_jump_over_median": float(np.median(ratios))}
+
+
+def animate_check(pipe, scenes, steps) -> dict:
+    first, moved = [], []
+    w, h = pipe.native_size
+    for i, scene in enumerate(scenes):
+        still = render(scene, w, h, 1)[0]
+        clip = pipe.animate(still, prompt(scene), seconds=pipe.config.frames / pipe.native_rate, seed=i,
+                            steps=steps).frames
+        first.append(psnr(clip[0], still))
+        moved.append(ev.classify_camera(clip) == scene.camera and ev.classify_motion(clip) == scene.motion)
+    return {"first_frame_psnr": float(np.mean(first)), "move_shown": float(np.mean(moved))}
 
 
 def extend_check(pipe, scenes, steps) -> dict:
@@ -126,24 +155,37 @@ def main(argv=None) -> int:
     t0 = time.time()
     report = {"model": str(folder), "sha256": pipe.sha256, "steps": args.steps or pipe.config.default_steps,
               "count": args.count, "first_seed": EVAL_SEED_START}
+    from engine.model.loading import load_model
+
+    report["ceiling"] = autoencoder_ceiling(load_model(folder), args.count)
     report["attributes"] = attribute_check(pipe, held_out_scenes(args.count), args.steps)
+    report["free"] = attribute_check(pipe, held_out_scenes(args.count, offset=200), args.steps, free=True)
     if args.ops:
+        report["long_shot"] = long_shot_check(pipe, held_out_scenes(args.ops, offset=300), args.steps)
+        report["animate"] = animate_check(pipe, held_out_scenes(args.ops, offset=400), args.steps)
         ops_scenes = held_out_scenes(args.ops, offset=500)
         report["extend"] = extend_check(pipe, ops_scenes, args.steps)
         report["fill"] = fill_check(pipe, ops_scenes, args.steps)
         report["restyle"] = restyle_check(pipe, ops_scenes, args.steps)
     report["wall_s"] = round(time.time() - t0, 1)
 
-    attrs = report["attributes"]
-    print(f"model {folder} ({pipe.sha256[:12]}), {args.count} held-out prompts, steps {report['steps']}")
-    print(f"{'attribute':<14}{'model':>8}{'world':>8}{'ratio':>8}")
+    attrs, free, ceiling = report["attributes"], report["free"], report["ceiling"]
+    print(f"model {folder} ({pipe.sha256[:12]}), {args.count} held-out prompts per set, steps {report['steps']}")
+    print(f"autoencoder ceiling: " + ", ".join(f"{k} {ceiling[k]:.2f}" for k in ATTRIBUTES)
+          + f"; PSNR {ceiling['psnr']:.1f} dB, subject {ceiling['subject_psnr']:.1f} dB, "
+          f"subject saturation kept {ceiling['subject_saturation_kept']:.2f}")
+    print(f"{'attribute':<14}{'fixed':>8}{'free':>8}{'world':>8}{'ratio':>8}")
     for k in ATTRIBUTES:
         peer = attrs["world"][k]
-        print(f"{k:<14}{attrs[k]:>8.2f}{peer:>8.2f}{attrs[k] / peer if peer else float('nan'):>8.2f}")
+        print(f"{k:<14}{attrs[k]:>8.2f}{free[k]:>8.2f}{peer:>8.2f}"
+              f"{free[k] / peer if peer else float('nan'):>8.2f}")
     print(f"{'flicker':<14}{attrs['flicker']:>8.2f}{attrs['world_flicker']:>8.2f}"
           f"{attrs['flicker'] / max(attrs['world_flicker'], 1e-6):>8.2f}   (mean |2nd diff| of mean luma)")
     if args.ops:
         e, f, r = report["extend"], report["fill"], report["restyle"]
+        ls, an = report["long_shot"], report["animate"]
+        print(f"long shot {ls['seconds']:.0f} s: biggest frame change / median {ls['max_jump_over_median']:.2f}")
+        print(f"animate  first frame PSNR {an['first_frame_psnr']:.1f} dB, move shown {an['move_shown']:.2f}")
         print(f"extend   seam/typical median {e['seam_ratio_median']:.2f}, seams passing {e['seam_pass']:.2f}, "
               f"motion continues {e['motion_continues']:.2f}")
         print(f"fill     seam/typical median {f['seam_ratio_median']:.2f}, both seams passing {f['both_seams_pass']:.2f}")

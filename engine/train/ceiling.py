@@ -21,7 +21,8 @@ def psnr(a: np.ndarray, b: np.ndarray) -> float:
 @torch.no_grad()
 def autoencoder_ceiling(model, count: int = 24, device: torch.device | str = "cpu", offset: int = 0) -> dict:
     """Accuracy per attribute of reconstructions of `count` held-out scenes with a subject, their
-    PSNR over the frame and over the subject's pixels, and the subject's saturation kept."""
+    PSNR over the frame and over the subject's pixels, and the share of a coloured subject's
+    saturation that survives."""
     cfg = model.config
     hits = {k: [] for k in ATTRIBUTES}
     frame_psnr, subject_psnr, saturation = [], [], []
@@ -35,9 +36,10 @@ def autoencoder_ceiling(model, count: int = 24, device: torch.device | str = "cp
         for k in ATTRIBUTES:
             hits[k].append(guess[k] == getattr(scene, k))
         frame_psnr.append(psnr(frames, clip))
-        mask, _ = ev.subject_mask(clip)
+        mask, kind = ev.subject_mask(clip)
         if mask.any():
             subject_psnr.append(psnr(frames[mask], clip[mask]))
+        if kind == "saturated":  # a white subject has no saturation to keep
             _, s_true, _ = ev.hsv(clip[mask])
             _, s_made, _ = ev.hsv(frames[mask])
             saturation.append(float(s_made.mean() / max(s_true.mean(), 1e-6)))
