@@ -21,6 +21,8 @@ def _type_ok(value, annotation: str) -> bool:
         return value is None or isinstance(value, str)
     if annotation == "list[int]":
         return isinstance(value, list) and all(_type_ok(v, "int") for v in value)
+    if annotation == "list[int] | None":
+        return value is None or _type_ok(value, "list[int]")
     if annotation == "list[str]":
         return isinstance(value, list) and all(isinstance(v, str) for v in value)
     raise TypeError(f"no type check for {annotation}")
@@ -41,6 +43,9 @@ class ModelConfig:
     latent_channels: int = 12
     decoder_channels: int = 64
     decoder_blocks: int = 3
+    # "linear", or "conv" for folders written before it (autoencoder_conv.py, with ae_channels).
+    autoencoder: str = "linear"
+    ae_channels: list[int] | None = None
     scaling_factor: float = 1.0  # latents are multiplied by this so their std is ~1
     # Structure map channels (restyle conditioning), at latent resolution.
     structure_channels: int = 4
@@ -79,6 +84,12 @@ class ModelConfig:
 
         for f in dataclasses.fields(self):
             need(_type_ok(getattr(self, f.name), f.type), f.name, f"must be of type {f.type}")
+        need(self.autoencoder in ("linear", "conv"), "autoencoder", "must be 'linear' or 'conv'")
+        if self.autoencoder == "conv":
+            need(self.ae_channels is not None and len(self.ae_channels) >= 2
+                 and all(c > 0 and c % 8 == 0 for c in self.ae_channels)
+                 and self.space_compression == 2 ** (len(self.ae_channels) - 1),
+                 "ae_channels", "must list at least 2 positive multiples of 8, one per halving of space_compression")
         need(self.space_compression >= 1, "space_compression", "must be >= 1")
         need(self.patch_size >= 1, "patch_size", "must be >= 1")
         m = self.size_multiple
@@ -118,6 +129,8 @@ class ModelConfig:
         klass = data.pop("_class_name", None)
         if klass != CLASS_NAME:
             raise ValueError(f"{source}: _class_name is {klass!r}, expected {CLASS_NAME!r}")
+        if isinstance(data.get("ae_channels"), list) and "autoencoder" not in data:  # before the linear autoencoder
+            data.update(autoencoder="conv", space_compression=2 ** (len(data["ae_channels"]) - 1))
         known = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(data) - known)
         if unknown:

@@ -9,6 +9,7 @@ import torch
 from torch import nn
 
 from .autoencoder import VideoAutoencoder
+from .autoencoder_conv import ConvAutoencoder
 from .config import ModelConfig
 from .denoiser import VideoDiT
 from .preview import LatentPreview
@@ -19,7 +20,7 @@ class LatentCutLDM(nn.Module):
     def __init__(self, config: ModelConfig):
         super().__init__()
         self.config = config.validate()
-        self.autoencoder = VideoAutoencoder(config)
+        self.autoencoder = (VideoAutoencoder if config.autoencoder == "linear" else ConvAutoencoder)(config)
         self.denoiser = VideoDiT(config)
         self.preview = LatentPreview(config.latent_channels)
 

@@ -50,3 +50,21 @@ def test_bad_files_name_the_path(tmp_path):
     path.write_text(json.dumps({**ModelConfig().to_dict(), "colour": 3}))
     with pytest.raises(ValueError, match="colour"):
         ModelConfig.load(path)
+
+
+def test_folders_from_before_the_linear_autoencoder_still_load(tmp_path):
+    import torch
+
+    from engine.model.autoencoder_conv import ConvAutoencoder
+    from engine.model.ldm import LatentCutLDM
+
+    data = ModelConfig(dit_dim=32, dit_depth=1, dit_heads=2).to_dict()
+    for key in ("autoencoder", "ae_channels", "space_compression", "decoder_channels", "decoder_blocks"):
+        del data[key]
+    data.update(ae_channels=[8, 8, 8, 16], latent_channels=4, patch_size=2)
+    (tmp_path / "config.json").write_text(json.dumps(data))
+    cfg = ModelConfig.load(tmp_path / "config.json")
+    assert cfg.autoencoder == "conv" and cfg.space_compression == 8
+    model = LatentCutLDM(cfg)
+    assert isinstance(model.autoencoder, ConvAutoencoder)
+    assert model.encode_frames(torch.zeros(1, 3, 4, 32, 64)).shape == (1, 4, 1, 4, 8)
