@@ -1,0 +1,132 @@
+"""The formats whose OTIO adapter does the whole job: Final Cut Pro X (.fcpxml), GStreamer
+Editing Services (.xges, rendered by ``ges-launch-1.0``) and MLT XML (.mlt, rendered by
+``melt``, opened by Shotcut and Kdenlive). This module shapes the cut for each writer.
+
+FCPXML and xges are read back to find what they lost. The MLT adapter writes only, so what
+MLT cannot hold is taken out here before writing, and each removal is reported.
+"""
+from __future__ import annotations
+
+import opentimelineio as otio
+
+from .interchange_prepare import active_media_only, flatten_nested, media_path
+
+RationalTime = otio.opentime.RationalTime
+TimeRange = otio.opentime.TimeRange
+
+
+def _conform(item, rate: float) -> None:
+    """Every time of ``item`` and below it at ``rate`` (the MLT and xges writers count frames
+    in each item's own rate and assume they all match)."""
+    def at(t):
+        return t.rescaled_to(rate)
+
+    def rng(r):
+        return TimeRange(at(r.start_time), at(r.duration)) if r is not None else None
+
+    if isinstance(item, otio.schema.Transition):
+        item.in_offset, item.out_offset = at(item.in_offset), at(item.out_offset)
+        return
+    if hasattr(item, "source_range"):
+        item.source_range = rng(item.source_range)
+    if isinstance(item, otio.schema.Clip):
+        for ref in item.media_references().values():
+            ref.available_range = rng(ref.available_range)
+    for marker in item.markers:
+        marker.marked_range = rng(marker.marked_range)
+    if isinstance(item, otio.core.Composition):
+        for child in item:
+            _conform(child, rate)
+
+
+def conformed(tl, rate: float) -> otio.schema.Timeline:
+    """``tl`` (in place) with every time at ``rate``."""
+    _conform(tl.tracks, rate)
+    if tl.global_start_time is not None:
+        tl.global_start_time = tl.global_start_time.rescaled_to(rate)
+    else:
+        tl.global_start_time = RationalTime(0, rate)
+    return tl
+
+
+def fcpxml_timeline(tl, rate: float) -> otio.schema.Timeline:
+    active_media_only(tl)
+    return conformed(tl, rate)
+
+
+def xges_timeline(tl, rate: float) -> otio.schema.Timeline:
+    active_media_only(tl)
+    for track in tl.tracks:
+        if isinstance(track, otio.schema.Track):
+            flatten_nested(track)
+    return conformed(tl, rate)
+
+
+def _mlt_item_losses(track, label: str, notes: list[str]) -> None:
+    for i, item in enumerate(list(track)):
+        if isinstance(item, otio.schema.Stack):
+            continue
+        where = f"clip {item.name!r} on {label}"
+        if isinstance(item, otio.schema.Transition):
+            if item.transition_type != otio.schema.TransitionTypes.SMPTE_Dissolve:
+                notes.append(f"{item.transition_type or 'transition'} {item.name!r} on {label}: "
+                             "became a dissolve (MLT export writes dissolves only)")
+            continue
+        if not isinstance(item, otio.schema.Clip):
+            continue
+        if not item.enabled:
+            track[i] = otio.schema.Gap(duration=item.duration())
+            notes.append(f"{where}: left out, as it is disabled (MLT export has no disabled clips)")
+            continue
+        ref = item.media_reference
+        if isinstance(ref, otio.schema.ExternalReference) and ref.target_url:
+            ref.target_url = media_path(ref.target_url)  # MLT resources are paths
+        elif not isinstance(ref, otio.schema.ImageSequenceReference):
+            track[i] = otio.schema.Gap(duration=item.duration())
+            notes.append(f"{where}: left out, as it has no media file "
+                         "(MLT export holds files and image sequences only)")
+            continue
+        if item.markers:
+            notes.append(f"{where}: its {len(item.markers)} marker(s) are left out (MLT export has no markers)")
+        kept = {"LinearTimeWarp", "FreezeFrame"}
+        for effect in item.effects:
+            if effect.effect_name not in kept:
+                notes.append(f"{where}: effect {effect.effect_name or effect.schema_name()} is left out")
+        if len(item.media_references()) > 1:
+            others = sorted(k for k in item.media_references() if k != item.active_media_reference_key)
+            notes.append(f"{where}: the other take(s) {', '.join(others)} are left out")
+        other = sorted(k for k in item.metadata.keys())
+        if other:
+            notes.append(f"{where}: its metadata ({', '.join(other)}) is left out, including "
+                         "any AI-generated provenance")
+
+
+def mlt_timeline(tl, rate: float) -> tuple[otio.schema.Timeline, list[str]]:
+    """Shape ``tl`` (in place) to what MLT export holds; returns it and every removal."""
+    notes: list[str] = []
+    counts = {}
+    for i in range(len(tl.tracks) - 1, -1, -1):
+        track = tl.tracks[i]
+        if isinstance(track, otio.schema.Track) and not track.enabled:
+            state = "muted" if track.kind == otio.schema.TrackKind.Audio else "hidden"
+            notes.append(f"{track.kind.lower()} track {track.name!r}: left out, as it is {state} "
+                         "(MLT export has no muted or hidden tracks)")
+            del tl.tracks[i]
+    for track in tl.tracks:
+        if not isinstance(track, otio.schema.Track):
+            continue
+        counts[track.kind] = counts.get(track.kind, 0) + 1
+        label = f"{track.kind.lower()} track {track.name or counts[track.kind]!r}"
+        if track.name:
+            notes.append(f"{label}: its name is not kept (MLT export numbers tracks)")
+        if track.markers:
+            notes.append(f"{label}: its {len(track.markers)} marker(s) are left out")
+        for stack in [c for c in track if isinstance(c, otio.schema.Stack)]:
+            for sub in stack:
+                if isinstance(sub, otio.schema.Track):
+                    _mlt_item_losses(sub, f"nested stack {stack.name!r}", notes)
+        _mlt_item_losses(track, label, notes)
+    if tl.tracks.markers:
+        notes.append(f"{len(tl.tracks.markers)} timeline marker(s) are left out")
+    active_media_only(tl)
+    return conformed(tl, rate), notes
