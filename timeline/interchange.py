@@ -9,6 +9,7 @@ in EDL comments and FCP XML log notes, and come back generated.
 """
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,7 +19,7 @@ from .document import Document
 from .errors import ProjectError
 from .interchange_bundle import otioz_media_folder, read_otioz, write_bundle
 from .interchange_edl import check_edl, edl_timeline, read_edl, restore_generated, write_edl
-from .interchange_fcp import fcp_restore, fcp_timeline
+from .interchange_fcp import fcp_timeline, read_fcp_xml
 from .interchange_formats import fcpxml_timeline, mlt_timeline, xges_timeline
 from .interchange_prepare import image_sequences_as_files, prepared_copy, timeline_rate, with_local_paths
 from .interchange_report import inventory, losses
@@ -83,16 +84,28 @@ def read_back(text: str, fmt: str, rate: float) -> otio.schema.Timeline | None:
         return restore_generated(check_edl(text, rate))
     if fmt == "mlt_xml":
         return None
-    result = _one_timeline(otio.adapters.read_from_string(text, adapter_name=fmt))
-    return fcp_restore(result) if fmt == "fcp_xml" else result
+    if fmt == "fcp_xml":
+        return _one_timeline(read_fcp_xml(text))
+    return _one_timeline(otio.adapters.read_from_string(text, adapter_name=fmt))
 
 
 def _write_text(timeline, fmt: str, out: Path, base: Path) -> tuple[str, list[str]]:
     name = FORMAT_NAMES[fmt]
     rate = timeline_rate(timeline)
     tl, notes = prepared_copy(timeline, base)
+    with warnings.catch_warnings():  # adapters warn of what they skip; the report says it
+        warnings.simplefilter("ignore")
+        text, back, more = _write_and_read(tl, fmt, rate, _size(timeline), out, name)
+    notes += more
+    if back is not None:
+        with_local_paths(back)
+        notes += losses(inventory(timeline, rate), inventory(back, rate), name)
+    return text, notes
+
+
+def _write_and_read(tl, fmt, rate, size, out, name):
     try:
-        tl, more, options = _shape(tl, fmt, rate, _size(timeline))
+        tl, more, options = _shape(tl, fmt, rate, size)
         if fmt == "cmx_3600":
             text = write_edl(tl, rate)
         else:
@@ -108,11 +121,7 @@ def _write_text(timeline, fmt: str, out: Path, base: Path) -> tuple[str, list[st
     except Exception as exc:  # a file its own reader refuses must not reach the user
         raise ProjectError(out, f"the {name} written does not read back ({_first_line(exc)}); "
                                 "nothing was written") from exc
-    notes += more
-    if back is not None:
-        with_local_paths(back)
-        notes += losses(inventory(timeline, rate), inventory(back, rate), name)
-    return text, notes
+    return text, back, more
 
 
 def export_timeline(doc_or_timeline, out_path, base_dir=None) -> ExportReport:
@@ -171,9 +180,10 @@ def import_timeline(path, rate: float | None = None, notes: list | None = None) 
         timeline = read_edl(path, rate, notes)
     else:
         try:
-            timeline = _one_timeline(otio.adapters.read_from_file(str(path)))
             if suffix == ".xml":
-                timeline = fcp_restore(timeline)
+                timeline = _one_timeline(read_fcp_xml(path.read_bytes()))
+            else:
+                timeline = _one_timeline(otio.adapters.read_from_file(str(path)))
         except Exception as exc:  # adapters raise many kinds of errors for bad input
             raise ProjectError(path, f"cannot read as a timeline: {_first_line(exc)}") from exc
     with_local_paths(timeline)

@@ -22,6 +22,8 @@ _RATE_COMMENT = re.compile(r"^\*\s*" + TAG + r" RATE:\s*([0-9.]+)\s*$", re.M)
 _EVENT = re.compile(r"^\d{3,}\s")
 _TIMECODE = re.compile(r"\b\d\d:\d\d:\d\d[:;.](\d\d)\b")
 _REEL_CHARS = re.compile(r"[^A-Za-z0-9_]")
+# Generators an EDL names by reel (OTIO's reader turns them back into these generators).
+_GENERATOR_REELS = {"SMPTEBars": "BARS", "black": "BL", "Black": "BL"}
 REEL_LEN = 8  # CMX 3600 reel names: up to 8 characters, no spaces
 # Rates that can be written as non-drop EDL timecode, and the next one up for each frame count.
 _COMMON_RATES = (24.0, 25.0, 30.0, 50.0, 60.0)
@@ -29,6 +31,9 @@ _COMMON_RATES = (24.0, 25.0, 30.0, 50.0, 60.0)
 
 def _reel(clip) -> tuple[str, str | None]:
     """A valid reel name for ``clip`` and the name it replaces when it had to change it."""
+    ref = clip.media_reference
+    if isinstance(ref, otio.schema.GeneratorReference) and ref.generator_kind in _GENERATOR_REELS:
+        return _GENERATOR_REELS[ref.generator_kind], None
     given = str((clip.metadata.get("cmx_3600") or {}).get("reel") or "")
     wanted = given or clip.name or ""
     reel = _REEL_CHARS.sub("_", wanted.strip())[:REEL_LEN] or "AX"

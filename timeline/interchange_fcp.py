@@ -11,6 +11,8 @@ Nested stacks stay nested sequences; generators stay generators (bars, slugs, ma
 """
 from __future__ import annotations
 
+from xml.etree import ElementTree
+
 import opentimelineio as otio
 
 from .interchange_prepare import active_media_only
@@ -18,6 +20,7 @@ from .interchange_recipe import parse_text, provenance_record, record_text, rest
 from .provenance import APP_KEY, generated_note
 
 NS = "fcp_xml"
+_COLOURS = {getattr(otio.schema.MarkerColor, n) for n in dir(otio.schema.MarkerColor) if n.isupper()}
 
 
 def _fcp(obj) -> dict:
@@ -125,6 +128,39 @@ def fcp_timeline(tl, width: int | None, height: int | None) -> otio.schema.Timel
 
 
 # -- reading ----------------------------------------------------------------------------------
+def _parser_class():
+    """OTIO's FCP XML parser, reading a nested ``<sequence>``'s tracks from its ``<media>``
+    (the stock parser looks for tracks directly under the sequence and finds none, so every
+    nested sequence came back empty)."""
+    base = otio.adapters.from_name("fcp_xml").module().FCP7XMLParser
+
+    class NestedSequenceParser(base):
+        def stack_for_element(self, element, context):
+            if element.tag == "sequence":
+                media = self._derefed_element(element.find("./media"))
+                if media is not None:
+                    stack = super().stack_for_element(media, context)
+                    stack.name = (element.findtext("./name") or "").strip()
+                    return stack
+            return super().stack_for_element(element, context)
+
+    return NestedSequenceParser
+
+
+def read_fcp_xml(text: str):
+    """Every sequence in FCP XML ``text`` (a Timeline, or a collection of them), nested
+    sequences included, with the fields ``fcp_timeline`` writes restored."""
+    tree = ElementTree.fromstring(text)
+    sequences = _parser_class()(tree).top_level_sequences()
+    if not sequences:
+        raise ValueError("it holds no sequence")
+    for timeline in sequences:
+        fcp_restore(timeline)
+    if len(sequences) == 1:
+        return sequences[0]
+    return otio.schema.SerializableCollection(name="Sequences", children=sequences)
+
+
 def _enabled(md: dict) -> bool | None:
     value = md.pop("enabled", None)
     return None if value is None else str(value).strip().upper() != "FALSE"
@@ -153,7 +189,7 @@ def _unmark_item(item) -> None:
 def _unmark_marker(marker) -> None:
     md = _fcp(marker)
     color = md.pop("color", None)
-    if color and str(color).upper() in otio.schema.MarkerColor.__dict__.values():
+    if color and str(color).upper() in _COLOURS:
         marker.color = str(color).upper()
     marker.metadata[NS] = md
 

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import opentimelineio as otio
 
+from .generated import RECIPE
 from .interchange_prepare import active_media_only, flatten_nested, media_path
+from .provenance import APP_KEY, is_generated
 
 RationalTime = otio.opentime.RationalTime
 TimeRange = otio.opentime.TimeRange
@@ -49,8 +51,33 @@ def conformed(tl, rate: float) -> otio.schema.Timeline:
     return tl
 
 
+def _has_media(item) -> bool:
+    return isinstance(item, otio.schema.Clip) and isinstance(
+        item.media_reference, (otio.schema.ExternalReference, otio.schema.ImageSequenceReference))
+
+
+def _generators_as_gaps(tl) -> None:
+    """The FCPXML writer cannot write generators; they become gaps (the report says so)."""
+    for clip in list(tl.find_clips()):
+        if isinstance(clip.media_reference, otio.schema.GeneratorReference):
+            parent = clip.parent()
+            parent[parent.index(clip)] = otio.schema.Gap(source_range=clip.trimmed_range())
+
+
+def _transitions_between_media(track) -> None:
+    """GES makes a transition from two clips overlapping; one next to a gap or a generator
+    (which xges writes as a gap) cannot be read back, so it becomes a cut."""
+    for i in range(len(track) - 1, -1, -1):
+        if isinstance(track[i], otio.schema.Transition):
+            before = track[i - 1] if i > 0 else None
+            after = track[i + 1] if i + 1 < len(track) else None
+            if not (_has_media(before) and _has_media(after)):
+                del track[i]
+
+
 def fcpxml_timeline(tl, rate: float) -> otio.schema.Timeline:
     active_media_only(tl)
+    _generators_as_gaps(tl)
     return conformed(tl, rate)
 
 
@@ -59,6 +86,7 @@ def xges_timeline(tl, rate: float) -> otio.schema.Timeline:
     for track in tl.tracks:
         if isinstance(track, otio.schema.Track):
             flatten_nested(track)
+            _transitions_between_media(track)
     return conformed(tl, rate)
 
 
@@ -69,8 +97,9 @@ def _mlt_item_losses(track, label: str, notes: list[str]) -> None:
         where = f"clip {item.name!r} on {label}"
         if isinstance(item, otio.schema.Transition):
             if item.transition_type != otio.schema.TransitionTypes.SMPTE_Dissolve:
-                notes.append(f"{item.transition_type or 'transition'} {item.name!r} on {label}: "
-                             "became a dissolve (MLT export writes dissolves only)")
+                kind = "wipe" if item.transition_type == "SMPTE_Wipe" else "transition"
+                notes.append(f"{kind} {item.name!r} on {label}: became a dissolve "
+                             "(MLT export writes dissolves only)")
             continue
         if not isinstance(item, otio.schema.Clip):
             continue
@@ -92,13 +121,15 @@ def _mlt_item_losses(track, label: str, notes: list[str]) -> None:
         for effect in item.effects:
             if effect.effect_name not in kept:
                 notes.append(f"{where}: effect {effect.effect_name or effect.schema_name()} is left out")
-        if len(item.media_references()) > 1:
-            others = sorted(k for k in item.media_references() if k != item.active_media_reference_key)
+        others = sorted(k for k in item.media_references()
+                        if k not in (item.active_media_reference_key, RECIPE))
+        if others:
             notes.append(f"{where}: the other take(s) {', '.join(others)} are left out")
-        other = sorted(k for k in item.metadata.keys())
-        if other:
-            notes.append(f"{where}: its metadata ({', '.join(other)}) is left out, including "
-                         "any AI-generated provenance")
+        if is_generated(item):
+            notes.append(f"{where}: it is no longer marked AI-generated, and its generation "
+                         "settings are lost")
+        for app in sorted(k for k in item.metadata.keys() if k != APP_KEY):
+            notes.append(f"{where}: data from {app} is left out")
 
 
 def mlt_timeline(tl, rate: float) -> tuple[otio.schema.Timeline, list[str]]:
@@ -109,14 +140,14 @@ def mlt_timeline(tl, rate: float) -> tuple[otio.schema.Timeline, list[str]]:
         track = tl.tracks[i]
         if isinstance(track, otio.schema.Track) and not track.enabled:
             state = "muted" if track.kind == otio.schema.TrackKind.Audio else "hidden"
-            notes.append(f"{track.kind.lower()} track {track.name!r}: left out, as it is {state} "
+            notes.append(f"{track.kind.lower()} track {track.name}: left out, as it is {state} "
                          "(MLT export has no muted or hidden tracks)")
             del tl.tracks[i]
     for track in tl.tracks:
         if not isinstance(track, otio.schema.Track):
             continue
         counts[track.kind] = counts.get(track.kind, 0) + 1
-        label = f"{track.kind.lower()} track {track.name or counts[track.kind]!r}"
+        label = f"{track.kind.lower()} track {track.name or counts[track.kind]}"
         if track.name:
             notes.append(f"{label}: its name is not kept (MLT export numbers tracks)")
         if track.markers:

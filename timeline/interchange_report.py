@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import opentimelineio as otio
 
 from .interchange_prepare import media_path
+from .generated import RECIPE
 from .provenance import APP_KEY
 
 TimeRange = otio.opentime.TimeRange
@@ -55,14 +56,16 @@ def _media(clip) -> tuple:
     if isinstance(ref, otio.schema.ExternalReference) and ref.target_url:
         return ("file", media_path(ref.target_url))
     if isinstance(ref, otio.schema.ImageSequenceReference):
-        return ("image sequence", media_path(ref.target_url_base or "") + (ref.name_prefix or ""))
+        base = media_path(ref.target_url_base or "").rstrip("/")
+        return ("image sequence", f"{base}/{ref.name_prefix or ''}")
     if isinstance(ref, otio.schema.GeneratorReference):
         return ("generator", ref.generator_kind)
     return ("offline",)
 
 
 def _markers(item, rate) -> tuple:
-    return tuple(sorted((m.name or "", m.color or "", _frames(m.marked_range.start_time, rate))
+    # EDL locators are upper case, so names compare without case
+    return tuple(sorted(((m.name or "").casefold(), m.color or "", _frames(m.marked_range.start_time, rate))
                         for m in item.markers))
 
 
@@ -76,7 +79,7 @@ def _clip_facts(clip, rate) -> dict:
         "in": _frames(source.start_time, rate) if source is not None else None,
         "effects": tuple(sorted(e.effect_name or e.schema_name() for e in clip.effects)),
         "markers": _markers(clip, rate),
-        "takes": tuple(sorted(k for k in refs.keys() if k != clip.active_media_reference_key)),
+        "takes": tuple(sorted(k for k in refs.keys() if k not in (clip.active_media_reference_key, RECIPE))),
         "generated": otio.core.serialize_json_to_string(md, indent=-1)
         if md is not None and md.get("generated") else None,
         "apps": tuple(sorted(k for k in clip.metadata.keys()
