@@ -20,7 +20,7 @@ from .errors import ProjectError
 from .interchange_bundle import otioz_media_folder, read_otioz, write_bundle
 from .interchange_edl import check_edl, edl_timeline, read_edl, restore_generated, write_edl
 from .interchange_fcp import fcp_timeline, read_fcp_xml
-from .interchange_formats import fcpxml_timeline, mlt_timeline, xges_timeline
+from .interchange_formats import fcpxml_timeline, mlt_timeline, xges_text, xges_timeline
 from .interchange_prepare import image_sequences_as_files, prepared_copy, timeline_rate, with_local_paths
 from .interchange_report import inventory, losses
 from .project import read_timeline, write_text_atomic, write_timeline
@@ -110,6 +110,8 @@ def _write_and_read(tl, fmt, rate, size, out, name):
             text = write_edl(tl, rate)
         else:
             text = otio.adapters.write_to_string(tl, adapter_name=fmt, **options)
+        if fmt == "xges":
+            text = xges_text(text, rate, *size)
     except ValueError as exc:
         if str(exc).startswith("doc_or_timeline:"):
             raise

@@ -7,6 +7,9 @@ MLT cannot hold is taken out here before writing, and each removal is reported.
 """
 from __future__ import annotations
 
+import re
+from fractions import Fraction
+
 import opentimelineio as otio
 
 from .generated import RECIPE
@@ -88,6 +91,16 @@ def xges_timeline(tl, rate: float) -> otio.schema.Timeline:
             flatten_nested(track)
             _transitions_between_media(track)
     return conformed(tl, rate)
+
+
+def xges_text(text: str, rate: float, width: int | None, height: int | None) -> str:
+    """The adapter gives every video track a 30 fps output whatever the cut's rate; GES
+    renders at the track's restriction caps, so they say the cut's rate and frame size."""
+    frac = Fraction(rate).limit_denominator(1001)
+    caps = f"framerate\\=\\(fraction\\){frac.numerator}/{frac.denominator}"
+    if width and height:
+        caps += f"\\,\\ width\\=\\(int\\){width}\\,\\ height\\=\\(int\\){height}"
+    return re.sub(r"framerate\\=\\\(fraction\\\)\d+/\d+", lambda _: caps, text)
 
 
 def _mlt_item_losses(track, label: str, notes: list[str]) -> None:
