@@ -66,7 +66,8 @@ def _shape(tl, fmt: str, rate: float, size) -> tuple[otio.schema.Timeline, list[
     if fmt == "cmx_3600":
         tl, notes = edl_timeline(tl)
         return tl, notes, {}
-    image_sequences_as_files(tl)
+    if fmt != "mlt_xml":  # MLT reads image sequences; the others get their first frame
+        image_sequences_as_files(tl)
     if fmt == "fcp_xml":
         return fcp_timeline(tl, *size), [], {}
     if fmt == "fcpx_xml":

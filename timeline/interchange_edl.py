@@ -93,7 +93,7 @@ def write_edl(tl, rate: float) -> str:
     lines = text.split("\n")
     at = next((i + 1 for i, line in enumerate(lines) if _EVENT.match(line)), None)
     if at is not None:
-        lines.insert(at, f"{RATE_LINE}{rate:g}")
+        lines.insert(at, f"{RATE_LINE}{rate!r}")
     return "\n".join(lines)
 
 

@@ -123,6 +123,8 @@ def _mlt_item_losses(track, label: str, notes: list[str]) -> None:
         ref = item.media_reference
         if isinstance(ref, otio.schema.ExternalReference) and ref.target_url:
             ref.target_url = media_path(ref.target_url)  # MLT resources are paths
+        elif isinstance(ref, otio.schema.ImageSequenceReference):
+            ref.target_url_base = media_path(ref.target_url_base)
         elif not isinstance(ref, otio.schema.ImageSequenceReference):
             track[i] = otio.schema.Gap(duration=item.duration())
             notes.append(f"{where}: left out, as it has no media file "
