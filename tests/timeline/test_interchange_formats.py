@@ -2,21 +2,19 @@
 defect of issue 13 stays fixed, and every feature of the everything-cut is either kept (checked
 by reading the file back) or reported dropped, in every format."""
 import io
-import sys
 from pathlib import Path
 
 import opentimelineio as otio
 import pycmx
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parents[1]))
-from interchange_fixtures import RT, TR, feature_cut, recipe  # noqa: E402
+from interchange_fixtures import RT, TR, feature_cut, recipe
 
-from desktop.cli import main  # noqa: E402
-from timeline import Document, ProjectError  # noqa: E402
-from timeline.generated import RECIPE  # noqa: E402
-from timeline.interchange import export_timeline, import_timeline  # noqa: E402
-from timeline.provenance import APP_KEY, is_generated  # noqa: E402
+from desktop.cli import main
+from timeline import Document, ProjectError
+from timeline.generated import RECIPE
+from timeline.interchange import export_timeline, import_timeline
+from timeline.provenance import APP_KEY, is_generated
 
 SAMPLES = Path(__file__).parents[1] / "interchange_samples"
 WRITTEN = ["edl", "xml", "fcpxml", "xges", "mlt"]
