@@ -59,24 +59,6 @@ def test_nested_stack_stays_a_nested_sequence_in_fcp_xml(tmp_path):
     assert {c.name for c in back.find_clips()} == {c.name for c in timeline.find_clips()}
 
 
-def test_app_export_shows_a_dialog_for_any_failure(tmp_path, monkeypatch):
-    from desktop import project_actions
-
-    shown = []
-
-    class Actions:
-        path = None
-        document = Document.new()
-        prompt = staticmethod(lambda title, text, choices: shown.append((title, text)) or "OK")
-
-    def broken(*args, **kwargs):
-        raise AttributeError("'NoneType' object has no attribute 'start_time'")
-
-    monkeypatch.setattr("timeline.interchange.export_timeline", broken)
-    assert project_actions.ProjectActions.export(Actions(), tmp_path / "out.xml") is None
-    assert shown and shown[0][0] == "Export failed"
-
-
 # -- 3: EDL rates ---------------------------------------------------------------------------
 def test_25fps_edl_is_read_at_25():
     timeline = import_timeline(SAMPLES / "25fps.edl")
