@@ -217,6 +217,7 @@ MLT_KEPT = {  # MLT has no reader: what its XML shows it kept
     "no source range": lambda text: 'producer="whole' in text or ">whole<" in text or "whole.mp4" in text
     or "red.mp4" in text,
     "frame size": lambda text: 'width="64"' in text and 'height="36"' in text,
+    "dissolve": lambda text: ">luma<" in text,
 }
 
 
@@ -253,7 +254,7 @@ def _kept(feature, back, text):
 
 REPORTED = {  # what the report says when the feature is not kept
     "disabled clip": "'blue'", "hidden track": "Titles", "muted track": "Music",
-    "track names": "name", "nested stack": "nested stack 'comp'", "dissolve": "dissolve",
+    "track names": ("name 'Picture'", "Picture: its name"), "nested stack": "nested stack 'comp'", "dissolve": ("dissolve at", "'mix'"),
     "wipe": "wipe", "generator": "'bars'", "image sequence": "'stills'", "marker colours": "marker",
     "timeline marker": ("timeline marker", "reel change"), "effects": ("Blur", "'green'"), "freeze frame": "FreezeFrame",
     "no source range": "'whole'", "no available range": "'offline'", "generated clip": "AI-generated",
