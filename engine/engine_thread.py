@@ -102,6 +102,10 @@ class Engine:
             worker.start()
 
     # ---- public API -------------------------------------------------------------------
+    def set_signing(self, signing: SigningSettings) -> None:
+        """Who signs the files of jobs that start from now on."""
+        self._signing = signing
+
     def submit(self, job: Job, priority: int = 0) -> str:
         """Queues `job`; returns its id. Emits `queued` before returning."""
         if not isinstance(job, Job) or job.queue not in self._heaps:

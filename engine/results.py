@@ -150,8 +150,7 @@ def credentials_record(path: str | os.PathLike, signing: SigningSettings) -> dic
     """What the document keeps of a file's credentials: the manifest identifier and state."""
     from engine.credentials.reading import read_credentials
 
-    creds = read_credentials(path, trust_anchors=signing.trust_anchors)
-    return {"manifest": creds.manifest_id, "state": creds.state, "signer": creds.signer}
+    return read_credentials(path, trust_anchors=signing.trust_anchors).record()
 
 
 def _unsigned_name(path: Path) -> Path:

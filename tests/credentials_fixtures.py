@@ -17,7 +17,7 @@ def frames(count: int = 8, width: int = 64, height: int = 32, shift: int = 0) ->
     return out
 
 
-def write_take(path: Path, job=None, signing=None, count: int = 8, shift: int = 0) -> dict:
+def write_take(path: Path, job=None, signing=None, count: int = 8, shift: int = 0, rate: float = 8.0) -> dict:
     """A generated take written (and, by default, signed) by `engine.results.write_result`."""
     from engine.jobs import GenerateJob
     from engine.results import build_provenance, write_result
@@ -25,8 +25,8 @@ def write_take(path: Path, job=None, signing=None, count: int = 8, shift: int = 
     job = job or GenerateJob(prompt="a red ball moving left over a field at sunset", seed=7, steps=3,
                              guidance=4.0, output=str(path))
     pixels = frames(count, shift=shift)
-    provenance = build_provenance(job, {"seed": job.seed}, pixels, 8.0, "tiny-test-model", "ab" * 32, "0.1.0")
-    return write_result(pixels, 8.0, provenance, path, signing=signing)
+    provenance = build_provenance(job, {"seed": job.seed}, pixels, rate, "tiny-test-model", "ab" * 32, "0.1.0")
+    return write_result(pixels, rate, provenance, path, signing=signing)
 
 
 def tamper(path: Path) -> None:

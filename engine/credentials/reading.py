@@ -64,6 +64,24 @@ class Credentials:
         why = f" ({self.reason})" if self.state == "invalid" else ""
         return f"Content Credentials: {self.label}{why}; {what}{by}"
 
+    def record(self) -> dict[str, Any]:
+        """What a timeline keeps of these credentials (OTIO metadata, interchange notes)."""
+        return {"manifest": self.manifest_id, "state": self.state, "signer": self.signer}
+
+    def as_provenance(self) -> dict[str, Any] | None:
+        """For a file a model made, the provenance its manifest records (the recipe, and the
+        model from the software agent), to mark it generated on import when its `latentcut`
+        tag was stripped; None for anything else."""
+        if not self.generated:
+            return None
+        created = next((a for a in self.actions if a.get("digitalSourceType") == TRAINED), {})
+        agent = created.get("softwareAgent") if isinstance(created.get("softwareAgent"), dict) else {}
+        recipe = dict(self.recipe or {})
+        recipe.setdefault("model", agent.get("org.latentcut.model") or {"name": "", "sha256": ""})
+        recipe.setdefault("engine_version", agent.get("version") or "")
+        recipe.setdefault("op", "generate")
+        return {**recipe, "generated": True, "status": "done", "credentials": self.record()}
+
     def to_json(self, full: bool = True) -> dict[str, Any]:
         data = asdict(self)
         data["label"] = self.label

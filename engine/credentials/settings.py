@@ -52,7 +52,7 @@ class SigningSettings:
         prefs = preferences or {}
         sources = [(("--sign-cert", "--sign-key"), cert, key),
                    ((ENV_CERT, ENV_KEY), env.get(ENV_CERT), env.get(ENV_KEY)),
-                   (("the signing certificate preference", "the signing key preference"),
+                   (("the certificate chain preference", "the private key preference"),
                     prefs.get("cert"), prefs.get("key"))]
         names, chosen_cert, chosen_key = next((s for s in sources if s[1] or s[2]), (None, None, None))
         if bool(chosen_cert) != bool(chosen_key):

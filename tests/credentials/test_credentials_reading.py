@@ -90,3 +90,13 @@ def test_verify_prints_the_chain_and_json(tmp_path, cli):
 def test_verify_of_a_missing_file_names_it(tmp_path, cli):
     rc, _, err = cli("verify", tmp_path / "nope.mp4")
     assert rc == 1 and "nope.mp4" in err
+
+
+def test_a_generated_file_s_manifest_gives_back_its_provenance(tmp_path, clip):
+    write_take(tmp_path / "shot.mp4")
+    prov = read_credentials(tmp_path / "shot.mp4").as_provenance()
+    assert prov["generated"] is True and prov["op"] == "generate" and prov["seed"] == 7
+    assert prov["prompt"] == "a red ball moving left over a field at sunset"
+    assert prov["model"] == {"name": "tiny-test-model", "sha256": "ab" * 32}
+    assert prov["credentials"]["state"] == "untrusted" and prov["credentials"]["manifest"].startswith("urn:c2pa:")
+    assert read_credentials(clip).as_provenance() is None
