@@ -9,23 +9,10 @@ FAST = ["--steps", "2", "--seed", "5", "--seconds", "0.5", "--rate", "8"]
 
 
 @pytest.fixture
-def cli(capsys):
-    from desktop.cli import main
-
-    def run(*args):
-        capsys.readouterr()
-        rc = main([str(a) for a in args])
-        out, err = capsys.readouterr()
-        return rc, out, err
-
-    return run
-
-
-@pytest.fixture
 def project(tmp_path, clip, cli):
     path = tmp_path / "p.otio"
-    assert cli("new", path, "--rate", "8", "--size", "64x32")[0] == 0
-    assert cli("add", path, clip)[0] == 0
+    assert cli("new", path, "--rate", "8", "--size", "64x32").rc == 0
+    assert cli("add", path, clip).rc == 0
     return path
 
 

@@ -9,19 +9,6 @@ from engine.credentials.local_ca import CA_FILE, credentials_dir
 from engine.credentials.reading import read_credentials
 
 
-@pytest.fixture
-def cli(capsys):
-    from desktop.cli import main
-
-    def run(*args):
-        capsys.readouterr()
-        rc = main([str(a) for a in args])
-        out, err = capsys.readouterr()
-        return rc, out, err
-
-    return run
-
-
 def test_an_intact_take_is_a_generated_file_from_an_untrusted_signer(tmp_path):
     write_take(tmp_path / "shot.mp4")
     creds = read_credentials(tmp_path / "shot.mp4")
