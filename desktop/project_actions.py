@@ -15,9 +15,11 @@ from PySide6.QtWidgets import QFileDialog, QMessageBox, QProgressDialog
 RECENT_KEY = "recent_projects"
 RECENT_MAX = 10
 AUTOSAVE_MS = 60_000
-OPEN_FILTERS = "Projects and timelines (*.otio *.otioz *.otiod *.edl *.xml *.fcpxml *.aaf);;All files (*)"
+OPEN_FILTERS = ("Projects and timelines (*.otio *.otioz *.otiod *.edl *.xml *.fcpxml *.xges *.aaf);;"
+                "All files (*)")
 EXPORT_FILTERS = ("OpenTimelineIO (*.otio);;OTIO bundle with media (*.otioz);;CMX 3600 EDL (*.edl);;"
-                  "Final Cut Pro 7 XML (*.xml)")
+                  "Final Cut Pro 7 XML (*.xml);;Final Cut Pro X (*.fcpxml);;GStreamer Editing Services (*.xges);;"
+                  "MLT XML: Shotcut, Kdenlive (*.mlt)")
 RENDER_FILTERS = "MPEG-4 H.264 (*.mp4);;QuickTime (*.mov);;Matroska (*.mkv)"
 
 
@@ -239,6 +241,10 @@ class ProjectActions(QObject):
             report = export_timeline(self.document, path, base_dir=base)
         except (ProjectError, ValueError, OSError) as exc:
             self.prompt("Export failed", f"Cannot export to {path}: {exc}", ["OK"])
+            return None
+        except Exception as exc:  # an adapter's own failure: the user still gets a dialog
+            self.prompt("Export failed", f"Cannot export to {path}: the writer failed "
+                        f"({type(exc).__name__}: {exc})", ["OK"])
             return None
         if report.dropped:
             lines = "\n".join(f"• {d}" for d in report.dropped)
