@@ -18,14 +18,15 @@ import opentimelineio as otio
 from .document import Document
 from .errors import ProjectError
 from .interchange_bundle import otioz_media_folder, read_otioz, write_bundle
-from .interchange_edl import check_edl, edl_timeline, read_edl, restore_generated, write_edl
+from .interchange_edl import check_edl, edl_rate, edl_timeline, read_edl, restore_generated, write_edl
 from .interchange_fcp import fcp_timeline, read_fcp_xml
 from .interchange_formats import fcpxml_timeline, mlt_timeline, xges_text, xges_timeline
 from .interchange_prepare import image_sequences_as_files, prepared_copy, timeline_rate, with_local_paths
 from .interchange_report import inventory, losses
 from .project import read_timeline, write_text_atomic, write_timeline
 
-__all__ = ["FORMATS", "ExportReport", "export_timeline", "import_timeline", "otioz_media_folder"]
+__all__ = ["FORMATS", "ExportReport", "edl_rate", "export_timeline", "import_timeline",
+           "otioz_media_folder"]
 
 FORMATS = {".otio": "otio_json", ".otioz": "otioz", ".otiod": "otiod", ".edl": "cmx_3600",
            ".xml": "fcp_xml", ".fcpxml": "fcpx_xml", ".xges": "xges", ".mlt": "mlt_xml"}

@@ -132,6 +132,17 @@ def _guess_rate(text: str) -> float | None:
     raise ValueError(f"a timecode has frame {top}, more than any common rate allows")
 
 
+def edl_rate(path) -> float | None:
+    """The rate an EDL states (our own) or its timecodes imply, or None when 24 fps is only a
+    guess; raises ``ProjectError`` when no common rate fits its timecodes."""
+    try:
+        return _guess_rate(path.read_text(encoding="utf-8", errors="replace"))
+    except OSError as exc:
+        raise ProjectError(path, f"cannot read it: {exc.strerror or exc}") from exc
+    except ValueError as exc:
+        raise ProjectError(path, str(exc)) from exc
+
+
 def read_edl(path, rate: float | None = None, notes: list | None = None) -> otio.schema.Timeline:
     """Read an EDL at ``rate`` (else the rate it states or its timecodes imply, else 24 fps,
     noted in ``notes``); generated clips come back generated."""
