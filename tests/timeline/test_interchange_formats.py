@@ -91,6 +91,13 @@ def test_impossible_timecodes_rule_out_24fps(tmp_path):
     assert Document(import_timeline(edl)).rate == 25
 
 
+def test_a_dissolves_incoming_clip_keeps_its_own_media(cut24, tmp_path):
+    doc, folder = cut24
+    report = export_timeline(doc, tmp_path / "cut.edl")
+    assert not any("became" in d and "media" in d for d in report.dropped)
+    assert clip(import_timeline(tmp_path / "cut.edl"), "green").media_reference.target_url == f"{folder}/green.mp4"
+
+
 # -- 4, 5: FCP XML ----------------------------------------------------------------------------
 def test_fcp_xml_keeps_enabled_track_names_colours_size_generators_and_nesting(cut24, tmp_path):
     doc, _ = cut24
