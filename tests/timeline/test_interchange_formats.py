@@ -314,7 +314,7 @@ def test_no_feature_is_lost_silently_in_any_format(tmp_path, rate):
     silent = [(fmt, f) for fmt, row in table.items() for f, state in row.items() if state == "LOST SILENTLY"]
     assert silent == []
     assert set(table["otio"].values()) == {"kept"}
-    assert table["xml"]["disabled clip"] == table["xml"]["marker colours"] == "kept"
+    assert table["xml"]["disabled clip"] == table["xml"]["marker colours"] == table["xml"]["wipe"] == "kept"
     assert table["edl"]["generated clip"] == table["xml"]["generated clip"] == "kept"
 
 
@@ -322,6 +322,8 @@ def test_report_names_vanished_effects_wipes_and_colours_in_editor_words(cut24, 
     doc, _ = cut24
     dropped = "\n".join(export_timeline(doc, tmp_path / "cut.xml").dropped)
     assert "effect Blur is left out" in dropped and "effect FreezeFrame is left out" in dropped
+    assert "wipe" not in dropped  # FCP XML keeps it as an Edge Wipe
+    dropped = "\n".join(export_timeline(doc, tmp_path / "cut.edl").dropped)
     assert "wipe at" in dropped and "became a dissolve" in dropped
     dropped = "\n".join(export_timeline(doc, tmp_path / "cut.xges").dropped)
     assert "hidden in LatentCut but visible in the xges" in dropped
