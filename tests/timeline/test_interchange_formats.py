@@ -323,8 +323,8 @@ def test_report_names_vanished_effects_wipes_and_colours_in_editor_words(cut24, 
     dropped = "\n".join(export_timeline(doc, tmp_path / "cut.xml").dropped)
     assert "effect Blur is left out" in dropped and "effect FreezeFrame is left out" in dropped
     assert "wipe" not in dropped  # FCP XML keeps it as an Edge Wipe
-    dropped = "\n".join(export_timeline(doc, tmp_path / "cut.edl").dropped)
-    assert "wipe at" in dropped and "became a dissolve" in dropped
+    dropped = "\n".join(export_timeline(doc, tmp_path / "cut.mlt").dropped)
+    assert "wipe 'wipe' on video track Picture: became a dissolve" in dropped
     dropped = "\n".join(export_timeline(doc, tmp_path / "cut.xges").dropped)
     assert "hidden in LatentCut but visible in the xges" in dropped
     assert "muted in LatentCut but audible in the xges" in dropped
