@@ -71,16 +71,18 @@ class _Entry:
 class Engine:
     """Runs job specs off the caller's thread. Higher `priority` runs sooner; equal
     priorities run in submission order. `model`/`device` are the defaults for model jobs
-    whose spec leaves them None; `threads` caps torch's CPU threads."""
+    whose spec leaves them None; `threads` caps torch's CPU threads. `where` (a server's
+    replica passes it) is recorded in each result's provenance, with the model's device."""
 
     def __init__(self, on_event: Callable[[EngineEvent], None] | None = None, model: str | None = None,
-                 device: str | None = None, threads: int | None = None):
+                 device: str | None = None, threads: int | None = None, where: dict | None = None):
         if threads is not None and threads < 1:
             raise ValueError(f"threads: must be >= 1, got {threads}")
         self._on_event = on_event
         self._model = None if model is None else str(model)
         self._device = device
         self._threads = threads
+        self._where = where
         self._lock = threading.Condition()
         self._heaps: dict[str, list] = {"model": [], "media": []}
         self._entries: dict[str, _Entry] = {}
@@ -169,6 +171,11 @@ class Engine:
 
     def __exit__(self, *exc) -> None:
         self.shutdown()
+
+    def warm_up(self):
+        """Loads the default model now, on the caller's thread, so the first job does not wait
+        for it; call it before submitting model jobs. Returns the loaded backend."""
+        return self._backend_for(GenerateJob())
 
     @property
     def loaded_backend(self):
@@ -278,6 +285,8 @@ class Engine:
         metadata.setdefault("seed", seed)
         provenance = build_provenance(job, metadata, frames, result.rate, backend.name, backend.sha256,
                                       ENGINE_VERSION)
+        if self._where is not None:
+            provenance["where"] = dict(self._where, device=str(getattr(backend, "device", "")))
         return write_result(frames, result.rate, provenance, output_path_for(job, provenance["seed"]),
                             cancel=entry.cancel)
 
