@@ -71,6 +71,9 @@ def build_app(dispatcher: Dispatcher, models: dict[str, dict], token: str | None
         record = dispatcher.submit(spec, uploads, model)
         return JSONResponse({"id": record.id, "object": "video", "status": record.status}, status_code=201)
 
+    async def listing(request: Request):
+        return JSONResponse({"object": "list", "data": [r.describe() for r in dispatcher.records()]})
+
     async def status(request: Request):
         return JSONResponse(_record(request).describe())
 
@@ -126,6 +129,7 @@ def build_app(dispatcher: Dispatcher, models: dict[str, dict], token: str | None
         Route("/v1/models", list_models),
         Route("/v1/engine", engine),
         Route("/v1/videos", create, methods=["POST"]),
+        Route("/v1/videos", listing),
         Route("/v1/videos/{id}", status),
         Route("/v1/videos/{id}/events", events),
         Route("/v1/videos/{id}/content", content),

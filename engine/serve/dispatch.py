@@ -88,6 +88,10 @@ class Dispatcher:
         task.add_done_callback(self._tasks.discard)
         return record
 
+    def records(self) -> list[JobRecord]:
+        """The jobs remembered, newest first."""
+        return list(reversed(self._records.values()))
+
     def get(self, job_id: str) -> JobRecord | None:
         return self._records.get(job_id)
 
@@ -128,7 +132,7 @@ class Dispatcher:
                     reason = failure_sentence(exc).rstrip(".")
                     if attempt == ATTEMPTS:
                         return self._end(record, "failed", f"the replica running this job stopped {ATTEMPTS} "
-                                                           f"times ({reason}); retry it when the cluster is healthy")
+                                                           f"times ({reason}); retry it when the cluster is healthy.")
                     record.status = "queued"
                     record.emit("retry", {"attempt": attempt + 1, "message": f"the replica stopped ({reason})"})
                     continue
