@@ -29,7 +29,7 @@ from timeline.errors import ProjectError
 from desktop.cli_serve import add_serve_parser
 
 PROG = "latentcut"
-EXPORT_SUFFIXES = (".otio", ".otioz", ".otiod", ".edl", ".xml")
+EXPORT_SUFFIXES = (".otio", ".otioz", ".otiod", ".edl", ".xml", ".fcpxml", ".xges", ".mlt")
 DEMO_SHOTS = """\
 # The headless demo's storyboard, in the `SECONDS: prompt` format.
 2: a red ball moving right over a field, day, static camera
@@ -125,9 +125,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file")
     p.set_defaults(func=cmd_probe)
 
-    p = sub.add_parser("export", help="export a project to .otio .otioz .otiod .edl or .xml")
-    p.add_argument("project")
+    p = sub.add_parser("export", help="export a project to .otio .otioz .otiod .edl .xml .fcpxml .xges or .mlt")
+    p.add_argument("project", help="a project, or any timeline OTIO reads (.edl .xml .fcpxml ...)")
     p.add_argument("out", help="the output file; its extension picks the format")
+    p.add_argument("--rate", type=float, help="frame rate to read an EDL at, when it does not say")
     p.add_argument("--json", action="store_true", help="print the path, format and what was dropped as JSON")
     p.set_defaults(func=cmd_export)
 
@@ -340,7 +341,7 @@ def cmd_export(args) -> int:
     if suffix not in EXPORT_SUFFIXES:
         raise UsageError(f"{args.out}: cannot tell the format from '{suffix or 'no extension'}'; "
                          f"use one of {' '.join(EXPORT_SUFFIXES)}")
-    report = export_timeline(_load_document(args.project), args.out)
+    report = export_timeline(_load_document(args.project, args.rate), args.out)
     if args.json:
         print(json.dumps({"path": str(report.path), "format": report.format, "dropped": list(report.dropped)},
                          indent=2))
@@ -429,14 +430,21 @@ def _find_track(doc, name: str):
         return None
 
 
-def _load_document(path: str):
+def _load_document(path: str, rate: float | None = None):
+    """A project, or a timeline in any format OTIO reads (an EDL at ``rate`` when given);
+    whatever the reader had to assume is printed as a warning."""
     from timeline import Document
     from timeline.project import load_project
 
     if Path(path).suffix.lower() == ".otio":
         return load_project(path)
     from timeline.interchange import import_timeline
-    return Document(import_timeline(path))
+
+    notes: list[str] = []
+    doc = Document(import_timeline(path, rate=rate, notes=notes))
+    for note in notes:
+        print(f"{PROG}: warning: {note}", file=sys.stderr)
+    return doc
 
 
 def _check_video_output(out: str) -> None:
