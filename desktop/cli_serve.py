@@ -48,9 +48,13 @@ def cmd_serve(args) -> int:
         print(f"latentcut serve: starting {args.replicas} replica(s) per model on {where}...", file=sys.stderr,
               flush=True)
         server.start()
+        signal.signal(signal.SIGTERM, _interrupt)  # ray.init put its own (an exit with status 15) in its place
         models = ", ".join(f"{name} ({info['device']})" for name, info in server.models.items())
         print(f"latentcut serve: serving {models} at {server.url}; Ctrl-C stops", file=sys.stderr, flush=True)
-        server.run()
+        try:
+            server.run()
+        except KeyboardInterrupt:  # uvicorn re-raises the signal that stopped it: a clean stop
+            pass
     finally:
         server.stop()
         print("latentcut serve: stopped", file=sys.stderr, flush=True)

@@ -22,6 +22,7 @@ from engine.serve.wire import FINAL_STATUSES, sse_message
 
 log = logging.getLogger("latentcut.serve")
 KEEP_ALIVE_S = 15  # an idle event stream sends a comment this often, so proxies keep it open
+CLOSING_POLL_S = 1  # how soon open event streams end once the server is stopping
 
 
 def error(status: int, message: str) -> JSONResponse:
@@ -81,18 +82,22 @@ def build_app(dispatcher: Dispatcher, models: dict[str, dict], token: str | None
         record = _record(request)
 
         async def stream():
-            sent = 0
+            sent, idle = 0, 0.0
             while True:
                 while sent < len(record.events):
                     name, data = record.events[sent]
                     sent += 1
                     yield sse_message(name, data)
-                if record.status in FINAL_STATUSES:
-                    return
+                if record.status in FINAL_STATUSES or dispatcher.closing:
+                    return  # a stopping server ends the stream; clients then find it unreachable
                 try:
-                    await asyncio.wait_for(record.changed.wait(), KEEP_ALIVE_S)
+                    await asyncio.wait_for(record.changed.wait(), CLOSING_POLL_S)
+                    idle = 0.0
                 except asyncio.TimeoutError:
-                    yield b": keep-alive\n\n"
+                    idle += CLOSING_POLL_S
+                    if idle >= KEEP_ALIVE_S:
+                        idle = 0.0
+                        yield b": keep-alive\n\n"
         return StreamingResponse(stream(), media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
 
     async def content(request: Request):

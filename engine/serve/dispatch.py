@@ -76,6 +76,7 @@ class Dispatcher:
         self._tasks: set[asyncio.Task] = set()
         self._tmp = None if folder is not None else tempfile.TemporaryDirectory(prefix="latentcut-serve-")
         self._folder = folder or Path(self._tmp.name)
+        self.closing = False  # set when the server stops: event streams end, no job is waited for
 
     def submit(self, spec: dict, uploads: dict, model: str) -> JobRecord:
         if spec.get("seed") is None:  # drawn here, so a retry on another replica makes the same frames

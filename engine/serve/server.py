@@ -17,6 +17,8 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import uvicorn
+
 log = logging.getLogger("latentcut.serve")
 
 # The object store carries uploads and finished files (a few MB each) between the front and the
@@ -111,16 +113,14 @@ class EngineServer:
         self._build(handles)
 
     def _build(self, handles: dict) -> None:
-        import uvicorn
-
         from engine.serve.api import build_app
         from engine.serve.dispatch import Dispatcher
 
         self.dispatcher = Dispatcher(handles)
         app = build_app(self.dispatcher, self.models, self.options.token,
                         int(self.options.max_upload_mb * 2**20), self.engine_state)
-        self._uvicorn = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False,
-                                                      timeout_graceful_shutdown=5))
+        self._uvicorn = _HttpServer(self.dispatcher, uvicorn.Config(app, log_level="warning", access_log=False,
+                                                                    timeout_graceful_shutdown=5))
 
     def engine_state(self) -> dict:
         """Live replicas per model and nodes alive, from Serve and Ray."""
@@ -159,7 +159,7 @@ class EngineServer:
         from ray import serve
 
         if self._uvicorn is not None:
-            self._uvicorn.should_exit = True
+            self._uvicorn.handle_exit(None, None)
         if self._thread is not None:
             self._thread.join(30)
         self._socket.close()
@@ -174,6 +174,18 @@ class EngineServer:
         finally:
             if self._started_ray:
                 ray.shutdown()
+
+
+class _HttpServer(uvicorn.Server):
+    """uvicorn, telling the dispatcher first that the server is stopping (on a signal or stop())."""
+
+    def __init__(self, dispatcher, config: uvicorn.Config):
+        super().__init__(config)
+        self.dispatcher = dispatcher
+
+    def handle_exit(self, sig, frame) -> None:
+        self.dispatcher.closing = True
+        super().handle_exit(sig, frame)
 
 
 def model_name(folder: str) -> str:

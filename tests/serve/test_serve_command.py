@@ -97,7 +97,7 @@ def test_sigterm_mid_job_fails_it_as_unreachable_in_the_app_and_leaves_no_ray_pr
         bridge.progress.connect(lambda job_id, step, total: progressed.append(step))
         params = dict(window.generate_panel.params(), prompt="a long shot", steps=500, seconds=0.5, seed=1)
         assert window.generation.request("extend_tail", params, list(track)[0]) is not None
-        qtbot.waitUntil(lambda: progressed, timeout=300_000)
+        qtbot.waitUntil(lambda: bool(progressed), timeout=300_000)
         before = [(c.name, c.source_range) for c in track]
 
         server.send_signal(signal.SIGTERM)
