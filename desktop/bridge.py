@@ -22,7 +22,7 @@ class EngineBridge(QObject):
     failed = Signal(str, str)           # job_id, one-sentence message
     cancelled = Signal(str)             # job_id
 
-    def __init__(self, model=None, device=None, parent=None, engine_url: str | None = None,
+    def __init__(self, model=None, device=None, parent=None, signing=None, engine_url: str | None = None,
                  token: str | None = None):
         super().__init__(parent)
         self._jobs: dict[str, object] = {}
@@ -30,6 +30,7 @@ class EngineBridge(QObject):
         self._closed = False
         self.model = model
         self.device = device
+        self.signing = signing
         self._retired: list = []  # engines replaced by use_engine, still finishing their jobs
         self._engine = None
         self.use_engine(engine_url, token)
@@ -43,7 +44,7 @@ class EngineBridge(QObject):
             self._retired.append(self._engine)
         self.engine_url = url or None
         self._engine = open_engine(on_event=self._on_event, url=self.engine_url, token=token, model=self.model,
-                                   device=self.device)
+                                   device=self.device, signing=self.signing)
 
     @property
     def engine(self):
@@ -60,6 +61,12 @@ class EngineBridge(QObject):
             self._jobs[job_id] = job
         self.queued.emit(job_id, job)
         return job_id
+
+    def set_signing(self, signing) -> None:
+        """Who signs the Content Credentials of files written from now on (SigningSettings);
+        a remote engine signs its results with its own signer."""
+        self.signing = signing
+        self._engine.set_signing(signing)
 
     def cancel(self, job_id: str) -> None:
         for engine in (self._engine, *self._retired):

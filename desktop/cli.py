@@ -21,6 +21,7 @@ import time
 import warnings
 from pathlib import Path
 
+from desktop.cli_credentials import add_signing_options, add_verify_command, credentials_summary, signing_from_args
 from engine.errors import LatentCutError
 from engine.jobs import (AnimateJob, ExtendJob, FillJob, GenerateJob, Job, MediaInput, ModelJob, RenderJob,
                          RestyleJob)
@@ -125,6 +126,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file")
     p.set_defaults(func=cmd_probe)
 
+    add_verify_command(sub)
+
     p = sub.add_parser("export", help="export a project to .otio .otioz .otiod .edl .xml .fcpxml .xges or .mlt")
     p.add_argument("project", help="a project, or any timeline OTIO reads (.edl .xml .fcpxml ...)")
     p.add_argument("out", help="the output file; its extension picks the format")
@@ -139,6 +142,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--size", type=size_arg, metavar="WxH", help="output size (default: the project's)")
     p.add_argument("--rate", type=positive_float, help="output frame rate (default: the project's)")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
+    add_signing_options(p)
     p.set_defaults(func=cmd_render)
 
     p = sub.add_parser("new", help="create an empty project (one V1 and one A1 track)")
@@ -234,6 +238,7 @@ def _model_options(p: argparse.ArgumentParser, prompt: bool = True, prompt_requi
     p.add_argument("--device", choices=("cpu", "cuda", "mps"), help="default: CUDA, then MPS, then CPU")
     p.add_argument("--threads", type=positive_int, help="CPU threads for the model")
     p.add_argument("--json", action="store_true", help="print the result's metadata as JSON")
+    add_signing_options(p)
     _engine_options(p)
 
 
@@ -330,7 +335,9 @@ def open_app(project: str | None) -> int:
 def cmd_probe(args) -> int:
     from engine.media.probe import probe
 
-    print(probe(args.file).to_json())
+    info = json.loads(probe(args.file).to_json())
+    info["credentials"] = credentials_summary(args.file)
+    print(json.dumps(info, indent=2))
     return 0
 
 
@@ -357,7 +364,7 @@ def cmd_render(args) -> int:
         raise Failure(f"{args.project}: project not found")
     _check_video_output(args.out)
     job = RenderJob(output=args.out, project=args.project, range=args.range, size=args.size, rate=args.rate)
-    result = run_jobs([job], label="render")[0]
+    result = run_jobs([job], label="render", signing=signing_from_args(args))[0]
     _report(result, args.json, f"rendered {result['path']} ({result['frames']} frames, "
                                f"{result['width']}x{result['height']} at {result['rate']:g} fps)")
     return 0
@@ -502,7 +509,8 @@ def cmd_restyle(args) -> int:
 
 
 def _run_model(args, job: ModelJob) -> int:
-    result = run_jobs([job], label=job.op, threads=args.threads, engine=args.engine, token=args.token)[0]
+    result = run_jobs([job], label=job.op, threads=args.threads, signing=signing_from_args(args),
+                      engine=args.engine, token=args.token)[0]
     prov = result["provenance"]
     _report(result, args.json, f"wrote {result['path']} ({result['frames']} frames, {result['width']}x"
                                f"{result['height']} at {result['rate']:g} fps, seed {prov['seed']}, "
@@ -542,14 +550,15 @@ def cmd_storyboard(args) -> int:
         _check_video_output(args.render)
     common = _common(args, output=str(board.with_name(board.stem + "_media")))
     failed = build_storyboard(shots, board, common, threads=args.threads, render=args.render, json_out=args.json,
-                              engine=args.engine, token=args.token)
+                              signing=signing_from_args(args), engine=args.engine, token=args.token)
     if failed:
         raise Failure(f"{failed} of {len(shots)} shots failed; their recipes stay in {board} to retry in the app")
     return 0
 
 
 def build_storyboard(shots, board: Path, common: dict, threads: int | None = None, render: str | None = None,
-                     json_out: bool = False, engine: str | None = None, token: str | None = None) -> int:
+                     json_out: bool = False, signing=None, engine: str | None = None,
+                     token: str | None = None) -> int:
     """Generates every shot, then saves a project with one generated clip per shot (recipe +
     take-1; a failed shot keeps its recipe marked failed). Returns the number that failed."""
     import opentimelineio as otio
@@ -565,7 +574,8 @@ def build_storyboard(shots, board: Path, common: dict, threads: int | None = Non
     for i, shot in enumerate(shots):
         seed = base_seed + i if base_seed is not None else random.randrange(2**31)
         jobs.append(GenerateJob(prompt=shot.prompt, seconds=shot.seconds, seed=seed, **common))
-    finals = run_jobs(jobs, label="storyboard", threads=threads, keep_going=True, engine=engine, token=token)
+    finals = run_jobs(jobs, label="storyboard", threads=threads, keep_going=True, signing=signing, engine=engine,
+                      token=token)
 
     done = [f for f in finals if isinstance(f, dict)]
     width, height = (done[0]["width"], done[0]["height"]) if done else (common.get("size") or (1920, 1080))
@@ -592,7 +602,7 @@ def build_storyboard(shots, board: Path, common: dict, threads: int | None = Non
     print(f"wrote {board} ({len(shots)} shots, media in {board.with_name(board.stem + '_media')})", file=summary)
     rendered = None
     if render:
-        rendered = run_jobs([RenderJob(output=render, project=str(board))], label="render")[0]
+        rendered = run_jobs([RenderJob(output=render, project=str(board))], label="render", signing=signing)[0]
         print(f"rendered {rendered['path']} ({rendered['frames'] / rendered['rate']:.1f} s)", file=summary)
     if json_out:
         print(json.dumps({"project": str(board), "shots": finals, "render": rendered}, indent=2, sort_keys=True,
@@ -663,14 +673,16 @@ def cmd_models(args) -> int:
 
 # ---- running jobs through the engine ----------------------------------------------------
 def run_jobs(jobs: list[Job], label: str, threads: int | None = None, keep_going: bool = False,
-             engine: str | None = None, token: str | None = None) -> list:
+             signing=None, engine: str | None = None, token: str | None = None) -> list:
     """Runs jobs on the local engine thread (or the remote engine at URL `engine`) with a progress
     bar on stderr; returns each job's result dict (or, with keep_going, the failure message).
-    Ctrl-C cancels the running job and raises Interrupted; a failure raises Failure unless keep_going."""
+    Ctrl-C cancels the running job and raises Interrupted; a failure raises Failure unless
+    keep_going. `signing` (SigningSettings) says who signs what the jobs write here (default: the
+    environment's signer, else the local one); a remote engine signs its results with its own."""
     from engine.remote_engine import open_engine
 
     bar = ProgressBar(label, len(jobs))
-    engine = open_engine(on_event=bar.on_event, threads=threads, url=engine, token=token)
+    engine = open_engine(on_event=bar.on_event, threads=threads, signing=signing, url=engine, token=token)
     try:
         ids = [engine.submit(job) for job in jobs]
         finals = []

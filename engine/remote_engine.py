@@ -59,18 +59,18 @@ class _Remote:
 
 class RemoteEngine:
     """Same methods as `engine.engine_thread.Engine`. `model` names a model the server serves (a
-    folder's name; a folder path is reduced to its name); `device`/`threads` apply to local media
-    jobs only, since the server decides its replicas' devices."""
+    folder's name; a folder path is reduced to its name); `device`, `threads` and `signing` apply
+    to local media jobs only: the server picks its replicas' devices and signs with its own signer."""
 
     def __init__(self, url: str, token: str | None = None, on_event: Callable[[EngineEvent], None] | None = None,
-                 model: str | None = None, device: str | None = None, threads: int | None = None):
+                 model: str | None = None, device: str | None = None, threads: int | None = None, signing=None):
         if not url.startswith(("http://", "https://")):
             raise ValueError(f"engine: expected an http:// or https:// URL, got {url!r}")
         self.url = url.rstrip("/")
         self._token = token
         self._on_event = on_event
         self._model = model
-        self._media = Engine(on_event=on_event, device=device, threads=threads)
+        self._media = Engine(on_event=on_event, device=device, threads=threads, signing=signing)
         self._lock = threading.Lock()
         self._jobs: dict[str, _Remote] = {}
         self._threads: list[threading.Thread] = []
@@ -94,6 +94,10 @@ class RemoteEngine:
             self._threads = [t for t in self._threads if t.is_alive()] + [thread]
         thread.start()
         return entry.job_id
+
+    def set_signing(self, signing) -> None:
+        """Who signs the local media jobs (renders) that start from now on."""
+        self._media.set_signing(signing)
 
     def cancel(self, job_id: str) -> bool:
         entry = self._jobs.get(job_id)

@@ -212,7 +212,8 @@ def _is_generated(clip) -> bool:
     return bool(_app_meta(clip).get("generated"))
 
 
-def generated_segments(timeline: otio.schema.Timeline, lo: float, hi: float, rate: float) -> list[dict]:
+def generated_segments(timeline: otio.schema.Timeline, lo: float, hi: float, rate: float,
+                       base_dir: Path = Path(".")) -> list[dict]:
     """Every generated clip visible in [lo, hi) seconds of the timeline, placed in the rendered
     file (seconds and frames from its start). Fields follow timeline.provenance's segments."""
     found = []
@@ -239,6 +240,7 @@ def generated_segments(timeline: otio.schema.Timeline, lo: float, hi: float, rat
                 "status": meta.get("status"),
                 "take": seg.clip.active_media_reference_key,
                 "path": getattr(seg.clip.media_reference, "target_url", None),
+                "file": str(_media_path(seg.clip, base_dir) or ""),  # resolved, for the credentials
                 "provenance": meta,
             })
     return found
@@ -426,7 +428,7 @@ def render_timeline(
     _check_sources(audio, base_dir, need_video=False)
     out_w, out_h = _output_size(timeline, size, video, base_dir)
     has_audio = any(_media_path(s.clip, base_dir) is not None for s in audio)
-    generated = generated_segments(timeline, lo, hi, fps)
+    generated = generated_segments(timeline, lo, hi, fps, base_dir)
 
     # 3. render frame by frame; audio follows in blocks
     block_frames = max(1, math.floor(_AUDIO_BLOCK_SECONDS * fps))
