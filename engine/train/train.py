@@ -484,9 +484,14 @@ def run(preset_name: str, out: Path, device: str = "cpu", steps: int | None = No
 
 
 def export(src: Path, dst: Path, half: bool = True, pool: Path | None = None) -> Path:
-    """Write a shipping model folder (fp16 weights where harmless) from a training checkpoint,
-    optionally refitting the preview projection on a run's pool of latents."""
+    """Write a shipping model folder (fp16 weights where harmless) from a training checkpoint, with
+    the denoiser's weight average when the checkpoint has one, optionally refitting the preview
+    projection on a run's pool of latents."""
     model = load_model(Path(src), "cpu")
+    if (Path(src) / EMA_NAME).is_file():
+        from safetensors.torch import load_file
+
+        model.denoiser.load_state_dict(load_file(str(Path(src) / EMA_NAME)))
     if pool is not None:
         fit_preview_on_pool(model, LatentPool.load(Path(pool)), torch.device("cpu"))
     return save_model(dst, model, model.config, half=half)

@@ -57,6 +57,18 @@ def test_export_refits_the_preview_on_the_pool(tiny_run, tmp_path):
     assert load_model(tmp_path / "ship").config.name == "previz-tiny"
 
 
+def test_export_from_a_checkpoint_ships_the_weight_average(tiny_run, tmp_path):
+    from safetensors.torch import load_file
+
+    assert main(["--export-from", str(tiny_run / "checkpoint"), "--out", str(tmp_path / "ship")]) == 0
+    shipped = load_model(tmp_path / "ship").denoiser.state_dict()
+    average = load_file(str(tiny_run / "checkpoint" / train.EMA_NAME))
+    trained = load_model(tiny_run / "checkpoint").denoiser.state_dict()
+    assert any(not torch.allclose(average[k], trained[k]) for k in average)
+    for k in average:
+        assert torch.allclose(shipped[k], average[k], atol=2e-3, rtol=2e-3), k
+
+
 def test_resume_continues_exactly(tiny_run, tmp_path, monkeypatch):
     out = tmp_path / "split"
     real_log = train._log
