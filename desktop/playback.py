@@ -19,6 +19,7 @@ from PySide6.QtGui import QImage
 
 from desktop.audio_playback import AudioPlayback
 from desktop.timeline_items import TimelineIndex, app_data, generation_status, media_path
+from timeline.timecode import format_timecode
 
 MAX_SHUTTLE = 8
 
@@ -196,8 +197,7 @@ class PlaybackController(QObject):
         return self.index.duration
 
     def timecode(self, frame: int | None = None) -> str:
-        value = self.frame if frame is None else frame
-        return otio.opentime.to_timecode(otio.opentime.RationalTime(value, self.rate), self.rate)
+        return format_timecode(self.frame if frame is None else frame, self.rate)
 
     # -- transport --
     def seek(self, frame: int) -> None:

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import QMenu, QScrollBar, QToolTip, QVBoxLayout, QWidget
 from desktop.timeline_items import (
     TimelineIndex, TrackLayout, app_data, generation_status, is_generated, is_still, media_path, take_keys,
 )
+from timeline.timecode import format_timecode
 
 MEDIA_MIME = "application/x-latentcut-media"
 HEADER_W = 150
@@ -261,6 +262,7 @@ class TimelineCanvas(QWidget):
             return
         for x in (old_x, new_x):
             self.update(int(x) - 8, 0, 17, self.height())
+        self.update(0, 0, HEADER_W, RULER_H)  # the corner timecode
 
     def set_progress(self, clip, fraction: float | None) -> None:
         if fraction is None:
@@ -474,7 +476,7 @@ class TimelineCanvas(QWidget):
             x = self.x_of(frame)
             if x >= HEADER_W:
                 p.drawLine(QPointF(x, RULER_H - 8), QPointF(x, RULER_H))
-                tc = otio.opentime.to_timecode(otio.opentime.RationalTime(frame, rate), rate)
+                tc = format_timecode(frame, rate)
                 p.drawText(QPointF(x + 3, RULER_H - 10), tc)
             frame += step
         for name, point in (("I", self.in_point), ("O", self.out_point)):
@@ -506,7 +508,7 @@ class TimelineCanvas(QWidget):
         p.fillRect(QRectF(0, 0, HEADER_W, RULER_H), QColor(44, 46, 52))
         p.setPen(QColor(230, 230, 235))
         p.drawText(QRectF(6, 0, HEADER_W - 8, RULER_H), Qt.AlignmentFlag.AlignVCenter,
-                   otio.opentime.to_timecode(otio.opentime.RationalTime(self.playhead, self.document.rate), self.document.rate))
+                   format_timecode(self.playhead, self.document.rate))
         for row, layout in enumerate(self.index.layouts):
             y, h = self.row_top(row), self.row_height(layout)
             p.fillRect(QRectF(0, y, HEADER_W, h), QColor(48, 50, 58))

@@ -26,6 +26,7 @@ from timeline.edits import Rename, SetEnabled
 from timeline.generated import RECIPE as RECIPE_KEY
 from timeline.generated import DropTake, SwitchTake, take_keys
 from timeline.provenance import APP_KEY, is_generated
+from timeline.timecode import format_timecode
 
 RECIPE_FIELDS = (
     ("op", "Operation"), ("prompt", "Prompt"), ("negative_prompt", "Negative prompt"), ("seed", "Seed"),
@@ -47,10 +48,6 @@ def app_data(item) -> dict:
     return plain(item.metadata.get(APP_KEY, {})) if item is not None else {}
 
 
-def _tc(time: otio.opentime.RationalTime, rate: float) -> str:
-    return otio.opentime.to_timecode(time.rescaled_to(rate), rate)
-
-
 def _text(value) -> str:
     if value is None or value == "":
         return "—"
@@ -58,7 +55,7 @@ def _text(value) -> str:
         return f"{value:g}"
     if isinstance(value, otio.opentime.TimeRange):
         rate = value.duration.rate
-        return f"{_tc(value.start_time, rate)}–{_tc(value.end_time_exclusive(), rate)}"
+        return f"{format_timecode(value.start_time, rate)}–{format_timecode(value.end_time_exclusive(), rate)}"
     if isinstance(value, dict) and "path" in value:
         rest = {k: v for k, v in value.items() if k != "path"}
         return f"{Path(str(value['path'])).name}" + (f" ({_text(rest)})" if rest else "")
@@ -281,10 +278,10 @@ class InspectorPanel(QWidget):
             kind = type(item).__name__
         self.kind.setText(f"{kind} on {track.name or 'an unnamed track'}")
         self.fields["track"].setText(track.name or "—")
-        self.fields["start"].setText(_tc(record.start_time, rate))
-        self.fields["end"].setText(_tc(record.end_time_exclusive(), rate))
+        self.fields["start"].setText(format_timecode(record.start_time, rate))
+        self.fields["end"].setText(format_timecode(record.end_time_exclusive(), rate))
         self.fields["duration"].setText(
-            f"{_tc(record.duration, rate)}  ({record.duration.to_seconds():.2f} s)")
+            f"{format_timecode(record.duration, rate)}  ({record.duration.to_seconds():.2f} s)")
         is_clip = isinstance(item, otio.schema.Clip)
         for key in ("source", "media"):
             self.properties.setRowVisible(self.fields[key], is_clip)
@@ -293,7 +290,7 @@ class InspectorPanel(QWidget):
             source = item.trimmed_range()  # the clip's media time
             src_rate = source.duration.rate or rate
             self.fields["source"].setText(
-                f"{_tc(source.start_time, src_rate)} – {_tc(source.end_time_exclusive(), src_rate)}")
+                f"{format_timecode(source.start_time, src_rate)} – {format_timecode(source.end_time_exclusive(), src_rate)}")
             ref = item.media_reference
             if isinstance(ref, otio.schema.ExternalReference):
                 self.fields["media"].setText(ref.target_url)

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.theme import COLORS, icon
+from timeline.timecode import format_timecode
 
 MEDIA_MIME = "application/x-latentcut-media"
 VIDEO_SUFFIXES = {".mp4", ".mov", ".mkv", ".webm", ".avi", ".m4v", ".mxf", ".mpg", ".mpeg", ".ts", ".mts"}
@@ -45,15 +46,6 @@ STATE_ROLE = Qt.UserRole + 3  # "probing" | "ready" | "error"
 KIND_ROLE = Qt.UserRole + 4   # "video" | "audio" | "still"
 
 
-def _timecode(seconds: float, rate: float) -> str:
-    rate = rate or 24.0
-    frames = int(round(seconds * rate))
-    fps = int(round(rate))
-    f = frames % fps
-    s = frames // fps
-    return f"{s // 3600:02d}:{s // 60 % 60:02d}:{s % 60:02d}:{f:02d}"
-
-
 def facts_for(info) -> str:
     """One line of probe facts: size, rate, duration, codecs."""
     parts = []
@@ -61,7 +53,7 @@ def facts_for(info) -> str:
         v = info.video
         parts.append(f"{v.display_width}×{v.display_height}")
         parts.append(f"{v.rate:.3f}".rstrip("0").rstrip(".") + (" fps (variable)" if v.variable_rate else " fps"))
-        parts.append(_timecode(info.duration, v.rate))
+        parts.append(format_timecode(int(round(info.duration * v.rate)), v.rate) if v.rate else f"{info.duration:.2f} s")
         parts.append(v.codec)
     else:
         parts.append(f"{info.duration:.2f} s")
