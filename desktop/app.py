@@ -7,12 +7,13 @@ from pathlib import Path
 import opentimelineio as otio
 from PySide6.QtCore import QSettings, Qt, QUrl
 from PySide6.QtGui import QAction, QDesktopServices, QKeySequence
-from PySide6.QtWidgets import QApplication, QDockWidget, QMainWindow, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QApplication, QDockWidget, QMainWindow, QMessageBox, QVBoxLayout, QWidget
 
 from desktop.bridge import EngineBridge
 from desktop.generation import GenerationController
 from desktop.playback import PlaybackController
 from desktop.project_actions import ProjectActions
+from desktop.slot_errors import report_slot_errors
 from desktop.timeline_view import TimelineView
 from desktop.undo import UndoStack
 from desktop.viewer import Viewer
@@ -39,6 +40,7 @@ class MainWindow(QMainWindow):
         self.bridge = bridge or EngineBridge(model=model, device=device, parent=self)
         self._own_bridge = bridge is None
         self._shut_down = False
+        self._error_box = None
         self.document = None
         self.undo_stack = None
         self.actions = ProjectActions(self, self.settings)
@@ -285,6 +287,14 @@ class MainWindow(QMainWindow):
 
     def show_message(self, text: str):
         self.statusBar().showMessage(text, 8000)
+
+    def show_error(self, text: str):
+        """An unexpected error: the status bar and a dialog that does not block the app."""
+        self.show_message(text)
+        if self._error_box is None:
+            self._error_box = QMessageBox(QMessageBox.Icon.Warning, "LatentCut", text, parent=self)
+        self._error_box.setText(text)
+        self._error_box.open()
 
     # -- selection → panels --
     def _on_selection_changed(self):
@@ -544,6 +554,7 @@ def run_app(project_path=None) -> int:
     except ImportError:
         pass  # the look is optional; the app works without the style sheet
     window = MainWindow()
+    report_slot_errors(window)
     window.show()
     if project_path is not None and not window.actions.open_project(project_path):
         window.show_message(f"Could not open {project_path}")

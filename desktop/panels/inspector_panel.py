@@ -33,6 +33,7 @@ RECIPE_FIELDS = (
     ("steps", "Steps"), ("guidance", "Guidance"), ("strength", "Strength"), ("seconds", "Length (s)"),
 )
 TAKE_ROLE = Qt.UserRole
+EMPTY_TEXT = "Select a clip or gap on the timeline to see its properties."
 
 
 def plain(value):
@@ -94,7 +95,7 @@ class InspectorPanel(QWidget):
         self._body.setContentsMargins(8, 8, 8, 8)
         self._body.setSpacing(6)
 
-        self.empty = QLabel("Select a clip or gap on the timeline to see its properties.", body)
+        self.empty = QLabel(EMPTY_TEXT, body)
         self.empty.setObjectName("inspector_empty")
         self.empty.setProperty("role", "muted")
         self.empty.setWordWrap(True)
@@ -229,15 +230,24 @@ class InspectorPanel(QWidget):
         item = self.item
         if item is not None and item.parent() is None:
             item = self.item = None  # it left the timeline (deleted, or undone)
+        self.empty.setText(EMPTY_TEXT)
         self.empty.setVisible(item is None)
         self.details.setVisible(item is not None)
         if item is None:
             return
-        self._show_properties(item)
-        generated = is_generated(item)
-        self.generated.setVisible(generated)
-        if generated:
-            self._show_generated(item)
+        try:
+            self._show_properties(item)
+            generated = is_generated(item)
+            self.generated.setVisible(generated)
+            if generated:
+                self._show_generated(item)
+        except Exception as exc:
+            # Half-filled fields would show the previous item's data as this one's: say so instead.
+            self.item = None
+            self.details.hide()
+            self.empty.setText(f"Cannot show {getattr(item, 'name', '') or 'this item'}: {exc}")
+            self.empty.show()
+            raise
 
     def switch_take(self, key: str | None) -> None:
         clip = self.item

@@ -222,3 +222,26 @@ def test_run_app_opens_the_project_and_returns_the_exit_code(qtbot, tmp_path, mo
     QTimer.singleShot(50, close_when_shown)
     assert app_module.run_app(path) == 0
     assert opened[0].actions.path == path and opened[0].document.rate == 25
+
+
+@pytest.mark.qt_no_exception_capture
+def test_an_exception_in_a_slot_becomes_a_message_to_the_user(qtbot, window):
+    from PySide6.QtCore import QObject, Signal
+
+    from desktop.slot_errors import report_slot_errors
+
+    class Source(QObject):
+        fired = Signal()
+
+    def broken_slot():
+        raise ValueError("SMPTE timecode does not support this rate")
+
+    reporter = report_slot_errors(window)
+    try:
+        source = Source()
+        source.fired.connect(broken_slot)
+        source.fired.emit()
+    finally:
+        reporter.uninstall()
+    assert "SMPTE timecode does not support this rate" in window.statusBar().currentMessage()
+    assert window._error_box.isVisible() and "SMPTE" in window._error_box.text()
