@@ -5,7 +5,7 @@ import sys
 from pathlib import Path
 
 import opentimelineio as otio
-from PySide6.QtCore import QSettings, Qt, QUrl
+from PySide6.QtCore import QSettings, Qt, QTimer, QUrl
 from PySide6.QtGui import QAction, QDesktopServices, QKeySequence
 from PySide6.QtWidgets import QApplication, QDockWidget, QMainWindow, QMessageBox, QVBoxLayout, QWidget
 
@@ -16,12 +16,15 @@ from desktop.generation import GenerationController
 from desktop.playback import PlaybackController
 from desktop.project_actions import ProjectActions
 from desktop.slot_errors import report_slot_errors
+from desktop.timeline_items import used_media
 from desktop.timeline_view import TimelineView
 from desktop.undo import UndoStack
 from desktop.viewer import Viewer
+from timeline.storyboard import shots_of
 
 STILL_SECONDS = 5.0          # default length of a dropped still, as in Premiere
 LAYOUT_VERSION = 1
+JOBS_H = 190                 # the Jobs dock in the first layout: its header and one job
 
 
 def _rt(frames: int, rate: float):
@@ -115,8 +118,24 @@ class MainWindow(QMainWindow):
         self._dock("jobs", "Jobs", self.jobs_panel, R)
         self._dock("timeline", "Timeline", self._host("timeline"), B)
         self.docks["generate"].raise_()
-        self.resizeDocks([self.docks["timeline"]], [330], Qt.Orientation.Vertical)
         self.resizeDocks([self.docks["media"], self.docks["generate"]], [320, 380], Qt.Orientation.Horizontal)
+
+    def fit_docks(self):
+        """The first layout (and Reset Layout) for this window's size: the timeline only as tall as
+        its tracks, Jobs one job tall, and the Generate panel the rest of the right column."""
+        V = Qt.Orientation.Vertical
+        title = self.docks["timeline"].fontMetrics().height() + 10
+        timeline_h = self.timeline_view.needed_height() + title
+        self.resizeDocks([self.docks["viewer"], self.docks["timeline"]], [self.height() - timeline_h, timeline_h], V)
+        column = self.docks["generate"].height() + self.docks["jobs"].height()
+        self.resizeDocks([self.docks["generate"], self.docks["jobs"]], [column - JOBS_H, JOBS_H], V)
+
+    def showEvent(self, event):
+        super().showEvent(event)
+        if self._fit_on_show:
+            self._fit_on_show = False
+            # Qt sizes docks only after the first layout pass.
+            QTimer.singleShot(0, self.fit_docks)
 
     # -- one document at a time: these parts are rebuilt when a project is opened --
     def _install_document(self, doc, path):
@@ -146,6 +165,8 @@ class MainWindow(QMainWindow):
             action.setEnabled(False)
             action.setText(text)
         self.update_title()
+        self.media_panel.show_project_media(used_media(doc.timeline))
+        self.storyboard_panel.set_shots(shots_of(doc.timeline))
         self.playback.refresh()
         self._on_selection_changed()
 
@@ -273,8 +294,7 @@ class MainWindow(QMainWindow):
         state = self.settings.value("window/state")
         if geometry is not None:
             self.restoreGeometry(geometry)
-        if state is not None:
-            self.restoreState(state, LAYOUT_VERSION)
+        self._fit_on_show = state is None or not self.restoreState(state, LAYOUT_VERSION)
 
     def save_layout(self):
         self.settings.setValue("window/geometry", self.saveGeometry())
@@ -284,6 +304,7 @@ class MainWindow(QMainWindow):
         self.restoreState(self._default_state, LAYOUT_VERSION)
         for dock in self.docks.values():
             dock.show()
+        self.fit_docks()
 
     # -- status --
     def update_title(self, *_):
@@ -556,6 +577,7 @@ class MainWindow(QMainWindow):
             return
         self._shut_down = True
         self.actions.autosave_timer.stop()
+        self.actions.end_session()
         self.playback.shutdown()
         self.canvas.thumbnails.shutdown()
         if self._own_bridge:
@@ -575,6 +597,7 @@ def run_app(project_path=None) -> int:
     window = MainWindow()
     report_slot_errors(window)
     window.show()
+    window.actions.offer_untitled_recovery()
     if project_path is not None and not window.actions.open_project(project_path):
         window.show_message(f"Could not open {project_path}")
     return app.exec()

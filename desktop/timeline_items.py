@@ -33,6 +33,16 @@ def media_path(ref) -> str | None:
     return url
 
 
+def used_media(timeline) -> list[str]:
+    """Every file the timeline's clips play (each once, in timeline order): a project's media."""
+    paths: dict[str, None] = {}
+    for clip in timeline.find_clips():
+        path = media_path(clip.media_reference)
+        if path is not None:
+            paths.setdefault(path, None)
+    return list(paths)
+
+
 def app_data(item) -> dict:
     """The item's metadata["latentcut"] (empty dict when absent)."""
     data = item.metadata.get("latentcut") if hasattr(item, "metadata") else None

@@ -869,6 +869,11 @@ class TimelineView(QWidget):
         self._syncing = False
         self._sync_scrollbar()
 
+    def needed_height(self) -> int:
+        """Ruler, every track, one more video row to drop onto, and the scroll bar."""
+        c = self.canvas
+        return c.row_top(len(c.index.layouts)) + VIDEO_H + self.scrollbar.sizeHint().height()
+
     def _sync_scrollbar(self):
         c = self.canvas
         _, last = c.visible_frames()

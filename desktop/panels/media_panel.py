@@ -330,9 +330,18 @@ class MediaPanel(QWidget):
     def selected_paths(self) -> list[str]:
         return [it.data(PATH_ROLE) for it in self.list.selectedItems()]
 
+    def show_project_media(self, paths) -> None:
+        """List a (re)opened project's media instead of the last project's, with thumbnails and
+        proxies made again in the background."""
+        self._forget([self.list.item(i) for i in range(self.list.count())])
+        self.add_files(paths)
+
     def remove_selected(self) -> None:
         """Take the selected files out of the panel (the files on disk are untouched)."""
-        for item in self.list.selectedItems():
+        self._forget(self.list.selectedItems())
+
+    def _forget(self, items) -> None:
+        for item in items:
             path = item.data(PATH_ROLE)
             self._items.pop(path, None)
             self._info.pop(path, None)

@@ -188,3 +188,33 @@ def test_device_list_has_cpu_and_only_available_accelerators(qtbot, panel):
     assert ("cuda" in devices) == torch.cuda.is_available()
     mps = getattr(torch.backends, "mps", None)
     assert ("mps" in devices) == bool(mps is not None and mps.is_available())
+
+
+def test_steps_and_guidance_come_from_the_chosen_model_unless_the_user_set_them(qtbot, panel, tiny_model):
+    from engine.backends.registry import default_settings
+
+    embedded = default_settings(None)
+    assert (panel.steps.value(), panel.guidance.value()) == (embedded["steps"], embedded["guidance"]) == (10, 4.0)
+    assert panel.add_model_folder(tiny_model)
+    assert (panel.steps.value(), panel.guidance.value()) == (3, 3.0)  # the tiny model's own
+    panel.steps.setValue(7)  # the user's choice stays; guidance still follows the model
+    panel.model.setCurrentIndex(0)
+    assert (panel.steps.value(), panel.guidance.value()) == (7, 4.0)
+
+
+def test_advanced_settings_fold_away_and_stay_as_left(qtbot, settings):
+    first = GeneratePanel(settings=settings)
+    qtbot.addWidget(first)
+    first.show()
+    assert not first.advanced_toggle.isChecked()
+    for hidden in (first.negative_prompt, first.steps, first.guidance, first.model, first.device):
+        assert not hidden.isVisible()
+    for shown in (first.prompt, first.seed, first.seconds, first.strength, first.advanced_toggle):
+        assert shown.isVisible()
+    qtbot.mouseClick(first.advanced_toggle, Qt.LeftButton)
+    assert first.steps.isVisible() and first.model.isVisible()
+    settings.sync()
+    second = GeneratePanel(settings=settings)
+    qtbot.addWidget(second)
+    second.show()
+    assert second.advanced_toggle.isChecked() and second.device.isVisible()
