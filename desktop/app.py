@@ -5,7 +5,7 @@ import sys
 from pathlib import Path
 
 import opentimelineio as otio
-from PySide6.QtCore import QSettings, Qt, QTimer, QUrl
+from PySide6.QtCore import QSettings, Qt, QUrl
 from PySide6.QtGui import QAction, QDesktopServices, QKeySequence
 from PySide6.QtWidgets import QApplication, QDockWidget, QMainWindow, QMessageBox, QVBoxLayout, QWidget
 
@@ -24,7 +24,7 @@ from timeline.storyboard import shots_of
 
 STILL_SECONDS = 5.0          # default length of a dropped still, as in Premiere
 LAYOUT_VERSION = 1
-JOBS_H = 190                 # the Jobs dock in the first layout: its header and one job
+JOBS_H = 160                 # the Jobs dock in the first layout: its header and one job
 
 
 def _rt(frames: int, rate: float):
@@ -118,7 +118,7 @@ class MainWindow(QMainWindow):
         self._dock("jobs", "Jobs", self.jobs_panel, R)
         self._dock("timeline", "Timeline", self._host("timeline"), B)
         self.docks["generate"].raise_()
-        self.resizeDocks([self.docks["media"], self.docks["generate"]], [320, 380], Qt.Orientation.Horizontal)
+        self.resizeDocks([self.docks["media"], self.docks["generate"]], [300, 400], Qt.Orientation.Horizontal)
 
     def fit_docks(self):
         """The first layout (and Reset Layout) for this window's size: the timeline only as tall as
@@ -127,15 +127,17 @@ class MainWindow(QMainWindow):
         title = self.docks["timeline"].fontMetrics().height() + 10
         timeline_h = self.timeline_view.needed_height() + title
         self.resizeDocks([self.docks["viewer"], self.docks["timeline"]], [self.height() - timeline_h, timeline_h], V)
-        column = self.docks["generate"].height() + self.docks["jobs"].height()
+        status = self.statusBar()
+        bars = self.menuBar().sizeHint().height() + (status.sizeHint().height() if status.isVisible() else 0)
+        column = self.height() - bars - timeline_h
         self.resizeDocks([self.docks["generate"], self.docks["jobs"]], [column - JOBS_H, JOBS_H], V)
 
     def showEvent(self, event):
         super().showEvent(event)
         if self._fit_on_show:
             self._fit_on_show = False
-            # Qt sizes docks only after the first layout pass.
-            QTimer.singleShot(0, self.fit_docks)
+            self.layout().activate()  # Qt sizes docks only after a layout pass
+            self.fit_docks()
 
     # -- one document at a time: these parts are rebuilt when a project is opened --
     def _install_document(self, doc, path):

@@ -99,7 +99,7 @@ class GeneratePanel(QWidget):
         self.prompt = QPlainTextEdit(self)
         self.prompt.setObjectName("generate_prompt")
         self.prompt.setPlaceholderText("Describe the shot, e.g. “a red ball moving left over a field at sunset, static camera”")
-        self.prompt.setFixedHeight(72)
+        self.prompt.setFixedHeight(60)
         self.prompt.textChanged.connect(self._relabel)
         self.negative_prompt = QPlainTextEdit(self)
         self.negative_prompt.setObjectName("generate_negative_prompt")
@@ -232,7 +232,8 @@ class GeneratePanel(QWidget):
         # every everyday control without scrolling.
         self.advanced_toggle = QToolButton(self)
         self.advanced_toggle.setObjectName("generate_advanced_toggle")
-        self.advanced_toggle.setText("Advanced: negative prompt, steps, guidance, model, device")
+        self.advanced_toggle.setText("Advanced")
+        self.advanced_toggle.setToolTip("Negative prompt, steps, guidance, model and device")
         self.advanced_toggle.setToolButtonStyle(Qt.ToolButtonTextBesideIcon)
         self.advanced_toggle.setCheckable(True)
         self.advanced_toggle.setAutoRaise(True)
