@@ -24,7 +24,7 @@ from timeline.storyboard import shots_of
 
 STILL_SECONDS = 5.0          # default length of a dropped still, as in Premiere
 LAYOUT_VERSION = 1
-JOBS_H = 160                 # the Jobs dock in the first layout: its header and one job
+JOBS_H = 150                 # the Jobs dock in the first layout: its header and one job
 
 
 def _rt(frames: int, rate: float):

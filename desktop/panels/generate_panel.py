@@ -492,7 +492,9 @@ class GeneratePanel(QWidget):
             "generated_clip": "Select a gap or an In/Out range to generate into it; Regenerate is in the Inspector.",
             "still": "Select a gap or an In/Out range to generate into it.",
         }[kind]
-        self.selection_label.setText(f"{head} {more}")
+        # The other operations' hint is a tooltip, so the footer stays short on a laptop screen.
+        self.selection_label.setText(head)
+        self.selection_label.setToolTip(more)
 
 
 def _mps_available(torch) -> bool:

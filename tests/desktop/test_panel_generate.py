@@ -32,7 +32,7 @@ def test_gap_selection_says_generate_into_gap(panel):
     # Only what applies is shown; the hint line says how to reach the rest.
     assert {op for op in OPS if not panel.buttons[op].isHidden()} == {"generate", "fill"}
     assert panel.selection_label.text().startswith("Selection: 1.5 s gap on V1.")
-    assert "a clip to extend" in panel.selection_label.text()
+    assert "a clip to extend" in panel.selection_label.toolTip()
 
 
 def test_nothing_selected_generates_at_the_playhead(panel):
