@@ -870,9 +870,9 @@ class TimelineView(QWidget):
         self._sync_scrollbar()
 
     def needed_height(self) -> int:
-        """Ruler, every track, one more video row to drop onto, and the scroll bar."""
+        """Ruler, every track, a little room below to drop onto, and the scroll bar."""
         c = self.canvas
-        return c.row_top(len(c.index.layouts)) + VIDEO_H + self.scrollbar.sizeHint().height()
+        return c.row_top(len(c.index.layouts)) + AUDIO_H + self.scrollbar.sizeHint().height()
 
     def _sync_scrollbar(self):
         c = self.canvas

@@ -12,7 +12,6 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QFormLayout,
     QFrame,
-    QGridLayout,
     QHBoxLayout,
     QLabel,
     QPlainTextEdit,
@@ -25,7 +24,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.panels.jobs_panel import ElidedLabel
+from desktop.panels.prompt_words import UnknownWordMarker
 from desktop.theme import icon
+from engine.vocabulary import summary as vocabulary_summary
+from engine.vocabulary import unknown_words
 
 OPS = ("generate", "fill", "extend_head", "extend_tail", "restyle", "animate")
 SELECTION_KINDS = ("none", "gap", "clip", "generated_clip", "still", "range")
@@ -99,8 +102,17 @@ class GeneratePanel(QWidget):
         self.prompt = QPlainTextEdit(self)
         self.prompt.setObjectName("generate_prompt")
         self.prompt.setPlaceholderText("Describe the shot, e.g. “a red ball moving left over a field at sunset, static camera”")
-        self.prompt.setFixedHeight(60)
-        self.prompt.textChanged.connect(self._relabel)
+        self.prompt.setFixedHeight(56)
+        # With the embedded model: the words it understands (one line; all of it in the tooltip),
+        # and a line naming the prompt's words it does not, which are also underlined.
+        self.word_marker = UnknownWordMarker(self.prompt.document())
+        self.vocabulary = ElidedLabel("", self)
+        self.vocabulary.setObjectName("generate_vocabulary")
+        self.vocabulary.setProperty("role", "muted")
+        self.unknown_words = ElidedLabel("", self)
+        self.unknown_words.setObjectName("generate_unknown_words")
+        self.unknown_words.setProperty("role", "error")
+        self.prompt.textChanged.connect(self._show_vocabulary)
         self.negative_prompt = QPlainTextEdit(self)
         self.negative_prompt.setObjectName("generate_negative_prompt")
         self.negative_prompt.setPlaceholderText("What to avoid (optional)")
@@ -196,6 +208,7 @@ class GeneratePanel(QWidget):
             button.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Fixed)
             button.clicked.connect(lambda _=False, op=op: self._request(op))
             self.buttons[op] = button
+        self.prompt.textChanged.connect(self._relabel)
         self.selection_label = QLabel(self)
         self.selection_label.setObjectName("generate_selection")
         self.selection_label.setProperty("role", "muted")
@@ -212,19 +225,22 @@ class GeneratePanel(QWidget):
         model_row.addWidget(self.add_model_button)
         model_row.addWidget(self.remove_model_button)
 
-        def pair(*fields) -> QGridLayout:  # labelled fields side by side, label above field
-            grid = QGridLayout()
-            grid.setHorizontalSpacing(8)
-            grid.setVerticalSpacing(2)
-            for col, (text, widget) in enumerate(fields):
+        def pair(*fields) -> QHBoxLayout:  # labelled fields on one line
+            row = QHBoxLayout()
+            row.setSpacing(6)
+            for n, (text, widget) in enumerate(fields):
                 label = QLabel(text, self)
                 label.setProperty("role", "muted")
-                grid.addWidget(label, 0, col)
-                grid.addWidget(widget, 1, col)
-            return grid
+                if n:
+                    row.addSpacing(6)
+                row.addWidget(label)
+                row.addWidget(widget, 1)
+            return row
 
         form = QFormLayout()
         form.addRow("Prompt", self.prompt)
+        form.addRow("", self.vocabulary)
+        form.addRow("", self.unknown_words)
         form.addRow("Seed", seed_row)
         form.addRow(pair(("Duration", self.seconds), ("Strength", self.strength)))
 
@@ -414,9 +430,20 @@ class GeneratePanel(QWidget):
         self.model_message.setText(problem or "")
         self.model_message.setVisible(bool(problem))
         self.model.setToolTip(path or "The previz model that ships with LatentCut")
+        self.word_marker.set_vocabulary(None if path else unknown_words)
+        self._show_vocabulary()
         self.remove_model_button.setEnabled(bool(path))
         if not problem:
             self._apply_model_defaults(path)
+
+    def _show_vocabulary(self) -> None:
+        """What the embedded model understands, and which of the prompt's words it does not."""
+        embedded = self.word_marker.unknown is not None
+        unknown = self.word_marker.words(self.prompt.toPlainText())
+        self.vocabulary.setVisible(embedded)
+        self.vocabulary.setText(f"Knows: {vocabulary_summary()}" if embedded else "")
+        self.unknown_words.setVisible(bool(unknown))
+        self.unknown_words.setText(f"Not understood: {', '.join(unknown)}" if unknown else "")
 
     def _apply_model_defaults(self, path) -> None:
         """The model's own steps and guidance, in the fields the user has not set."""

@@ -35,5 +35,5 @@ def test_first_layout_fits(qtbot, bridge, isolated_settings, media, size, select
             assert _in_view(button, panel), button.objectName()
     # The timeline is as tall as its two tracks plus a row to drop onto, not half the window.
     assert win.docks["timeline"].height() <= win.timeline_view.needed_height() + 60
-    assert win.docks["jobs"].height() >= 150
+    assert win.docks["jobs"].height() >= 130  # the header and one whole job
     win.undo_stack.setClean()

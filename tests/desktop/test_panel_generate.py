@@ -218,3 +218,24 @@ def test_advanced_settings_fold_away_and_stay_as_left(qtbot, settings):
     qtbot.addWidget(second)
     second.show()
     assert second.advanced_toggle.isChecked() and second.device.isVisible()
+
+
+def test_the_embedded_model_shows_the_words_it_knows_and_marks_the_others(qtbot, panel, tiny_model):
+    from PySide6.QtGui import QTextCharFormat
+
+    def underlined():
+        block = panel.prompt.document().firstBlock()
+        return {block.text()[f.start:f.start + f.length] for f in block.layout().formats()
+                if f.format.underlineStyle() == QTextCharFormat.UnderlineStyle.WaveUnderline}
+
+    panel.show()
+    panel.prompt.setPlainText("a purple ball over the sea at sunset, zoom in")
+    assert panel.vocabulary.isVisible() and "day/sunset/night" in panel.vocabulary.text()
+    assert "zoom in/out" in panel.vocabulary.text() and "mountains/sea/city/field" in panel.vocabulary.text()
+    assert panel.unknown_words.isVisible() and panel.unknown_words.text() == "Not understood: purple"
+    assert underlined() == {"purple"}
+    panel.prompt.setPlainText("a red ball over the sea at sunset")
+    assert panel.unknown_words.isHidden() and underlined() == set()
+    panel.prompt.setPlainText("a purple ball")
+    assert panel.add_model_folder(tiny_model)  # another model: no previz vocabulary to show
+    assert panel.vocabulary.isHidden() and panel.unknown_words.isHidden() and underlined() == set()
