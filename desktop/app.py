@@ -124,13 +124,25 @@ class MainWindow(QMainWindow):
         """The first layout (and Reset Layout) for this window's size: the timeline only as tall as
         its tracks, Jobs one job tall, and the Generate panel the rest of the right column."""
         V = Qt.Orientation.Vertical
-        title = self.docks["timeline"].fontMetrics().height() + 10
-        timeline_h = self.timeline_view.needed_height() + title
+        timeline_h = self.timeline_view.needed_height() + self._dock_title_height()
         self.resizeDocks([self.docks["viewer"], self.docks["timeline"]], [self.height() - timeline_h, timeline_h], V)
         status = self.statusBar()
         bars = self.menuBar().sizeHint().height() + (status.sizeHint().height() if status.isVisible() else 0)
         column = self.height() - bars - timeline_h
         self.resizeDocks([self.docks["generate"], self.docks["jobs"]], [column - JOBS_H, JOBS_H], V)
+
+    def _dock_title_height(self) -> int:
+        dock = self.docks["timeline"]
+        return max(dock.height() - dock.widget().height(), dock.fontMetrics().height() + 10)
+
+    def _on_track_count_changed(self, event: str, payload) -> None:
+        """A new track (Build animatic adds one) must not push the others out of the timeline:
+        it grows to fit them, up to half the window."""
+        if event in ("track_added", "track_removed") and self.isVisible():
+            dock = self.docks["timeline"]
+            wanted = min(self.timeline_view.needed_height() + self._dock_title_height(), self.height() // 2)
+            if wanted > dock.height():
+                self.resizeDocks([self.docks["viewer"], dock], [self.height() - wanted, wanted], Qt.Orientation.Vertical)
 
     def showEvent(self, event):
         super().showEvent(event)
@@ -190,6 +202,7 @@ class MainWindow(QMainWindow):
         c.track_flag_requested.connect(self.set_track_flag)
         self.inspector.regenerate_requested.connect(self._regenerate)
         gen.message.connect(self.show_message)
+        self.destroyed.connect(self.document.subscribe(self._on_track_count_changed))
 
     def _wire_persistent(self):
         b = self.bridge
