@@ -283,7 +283,9 @@ def test_a_reopened_project_lists_its_media_with_thumbnails_and_proxies(qtbot, e
         qtbot.waitUntil(lambda: all(other.media_panel.proxy_for(p) for p in media), timeout=60_000)
         for row in range(other.media_panel.list.count()):
             item = other.media_panel.list.item(row)
-            assert not item.icon().isNull() and item.data(STATUS_ROLE).startswith("Proxy ready")
+            thumbnail = item.data(Qt.DecorationRole)
+            assert thumbnail is not None and not thumbnail.isNull()
+            assert item.data(STATUS_ROLE).startswith("Proxy ready")
         other.actions.new_project()
         assert other.media_panel.paths() == []  # not the last project's media
     finally:
