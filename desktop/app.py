@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QApplication, QDockWidget, QMainWindow, QVBoxLayou
 from desktop.bridge import EngineBridge
 from desktop.credentials_prefs import CredentialsDialog, signing_settings
 from desktop.credentials_view import CredentialsReader
+from desktop.engine_prefs import EngineDialog, EngineStatus, engine_choice
 from desktop.generation import GenerationController
 from desktop.playback import PlaybackController
 from desktop.project_actions import ProjectActions
@@ -39,10 +40,15 @@ class MainWindow(QMainWindow):
         self.setObjectName("latentcut_main")
         self.settings = settings or QSettings()
         signing = signing_settings(self.settings)
-        self.bridge = bridge or EngineBridge(model=model, device=device, parent=self, signing=signing)
+        engine_url, token = engine_choice(self.settings)
+        self.bridge = bridge or EngineBridge(model=model, device=device, parent=self, signing=signing,
+                                             engine_url=engine_url, token=token)
         self._own_bridge = bridge is None
         if not self._own_bridge:
             self.bridge.set_signing(signing)
+            if engine_url:
+                self.bridge.use_engine(engine_url, token)
+        self.engine_status = EngineStatus(self.bridge, self)
         self.credentials_reader = CredentialsReader(signing.trust_anchors, parent=self)
         self._shut_down = False
         self.document = None
@@ -174,6 +180,8 @@ class MainWindow(QMainWindow):
         # bridge may outlive it.
         self.media_panel.media_activated.connect(self._show_source)
         self.jobs_panel.retry_requested.connect(self.retry_job)
+        self.engine_status.changed.connect(self.jobs_panel.set_engine_state)
+        self.engine_status.refresh()
         self.jobs_panel.reveal_requested.connect(self.reveal)
         b.progress.connect(self.actions.on_job_progress)
         b.done.connect(self._on_job_done)
@@ -213,6 +221,7 @@ class MainWindow(QMainWindow):
         self._action(f, "Render…", a.render_dialog, ["Ctrl+M"], "act_render")
         f.addSeparator()
         self._action(f, "Content Credentials…", self.edit_credentials, name="act_credentials")
+        self._action(f, "Engine…", self.edit_engine, name="act_engine")
         f.addSeparator()
         self._action(f, "Quit", self.close, ["Ctrl+Q"], "act_quit")
 
@@ -351,6 +360,17 @@ class MainWindow(QMainWindow):
         self.bridge.set_signing(signing)
         self.credentials_reader.set_trust_anchors(signing.trust_anchors)
         self.show_message("Content Credentials settings saved; they apply to the next generation or render")
+        return True
+
+    def edit_engine(self) -> bool:
+        """The Engine preference (this computer or a remote server); new jobs go to the choice."""
+        dialog = EngineDialog(self.settings, self)
+        if not dialog.exec():
+            return False
+        url, token = engine_choice(self.settings)
+        self.bridge.use_engine(url, token)
+        self.engine_status.refresh()
+        self.show_message(f"New generations run on {url or 'this computer'}")
         return True
 
     def razor(self):
@@ -546,6 +566,7 @@ class MainWindow(QMainWindow):
             return
         self._shut_down = True
         self.actions.autosave_timer.stop()
+        self.engine_status.stop()
         self.playback.shutdown()
         self.canvas.thumbnails.shutdown()
         if self._own_bridge:
