@@ -32,6 +32,8 @@ class ServeOptions:
     host: str = "127.0.0.1"
     port: int = 8765
     replicas: int = 1
+    min_replicas: int | None = None  # with max_replicas: Serve autoscales between them
+    max_replicas: int | None = None
     gpus_per_replica: float = 0.0
     models: list[str] = field(default_factory=list)   # model folders; empty: the embedded model
     token: str | None = None
@@ -46,6 +48,13 @@ class ServeOptions:
                              f"give --token or LATENTCUT_TOKEN, or keep --host 127.0.0.1")
         if self.replicas < 1:
             raise ValueError(f"--replicas: must be 1 or more, got {self.replicas}")
+        if self.min_replicas is not None and self.max_replicas is None:
+            raise ValueError("--min-replicas: give --max-replicas too (autoscaling runs between them)")
+        if self.max_replicas is not None:
+            low = 0 if self.min_replicas is None else self.min_replicas
+            if not 0 <= low <= self.replicas <= self.max_replicas:
+                raise ValueError(f"--max-replicas: need 0 <= --min-replicas ({low}) <= --replicas ({self.replicas}) "
+                                 f"<= --max-replicas ({self.max_replicas})")
         if self.gpus_per_replica < 0:
             raise ValueError(f"--gpus-per-replica: must be 0 or more, got {self.gpus_per_replica}")
         if not 0 <= self.port <= 65535:
@@ -105,7 +114,8 @@ class EngineServer:
         for folder in folders:
             name = model_name(folder)
             app = f"latentcut-{name}"
-            deployment = engine_deployment(name, opts.replicas, cpus, gpus)
+            scale = None if opts.max_replicas is None else (opts.min_replicas or 0, opts.max_replicas)
+            deployment = engine_deployment(name, opts.replicas, cpus, gpus, scale)
             handles[name] = serve.run(deployment.bind(folder, None if gpus else "cpu", opts.threads, self.url),
                                       name=app, route_prefix=None)
             self.apps[name] = app
