@@ -100,9 +100,7 @@ class EngineServer:
             if opts.address:
                 ray.init(address=opts.address, logging_level=logging.WARNING, log_to_driver=False)
             else:
-                ray.init(num_cpus=max(os.cpu_count() or 1, int(cpus * opts.replicas)), include_dashboard=False,
-                         object_store_memory=opts.object_store_bytes, logging_level=logging.WARNING,
-                         log_to_driver=False)
+                start_local_ray(max(os.cpu_count() or 1, int(cpus * opts.replicas)), opts.object_store_bytes)
                 self._started_ray = True
         gpus = opts.gpus_per_replica
         if gpus and ray.cluster_resources().get("GPU", 0) < gpus:
@@ -196,6 +194,23 @@ class _HttpServer(uvicorn.Server):
     def handle_exit(self, sig, frame) -> None:
         self.dispatcher.closing = True
         super().handle_exit(sig, frame)
+
+
+def start_local_ray(cpus: int, object_store_bytes: int, attempts: int = 3) -> None:
+    """Starts a Ray on this machine. Ray gives its node 30 s to register (not configurable),
+    which a loaded machine can miss; then it tries again."""
+    import ray
+
+    for attempt in range(1, attempts + 1):
+        try:
+            ray.init(num_cpus=cpus, object_store_memory=object_store_bytes, include_dashboard=False,
+                     logging_level=logging.WARNING, log_to_driver=False)
+            return
+        except Exception as exc:  # Ray raises a bare Exception for this
+            if "timed out during startup" not in str(exc) or attempt == attempts:
+                raise
+            log.warning("Ray's node did not start in time (attempt %d); trying again", attempt)
+            ray.shutdown()
 
 
 def model_name(folder: str) -> str:
