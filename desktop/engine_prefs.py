@@ -6,16 +6,9 @@ from __future__ import annotations
 import threading
 
 from PySide6.QtCore import QObject, QSettings, QTimer, Signal
-from PySide6.QtWidgets import (
-    QButtonGroup,
-    QDialog,
-    QDialogButtonBox,
-    QFormLayout,
-    QLabel,
-    QLineEdit,
-    QRadioButton,
-    QVBoxLayout,
-)
+from PySide6.QtWidgets import QButtonGroup, QDialog, QFormLayout, QLineEdit, QRadioButton
+
+from desktop.prefs_dialog import lay_out
 
 PREFIX = "engine/"
 POLL_MS = 5000  # the Jobs panel's engine line is refreshed this often while the engine is remote
@@ -57,21 +50,9 @@ class EngineDialog(QDialog):
         form.addRow(self.remote)
         form.addRow("URL", self.url)
         form.addRow("Token", self.token)
-        note = QLabel("A remote engine runs generations on its replicas; the results come back into this "
-                      "project's media folder. Renders, proxies and thumbnails stay on this computer.", self)
-        note.setWordWrap(True)
-        note.setProperty("role", "muted")
-        self.error = QLabel(self)
-        self.error.setObjectName("engine_error")
-        self.error.setStyleSheet("color: #ff8a8a")
-        buttons = QDialogButtonBox(QDialogButtonBox.Save | QDialogButtonBox.Cancel, self)
-        buttons.accepted.connect(self.save)
-        buttons.rejected.connect(self.reject)
-        layout = QVBoxLayout(self)
-        layout.addLayout(form)
-        layout.addWidget(note)
-        layout.addWidget(self.error)
-        layout.addWidget(buttons)
+        self.error = lay_out(self, form, "A remote engine runs generations on its replicas; the results come "
+                             "back into this project's media folder. Renders, proxies and thumbnails stay on "
+                             "this computer.", "engine")
         self._enable()
 
     def _enable(self) -> None:

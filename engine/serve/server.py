@@ -198,7 +198,7 @@ class _HttpServer(uvicorn.Server):
 
 def start_local_ray(cpus: int, object_store_bytes: int, attempts: int = 3) -> None:
     """Starts a Ray on this machine. Ray gives its node 30 s to register (not configurable),
-    which a loaded machine can miss; then it tries again."""
+    which a loaded machine can miss; then the half-started daemons are stopped and it tries again."""
     import ray
 
     for attempt in range(1, attempts + 1):
@@ -207,10 +207,25 @@ def start_local_ray(cpus: int, object_store_bytes: int, attempts: int = 3) -> No
                      logging_level=logging.WARNING, log_to_driver=False)
             return
         except Exception as exc:  # Ray raises a bare Exception for this
+            ray.shutdown()
+            _stop_half_started_ray()
             if "timed out during startup" not in str(exc) or attempt == attempts:
                 raise
             log.warning("Ray's node did not start in time (attempt %d); trying again", attempt)
-            ray.shutdown()
+
+
+def _stop_half_started_ray() -> None:
+    """Kills the daemons of a Ray session this process started but never joined (their
+    session folder ends with this process's id); ray.shutdown does not know them."""
+    import psutil
+
+    mine = re.compile(rf"/session_[0-9_-]+_{os.getpid()}(/|\s|$)")
+    for proc in psutil.Process().children(recursive=True):
+        try:
+            if mine.search(" ".join(proc.cmdline())):
+                proc.kill()
+        except psutil.Error:
+            continue
 
 
 def model_name(folder: str) -> str:
