@@ -174,6 +174,37 @@ def flatten_nested(track) -> None:
             track.insert(i + j, item)
 
 
+def _nested_items_in_tracks(stack) -> None:
+    """A stack may hold clips directly; FCP XML sequences hold tracks, so wrap each in one."""
+    for i, child in enumerate(list(stack)):
+        if not isinstance(child, otio.schema.Track):
+            layer = otio.schema.Track(kind=otio.schema.TrackKind.Video)
+            stack[i] = layer  # detaches child from the stack
+            layer.append(child)
+
+
+def _nested_tracks_in_stacks(track) -> None:
+    """A track nested in a track becomes a one-track stack: a nested sequence in FCP XML."""
+    for i, child in enumerate(list(track)):
+        if isinstance(child, otio.schema.Track):
+            rng, child.source_range = child.source_range, None
+            stack = otio.schema.Stack(name=child.name, source_range=rng)
+            track[i] = stack
+            stack.append(child)
+
+
+def nesting_as_stacks_of_tracks(timeline) -> None:
+    """Writers that nest (FCP XML, FCPXML) take a nested stack of tracks only."""
+    pending = [t for t in timeline.tracks if isinstance(t, otio.schema.Track)]
+    while pending:
+        track = pending.pop()
+        _nested_tracks_in_stacks(track)
+        for child in track:
+            if isinstance(child, otio.schema.Stack):
+                _nested_items_in_tracks(child)
+                pending += [t for t in child if isinstance(t, otio.schema.Track)]
+
+
 # -- takes ----------------------------------------------------------------------------------
 def active_media_only(timeline) -> None:
     """Formats without takes hold the active media reference of each clip only; a clip not
