@@ -125,7 +125,6 @@ class InspectorPanel(QWidget):
         header = QHBoxLayout()
         header.addWidget(self.kind, 1)
         header.addWidget(self.badge)
-        header.addWidget(self.credentials_badge)
 
         # Properties.
         self.properties = QFormLayout()
@@ -207,6 +206,7 @@ class InspectorPanel(QWidget):
         details.setContentsMargins(0, 0, 0, 0)
         details.addWidget(self.name)
         details.addLayout(header)
+        details.addWidget(self.credentials_badge, 0, Qt.AlignLeft)  # a line of its own: it can be long
         details.addWidget(self.generated)
         details.addWidget(self._section("Properties"))
         details.addLayout(self.properties)
