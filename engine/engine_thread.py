@@ -405,10 +405,9 @@ def _run_render(job: RenderJob, progress, cancel: threading.Event, signing: Sign
     from engine.results import sign_render, unsigned_target
     from engine.version import ENGINE_VERSION
 
-    from timeline.provenance import APP_KEY
-
     from timeline import Document
     from timeline.project import load_project
+    from timeline.provenance import APP_KEY
 
     if job.project is not None:
         doc = load_project(job.project)
