@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import copy
 import os
+import re
 from pathlib import Path
-from urllib.parse import unquote, urlparse
+from urllib.parse import quote, unquote, urlparse
 
 import opentimelineio as otio
 
@@ -36,14 +37,19 @@ def timeline_rate(timeline) -> float:
 
 
 # -- media locations ------------------------------------------------------------------------
+_WINDOWS_PATH = re.compile(r"^[A-Za-z]:[\\/]")
+
+
 def media_path(url: str) -> str:
-    """A local path for a bare path or a file URL (``file:///a``, ``file://localhost/a``);
-    other URLs come back unchanged."""
+    """A local path for a bare path or a file URL (``file:///a``, ``file://localhost/a``,
+    ``file:///C:/a``); other URLs come back unchanged."""
     if url.startswith("file:"):
         parsed = urlparse(url)
         path = unquote(parsed.path)
         if parsed.netloc not in ("", "localhost"):  # a UNC host: //host/share/...
             path = f"//{parsed.netloc}{path}"
+        elif _WINDOWS_PATH.match(path[1:]):  # /C:/a is the drive path C:/a
+            path = path[1:]
         return path
     return url
 
@@ -53,10 +59,14 @@ def file_url(url: str, base_dir: Path) -> str:
     against ``base_dir``); URLs with another scheme come back unchanged."""
     if not url or ("://" in url and not url.startswith("file:")):
         return url
+    if _WINDOWS_PATH.match(url):  # a Windows drive path, from another system: as it is
+        return "file:///" + quote(url.replace("\\", "/"), safe="/:")
+    if url.startswith("\\\\"):  # a Windows share \\host\share: file://host/share
+        return "file:" + quote(url.replace("\\", "/"), safe="/:")
     path = Path(media_path(url))
     if not path.is_absolute():
         path = base_dir / path
-    return otio.url_utils.url_from_filepath(os.path.normpath(str(path)))
+    return Path(os.path.normpath(str(path))).as_uri()  # percent-encoded, as URLs must be
 
 
 def with_file_urls(timeline, base_dir: Path) -> None:

@@ -151,7 +151,19 @@ def test_localhost_file_urls_are_read(tmp_path):
     timeline = import_timeline(SAMPLES / "premiere_example.xml")
     urls = [c.media_reference.target_url for c in timeline.find_clips()
             if isinstance(c.media_reference, otio.schema.ExternalReference)]
-    assert urls and all(u.startswith("/") for u in urls)
+    assert urls and all(u.startswith("D:/media/") for u in urls)  # file://localhost/D:/media/...
+
+
+@pytest.mark.parametrize("path,url", [("/m/my shot#1.mov", "file:///m/my%20shot%231.mov"),
+                                      ("C:\\cuts\\a b.mov", "file:///C:/cuts/a%20b.mov")])
+def test_paths_with_spaces_and_other_systems_paths_become_proper_urls(tmp_path, path, url):
+    doc = Document.new(rate=25)
+    ref = otio.schema.ExternalReference(target_url=path, available_range=TR(RT(0, 25), RT(50, 25)))
+    doc.video_tracks[0].append(otio.schema.Clip(name="a", media_reference=ref, source_range=TR(RT(0, 25), RT(25, 25))))
+    report = export_timeline(doc, tmp_path / "cut.xml")
+    assert f"<pathurl>{url}</pathurl>" in (tmp_path / "cut.xml").read_text()
+    assert clip(import_timeline(tmp_path / "cut.xml"), "a").media_reference.target_url == path.replace("\\", "/")
+    assert not any("media" in d for d in report.dropped)
 
 
 # -- 7: FCPXML --------------------------------------------------------------------------------
@@ -217,6 +229,7 @@ MLT_KEPT = {  # MLT has no reader: what its XML shows it kept
     "no source range": lambda text: 'producer="whole' in text or ">whole<" in text or "whole.mp4" in text
     or "red.mp4" in text,
     "frame size": lambda text: 'width="64"' in text and 'height="36"' in text,
+    "dissolve": lambda text: ">luma<" in text,
 }
 
 
@@ -253,7 +266,7 @@ def _kept(feature, back, text):
 
 REPORTED = {  # what the report says when the feature is not kept
     "disabled clip": "'blue'", "hidden track": "Titles", "muted track": "Music",
-    "track names": "name", "nested stack": "nested stack 'comp'", "dissolve": "dissolve",
+    "track names": ("name 'Picture'", "Picture: its name"), "nested stack": "nested stack 'comp'", "dissolve": ("dissolve at", "'mix'"),
     "wipe": "wipe", "generator": "'bars'", "image sequence": "'stills'", "marker colours": "marker",
     "timeline marker": ("timeline marker", "reel change"), "effects": ("Blur", "'green'"), "freeze frame": "FreezeFrame",
     "no source range": "'whole'", "no available range": "'offline'", "generated clip": "AI-generated",
@@ -307,6 +320,17 @@ def test_report_names_vanished_effects_wipes_and_colours_in_editor_words(cut24, 
     assert "hidden in LatentCut but visible in the xges" in dropped
     assert "muted in LatentCut but audible in the xges" in dropped
     assert "its name 'Picture' is not kept" in dropped
+
+
+def test_one_loss_on_many_clips_is_one_line_that_counts_them(tmp_path):
+    doc = Document.new(rate=25)
+    for i in range(16):
+        ref = otio.schema.ExternalReference(target_url=f"/m/{i}.mov", available_range=TR(RT(0, 25), RT(50, 25)))
+        c = otio.schema.Clip(name=f"shot {i}", media_reference=ref, source_range=TR(RT(0, 25), RT(10, 25)))
+        c.effects.append(otio.schema.FreezeFrame())
+        doc.video_tracks[0].append(c)
+    lines = [d for d in export_timeline(doc, tmp_path / "cut.xml").dropped if "FreezeFrame" in d]
+    assert len(lines) == 1 and lines[0].startswith("16 places: effect FreezeFrame is left out")
 
 
 def test_bad_input_to_import(tmp_path):
