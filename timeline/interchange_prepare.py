@@ -36,6 +36,19 @@ def timeline_rate(timeline) -> float:
     return 24.0
 
 
+def track_is_on(track) -> bool:
+    """Whether a track is seen or heard: enabled, and not muted in LatentCut's track header."""
+    return bool(track.enabled) and not (track.metadata.get(APP_KEY) or {}).get("muted")
+
+
+def with_header_mutes_disabled(timeline) -> None:
+    """Other formats know no header mute apart from a track's enabled state: a track muted
+    in LatentCut is written disabled, so other editors do not play it either."""
+    for track in timeline.tracks:
+        if isinstance(track, otio.schema.Track) and not track_is_on(track):
+            track.enabled = False
+
+
 # -- media locations ------------------------------------------------------------------------
 _WINDOWS_PATH = re.compile(r"^[A-Za-z]:[\\/]")
 
@@ -181,5 +194,6 @@ def prepared_copy(timeline, base_dir: Path) -> tuple[otio.schema.Timeline, list[
     """A copy of ``timeline`` with file URLs and every range filled in, ready for a writer,
     and what had to change on the way."""
     tl = copy.deepcopy(timeline)
+    with_header_mutes_disabled(tl)
     with_file_urls(tl, base_dir)
     return tl, with_ranges(tl)
