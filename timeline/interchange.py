@@ -21,7 +21,7 @@ from opentimelineio.adapters.file_bundle_utils import MediaReferencePolicy
 from .document import Document
 from .errors import ProjectError
 from .project import read_timeline, timeline_from_json, write_text_atomic, write_timeline
-from .provenance import generated_note, is_generated
+from .provenance import generated_note, is_generated, timeline_rate
 
 FORMATS = {".otio": "otio_json", ".otioz": "otioz", ".otiod": "otiod",
            ".edl": "cmx_3600", ".xml": "fcp_xml"}
@@ -43,14 +43,6 @@ def _timeline_of(doc_or_timeline) -> otio.schema.Timeline:
         return doc_or_timeline
     raise TypeError(f"doc_or_timeline: expected Document or Timeline, "
                     f"got {type(doc_or_timeline).__name__}")
-
-
-def _rate(timeline) -> float:
-    md = timeline.metadata.get("latentcut")
-    if md is not None and md.get("rate"):
-        return float(md["rate"])
-    gst = timeline.global_start_time
-    return float(gst.rate) if gst is not None else 24.0
 
 
 def _label(kind: str, track) -> str:
@@ -210,7 +202,7 @@ def export_timeline(doc_or_timeline, out_path, base_dir=None) -> ExportReport:
             tl = _for_xml(timeline, dropped)
         _label_generated(tl)
         _active_only(tl, dropped)
-        kwargs = {"rate": _rate(timeline)} if fmt == "cmx_3600" else {}
+        kwargs = {"rate": timeline_rate(timeline)} if fmt == "cmx_3600" else {}
         try:
             text = otio.adapters.write_to_string(tl, adapter_name=fmt, **kwargs)
         except (otio.exceptions.OTIOError, ValueError) as exc:
