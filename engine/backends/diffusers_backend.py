@@ -277,7 +277,7 @@ class DiffusersBackend:
         return self._run("restyle", prompt, size, seed, steps, guidance, negative_prompt, callback, cancel, rate,
                          lambda fam, ctx: fam.restyle(ctx, frames, float(strength), float(structure_weight)),
                          extra={"strength": float(strength), "structure_weight": float(structure_weight)},
-                         retime=False)
+                         conform=False)
 
     # --- shared machinery ------------------------------------------------------------------
     def _check_op(self, op: str) -> None:
@@ -289,7 +289,7 @@ class DiffusersBackend:
         return max(1, round(seconds * self.native_rate))
 
     def _run(self, op, prompt, size, seed, steps, guidance, negative_prompt, callback, cancel, rate, work,
-             extra: dict, retime: bool = True) -> VideoResult:
+             extra: dict, conform: bool = True) -> VideoResult:
         import torch
 
         if not isinstance(prompt, str):
@@ -334,7 +334,7 @@ class DiffusersBackend:
             frames = _resize(frames, *requested)
             notes.append(f"output scaled from {width}x{height} back to {requested[0]}x{requested[1]}")
         result_rate = self.native_rate if rate is None else rate
-        if rate is not None and retime:
+        if rate is not None and conform:
             frames = retime(frames, self.native_rate, rate)
         metadata = {
             "op": op, "prompt": prompt, "negative_prompt": negative_prompt or "", "seed": seed, "steps": steps,
