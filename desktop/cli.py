@@ -21,13 +21,14 @@ import time
 import warnings
 from pathlib import Path
 
+from desktop.cli_credentials import add_signing_options, add_verify_command, credentials_summary, signing_from_args
 from engine.errors import LatentCutError
 from engine.jobs import (AnimateJob, ExtendJob, FillJob, GenerateJob, Job, MediaInput, ModelJob, RenderJob,
                          RestyleJob)
 from timeline.errors import ProjectError
 
 PROG = "latentcut"
-EXPORT_SUFFIXES = (".otio", ".otioz", ".otiod", ".edl", ".xml")
+EXPORT_SUFFIXES = (".otio", ".otioz", ".otiod", ".edl", ".xml", ".fcpxml", ".xges", ".mlt")
 DEMO_SHOTS = """\
 # The headless demo's storyboard, in the `SECONDS: prompt` format.
 2: a red ball moving right over a field, day, static camera
@@ -123,9 +124,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file")
     p.set_defaults(func=cmd_probe)
 
-    p = sub.add_parser("export", help="export a project to .otio .otioz .otiod .edl or .xml")
-    p.add_argument("project")
+    add_verify_command(sub)
+
+    p = sub.add_parser("export", help="export a project to .otio .otioz .otiod .edl .xml .fcpxml .xges or .mlt")
+    p.add_argument("project", help="a project, or any timeline OTIO reads (.edl .xml .fcpxml ...)")
     p.add_argument("out", help="the output file; its extension picks the format")
+    p.add_argument("--rate", type=float, help="frame rate to read an EDL at, when it does not say")
     p.add_argument("--json", action="store_true", help="print the path, format and what was dropped as JSON")
     p.set_defaults(func=cmd_export)
 
@@ -136,6 +140,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--size", type=size_arg, metavar="WxH", help="output size (default: the project's)")
     p.add_argument("--rate", type=positive_float, help="output frame rate (default: the project's)")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
+    add_signing_options(p)
     p.set_defaults(func=cmd_render)
 
     p = sub.add_parser("new", help="create an empty project (one V1 and one A1 track)")
@@ -228,6 +233,7 @@ def _model_options(p: argparse.ArgumentParser, prompt: bool = True, prompt_requi
     p.add_argument("--device", choices=("cpu", "cuda", "mps"), help="default: CUDA, then MPS, then CPU")
     p.add_argument("--threads", type=positive_int, help="CPU threads for the model")
     p.add_argument("--json", action="store_true", help="print the result's metadata as JSON")
+    add_signing_options(p)
 
 
 # ---- entry point ------------------------------------------------------------------------
@@ -316,7 +322,9 @@ def open_app(project: str | None) -> int:
 def cmd_probe(args) -> int:
     from engine.media.probe import probe
 
-    print(probe(args.file).to_json())
+    info = json.loads(probe(args.file).to_json())
+    info["credentials"] = credentials_summary(args.file)
+    print(json.dumps(info, indent=2))
     return 0
 
 
@@ -327,7 +335,7 @@ def cmd_export(args) -> int:
     if suffix not in EXPORT_SUFFIXES:
         raise UsageError(f"{args.out}: cannot tell the format from '{suffix or 'no extension'}'; "
                          f"use one of {' '.join(EXPORT_SUFFIXES)}")
-    report = export_timeline(_load_document(args.project), args.out)
+    report = export_timeline(_load_document(args.project, args.rate), args.out)
     if args.json:
         print(json.dumps({"path": str(report.path), "format": report.format, "dropped": list(report.dropped)},
                          indent=2))
@@ -343,7 +351,7 @@ def cmd_render(args) -> int:
         raise Failure(f"{args.project}: project not found")
     _check_video_output(args.out)
     job = RenderJob(output=args.out, project=args.project, range=args.range, size=args.size, rate=args.rate)
-    result = run_jobs([job], label="render")[0]
+    result = run_jobs([job], label="render", signing=signing_from_args(args))[0]
     _report(result, args.json, f"rendered {result['path']} ({result['frames']} frames, "
                                f"{result['width']}x{result['height']} at {result['rate']:g} fps)")
     return 0
@@ -416,14 +424,21 @@ def _find_track(doc, name: str):
         return None
 
 
-def _load_document(path: str):
+def _load_document(path: str, rate: float | None = None):
+    """A project, or a timeline in any format OTIO reads (an EDL at ``rate`` when given);
+    whatever the reader had to assume is printed as a warning."""
     from timeline import Document
     from timeline.project import load_project
 
     if Path(path).suffix.lower() == ".otio":
         return load_project(path)
     from timeline.interchange import import_timeline
-    return Document(import_timeline(path))
+
+    notes: list[str] = []
+    doc = Document(import_timeline(path, rate=rate, notes=notes))
+    for note in notes:
+        print(f"{PROG}: warning: {note}", file=sys.stderr)
+    return doc
 
 
 def _check_video_output(out: str) -> None:
@@ -481,7 +496,7 @@ def cmd_restyle(args) -> int:
 
 
 def _run_model(args, job: ModelJob) -> int:
-    result = run_jobs([job], label=job.op, threads=args.threads)[0]
+    result = run_jobs([job], label=job.op, threads=args.threads, signing=signing_from_args(args))[0]
     prov = result["provenance"]
     _report(result, args.json, f"wrote {result['path']} ({result['frames']} frames, {result['width']}x"
                                f"{result['height']} at {result['rate']:g} fps, seed {prov['seed']}, "
@@ -520,14 +535,15 @@ def cmd_storyboard(args) -> int:
     if args.render:
         _check_video_output(args.render)
     common = _common(args, output=str(board.with_name(board.stem + "_media")))
-    failed = build_storyboard(shots, board, common, threads=args.threads, render=args.render, json_out=args.json)
+    failed = build_storyboard(shots, board, common, threads=args.threads, render=args.render, json_out=args.json,
+                              signing=signing_from_args(args))
     if failed:
         raise Failure(f"{failed} of {len(shots)} shots failed; their recipes stay in {board} to retry in the app")
     return 0
 
 
 def build_storyboard(shots, board: Path, common: dict, threads: int | None = None, render: str | None = None,
-                     json_out: bool = False) -> int:
+                     json_out: bool = False, signing=None) -> int:
     """Generates every shot, then saves a project with one generated clip per shot (recipe +
     take-1; a failed shot keeps its recipe marked failed). Returns the number that failed."""
     import opentimelineio as otio
@@ -543,7 +559,7 @@ def build_storyboard(shots, board: Path, common: dict, threads: int | None = Non
     for i, shot in enumerate(shots):
         seed = base_seed + i if base_seed is not None else random.randrange(2**31)
         jobs.append(GenerateJob(prompt=shot.prompt, seconds=shot.seconds, seed=seed, **common))
-    finals = run_jobs(jobs, label="storyboard", threads=threads, keep_going=True)
+    finals = run_jobs(jobs, label="storyboard", threads=threads, keep_going=True, signing=signing)
 
     done = [f for f in finals if isinstance(f, dict)]
     width, height = (done[0]["width"], done[0]["height"]) if done else (common.get("size") or (1920, 1080))
@@ -570,7 +586,7 @@ def build_storyboard(shots, board: Path, common: dict, threads: int | None = Non
     print(f"wrote {board} ({len(shots)} shots, media in {board.with_name(board.stem + '_media')})", file=summary)
     rendered = None
     if render:
-        rendered = run_jobs([RenderJob(output=render, project=str(board))], label="render")[0]
+        rendered = run_jobs([RenderJob(output=render, project=str(board))], label="render", signing=signing)[0]
         print(f"rendered {rendered['path']} ({rendered['frames'] / rendered['rate']:.1f} s)", file=summary)
     if json_out:
         print(json.dumps({"project": str(board), "shots": finals, "render": rendered}, indent=2, sort_keys=True,
@@ -636,14 +652,16 @@ def cmd_models(args) -> int:
 
 
 # ---- running jobs through the engine ----------------------------------------------------
-def run_jobs(jobs: list[Job], label: str, threads: int | None = None, keep_going: bool = False) -> list:
+def run_jobs(jobs: list[Job], label: str, threads: int | None = None, keep_going: bool = False,
+             signing=None) -> list:
     """Runs jobs on an Engine with a progress bar on stderr; returns each job's result dict
     (or, with keep_going, the failure message). Ctrl-C cancels the running job and raises
-    Interrupted; a failure raises Failure unless keep_going."""
+    Interrupted; a failure raises Failure unless keep_going. `signing` (SigningSettings) says
+    who signs what the jobs write (default: the environment's signer, else the local one)."""
     from engine.engine_thread import Engine
 
     bar = ProgressBar(label, len(jobs))
-    engine = Engine(on_event=bar.on_event, threads=threads)
+    engine = Engine(on_event=bar.on_event, threads=threads, signing=signing)
     try:
         ids = [engine.submit(job) for job in jobs]
         finals = []

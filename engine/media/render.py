@@ -3,8 +3,9 @@
 Per output frame, the top-most enabled video clip under the playhead wins; where no clip is,
 the frame is black. Sources are scaled (swscale) and letterboxed to the output size and
 conformed to the output rate by taking the source frame nearest the clip's media time.
-A clip whose active media is not a file (a pending generation recipe, missing media) renders
-as a title card with its prompt. Audio tracks are mixed at 48 kHz stereo. The file's
+Image sequences are decoded image by image. A clip whose active media is neither a file nor
+an image sequence (a pending generation recipe, missing media) renders as a title card with
+its prompt. Audio tracks are mixed at 48 kHz stereo. The file's
 container metadata lists every AI-generated segment it contains.
 """
 from __future__ import annotations
@@ -24,6 +25,7 @@ import opentimelineio as otio
 
 from engine.errors import Cancelled, MissingMedia, NoAudioStream, NoVideoStream
 from engine.media.font import draw_text_block
+from engine.media.image_sequence import check_images, image_file, read_image
 from engine.media.probe import probe
 from engine.media.reader import FrameReader, read_audio
 from engine.media.writer import VideoWriter
@@ -180,9 +182,11 @@ def _fit(src_w: int, src_h: int, dst_w: int, dst_h: int) -> tuple[int, int, int,
 
 
 # -- provenance ----------------------------------------------------------------------------
-def generated_in_file(video: list[_Segment], audio: list[_Segment], lo: float, rate: float) -> list[dict]:
+def generated_in_file(video: list[_Segment], audio: list[_Segment], lo: float, rate: float,
+                      base_dir: Path) -> list[dict]:
     """The generated pieces the file shows or plays (``video`` and ``audio`` are what is on
-    screen and on air from `lo` seconds), placed in the file: seconds and frames from its start."""
+    screen and on air from `lo` seconds), placed in the file: seconds and frames from its start,
+    and the take's resolved ``file`` (for the credentials)."""
     found = []
     for kind, segs in (("Video", video), ("Audio", audio)):
         for seg in segs:
@@ -190,7 +194,8 @@ def generated_in_file(video: list[_Segment], audio: list[_Segment], lo: float, r
                 record = otio.opentime.TimeRange.range_from_start_end_time(  # the file's time
                     otio.opentime.RationalTime.from_seconds(seg.start - lo, rate),
                     otio.opentime.RationalTime.from_seconds(seg.end - lo, rate))
-                found.append(segment_record(seg.clip, seg.track, kind, record, rate))
+                found.append(dict(segment_record(seg.clip, seg.track, kind, record, rate),
+                                  file=str(_media_path(seg.clip, base_dir) or "")))
     return found
 
 
@@ -216,6 +221,7 @@ class _Sources:
         self.black = np.zeros((size[1], size[0], 3), np.uint8)
         self._readers: OrderedDict[Path, FrameReader] = OrderedDict()
         self._cards: dict[int, np.ndarray] = {}
+        self._still: tuple[Path, np.ndarray] | None = None  # the last image-sequence frame
         self.warnings: list[str] = []
 
     def reader(self, path: Path) -> FrameReader:
@@ -247,7 +253,21 @@ class _Sources:
             self._cards[id(clip)] = card
         return card
 
+    def still(self, path: Path) -> np.ndarray:
+        """An image-sequence frame fitted to the output size (the last one is kept)."""
+        if self._still is None or self._still[0] != path:
+            image = read_image(path)
+            w, h, x, y = _fit(image.shape[1], image.shape[0], *self.size)
+            scaled = av.VideoFrame.from_ndarray(image, format="rgb24").reformat(width=w, height=h)
+            canvas = np.zeros((self.size[1], self.size[0], 3), np.uint8)
+            canvas[y:y + h, x:x + w] = scaled.to_ndarray(format="rgb24")
+            self._still = (path, canvas)
+        return self._still[1]
+
     def frame(self, seg: _Segment, t: float) -> np.ndarray | av.VideoFrame:
+        ref = seg.clip.media_reference
+        if isinstance(ref, otio.schema.ImageSequenceReference):
+            return self.still(image_file(ref, seg.media_start + (t - seg.start), self.base_dir))
         path = _media_path(seg.clip, self.base_dir)
         if path is None:
             return self.title_card(seg.clip)
@@ -280,6 +300,9 @@ def _check_sources(segments: list[_Segment], base_dir: Path, need_video: bool) -
     """Fail before anything is written when a file is missing, unreadable or lacks video."""
     seen = set()
     for seg in segments:
+        if isinstance(seg.clip.media_reference, otio.schema.ImageSequenceReference):
+            check_images(seg.clip, seg.media_start, seg.end - seg.start, base_dir, seg.track)
+            continue
         path = _media_path(seg.clip, base_dir)
         if path is None or path in seen:
             continue
@@ -358,7 +381,7 @@ def render_timeline(
     _check_sources(audio, base_dir, need_video=False)
     out_w, out_h = _output_size(timeline, size, video, base_dir)
     has_audio = any(_media_path(s.clip, base_dir) is not None for s in audio)
-    generated = generated_in_file(video, audio, lo, fps)
+    generated = generated_in_file(video, audio, lo, fps, base_dir)
 
     # 3. render frame by frame; audio follows in blocks
     block_frames = max(1, math.floor(_AUDIO_BLOCK_SECONDS * fps))
