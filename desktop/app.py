@@ -19,6 +19,7 @@ from desktop.project_actions import ProjectActions
 from desktop.timeline_view import TimelineView
 from desktop.undo import UndoStack
 from desktop.viewer import Viewer
+from timeline.provenance import track_flag, with_track_flag
 
 STILL_SECONDS = 5.0          # default length of a dropped still, as in Premiere
 LAYOUT_VERSION = 1
@@ -336,7 +337,7 @@ class MainWindow(QMainWindow):
 
     def _unlocked(self, item) -> bool:
         track = item.parent()
-        locked = track is not None and self.canvas.track_flag(track, "locked")
+        locked = track is not None and track_flag(track, "locked")
         if locked:
             self.show_message(f"Track {track.name} is locked")
         return not locked
@@ -384,7 +385,7 @@ class MainWindow(QMainWindow):
                    else self.canvas.index.layouts)
         commands, seen = [], set()
         for layout in layouts:
-            if id(layout) in seen or self.canvas.track_flag(layout.track, "locked"):
+            if id(layout) in seen or track_flag(layout.track, "locked"):
                 continue
             seen.add(id(layout))
             i = layout.index_at(frame)
@@ -420,7 +421,7 @@ class MainWindow(QMainWindow):
         from timeline.commands import CompoundCommand
         from timeline.edits import Insert, Move, RippleDelete
 
-        if not self._unlocked(item) or self.canvas.track_flag(track, "locked"):
+        if not self._unlocked(item) or track_flag(track, "locked"):
             return
         rate = self.document.rate
         if not ripple:
@@ -448,9 +449,7 @@ class MainWindow(QMainWindow):
         if which == "enabled":
             self._push(SetEnabled(track, value))
             return
-        data = dict(track.metadata.get("latentcut") or {})
-        data[which] = bool(value)
-        self._push(SetAppMetadata(track, data))
+        self._push(SetAppMetadata(track, with_track_flag(track, which, value)))
 
     def place_media(self, paths, track, frame: int):
         """Overwrite-edit each file at `frame` on `track`, one after another (like a Premiere drop)."""
@@ -458,7 +457,7 @@ class MainWindow(QMainWindow):
         from timeline.commands import CompoundCommand
         from timeline.edits import Overwrite
 
-        if self.canvas.track_flag(track, "locked"):
+        if track_flag(track, "locked"):
             self.show_message(f"Track {track.name} is locked")
             return
         rate = self.document.rate
