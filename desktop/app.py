@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QApplication, QDockWidget, QMainWindow, QMessageBo
 from desktop.bridge import EngineBridge
 from desktop.credentials_prefs import CredentialsDialog, signing_settings
 from desktop.credentials_view import CredentialsReader
+from desktop.engine_prefs import EngineDialog, EngineStatus, engine_choice
 from desktop.generation import GenerationController
 from desktop.playback import PlaybackController
 from desktop.project_actions import ProjectActions
@@ -20,6 +21,7 @@ from desktop.timeline_items import used_media
 from desktop.timeline_view import TimelineView
 from desktop.undo import UndoStack
 from desktop.viewer import Viewer
+from timeline.provenance import track_flag, with_track_flag
 from timeline.storyboard import shots_of
 
 STILL_SECONDS = 5.0          # default length of a dropped still, as in Premiere
@@ -43,10 +45,15 @@ class MainWindow(QMainWindow):
         self.setObjectName("latentcut_main")
         self.settings = settings or QSettings()
         signing = signing_settings(self.settings)
-        self.bridge = bridge or EngineBridge(model=model, device=device, parent=self, signing=signing)
+        engine_url, token = engine_choice(self.settings)
+        self.bridge = bridge or EngineBridge(model=model, device=device, parent=self, signing=signing,
+                                             engine_url=engine_url, token=token)
         self._own_bridge = bridge is None
         if not self._own_bridge:
             self.bridge.set_signing(signing)
+            if engine_url:
+                self.bridge.use_engine(engine_url, token)
+        self.engine_status = EngineStatus(self.bridge, self)
         self.credentials_reader = CredentialsReader(signing.trust_anchors, parent=self)
         self._shut_down = False
         self._error_box = None
@@ -212,6 +219,8 @@ class MainWindow(QMainWindow):
         # bridge may outlive it.
         self.media_panel.media_activated.connect(self._show_source)
         self.jobs_panel.retry_requested.connect(self.retry_job)
+        self.engine_status.changed.connect(self.jobs_panel.set_engine_state)
+        self.engine_status.refresh()
         self.jobs_panel.reveal_requested.connect(self.reveal)
         b.progress.connect(self.actions.on_job_progress)
         b.done.connect(self._on_job_done)
@@ -251,6 +260,7 @@ class MainWindow(QMainWindow):
         self._action(f, "Render…", a.render_dialog, ["Ctrl+M"], "act_render")
         f.addSeparator()
         self._action(f, "Content Credentials…", self.edit_credentials, name="act_credentials")
+        self._action(f, "Engine…", self.edit_engine, name="act_engine")
         f.addSeparator()
         self._action(f, "Quit", self.close, ["Ctrl+Q"], "act_quit")
 
@@ -373,7 +383,7 @@ class MainWindow(QMainWindow):
 
     def _unlocked(self, item) -> bool:
         track = item.parent()
-        locked = track is not None and self.canvas.track_flag(track, "locked")
+        locked = track is not None and track_flag(track, "locked")
         if locked:
             self.show_message(f"Track {track.name} is locked")
         return not locked
@@ -399,6 +409,17 @@ class MainWindow(QMainWindow):
         self.show_message("Content Credentials settings saved; they apply to the next generation or render")
         return True
 
+    def edit_engine(self) -> bool:
+        """The Engine preference (this computer or a remote server); new jobs go to the choice."""
+        dialog = EngineDialog(self.settings, self)
+        if not dialog.exec():
+            return False
+        url, token = engine_choice(self.settings)
+        self.bridge.use_engine(url, token)
+        self.engine_status.refresh()
+        self.show_message(f"New generations run on {url or 'this computer'}")
+        return True
+
     def razor(self):
         """Cut at the playhead: the selected clips' tracks, or every unlocked track when none is selected."""
         from timeline.commands import CompoundCommand
@@ -410,7 +431,7 @@ class MainWindow(QMainWindow):
                    else self.canvas.index.layouts)
         commands, seen = [], set()
         for layout in layouts:
-            if id(layout) in seen or self.canvas.track_flag(layout.track, "locked"):
+            if id(layout) in seen or track_flag(layout.track, "locked"):
                 continue
             seen.add(id(layout))
             i = layout.index_at(frame)
@@ -446,7 +467,7 @@ class MainWindow(QMainWindow):
         from timeline.commands import CompoundCommand
         from timeline.edits import Insert, Move, RippleDelete
 
-        if not self._unlocked(item) or self.canvas.track_flag(track, "locked"):
+        if not self._unlocked(item) or track_flag(track, "locked"):
             return
         rate = self.document.rate
         if not ripple:
@@ -474,9 +495,7 @@ class MainWindow(QMainWindow):
         if which == "enabled":
             self._push(SetEnabled(track, value))
             return
-        data = dict(track.metadata.get("latentcut") or {})
-        data[which] = bool(value)
-        self._push(SetAppMetadata(track, data))
+        self._push(SetAppMetadata(track, with_track_flag(track, which, value)))
 
     def place_media(self, paths, track, frame: int):
         """Overwrite-edit each file at `frame` on `track`, one after another (like a Premiere drop)."""
@@ -484,7 +503,7 @@ class MainWindow(QMainWindow):
         from timeline.commands import CompoundCommand
         from timeline.edits import Overwrite
 
-        if self.canvas.track_flag(track, "locked"):
+        if track_flag(track, "locked"):
             self.show_message(f"Track {track.name} is locked")
             return
         rate = self.document.rate
@@ -592,6 +611,7 @@ class MainWindow(QMainWindow):
             return
         self._shut_down = True
         self.actions.autosave_timer.stop()
+        self.engine_status.stop()
         self.actions.end_session()
         self.playback.shutdown()
         self.canvas.thumbnails.shutdown()

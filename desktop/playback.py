@@ -18,7 +18,7 @@ from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QImage
 
 from desktop.audio_playback import AudioPlayback
-from desktop.timeline_items import TimelineIndex, app_data, generation_status, media_path
+from desktop.timeline_items import TimelineIndex, app_value, generation_status, media_path
 from timeline.timecode import format_timecode
 
 MAX_SHUTTLE = 8
@@ -53,7 +53,7 @@ def resolve_frame(index: TimelineIndex, frame: int, proxy_for=None):
             continue
         status = generation_status(item)
         if status in ("pending", "failed"):
-            return TitleCard(str(app_data(item).get("prompt", "") or item.name), status)
+            return TitleCard(str(app_value(item, "prompt", "") or item.name), status)
         ref = item.media_reference
         path = media_path(ref)
         if path is None:

@@ -23,8 +23,9 @@ from PySide6.QtGui import QBrush, QColor, QFont, QImage, QPainter, QPen
 from PySide6.QtWidgets import QMenu, QScrollBar, QToolTip, QVBoxLayout, QWidget
 
 from desktop.timeline_items import (
-    TimelineIndex, TrackLayout, app_data, generation_status, is_generated, is_still, media_path, take_keys,
+    TimelineIndex, TrackLayout, app_data, app_value, generation_status, is_generated, is_still, media_path, take_keys,
 )
+from timeline.provenance import track_flag
 from timeline.timecode import format_timecode
 
 MEDIA_MIME = "application/x-latentcut-media"
@@ -308,7 +309,7 @@ class TimelineCanvas(QWidget):
             elif status == "done":
                 kind = "generated"
             thumb = media_path(item.media_reference) if status not in ("pending", "failed") else None
-            label = item.name or (app_data(item).get("prompt") or "clip")
+            label = item.name or (app_value(item, "prompt") or "clip")
         else:
             kind, label = "nested", item.name or type(item).__name__
         look = ClipLook(item, COLORS[kind], str(label), status, takes, thumb)
@@ -498,12 +499,6 @@ class TimelineCanvas(QWidget):
         order = [b[0] for b in self.HEADER_BUTTONS].index(which)
         return QRectF(HEADER_W - 3 * 24 - 4 + order * 24, self.row_top(row) + 4, 22, 18)
 
-    @staticmethod
-    def track_flag(track, which: str) -> bool:
-        if which == "enabled":
-            return bool(track.enabled)
-        return bool((track.metadata.get("latentcut") or {}).get(which, False))
-
     def _paint_headers(self, p):
         p.fillRect(QRectF(0, 0, HEADER_W, RULER_H), QColor(44, 46, 52))
         p.setPen(QColor(230, 230, 235))
@@ -521,7 +516,7 @@ class TimelineCanvas(QWidget):
                 p.drawText(QRectF(6, y + 22, HEADER_W - 10, 16), Qt.AlignmentFlag.AlignVCenter, layout.name)
             for which, text, _tip in self.HEADER_BUTTONS:
                 r = self.header_button_rect(row, which)
-                on = self.track_flag(layout.track, which)
+                on = track_flag(layout.track, which)
                 active = (not on) if which == "enabled" else on   # highlight the non-default state
                 p.setPen(QColor(20, 20, 24))
                 p.setBrush(QColor(220, 120, 60) if active else QColor(70, 72, 82))
@@ -611,7 +606,7 @@ class TimelineCanvas(QWidget):
         if item not in self.selection:
             self.set_selection([item])
         x0, x1 = self.x_of(layout.starts[i]), self.x_of(layout.ends[i])
-        locked = self.track_flag(layout.track, "locked")
+        locked = track_flag(layout.track, "locked")
         if locked:
             return
         mode, edge = "move", None
@@ -631,7 +626,7 @@ class TimelineCanvas(QWidget):
         layout = self.index.layouts[row]
         for which, _text, _tip in self.HEADER_BUTTONS:
             if self.header_button_rect(row, which).contains(pos):
-                self.track_flag_requested.emit(layout.track, which, not self.track_flag(layout.track, which))
+                self.track_flag_requested.emit(layout.track, which, not track_flag(layout.track, which))
                 return
 
     def mouseMoveEvent(self, event):

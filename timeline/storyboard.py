@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import opentimelineio as otio
 
-from timeline.provenance import APP_KEY, is_generated
+from timeline.provenance import app_value, is_generated
 
 DEFAULT_SECONDS = 2.0
 STORYBOARD_TRACK = "Storyboard"  # the track the app's Build animatic lays shots on
@@ -70,7 +70,7 @@ def storyboard_track(timeline: otio.schema.Timeline):
             return track
     for track in video:
         clips = [item for item in track if isinstance(item, otio.schema.Clip)]
-        if clips and all(is_generated(c) and c.metadata[APP_KEY].get("op") == "generate" for c in clips):
+        if clips and all(is_generated(c) and app_value(c, "op") == "generate" for c in clips):
             return track
     return None
 
@@ -80,5 +80,5 @@ def shots_of(timeline: otio.schema.Timeline) -> list[Shot]:
     track = storyboard_track(timeline)
     if track is None:
         return []
-    return [Shot(clip.duration().to_seconds(), str(clip.metadata[APP_KEY].get("prompt") or clip.name))
+    return [Shot(clip.duration().to_seconds(), str(app_value(clip, "prompt") or clip.name))
             for clip in track if isinstance(clip, otio.schema.Clip) and is_generated(clip)]

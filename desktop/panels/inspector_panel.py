@@ -28,7 +28,7 @@ from desktop.timeline_items import media_path
 from timeline.edits import Rename, SetEnabled
 from timeline.generated import RECIPE as RECIPE_KEY
 from timeline.generated import DropTake, SwitchTake, take_keys
-from timeline.provenance import APP_KEY, is_generated
+from timeline.provenance import app_data, is_generated, to_plain
 from timeline.timecode import format_timecode
 
 RECIPE_FIELDS = (
@@ -39,17 +39,6 @@ TAKE_ROLE = Qt.UserRole
 EMPTY_TEXT = "Select a clip or gap on the timeline to see its properties."
 
 
-def plain(value):
-    """OTIO's AnyDictionary/AnyVector as plain dicts and lists."""
-    if hasattr(value, "items"):
-        return {str(k): plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)) or type(value).__name__ == "AnyVector":
-        return [plain(v) for v in value]
-    return value
-
-
-def app_data(item) -> dict:
-    return plain(item.metadata.get(APP_KEY, {})) if item is not None else {}
 
 
 def _text(value) -> str:
@@ -123,7 +112,6 @@ class InspectorPanel(QWidget):
         header = QHBoxLayout()
         header.addWidget(self.kind, 1)
         header.addWidget(self.badge)
-        header.addWidget(self.credentials_badge)
 
         # Properties.
         self.properties = QFormLayout()
@@ -205,6 +193,7 @@ class InspectorPanel(QWidget):
         details.setContentsMargins(0, 0, 0, 0)
         details.addWidget(self.name)
         details.addLayout(header)
+        details.addWidget(self.credentials_badge, 0, Qt.AlignLeft)  # a line of its own: it can be long
         details.addWidget(self.generated)
         details.addWidget(self._section("Properties"))
         details.addLayout(self.properties)
@@ -337,7 +326,7 @@ class InspectorPanel(QWidget):
         data = app_data(clip)
         refs = clip.media_references()
         recipe_ref = refs.get(RECIPE_KEY)
-        recipe = plain(recipe_ref.parameters) if isinstance(recipe_ref, otio.schema.GeneratorReference) else {}
+        recipe = to_plain(recipe_ref.parameters) if isinstance(recipe_ref, otio.schema.GeneratorReference) else {}
         status = data.get("status") or ("done" if take_keys(clip) else "pending")
         if status == "failed":
             self.status.setText(f"Failed: {data.get('error') or 'the generation did not finish'}. "

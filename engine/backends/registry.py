@@ -18,6 +18,7 @@ from pathlib import Path
 from engine.backends.base import OPERATIONS
 from engine.backends.families import UnsupportedModel, recognise
 from engine.errors import LatentCutError
+from timeline.files import write_atomic
 
 REMEMBERED = "models.json"
 
@@ -105,12 +106,7 @@ def remembered() -> list[Path]:
 def _write_remembered(folders: list[Path]) -> None:
     path = config_dir() / REMEMBERED
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "w", encoding="utf-8") as f:
-        json.dump({"models": [str(p) for p in folders]}, f, indent=2)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+    write_atomic(path, json.dumps({"models": [str(p) for p in folders]}, indent=2))
 
 
 def remember(folder: str | os.PathLike) -> None:

@@ -36,6 +36,7 @@ from engine.train.captions import prompt
 from engine.train.cases import DEFAULT_MIX, make_batch
 from engine.train.data import LatentPool, TextCache, autoencoder_batch, build_pool, check_training_seed
 from engine.train.world import EVAL_SEED_START, sample_scene
+from timeline.files import atomic_path, write_atomic
 
 STATE_NAME = "train_state.json"
 OPTIMIZER_NAME = "optimizer.safetensors"
@@ -87,9 +88,7 @@ def _log(out: Path, record: dict, echo: bool = True) -> None:
 
 
 def _save_state(out: Path, state: dict) -> None:
-    tmp = out / (STATE_NAME + ".tmp")
-    tmp.write_text(json.dumps(state, indent=2), encoding="utf-8")
-    tmp.replace(out / STATE_NAME)
+    write_atomic(out / STATE_NAME, json.dumps(state, indent=2))
 
 
 def _save_optimizer(path: Path, opt: torch.optim.Optimizer) -> None:
@@ -101,9 +100,8 @@ def _save_optimizer(path: Path, opt: torch.optim.Optimizer) -> None:
         for key, value in st.items():
             tensors[f"{idx}.{key}"] = value.detach().reshape(-1).float().cpu().contiguous() if key == "step" \
                 else value.detach().cpu().contiguous()
-    tmp = path.with_suffix(".tmp")
-    save_file(tensors, str(tmp), metadata={"param_groups": json.dumps(sd["param_groups"])})
-    tmp.replace(path)
+    with atomic_path(path) as tmp:
+        save_file(tensors, str(tmp), metadata={"param_groups": json.dumps(sd["param_groups"])})
 
 
 def _load_optimizer(path: Path, opt: torch.optim.Optimizer) -> None:
