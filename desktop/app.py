@@ -142,15 +142,6 @@ class MainWindow(QMainWindow):
         dock = self.docks["timeline"]
         return max(dock.height() - dock.widget().height(), dock.fontMetrics().height() + 10)
 
-    def _on_track_count_changed(self, event: str, payload) -> None:
-        """A new track (Build animatic adds one) must not push the others out of the timeline:
-        it grows to fit them, up to half the window."""
-        if event in ("track_added", "track_removed") and self.isVisible():
-            dock = self.docks["timeline"]
-            wanted = min(self.timeline_view.needed_height() + self._dock_title_height(), self.height() // 2)
-            if wanted > dock.height():
-                self.resizeDocks([self.docks["viewer"], dock], [self.height() - wanted, wanted], Qt.Orientation.Vertical)
-
     def showEvent(self, event):
         super().showEvent(event)
         if self._fit_on_show:
@@ -209,7 +200,6 @@ class MainWindow(QMainWindow):
         c.track_flag_requested.connect(self.set_track_flag)
         self.inspector.regenerate_requested.connect(self._regenerate)
         gen.message.connect(self.show_message)
-        self.destroyed.connect(self.document.subscribe(self._on_track_count_changed))
 
     def _wire_persistent(self):
         b = self.bridge

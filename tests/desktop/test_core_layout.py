@@ -38,11 +38,3 @@ def test_first_layout_fits(qtbot, bridge, isolated_settings, media, size, select
     assert win.docks["jobs"].height() >= 130  # the header and one whole job
     win.undo_stack.setClean()
 
-
-def test_the_timeline_grows_when_a_track_is_added(qtbot, window):
-    from timeline.edits import AddTrack
-
-    for name in ("V2", "V3"):
-        window.undo_stack.push_command(AddTrack(name=name))
-    qtbot.waitUntil(lambda: window.timeline_view.height() >= window.timeline_view.needed_height() - 4)
-    assert window.docks["timeline"].height() <= window.height() // 2 + 10
