@@ -16,29 +16,15 @@ from urllib.parse import quote, unquote, urlparse
 import opentimelineio as otio
 
 from .generated import RECIPE
-from .provenance import APP_KEY
+from .provenance import track_flag
 
 RationalTime = otio.opentime.RationalTime
 TimeRange = otio.opentime.TimeRange
 
 
-def timeline_rate(timeline) -> float:
-    """The cut's frame rate: LatentCut's setting, else the start time's, else the first clip's."""
-    md = timeline.metadata.get(APP_KEY)
-    if md is not None and md.get("rate"):
-        return float(md["rate"])
-    if timeline.global_start_time is not None:
-        return float(timeline.global_start_time.rate)
-    for clip in timeline.find_clips():
-        rng = clip.source_range or getattr(clip.media_reference, "available_range", None)
-        if rng is not None:
-            return float(rng.duration.rate)
-    return 24.0
-
-
 def track_is_on(track) -> bool:
     """Whether a track is seen or heard: enabled, and not muted in LatentCut's track header."""
-    return bool(track.enabled) and not (track.metadata.get(APP_KEY) or {}).get("muted")
+    return track_flag(track, "enabled") and not track_flag(track, "muted")
 
 
 def with_header_mutes_disabled(timeline) -> None:

@@ -1,7 +1,7 @@
 """python -m engine.train --preset previz [--device cuda|cpu] [--steps N] [--resume DIR] [--out DIR]
 
-Also: --export-from CHECKPOINT --out DIR [--pool POOL] writes a shipping
-model folder (fp16 weights).
+Also: --export-from CHECKPOINT --out DIR writes a shipping model folder (fp16 weights, the
+denoiser's weight average) with its preview projection refitted on the model's own samples.
 """
 from __future__ import annotations
 
@@ -23,8 +23,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=None, help="run folder (default runs/<preset>)")
     parser.add_argument("--export-from", type=Path, default=None,
                         help="convert this checkpoint folder into a shipping model folder at --out")
-    parser.add_argument("--pool", type=Path, default=None,
-                        help="with --export-from: refit the preview projection on this run's pool.safetensors")
     args = parser.parse_args(argv)
 
     from engine.train.train import export, run
@@ -33,7 +31,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.export_from is not None:
             if args.out is None:
                 parser.error("--export-from needs --out")
-            folder = export(args.export_from, args.out, pool=args.pool)
+            folder = export(args.export_from, args.out)
             print(f"exported {args.export_from} -> {folder}")
             return 0
         best = run(args.preset, args.out or Path("runs") / args.preset, device=args.device, steps=args.steps,

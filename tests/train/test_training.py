@@ -47,14 +47,8 @@ def test_export_writes_fp16_weights_that_load(tiny_run, tmp_path):
     model = load_model(tmp_path / "ship")
     reference = load_model(tiny_run / "best")
     for (name, a), b in zip(model.state_dict().items(), reference.state_dict().values()):
-        assert torch.allclose(a, b, atol=2e-3, rtol=2e-3), name
-
-
-def test_export_refits_the_preview_on_the_pool(tiny_run, tmp_path):
-    args = ["--export-from", str(tiny_run / "best"), "--out", str(tmp_path / "ship"),
-            "--pool", str(tiny_run / "pool.safetensors")]
-    assert main(args) == 0
-    assert load_model(tmp_path / "ship").config.name == "previz-tiny"
+        if not name.startswith("preview."):  # export refits the preview on the model's own samples
+            assert torch.allclose(a, b, atol=2e-3, rtol=2e-3), name
 
 
 def test_export_from_a_checkpoint_ships_the_weight_average(tiny_run, tmp_path):
@@ -97,3 +91,18 @@ def test_bad_arguments_are_named(tmp_path, capsys):
     assert "held out" in capsys.readouterr().err
     with pytest.raises(ValueError, match="preset"):
         train.run("huge", tmp_path / "y")
+
+
+def test_the_step_preview_is_a_blurry_version_of_the_result(tiny_run):
+    """The preview is fitted on the model's own samples, so each step's preview has the mean
+    colour of the frame that is finally decoded (it once showed a magenta and yellow checker)."""
+    import numpy as np
+
+    pipe = LatentCutPipeline.from_pretrained(tiny_run / "best", device="cpu")
+    for seed, text in enumerate(("pan right over mountains at night", "zoom in on a yellow box in a city, day")):
+        previews = []
+        out = pipe.generate(text, seconds=1.0, seed=100 + seed, callback=lambda s, t, p: previews.append(p))
+        result = out.frames[out.frames.shape[0] // 2].reshape(-1, 3).mean(0)
+        assert previews[-1].shape == out.frames.shape[1:]
+        for step, preview in enumerate(previews):
+            assert np.abs(preview.reshape(-1, 3).mean(0) - result).max() <= 20, (text, step)
