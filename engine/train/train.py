@@ -398,14 +398,20 @@ def fit_preview_on_samples(model: LatentCutLDM, text_encoder, device: torch.devi
                              dtype=next(model.parameters()).dtype)
     rng = np.random.default_rng([seed, 11])
     seen = []  # (scaled latents, decoded frames) of each generation's final decode
-    hook = model.autoencoder.decoder.register_forward_hook(
-        lambda module, args, out: seen.append((args[0].float() * model.config.scaling_factor, out.float().clamp(-1, 1))))
+    decode = model.decode_latents
+
+    def recording(z: torch.Tensor) -> torch.Tensor:
+        frames = decode(z)
+        seen.append((z.float(), frames.float()))
+        return frames
+
+    model.decode_latents = recording
     try:
         for i in range(count):
             scene = sample_scene(int(rng.integers(0, EVAL_SEED_START)))
             pipe.generate(prompt(scene), seconds=model.config.frames / model.config.fps, seed=i)
     finally:
-        hook.remove()
+        del model.decode_latents  # the class's method again
         model.train(was_training)
     latents, frames = torch.cat([z for z, _ in seen]), torch.cat([f for _, f in seen])
     return fit_preview(model.preview, latents.to(device), frames.to(device))
