@@ -92,7 +92,7 @@ def write_result(frames: np.ndarray, rate: float, provenance: dict[str, Any], pa
 
     written = write_video(path, frames, rate, metadata=container_metadata(provenance), cancel=cancel)
     return {
-        "path": str(written),
+        "path": str(Path(written).absolute()),  # resolves whatever folder the caller moves to
         "frames": int(frames.shape[0]),
         "rate": float(rate),
         "width": int(frames.shape[2]),
