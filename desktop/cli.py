@@ -148,8 +148,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("add", help="append media files as clips to a track of a project")
     p.add_argument("project")
     p.add_argument("media", nargs="+")
-    p.add_argument("--track", help="track name (default V1 for video, A1 for audio-only files); "
-                                   "created if missing")
+    p.add_argument("--track", help="track name for the picture (default V1), or for the sound of an audio-only "
+                                   "file (default A1); created if missing. The sound of a video goes on A1, "
+                                   "linked to its picture")
+    p.add_argument("--still-seconds", type=positive_float, default=5.0, metavar="S",
+                   help="how long a still image lasts on the timeline (default 5)")
     p.set_defaults(func=cmd_add)
 
     p = sub.add_parser("generate", help="generate a shot from a prompt")
@@ -368,43 +371,44 @@ def cmd_new(args) -> int:
 def cmd_add(args) -> int:
     import opentimelineio as otio
 
-    from engine.media.probe import probe
-    from timeline.edits import AddTrack, Append
+    from engine.media.importing import clips_for_file
+    from timeline.edits import AddTrack
+    from timeline.links import PlaceLinked
     from timeline.project import load_project, save_project
 
     doc = load_project(args.project)
     # Check every file first, so a bad one leaves the project as it was.
     plan = []
     for media in args.media:
-        info = probe(media)
-        if info.video is not None:
-            kind, rate, frames = otio.schema.TrackKind.Video, info.video.rate, info.video.frame_count
-        else:
-            kind, rate = otio.schema.TrackKind.Audio, doc.rate
-            frames = round(info.duration * rate)
-        if frames <= 0:
-            raise Failure(f"{media}: has no frames to add")
-        name = args.track or ("V1" if kind == otio.schema.TrackKind.Video else "A1")
-        track = _find_track(doc, name)
-        if track is not None and track.kind != kind:
-            raise Failure(f"--track: {name} is a {track.kind.lower()} track, but {media} is "
-                          f"{'video' if kind == otio.schema.TrackKind.Video else 'audio only'}")
-        plan.append((media, kind, rate, frames, name))
-    for media, kind, rate, frames, name in plan:
-        track = _find_track(doc, name)
-        if track is None:
-            add = AddTrack(kind=kind, name=name)
-            add.do(doc)
-            track = add.track
-        # media time: the whole file, at the file's own rate
-        available = otio.opentime.TimeRange(otio.opentime.RationalTime(0, rate),
-                                            otio.opentime.RationalTime(frames, rate))
-        clip = otio.schema.Clip(name=Path(media).name,
-                                media_reference=otio.schema.ExternalReference(
-                                    target_url=str(Path(media).resolve()), available_range=available),
-                                source_range=available)
-        Append(track, clip).do(doc)
-        print(f"added {Path(media).name} to {name} ({frames / rate:.2f} s)")
+        made = clips_for_file(media, doc.rate, args.still_seconds)
+        pairs = []
+        for clip, kind in ((made.video, otio.schema.TrackKind.Video), (made.audio, otio.schema.TrackKind.Audio)):
+            if clip is None:
+                continue
+            # --track names where the picture goes (or the sound of an audio-only file)
+            main = clip is (made.video or made.audio)
+            name = args.track if args.track and main else ("V1" if kind == otio.schema.TrackKind.Video else "A1")
+            track = _find_track(doc, name)
+            if track is not None and track.kind != kind:
+                raise Failure(f"--track: {name} is a {track.kind.lower()} track, but {media} is "
+                                 f"{'video' if made.video is not None else 'audio only'}")
+            pairs.append((name, kind, clip))
+        plan.append((media, made, pairs))
+    for media, made, pairs in plan:
+        placed = []
+        for name, kind, clip in pairs:
+            track = _find_track(doc, name)
+            if track is None:
+                add = AddTrack(kind=kind, name=name)
+                add.do(doc)
+                track = add.track
+            placed.append((track, clip))
+        # linked halves start together, after whatever is on either track
+        at = max(doc.track_end(track) for track, _ in placed)
+        PlaceLinked(placed, at).do(doc)
+        where = " and ".join(track.name for track, _ in placed)
+        marks = " (AI-generated, with its recipe)" if made.generated else ""
+        print(f"added {Path(media).name} to {where} ({made.duration.to_seconds():.2f} s){marks}")
     save_project(doc, args.project)
     return 0
 

@@ -99,3 +99,18 @@ def write_result(frames: np.ndarray, rate: float, provenance: dict[str, Any], pa
         "height": int(frames.shape[1]),
         "provenance": provenance,
     }
+
+
+def provenance_from_tags(tags: dict[str, str]) -> dict[str, Any] | None:
+    """The provenance `container_metadata` wrote, read back from a file's container tags
+    (keys lower-cased, as probe gives them); None for a file LatentCut did not generate."""
+    text = tags.get("latentcut")
+    if not text:
+        return None
+    try:
+        provenance = json.loads(text)
+    except ValueError:
+        return None
+    if not isinstance(provenance, dict) or not provenance.get("generated") or not provenance.get("op"):
+        return None
+    return provenance
