@@ -120,34 +120,38 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     p = sub.add_parser("probe", help="print a media file's streams, rate, size and metadata as JSON")
-    p.add_argument("file")
+    p.add_argument("file", help="a video, audio or image file")
+    p.add_argument("--json", action="store_true", help="print JSON (the default; accepted for scripts)")
     p.set_defaults(func=cmd_probe)
 
     p = sub.add_parser("export", help="export a project to .otio .otioz .otiod .edl or .xml")
-    p.add_argument("project")
+    p.add_argument("project", help="the project (.otio, or any format export writes)")
     p.add_argument("out", help="the output file; its extension picks the format")
+    p.add_argument("--force", action="store_true", help="replace OUT if it exists")
     p.add_argument("--json", action="store_true", help="print the path, format and what was dropped as JSON")
     p.set_defaults(func=cmd_export)
 
     p = sub.add_parser("render", help="render a project to one video file")
-    p.add_argument("project")
+    p.add_argument("project", help="the project (.otio, or any format export writes: .otioz .otiod .edl .xml)")
     p.add_argument("out", help="the video file (.mp4 .mov .mkv .webm)")
     p.add_argument("--range", type=range_arg, metavar="START-END", help="timeline seconds or MM:SS, e.g. 2-5.5")
     p.add_argument("--size", type=size_arg, metavar="WxH", help="output size (default: the project's)")
     p.add_argument("--rate", type=positive_float, help="output frame rate (default: the project's)")
+    p.add_argument("--force", action="store_true", help="replace OUT if it exists")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
     p.set_defaults(func=cmd_render)
 
     p = sub.add_parser("new", help="create an empty project (one V1 and one A1 track)")
-    p.add_argument("project")
-    p.add_argument("--rate", type=positive_float, default=24.0)
-    p.add_argument("--size", type=size_arg, default=(1920, 1080), metavar="WxH")
+    p.add_argument("project", help="the project file to create (NAME.otio; media go in NAME_media/)")
+    p.add_argument("--rate", type=positive_float, default=24.0, help="timeline frame rate (default 24)")
+    p.add_argument("--size", type=size_arg, default=(1920, 1080), metavar="WxH",
+                   help="frame size of the cut (default 1920x1080)")
     p.add_argument("--force", action="store_true", help="replace an existing project file")
     p.set_defaults(func=cmd_new)
 
     p = sub.add_parser("add", help="append media files as clips to a track of a project")
-    p.add_argument("project")
-    p.add_argument("media", nargs="+")
+    p.add_argument("project", help="the project (.otio) to add to; saved in place")
+    p.add_argument("media", nargs="+", help="video, audio or image files, added in this order")
     p.add_argument("--track", help="track name for the picture (default V1), or for the sound of an audio-only "
                                    "file (default A1); created if missing. The sound of a video goes on A1, "
                                    "linked to its picture")
@@ -156,7 +160,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_add)
 
     p = sub.add_parser("generate", help="generate a shot from a prompt")
-    p.add_argument("prompt")
+    p.add_argument("prompt", help="what the shot shows, e.g. \"a red ball moving left over a field at sunset\"")
     _model_options(p, prompt=False)
     p.set_defaults(func=cmd_generate)
 
@@ -167,7 +171,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_animate)
 
     p = sub.add_parser("extend", help="continue a clip (after its end, or before its start with --head)")
-    p.add_argument("input")
+    p.add_argument("input", help="the clip to continue")
     p.add_argument("--head", action="store_true", help="make frames that lead into the clip's first frame")
     p.add_argument("--frames", type=frames_arg, metavar="START-END",
                    help="use only these frames of the input (END excluded), e.g. 0-48")
@@ -175,13 +179,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_extend)
 
     p = sub.add_parser("fill", help="bridge the gap between the end of clip A and the start of clip B")
-    p.add_argument("a")
-    p.add_argument("b")
+    p.add_argument("a", help="the clip before the gap (its last frames lead in)")
+    p.add_argument("b", help="the clip after the gap (its first frames lead out)")
     _model_options(p)
     p.set_defaults(func=cmd_fill)
 
     p = sub.add_parser("restyle", help="keep a clip's layout and motion, change its look")
-    p.add_argument("input")
+    p.add_argument("input", help="the clip to restyle")
     p.add_argument("--frames", type=frames_arg, metavar="START-END",
                    help="restyle only these frames of the input (END excluded), e.g. 0-48")
     _model_options(p, prompt_required=True, seconds=False)
@@ -191,22 +195,24 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("storyboard", help="generate one clip per shot of a SECONDS: prompt file into a project")
     p.add_argument("shots", help="text file, one shot per line: `SECONDS: prompt` or `prompt`")
-    p.add_argument("-o", "--output", required=True, metavar="BOARD.otio")
+    p.add_argument("-o", "--output", required=True, metavar="BOARD.otio",
+                   help="the project to write; the shots go in BOARD_media/ beside it")
     p.add_argument("--render", metavar="BOARD.mp4", help="also render the animatic to this file")
-    p.add_argument("--force", action="store_true", help="replace an existing BOARD.otio")
+    p.add_argument("--force", action="store_true", help="replace an existing BOARD.otio (and BOARD.mp4)")
     _model_options(p, prompt=False, output=False, seconds=False)
     p.set_defaults(func=cmd_storyboard)
 
     p = sub.add_parser("models", help="list model folders and the operations each can do")
-    p.add_argument("dirs", nargs="*", metavar="DIR")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("dirs", nargs="*", metavar="DIR",
+                   help="model folders (default: the embedded model and the folders in $LATENTCUT_MODELS)")
+    p.add_argument("--json", action="store_true", help="print the list as JSON")
     p.set_defaults(func=cmd_models)
 
     p = sub.add_parser("demo", help="the headless demo: a short storyboard made and rendered with the "
                                     "embedded model")
     p.add_argument("--out", default="latentcut-demo", metavar="DIR", help="folder for the demo (default ./latentcut-demo)")
-    p.add_argument("--steps", type=positive_int)
-    p.add_argument("--device", choices=("cpu", "cuda", "mps"))
+    p.add_argument("--steps", type=positive_int, help="denoising steps (default: the model's)")
+    p.add_argument("--device", choices=("cpu", "cuda", "mps"), help="default: CUDA, then MPS, then CPU")
     p.add_argument("--model", metavar="DIR", help="use this model folder instead of the embedded model")
     p.set_defaults(func=cmd_demo)
     return parser
@@ -217,8 +223,10 @@ def _model_options(p: argparse.ArgumentParser, prompt: bool = True, prompt_requi
     if output:
         p.add_argument("-o", "--output", required=True, metavar="OUT.mp4",
                        help="the video file to write (.mp4 .mov .mkv .webm)")
+        p.add_argument("--force", action="store_true", help="replace OUT.mp4 if it exists")
     if prompt:
-        p.add_argument("--prompt", required=prompt_required, default="")
+        p.add_argument("--prompt", required=prompt_required, default="",
+                       help="what the new footage shows" + ("" if prompt_required else " (optional)"))
     p.add_argument("--negative-prompt", default="", help="what the result should not look like")
     if seconds:
         p.add_argument("--seconds", type=positive_float, default=2.0, help="length of the new footage (default 2)")
@@ -319,7 +327,13 @@ def open_app(project: str | None) -> int:
 def cmd_probe(args) -> int:
     from engine.media.probe import probe
 
-    print(probe(args.file).to_json())
+    facts = probe(args.file).to_dict()
+    tag = facts["metadata"].get("latentcut")
+    try:  # the tag holds JSON text (a take's provenance, a render's segments): show the object
+        facts["metadata"]["latentcut"] = json.loads(tag) if tag else tag
+    except ValueError:
+        pass  # not ours after all: shown as the text it is
+    print(json.dumps(facts, indent=2))
     return 0
 
 
@@ -330,6 +344,7 @@ def cmd_export(args) -> int:
     if suffix not in EXPORT_SUFFIXES:
         raise UsageError(f"{args.out}: cannot tell the format from '{suffix or 'no extension'}'; "
                          f"use one of {' '.join(EXPORT_SUFFIXES)}")
+    _check_new_file(args.out, args.force)
     report = export_timeline(_load_document(args.project), args.out)
     if args.json:
         print(json.dumps({"path": str(report.path), "format": report.format, "dropped": list(report.dropped)},
@@ -342,9 +357,10 @@ def cmd_export(args) -> int:
 
 
 def cmd_render(args) -> int:
-    if not Path(args.project).is_file():
+    if not Path(args.project).exists():
         raise Failure(f"{args.project}: project not found")
     _check_video_output(args.out)
+    _check_new_file(args.out, args.force)
     job = RenderJob(output=args.out, project=args.project, range=args.range, size=args.size, rate=args.rate)
     result = run_jobs([job], label="render")[0]
     _report(result, args.json, f"rendered {result['path']} ({result['frames']} frames, "
@@ -435,6 +451,12 @@ def _check_video_output(out: str) -> None:
         raise UsageError(f"{out}: the output must be a .mp4, .mov, .mkv or .webm file")
 
 
+def _check_new_file(out: str, force: bool) -> None:
+    """Every command that writes a file refuses to replace one unless given --force."""
+    if Path(out).exists() and not force:
+        raise Failure(f"{out}: already exists (use --force to replace it)")
+
+
 # ---- model commands ---------------------------------------------------------------------
 def _common(args, **extra) -> dict:
     if args.model is not None and not Path(args.model).is_dir():
@@ -443,6 +465,7 @@ def _common(args, **extra) -> dict:
                   size=args.size, rate=args.rate, model=args.model, device=args.device)
     if getattr(args, "output", None) is not None and "output" not in extra:
         _check_video_output(args.output)
+        _check_new_file(args.output, args.force)
         fields["output"] = args.output
     if hasattr(args, "seconds"):
         fields["seconds"] = args.seconds
@@ -523,6 +546,7 @@ def cmd_storyboard(args) -> int:
         raise Failure(f"{args.output}: already exists (use --force to replace it)")
     if args.render:
         _check_video_output(args.render)
+        _check_new_file(args.render, args.force)
     common = _common(args, output=str(board.with_name(board.stem + "_media")))
     failed = build_storyboard(shots, board, common, threads=args.threads, render=args.render, json_out=args.json)
     if failed:
@@ -626,7 +650,7 @@ def cmd_models(args) -> int:
         rows.append(describe(folder))
     if args.json:
         print(json.dumps(rows, indent=2, default=str))
-        return 0
+        return 1 if any(row.get("error") for row in rows) else 0
     if not rows:
         print("no model folders known; name one (latentcut models DIR) or list folders in $LATENTCUT_MODELS")
     for row in rows:
@@ -636,7 +660,7 @@ def cmd_models(args) -> int:
             print(f"    cannot run: {row['error']}")
         else:
             print(f"    can: {', '.join(row['operations'])}")
-    return 0
+    return 1 if any(row.get("error") for row in rows) else 0
 
 
 # ---- running jobs through the engine ----------------------------------------------------

@@ -394,10 +394,10 @@ def _run_render(job: RenderJob, progress, cancel: threading.Event) -> dict:
     from engine.media.render import render_timeline
 
     from timeline import Document
-    from timeline.project import load_project
+    from timeline.interchange import import_timeline
 
-    if job.project is not None:
-        doc = load_project(job.project)
+    if job.project is not None:  # any format export writes (.otio .otioz .otiod .edl .xml)
+        doc = Document(import_timeline(job.project))
         base_dir = job.base_dir or str(Path(job.project).resolve().parent)
     else:
         doc = Document(otio.adapters.read_from_string(job.timeline_json, "otio_json"))
@@ -406,6 +406,10 @@ def _run_render(job: RenderJob, progress, cancel: threading.Event) -> dict:
     time_range = None
     if job.range is not None:
         rate = doc.rate
+        length = timeline.tracks.duration().to_seconds()
+        if job.range[1] > length + 0.5 / rate:
+            raise ValueError(f"the range {job.range[0]:g}-{job.range[1]:g} s runs past the end of the cut, "
+                             f"which is {length:.2f} s long")
         start = otio.opentime.RationalTime.from_seconds(job.range[0]).rescaled_to(rate)
         end = otio.opentime.RationalTime.from_seconds(job.range[1]).rescaled_to(rate)
         # timeline (track) time
