@@ -1,7 +1,7 @@
 """`latentcut`: the command line. With no arguments (or a .otio file) it opens the app.
 
 Exit codes: 0 done, 1 the command failed (missing or unreadable file, model error...),
-2 the command line itself is wrong, 130 cancelled with Ctrl-C. Expected errors print one
+2 the command line itself is wrong, 130 cancelled with Ctrl-C, 143 cancelled by SIGTERM. Expected errors print one
 line on stderr, never a traceback (set LATENTCUT_DEBUG=1 to see the engine's tracebacks).
 
 The media and project commands (probe, export, render, new, add) never import torch; the
@@ -15,6 +15,7 @@ import logging
 import os
 import random
 import re
+import signal
 import sys
 import threading
 import time
@@ -45,7 +46,25 @@ class Failure(LatentCutError):
 
 
 class Interrupted(Exception):
-    """Ctrl-C cancelled a job (exit 130)."""
+    """Ctrl-C (exit 130) or SIGTERM (exit 143) cancelled a job."""
+
+    def __init__(self, message: str, code: int = 130):
+        super().__init__(message)
+        self.code = code
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, as job controllers send it: handled like Ctrl-C, but exits 143."""
+
+
+def _install_signal_handlers() -> None:
+    """Ctrl-C and SIGTERM cancel cleanly however the process was started: a shell starts a
+    background job with SIGINT ignored, and Python then keeps ignoring it."""
+    def terminate(signum, frame):
+        raise Terminated()
+
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, terminate)
 
 
 # ---- argument types ---------------------------------------------------------------------
@@ -260,6 +279,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.command is None:
         parser.print_usage(sys.stderr)
         return 2
+    if threading.current_thread() is threading.main_thread():
+        _install_signal_handlers()
     return _guard(lambda: args.func(args), args.command)
 
 
@@ -269,10 +290,10 @@ def _guard(fn, command: str) -> int:
         return int(fn() or 0)
     except Interrupted as exc:
         _err(command, str(exc))
-        return 130
-    except KeyboardInterrupt:
-        _err(command, "interrupted")
-        return 130
+        return exc.code
+    except KeyboardInterrupt as exc:
+        _err(command, "terminated" if isinstance(exc, Terminated) else "interrupted")
+        return 143 if isinstance(exc, Terminated) else 130
     except UsageError as exc:
         _err(command, str(exc))
         return 2
@@ -698,13 +719,14 @@ def _wait(engine, job_id: str):
             final = engine.wait(job_id, timeout=0.2)
             if final is not None:
                 return final
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
+        code = 143 if isinstance(exc, Terminated) else 130
         engine.cancel(job_id)
         print(file=sys.stderr)
         final = engine.wait(job_id)
         if final is not None and final.kind == "done":
-            raise Interrupted(f"interrupted after {final.result['path']} was written") from None
-        raise Interrupted("cancelled; no partial file was left") from None
+            raise Interrupted(f"interrupted after {final.result['path']} was written", code) from None
+        raise Interrupted("cancelled; no partial file was left", code) from None
 
 
 class ProgressBar:

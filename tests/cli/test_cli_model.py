@@ -224,11 +224,20 @@ def test_demo_without_a_model_says_so(cli, tmp_path):
     assert res.rc == 1 and "missing" in res.err and "Traceback" not in res.err
 
 
-def test_ctrl_c_cancels_cleanly_and_leaves_no_file(tmp_path, tiny_model):
+def _ignore_sigint():
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # as a shell starts a background job
+
+
+@pytest.mark.parametrize("sig, code, ignored", [(signal.SIGINT, 130, False), (signal.SIGINT, 130, True),
+                                                 (signal.SIGTERM, 143, False)])
+def test_ctrl_c_cancels_cleanly_and_leaves_no_file(tmp_path, tiny_model, sig, code, ignored):
+    """Ctrl-C exits 130 and SIGTERM 143, with no partial file, even when the process was
+    started with SIGINT ignored (a background job of a script)."""
     out = tmp_path / "long.mp4"
     proc = subprocess.Popen([sys.executable, "-m", "desktop", "generate", "a long one", "-o", str(out),
                              "--steps", "1000", "--seconds", "1", "--seed", "1", "--model", str(tiny_model)],
-                            cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=_ignore_sigint if ignored else None)
     try:
         deadline = time.monotonic() + 120
         seen = ""
@@ -238,12 +247,12 @@ def test_ctrl_c_cancels_cleanly_and_leaves_no_file(tmp_path, tiny_model):
                 break
             seen += line
         assert "started" in seen, seen
-        proc.send_signal(signal.SIGINT)
+        proc.send_signal(sig)
         _, err = proc.communicate(timeout=120)
     finally:
         if proc.poll() is None:
             proc.kill()
-    assert proc.returncode == 130, err
+    assert proc.returncode == code, err
     assert "cancelled" in err and "Traceback" not in err
     assert list(tmp_path.iterdir()) == []
 
