@@ -18,13 +18,13 @@ import re
 import signal
 import sys
 import threading
-import time
 import warnings
 from pathlib import Path
 
+from desktop.cli_progress import ProgressBar, steps_per_window
 from engine.errors import LatentCutError
-from engine.jobs import (AnimateJob, ExtendJob, FillJob, GenerateJob, Job, MediaInput, ModelJob, RenderJob,
-                         RestyleJob)
+from engine.jobs import (MAX_RATE, MAX_SECONDS, MAX_SIDE, AnimateJob, ExtendJob, FillJob, GenerateJob, Job,
+                         MediaInput, ModelJob, RenderJob, RestyleJob)
 from timeline.errors import ProjectError
 
 PROG = "latentcut"
@@ -68,11 +68,37 @@ def _install_signal_handlers() -> None:
 
 
 # ---- argument types ---------------------------------------------------------------------
+MAX_STEPS = 1000  # the pipelines' own bound on denoising steps
+MAX_GUIDANCE = 100.0
+
+
 def size_arg(text: str) -> tuple[int, int]:
     m = re.fullmatch(r"\s*(\d+)\s*[xX]\s*(\d+)\s*", text)
     if not m or int(m.group(1)) <= 0 or int(m.group(2)) <= 0:
         raise argparse.ArgumentTypeError(f"invalid size {text!r}: expected WIDTHxHEIGHT such as 256x144")
+    if max(int(m.group(1)), int(m.group(2))) > MAX_SIDE:
+        raise argparse.ArgumentTypeError(f"{text} is too large: each side is at most {MAX_SIDE}")
     return int(m.group(1)), int(m.group(2))
+
+
+def at_most(kind, limit, unit: str = ""):
+    """An argument type: ``kind`` parsed, then refused above ``limit`` (checked before any work)."""
+    def parse(text: str):
+        value = kind(text)
+        if value > limit:
+            raise argparse.ArgumentTypeError(f"must be at most {limit:g}{unit}, got {text}")
+        return value
+    return parse
+
+
+def guidance_arg(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid number {text!r}") from None
+    if not 0 <= value <= MAX_GUIDANCE:
+        raise argparse.ArgumentTypeError(f"must be from 0 to {MAX_GUIDANCE:g}, got {text}")
+    return value
 
 
 def positive_float(text: str) -> float:
@@ -155,14 +181,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("out", help="the video file (.mp4 .mov .mkv .webm)")
     p.add_argument("--range", type=range_arg, metavar="START-END", help="timeline seconds or MM:SS, e.g. 2-5.5")
     p.add_argument("--size", type=size_arg, metavar="WxH", help="output size (default: the project's)")
-    p.add_argument("--rate", type=positive_float, help="output frame rate (default: the project's)")
+    p.add_argument("--rate", type=at_most(positive_float, MAX_RATE), help="output frame rate (default: the project's)")
     p.add_argument("--force", action="store_true", help="replace OUT if it exists")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
     p.set_defaults(func=cmd_render)
 
     p = sub.add_parser("new", help="create an empty project (one V1 and one A1 track)")
     p.add_argument("project", help="the project file to create (NAME.otio; media go in NAME_media/)")
-    p.add_argument("--rate", type=positive_float, default=24.0, help="timeline frame rate (default 24)")
+    p.add_argument("--rate", type=at_most(positive_float, MAX_RATE), default=24.0,
+                   help="timeline frame rate (default 24)")
     p.add_argument("--size", type=size_arg, default=(1920, 1080), metavar="WxH",
                    help="frame size of the cut (default 1920x1080)")
     p.add_argument("--force", action="store_true", help="replace an existing project file")
@@ -174,7 +201,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--track", help="track name for the picture (default V1), or for the sound of an audio-only "
                                    "file (default A1); created if missing. The sound of a video goes on A1, "
                                    "linked to its picture")
-    p.add_argument("--still-seconds", type=positive_float, default=5.0, metavar="S",
+    p.add_argument("--still-seconds", type=at_most(positive_float, MAX_SECONDS, " s"), default=5.0, metavar="S",
                    help="how long a still image lasts on the timeline (default 5)")
     p.set_defaults(func=cmd_add)
 
@@ -230,7 +257,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("demo", help="the headless demo: a short storyboard made and rendered with the "
                                     "embedded model")
     p.add_argument("--out", default="latentcut-demo", metavar="DIR", help="folder for the demo (default ./latentcut-demo)")
-    p.add_argument("--steps", type=positive_int, help="denoising steps (default: the model's)")
+    p.add_argument("--steps", type=at_most(positive_int, MAX_STEPS), help="denoising steps (default: the model's)")
     p.add_argument("--device", choices=("cpu", "cuda", "mps"), help="default: CUDA, then MPS, then CPU")
     p.add_argument("--model", metavar="DIR", help="use this model folder instead of the embedded model")
     p.set_defaults(func=cmd_demo)
@@ -248,12 +275,14 @@ def _model_options(p: argparse.ArgumentParser, prompt: bool = True, prompt_requi
                        help="what the new footage shows" + ("" if prompt_required else " (optional)"))
     p.add_argument("--negative-prompt", default="", help="what the result should not look like")
     if seconds:
-        p.add_argument("--seconds", type=positive_float, default=2.0, help="length of the new footage (default 2)")
+        p.add_argument("--seconds", type=at_most(positive_float, MAX_SECONDS, " s"), default=2.0,
+                       help=f"length of the new footage (default 2, at most {MAX_SECONDS:g})")
     p.add_argument("--seed", type=int, help="same seed, inputs and device give the same frames (default: random)")
-    p.add_argument("--steps", type=positive_int, help="denoising steps (default: the model's)")
-    p.add_argument("--guidance", type=float, help="classifier-free guidance scale (default: the model's)")
+    p.add_argument("--steps", type=at_most(positive_int, MAX_STEPS),
+                   help=f"denoising steps (default: the model's, at most {MAX_STEPS})")
+    p.add_argument("--guidance", type=guidance_arg, help="classifier-free guidance scale (default: the model's)")
     p.add_argument("--size", type=size_arg, metavar="WxH", help="frame size (default: the model's native size)")
-    p.add_argument("--rate", type=positive_float, help="frame rate of the output")
+    p.add_argument("--rate", type=at_most(positive_float, MAX_RATE), help="frame rate of the output")
     p.add_argument("--model", metavar="DIR", help="a local model folder (default: the embedded model)")
     p.add_argument("--device", choices=("cpu", "cuda", "mps"), help="default: CUDA, then MPS, then CPU")
     p.add_argument("--threads", type=positive_int, help="CPU threads for the model")
@@ -528,8 +557,18 @@ def cmd_restyle(args) -> int:
                                        strength=args.strength, **_common(args)))
 
 
+def checked(job: ModelJob, what: str = "") -> ModelJob:
+    """The job after the checks made before any model loads; their warnings go to stderr."""
+    from engine.preflight import check_job
+
+    job, notes = check_job(job, what)
+    for note in notes:
+        print(f"{PROG}: warning: {note}", file=sys.stderr)
+    return job
+
+
 def _run_model(args, job: ModelJob) -> int:
-    result = run_jobs([job], label=job.op, threads=args.threads)[0]
+    result = run_jobs([checked(job)], label=job.op, threads=args.threads)[0]
     prov = result["provenance"]
     _report(result, args.json, f"wrote {result['path']} ({result['frames']} frames, {result['width']}x"
                                f"{result['height']} at {result['rate']:g} fps, seed {prov['seed']}, "
@@ -591,7 +630,7 @@ def build_storyboard(shots, board: Path, common: dict, threads: int | None = Non
     jobs = []
     for i, shot in enumerate(shots):
         seed = base_seed + i if base_seed is not None else random.randrange(2**31)
-        jobs.append(GenerateJob(prompt=shot.prompt, seconds=shot.seconds, seed=seed, **common))
+        jobs.append(checked(GenerateJob(prompt=shot.prompt, seconds=shot.seconds, seed=seed, **common), f"shot {i + 1}"))
     finals = run_jobs(jobs, label="storyboard", threads=threads, keep_going=True)
 
     done = [f for f in finals if isinstance(f, dict)]
@@ -691,7 +730,7 @@ def run_jobs(jobs: list[Job], label: str, threads: int | None = None, keep_going
     Interrupted; a failure raises Failure unless keep_going."""
     from engine.engine_thread import Engine
 
-    bar = ProgressBar(label, len(jobs))
+    bar = ProgressBar(label, len(jobs), [steps_per_window(job) for job in jobs])
     engine = Engine(on_event=bar.on_event, threads=threads)
     try:
         ids = [engine.submit(job) for job in jobs]
@@ -727,62 +766,3 @@ def _wait(engine, job_id: str):
         if final is not None and final.kind == "done":
             raise Interrupted(f"interrupted after {final.result['path']} was written", code) from None
         raise Interrupted("cancelled; no partial file was left", code) from None
-
-
-class ProgressBar:
-    """A one-line bar on a terminal; on a pipe, a line per quarter so logs stay short."""
-
-    width = 30
-
-    def __init__(self, label: str, count: int, stream=None):
-        self.label = label
-        self.count = count
-        self.job_index = -1  # jobs run one after another, so the n-th start is the n-th job
-        self.stream = stream or sys.stderr
-        self.tty = self.stream.isatty()
-        self._last_quarter = -1
-        self._started = time.monotonic()
-        self._drawn = False
-        self._lock = threading.Lock()
-
-    def on_event(self, event) -> None:
-        with self._lock:
-            if event.kind == "started":
-                self.job_index += 1
-                self._started = time.monotonic()
-                self._last_quarter = -1
-                self._line(f"{self._prefix()} started")
-            elif event.kind == "progress" and event.total:
-                self._progress(event.step, event.total)
-
-    def _prefix(self) -> str:
-        return f"{self.label} {self.job_index + 1}/{self.count}" if self.count > 1 else self.label
-
-    def _progress(self, step: int, total: int) -> None:
-        frac = min(1.0, step / total)
-        if self.tty:
-            filled = int(frac * self.width)
-            elapsed = time.monotonic() - self._started
-            eta = f" ETA {elapsed / step * (total - step):.0f}s" if 0 < step < total else "    "
-            self.stream.write(f"\r{self._prefix()} [{'#' * filled}{'.' * (self.width - filled)}] "
-                              f"{step}/{total}{eta}   ")
-            self.stream.flush()
-            self._drawn = True
-        elif int(frac * 4) > self._last_quarter:
-            self._last_quarter = int(frac * 4)
-            self._line(f"{self._prefix()} {step}/{total}")
-
-    def _line(self, text: str) -> None:
-        if self.tty and self._drawn:
-            self.stream.write("\n")
-            self._drawn = False
-        if not self.tty:
-            self.stream.write(text + "\n")
-            self.stream.flush()
-
-    def close(self) -> None:
-        with self._lock:
-            if self._drawn:
-                self.stream.write("\n")
-                self.stream.flush()
-                self._drawn = False
