@@ -666,6 +666,24 @@ def build_storyboard(shots, board: Path, common: dict, threads: int | None = Non
     return failed
 
 
+DEMO_FILES = ("shots.txt", "board.otio", "board.mp4", "board.edl", ".board.otio.autosave")
+
+
+def replace_demo(out: Path) -> bool:
+    """Remove what an earlier demo wrote in ``out`` (its files and media folder, nothing
+    else), so a new run does not pile up takes. True when there was one."""
+    import shutil
+
+    found = [out / name for name in DEMO_FILES if (out / name).is_file()]
+    media = out / "board_media"
+    had_media = media.is_dir()
+    for path in found:
+        path.unlink()
+    if had_media:
+        shutil.rmtree(media)
+    return bool(found) or had_media
+
+
 def cmd_demo(args) -> int:
     from engine.backends.embedded import embedded_model_dir
     from timeline.interchange import export_timeline
@@ -682,6 +700,8 @@ def cmd_demo(args) -> int:
             raise Failure(f"the demo cannot run: {exc}") from None
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
+    if replace_demo(out):
+        print(f"latentcut demo: replacing the last demo in {out}", file=sys.stderr)
     (out / "shots.txt").write_text(DEMO_SHOTS, encoding="utf-8")
     board = out / "board.otio"
     common = dict(seed=1, steps=args.steps, guidance=None, negative_prompt="", size=None, rate=24.0,
@@ -690,10 +710,11 @@ def cmd_demo(args) -> int:
           f"(a few seconds each on a CPU)...", file=sys.stderr)
     failed = build_storyboard(parse_storyboard(DEMO_SHOTS), board, common, render=str(out / "board.mp4"))
     report = export_timeline(_load_document(str(board)), out / "board.edl")
+    held = "".join(f"\n      - {item}" for item in report.dropped)
     print(f"\nThe demo is in {out.resolve()}:\n"
           f"  board.mp4    the rendered animatic (AI-generated, labelled in its metadata)\n"
           f"  board.otio   the project: open it with `latentcut {board}`\n"
-          f"  board.edl    the cut for another editor ({len(report.dropped)} things the EDL cannot hold)\n"
+          f"  board.edl    the cut for another editor; an EDL cannot hold:{held or ' (nothing lost)'}\n"
           f"  shots.txt    the storyboard it was made from")
     return 1 if failed else 0
 

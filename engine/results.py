@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from engine.jobs import ModelJob
-from timeline.provenance import latentcut_metadata
+from timeline.provenance import latentcut_metadata, now_iso
 
 AI_LABEL = "AI-generated"
 
@@ -30,6 +30,7 @@ def build_provenance(job: ModelJob, metadata: dict[str, Any], frames: np.ndarray
         return default if value is None else value
 
     model = metadata.get("model") or {}
+    created = now_iso()
     return latentcut_metadata(
         job.op,
         prompt=pick("prompt", job.prompt),
@@ -41,6 +42,10 @@ def build_provenance(job: ModelJob, metadata: dict[str, Any], frames: np.ndarray
         model={"name": model.get("name") or backend_name, "sha256": model.get("sha256") or backend_sha256},
         source=[dict(vars(inp)) for inp in job.inputs()],
         engine_version=engine_version,
+        created=created,
+        # The take's source timecode: the time of day it was made, as a camera stamps its clips,
+        # so an EDL can tell takes apart and relink each to its file.
+        timecode=created[11:19] + ":00",
         status="done",
         label=AI_LABEL,
         frames=int(frames.shape[0]),
@@ -90,7 +95,8 @@ def write_result(frames: np.ndarray, rate: float, provenance: dict[str, Any], pa
     if frames.ndim != 4 or frames.shape[-1] != 3 or frames.dtype != np.uint8 or frames.shape[0] == 0:
         raise ValueError(f"frames: expected a non-empty uint8 [T,H,W,3] array, got {frames.dtype} {frames.shape}")
 
-    written = write_video(path, frames, rate, metadata=container_metadata(provenance), cancel=cancel)
+    written = write_video(path, frames, rate, metadata=container_metadata(provenance), cancel=cancel,
+                          timecode=provenance.get("timecode"))
     return {
         "path": str(Path(written).absolute()),  # resolves whatever folder the caller moves to
         "frames": int(frames.shape[0]),

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import os
+import re
 import shutil
 import zipfile
 from dataclasses import dataclass, field
@@ -21,7 +22,8 @@ from opentimelineio.adapters.file_bundle_utils import MediaReferencePolicy
 from .document import Document
 from .errors import ProjectError
 from .project import read_timeline, timeline_from_json, write_text_atomic, write_timeline
-from .provenance import generated_note, is_generated
+from .generated import RECIPE
+from .provenance import APP_KEY, generated_note, is_generated
 
 FORMATS = {".otio": "otio_json", ".otioz": "otioz", ".otiod": "otiod",
            ".edl": "cmx_3600", ".xml": "fcp_xml"}
@@ -57,7 +59,23 @@ def _label(kind: str, track) -> str:
     return f"{kind} track {track.name or '(unnamed)'}"
 
 
-def _active_only(timeline, dropped: list[str]) -> None:
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}" if count == 1 else f"{count} {word}s"
+
+
+def _the_other_takes(keys: list[str]) -> str:
+    """What an editor calls the media references a clip does not show (its other takes and
+    the generation settings, i.e. the recipe), with the verb that agrees: "... are"."""
+    takes = [k for k in keys if k != RECIPE]
+    parts = []
+    if takes:
+        parts.append(f"the other take{'s' if len(takes) > 1 else ''} ({', '.join(takes)})")
+    if RECIPE in keys:
+        parts.append("the generation settings")
+    return " and ".join(parts) + (" is" if keys == takes and len(takes) == 1 else " are")
+
+
+def _active_only(timeline, dropped: list[str], fmt: str) -> None:
     """Keep only each clip's active media (formats without takes); note what goes."""
     for clip in timeline.find_clips():
         refs = clip.media_references()
@@ -65,15 +83,58 @@ def _active_only(timeline, dropped: list[str]) -> None:
         others = sorted(k for k in refs.keys() if k != active)
         ref = refs[active]
         if isinstance(ref, otio.schema.GeneratorReference):
-            dropped.append(f"clip {clip.name!r}: not generated yet; its recipe "
-                           f"({ref.generator_kind}) is left out")
+            dropped.append(f"{clip.name}: not generated yet, so it goes out as offline media, "
+                           f"without its generation settings")
             ref = otio.schema.MissingReference(name=clip.name,
                                                available_range=ref.available_range)
         if others:
-            dropped.append(f"clip {clip.name!r}: inactive media {', '.join(others)}")
+            dropped.append(f"{clip.name}: {_the_other_takes(others)} not kept in {fmt}")
         if others or isinstance(refs[active], otio.schema.GeneratorReference):
             clip.set_media_references({otio.schema.Clip.DEFAULT_MEDIA_KEY: ref},
                                       otio.schema.Clip.DEFAULT_MEDIA_KEY)
+
+
+def _name_reels(timeline) -> None:
+    """Give each media file of an EDL its own reel (at most 8 characters, unique; a generated
+    take is named after its clip and take number, e.g. SHOT1T2), and a generated take the
+    source timecode its file carries (the time of day it was made)."""
+    reels: dict[str, str] = {}
+    for clip in timeline.find_clips():
+        ref = clip.media_reference
+        url = getattr(ref, "target_url", None)
+        if not url:
+            continue
+        md = clip.metadata.get(APP_KEY) if is_generated(clip) else None
+        if url not in reels:
+            take = re.fullmatch(r"take-(\d+)", clip.active_media_reference_key) if md is not None else None
+            suffix = f"T{take.group(1)}" if take else ""
+            stem = clip.name if md is not None else Path(url).stem
+            base = re.sub(r"[^A-Za-z0-9]", "", stem).upper()[:8 - len(suffix)] + suffix or "REEL"
+            reel, n = base, 2
+            while reel in reels.values():
+                reel = base[:8 - len(str(n))] + str(n)
+                n += 1
+            reels[url] = reel
+        cmx = dict(clip.metadata.get("cmx_3600") or {})
+        cmx["reel"] = reels[url]
+        clip.metadata["cmx_3600"] = cmx
+        timecode = (md or {}).get("timecode")
+        if timecode and clip.source_range is not None:
+            _start_at_timecode(clip, str(timecode))
+
+
+def _start_at_timecode(clip, timecode: str) -> None:
+    """Shift a clip's media time so its file's first frame is at ``timecode``."""
+    src = clip.source_range  # media time
+    try:
+        start = otio.opentime.from_timecode(timecode, round(src.start_time.rate))
+    except (ValueError, TypeError):
+        return  # a rate timecode cannot count in: the EDL writer refuses such media anyway
+    shift = start.rescaled_to(src.start_time.rate)
+    clip.source_range = otio.opentime.TimeRange(src.start_time + shift, src.duration)
+    avail = clip.media_reference.available_range
+    if avail is not None:
+        clip.media_reference.available_range = otio.opentime.TimeRange(avail.start_time + shift, avail.duration)
 
 
 def _flatten_nested(track, dropped: list[str]) -> None:
@@ -87,10 +148,10 @@ def _flatten_nested(track, dropped: list[str]) -> None:
             del track[i]
             for j, item in enumerate(pieces):
                 track.insert(i + j, item)
-            dropped.append(f"nested stack {child.name!r}: flattened to its top layer")
+            dropped.append(f"nested sequence {child.name}: only its top layer is kept")
 
 
-def _for_edl(timeline, dropped: list[str]) -> otio.schema.Timeline:
+def _for_edl(timeline, dropped: list[str], out: Path) -> otio.schema.Timeline:
     tl = copy.deepcopy(timeline)
     video = [t for t in tl.tracks if isinstance(t, otio.schema.Track)
              and t.kind == otio.schema.TrackKind.Video and t.enabled]
@@ -100,16 +161,16 @@ def _for_edl(timeline, dropped: list[str]) -> otio.schema.Timeline:
         if t is keep:
             continue
         kind = t.kind.lower() if isinstance(t, otio.schema.Track) else "nested"
-        why = "EDL holds one video track" if kind == "video" else f"EDL export holds no {kind} tracks"
-        dropped.append(f"{_label(kind, t)}: {why}")
+        why = "an EDL holds one video track" if kind == "video" else "an EDL holds no sound"
+        dropped.append(f"{_label(kind, t)}: not kept ({why})")
         del tl.tracks[i]
     if keep is None:
-        raise ValueError("doc_or_timeline: an EDL needs an enabled video track")
+        raise ProjectError(out, "an EDL holds one video track, and this cut has no video track that is switched on")
     if len(tl.tracks.markers):
-        dropped.append(f"{len(tl.tracks.markers)} timeline marker(s)")
+        dropped.append(f"{_plural(len(tl.tracks.markers), 'timeline marker')}: not kept in an EDL")
         del tl.tracks.markers[:]
     if len(keep.markers):
-        dropped.append(f"{len(keep.markers)} marker(s) on {_label('video', keep)}")
+        dropped.append(f"{_plural(len(keep.markers), 'marker')} on {_label('video', keep)}: not kept in an EDL")
         del keep.markers[:]
     _flatten_nested(keep, dropped)
     return tl
@@ -121,7 +182,8 @@ def _for_xml(timeline, dropped: list[str]) -> otio.schema.Timeline:
         if not isinstance(t, otio.schema.Track):
             continue
         if len(t.markers):  # FCP 7 XML has sequence and clip markers, none on tracks
-            dropped.append(f"{len(t.markers)} marker(s) on {_label(t.kind.lower(), t)}")
+            dropped.append(f"{_plural(len(t.markers), 'marker')} on {_label(t.kind.lower(), t)}: "
+                           f"not kept in FCP XML (it has no track markers)")
             del t.markers[:]
         _flatten_nested(t, dropped)
     return tl
@@ -151,13 +213,13 @@ def _bundle(timeline, out: Path, adapter: str, base_dir, dropped: list[str]) -> 
         others = [k for k, r in refs.items() if r is not ref
                   and isinstance(r, otio.schema.ExternalReference)]
         if others:
-            dropped.append(f"clip {clip.name!r}: inactive media {', '.join(sorted(others))} "
-                           "not bundled (still referenced by path)")
+            dropped.append(f"{clip.name}: {_the_other_takes(sorted(others))} not copied into the bundle "
+                           "(they still point at their files)")
         url = getattr(ref, "target_url", None)
         if url is not None:
             path = otio.url_utils.filepath_from_url(url) if url.startswith("file:") else url
             if not os.path.isfile(path):
-                dropped.append(f"clip {clip.name!r}: media {url} is missing, not bundled")
+                dropped.append(f"{clip.name}: its media {url} is missing, so the bundle goes without it")
     tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
     _remove(tmp)
     try:
@@ -205,11 +267,13 @@ def export_timeline(doc_or_timeline, out_path, base_dir=None) -> ExportReport:
         _bundle(timeline, out, fmt, base_dir, dropped)
     else:
         if fmt == "cmx_3600":
-            tl = _for_edl(timeline, dropped)
+            tl = _for_edl(timeline, dropped, out)
         else:
             tl = _for_xml(timeline, dropped)
         _label_generated(tl)
-        _active_only(tl, dropped)
+        if fmt == "cmx_3600":
+            _name_reels(tl)
+        _active_only(tl, dropped, "an EDL" if fmt == "cmx_3600" else "FCP XML")
         kwargs = {"rate": _rate(timeline)} if fmt == "cmx_3600" else {}
         try:
             text = otio.adapters.write_to_string(tl, adapter_name=fmt, **kwargs)

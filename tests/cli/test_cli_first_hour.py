@@ -79,6 +79,8 @@ def test_probe_json_shows_provenance_as_an_object(cli, tmp_path):
     assert res.rc == 0
     tag = res.json()["metadata"]["latentcut"]
     assert isinstance(tag, dict) and tag["seed"] == 3 and tag["prompt"] == "night"
+    # the take carries its source timecode (the time of day it was made), as a camera file does
+    assert tag["timecode"].endswith(":00") and "data" in [s["type"] for s in res.json()["streams"]]
 
 
 def test_models_on_a_folder_that_cannot_run_exits_1(cli, tmp_path):

@@ -219,6 +219,32 @@ def test_demo_runs_headless_and_says_where_the_output_went(cli, tmp_path, tiny_m
     assert str(out.resolve()) in res.out and "board.mp4" in res.out
 
 
+def test_demo_with_a_relative_or_default_out_opens_from_anywhere_and_replaces_the_last_one(
+        cli, tmp_path, tiny_model, monkeypatch):
+    from engine.media.probe import probe
+    from timeline.project import load_project
+
+    monkeypatch.chdir(tmp_path)
+    for args in (["--out", "sub/demo"], [], []):
+        res = cli("demo", *args, "--model", tiny_model, "--steps", "1")
+        assert res.rc == 0, res.err
+    assert "replacing the last demo" in res.err
+    # the EDL's losses are listed, in an editor's words
+    assert "shot 1: the generation settings are not kept in an EDL" in res.out
+    assert "audio track A1: not kept" in res.out
+    monkeypatch.chdir("/")
+    for out in (tmp_path / "sub" / "demo", tmp_path / "latentcut-demo"):
+        assert sorted(p.name for p in (out / "board_media").iterdir()) == sorted(
+            p.name for p in (out / "board_media").glob("generate_*_s[123].mp4"))
+        assert len(list((out / "board_media").iterdir())) == 3  # no *_2.mp4 from the run before
+        doc = load_project(out / "board.otio")
+        takes = [c.media_reference.target_url for c in doc.video_tracks[0].find_clips()]
+        assert len(takes) == 3 and all(Path(t).is_file() for t in takes)
+        assert probe(out / "board.mp4").video.frame_count == 144
+        reels = [line.split()[1] for line in (out / "board.edl").read_text().splitlines() if line[:3].isdigit()]
+        assert reels == ["SHOT1T1", "SHOT2T1", "SHOT3T1"]
+
+
 def test_demo_without_a_model_says_so(cli, tmp_path):
     res = cli("demo", "--out", tmp_path / "demo", "--model", tmp_path / "missing")
     assert res.rc == 1 and "missing" in res.err and "Traceback" not in res.err
