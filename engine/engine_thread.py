@@ -238,7 +238,7 @@ class Engine:
         inputs = _read_inputs(job)  # bad input fails before a model is loaded
         backend = self._backend_for(job)
         if job.op not in backend.operations:
-            raise ValueError(f"model: {backend.name} cannot {job.op} "
+            raise ValueError(f"the model {backend.name} cannot {job.op} "
                              f"(it can {', '.join(sorted(backend.operations)) or 'do nothing'})")
         if entry.cancel.is_set():
             raise Cancelled()
@@ -362,7 +362,7 @@ def _read(inp: MediaInput, name: str, edge: str | None, limit: int | None) -> tu
         count = reader.frame_count
         stop = count if inp.stop is None else inp.stop
         if inp.start >= count or stop > count:
-            raise ValueError(f"{name}: frames {inp.start}-{stop} are outside {inp.path} ({count} frames)")
+            raise ValueError(f"{inp.path}: has {count} frames, so frames {inp.start}-{stop} are not in it")
         if edge is not None:
             if limit is None:
                 limit = max(1, math.ceil(CONTEXT_SECONDS * reader.rate))

@@ -90,3 +90,21 @@ def test_models_on_a_folder_that_cannot_run_exits_1(cli, tmp_path):
     res = cli("models", fake)
     assert res.rc == 1 and "cannot run" in res.out
     assert cli("models", fake, "--json").rc == 1
+
+
+def test_errors_name_the_users_file_or_option_never_an_internal_parameter(cli, tmp_path, project, tiny_model):
+    clip = encode_clip(tmp_path / "short.mp4", count=12, rate=24)
+    empty = tmp_path / "empty.otio"
+    assert cli("new", empty).rc == 0
+    cases = [
+        ["render", project, tmp_path / "odd.mp4", "--size", "33x17"],
+        ["render", empty, tmp_path / "none.mp4"],
+        ["animate", clip, "--frame", "50", "-o", tmp_path / "a.mp4", "--model", tiny_model],
+        ["extend", clip, "--frames", "4-99", "-o", tmp_path / "e.mp4", "--model", tiny_model],
+    ]
+    internal = ("size:", "range:", "image:", "source:", "doc_or_timeline", "out_path", "timeline:")
+    for args in cases:
+        res = cli(*args)
+        assert res.rc in (1, 2), args
+        line = res.err.strip().splitlines()[-1]
+        assert "Traceback" not in res.err and not any(word in line for word in internal), line
