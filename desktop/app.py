@@ -10,6 +10,8 @@ from PySide6.QtGui import QAction, QDesktopServices, QKeySequence
 from PySide6.QtWidgets import QApplication, QDockWidget, QMainWindow, QVBoxLayout, QWidget
 
 from desktop.bridge import EngineBridge
+from desktop.credentials_prefs import CredentialsDialog, signing_settings
+from desktop.credentials_view import CredentialsReader
 from desktop.generation import GenerationController
 from desktop.playback import PlaybackController
 from desktop.project_actions import ProjectActions
@@ -35,14 +37,18 @@ class MainWindow(QMainWindow):
 
         self.setObjectName("latentcut_main")
         self.settings = settings or QSettings()
-        self.bridge = bridge or EngineBridge(model=model, device=device, parent=self)
+        signing = signing_settings(self.settings)
+        self.bridge = bridge or EngineBridge(model=model, device=device, parent=self, signing=signing)
         self._own_bridge = bridge is None
+        if not self._own_bridge:
+            self.bridge.set_signing(signing)
+        self.credentials_reader = CredentialsReader(signing.trust_anchors, parent=self)
         self._shut_down = False
         self.document = None
         self.undo_stack = None
         self.actions = ProjectActions(self, self.settings)
 
-        self.media_panel = MediaPanel(self.bridge)
+        self.media_panel = MediaPanel(self.bridge, credentials=self.credentials_reader)
         self.generate_panel = GeneratePanel(settings=self.settings)
         self.jobs_panel = JobsPanel(self.bridge)
         self.storyboard_panel = StoryboardPanel()
@@ -124,7 +130,7 @@ class MainWindow(QMainWindow):
         self.canvas = self.timeline_view.canvas
         self.playback = PlaybackController(doc, proxy_for=self.media_panel.proxy_for, parent=self)
         self.viewer = Viewer(self.playback)
-        self.inspector = InspectorPanel(self.undo_stack)
+        self.inspector = InspectorPanel(self.undo_stack, credentials=self.credentials_reader)
         self.generation = GenerationController(self.undo_stack, self.bridge, self.canvas, self.actions.media_dir, self)
         self._host_set("timeline", self.timeline_view)
         self._host_set("viewer", self.viewer)
@@ -204,6 +210,8 @@ class MainWindow(QMainWindow):
         self._action(f, "Import Media…", lambda: self.media_panel.import_dialog(), ["Ctrl+I"], "act_import")
         self._action(f, "Export…", a.export_dialog, ["Ctrl+E"], "act_export")
         self._action(f, "Render…", a.render_dialog, ["Ctrl+M"], "act_render")
+        f.addSeparator()
+        self._action(f, "Content Credentials…", self.edit_credentials, name="act_credentials")
         f.addSeparator()
         self._action(f, "Quit", self.close, ["Ctrl+Q"], "act_quit")
 
@@ -332,6 +340,17 @@ class MainWindow(QMainWindow):
         marker = otio.schema.Marker(name=f"Marker {count + 1}",
                                     marked_range=otio.opentime.TimeRange(_rt(self.playback.frame, rate), _rt(0, rate)))
         self._push(AddMarker(self.document.timeline.tracks, marker))
+
+    def edit_credentials(self) -> bool:
+        """The Content Credentials preferences; saved ones apply to the next job."""
+        dialog = CredentialsDialog(self.settings, self)
+        if not dialog.exec():
+            return False
+        signing = signing_settings(self.settings)
+        self.bridge.set_signing(signing)
+        self.credentials_reader.set_trust_anchors(signing.trust_anchors)
+        self.show_message("Content Credentials settings saved; they apply to the next generation or render")
+        return True
 
     def razor(self):
         """Cut at the playhead: the selected clips' tracks, or every unlocked track when none is

@@ -21,7 +21,7 @@ class EngineBridge(QObject):
     failed = Signal(str, str)           # job_id, one-sentence message
     cancelled = Signal(str)             # job_id
 
-    def __init__(self, model=None, device=None, parent=None):
+    def __init__(self, model=None, device=None, parent=None, signing=None):
         super().__init__(parent)
         from engine.engine_thread import Engine  # the engine imports torch lazily; keep Qt start fast
 
@@ -30,7 +30,7 @@ class EngineBridge(QObject):
         self._closed = False
         self.model = model
         self.device = device
-        self._engine = Engine(on_event=self._on_event, model=model, device=device)
+        self._engine = Engine(on_event=self._on_event, model=model, device=device, signing=signing)
 
     # -- API used by the window and the panels --
     def submit(self, job, priority: int = 0) -> str:
@@ -42,6 +42,10 @@ class EngineBridge(QObject):
             self._jobs[job_id] = job
         self.queued.emit(job_id, job)
         return job_id
+
+    def set_signing(self, signing) -> None:
+        """Who signs the Content Credentials of files written from now on (SigningSettings)."""
+        self._engine.set_signing(signing)
 
     def cancel(self, job_id: str) -> None:
         self._engine.cancel(job_id)

@@ -21,6 +21,7 @@ import threading
 import warnings
 from pathlib import Path
 
+from desktop.cli_credentials import add_signing_options, add_verify_command, credentials_summary, signing_from_args
 from desktop.cli_progress import ProgressBar, steps_per_window
 from engine.errors import LatentCutError
 from engine.jobs import (MAX_RATE, MAX_SECONDS, MAX_SIDE, AnimateJob, ExtendJob, FillJob, GenerateJob, Job,
@@ -28,7 +29,7 @@ from engine.jobs import (MAX_RATE, MAX_SECONDS, MAX_SIDE, AnimateJob, ExtendJob,
 from timeline.errors import ProjectError
 
 PROG = "latentcut"
-EXPORT_SUFFIXES = (".otio", ".otioz", ".otiod", ".edl", ".xml")
+EXPORT_SUFFIXES = (".otio", ".otioz", ".otiod", ".edl", ".xml", ".fcpxml", ".xges", ".mlt")
 DEMO_SHOTS = """\
 # The headless demo's storyboard, in the `SECONDS: prompt` format.
 2: a red ball moving right over a field, day, static camera
@@ -169,9 +170,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print JSON (the default; accepted for scripts)")
     p.set_defaults(func=cmd_probe)
 
-    p = sub.add_parser("export", help="export a project to .otio .otioz .otiod .edl or .xml")
-    p.add_argument("project", help="the project (.otio, or any format export writes)")
+    add_verify_command(sub)
+
+    p = sub.add_parser("export", help="export a project to .otio .otioz .otiod .edl .xml .fcpxml .xges or .mlt")
+    p.add_argument("project", help="a project, or any timeline OTIO reads (.edl .xml .fcpxml ...)")
     p.add_argument("out", help="the output file; its extension picks the format")
+    p.add_argument("--rate", type=float, help="frame rate to read an EDL at, when it does not say")
     p.add_argument("--force", action="store_true", help="replace OUT if it exists")
     p.add_argument("--json", action="store_true", help="print the path, format and what was dropped as JSON")
     p.set_defaults(func=cmd_export)
@@ -184,6 +188,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--rate", type=at_most(positive_float, MAX_RATE), help="output frame rate (default: the project's)")
     p.add_argument("--force", action="store_true", help="replace OUT if it exists")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
+    add_signing_options(p)
     p.set_defaults(func=cmd_render)
 
     p = sub.add_parser("new", help="create an empty project (one V1 and one A1 track)")
@@ -287,6 +292,7 @@ def _model_options(p: argparse.ArgumentParser, prompt: bool = True, prompt_requi
     p.add_argument("--device", choices=("cpu", "cuda", "mps"), help="default: CUDA, then MPS, then CPU")
     p.add_argument("--threads", type=positive_int, help="CPU threads for the model")
     p.add_argument("--json", action="store_true", help="print the result's metadata as JSON")
+    add_signing_options(p)
 
 
 # ---- entry point ------------------------------------------------------------------------
@@ -383,6 +389,7 @@ def cmd_probe(args) -> int:
         facts["metadata"]["latentcut"] = json.loads(tag) if tag else tag
     except ValueError:
         pass  # not ours after all: shown as the text it is
+    facts["credentials"] = credentials_summary(args.file)
     print(json.dumps(facts, indent=2))
     return 0
 
@@ -395,7 +402,7 @@ def cmd_export(args) -> int:
         raise UsageError(f"{args.out}: cannot tell the format from '{suffix or 'no extension'}'; "
                          f"use one of {' '.join(EXPORT_SUFFIXES)}")
     _check_new_file(args.out, args.force)
-    report = export_timeline(_load_document(args.project), args.out)
+    report = export_timeline(_load_document(args.project, args.rate), args.out)
     if args.json:
         print(json.dumps({"path": str(report.path), "format": report.format, "dropped": list(report.dropped)},
                          indent=2))
@@ -412,7 +419,7 @@ def cmd_render(args) -> int:
     _check_video_output(args.out)
     _check_new_file(args.out, args.force)
     job = RenderJob(output=args.out, project=args.project, range=args.range, size=args.size, rate=args.rate)
-    result = run_jobs([job], label="render")[0]
+    result = run_jobs([job], label="render", signing=signing_from_args(args))[0]
     _report(result, args.json, f"rendered {result['path']} ({result['frames']} frames, "
                                f"{result['width']}x{result['height']} at {result['rate']:g} fps)")
     return 0
@@ -486,14 +493,21 @@ def _find_track(doc, name: str):
         return None
 
 
-def _load_document(path: str):
+def _load_document(path: str, rate: float | None = None):
+    """A project, or a timeline in any format OTIO reads (an EDL at ``rate`` when given);
+    whatever the reader had to assume is printed as a warning."""
     from timeline import Document
     from timeline.project import load_project
 
     if Path(path).suffix.lower() == ".otio":
         return load_project(path)
     from timeline.interchange import import_timeline
-    return Document(import_timeline(path))
+
+    notes: list[str] = []
+    doc = Document(import_timeline(path, rate=rate, notes=notes))
+    for note in notes:
+        print(f"{PROG}: warning: {note}", file=sys.stderr)
+    return doc
 
 
 def _check_video_output(out: str) -> None:
@@ -568,7 +582,7 @@ def checked(job: ModelJob, what: str = "") -> ModelJob:
 
 
 def _run_model(args, job: ModelJob) -> int:
-    result = run_jobs([checked(job)], label=job.op, threads=args.threads)[0]
+    result = run_jobs([checked(job)], label=job.op, threads=args.threads, signing=signing_from_args(args))[0]
     prov = result["provenance"]
     _report(result, args.json, f"wrote {result['path']} ({result['frames']} frames, {result['width']}x"
                                f"{result['height']} at {result['rate']:g} fps, seed {prov['seed']}, "
@@ -608,14 +622,15 @@ def cmd_storyboard(args) -> int:
         _check_video_output(args.render)
         _check_new_file(args.render, args.force)
     common = _common(args, output=str(board.with_name(board.stem + "_media")))
-    failed = build_storyboard(shots, board, common, threads=args.threads, render=args.render, json_out=args.json)
+    failed = build_storyboard(shots, board, common, threads=args.threads, render=args.render, json_out=args.json,
+                              signing=signing_from_args(args))
     if failed:
         raise Failure(f"{failed} of {len(shots)} shots failed; their recipes stay in {board} to retry in the app")
     return 0
 
 
 def build_storyboard(shots, board: Path, common: dict, threads: int | None = None, render: str | None = None,
-                     json_out: bool = False) -> int:
+                     json_out: bool = False, signing=None) -> int:
     """Generates every shot, then saves a project with one generated clip per shot (recipe +
     take-1; a failed shot keeps its recipe marked failed). Returns the number that failed."""
     import opentimelineio as otio
@@ -631,7 +646,7 @@ def build_storyboard(shots, board: Path, common: dict, threads: int | None = Non
     for i, shot in enumerate(shots):
         seed = base_seed + i if base_seed is not None else random.randrange(2**31)
         jobs.append(checked(GenerateJob(prompt=shot.prompt, seconds=shot.seconds, seed=seed, **common), f"shot {i + 1}"))
-    finals = run_jobs(jobs, label="storyboard", threads=threads, keep_going=True)
+    finals = run_jobs(jobs, label="storyboard", threads=threads, keep_going=True, signing=signing)
 
     done = [f for f in finals if isinstance(f, dict)]
     width, height = (done[0]["width"], done[0]["height"]) if done else (common.get("size") or (1920, 1080))
@@ -658,7 +673,7 @@ def build_storyboard(shots, board: Path, common: dict, threads: int | None = Non
     print(f"wrote {board} ({len(shots)} shots, media in {board.with_name(board.stem + '_media')})", file=summary)
     rendered = None
     if render:
-        rendered = run_jobs([RenderJob(output=render, project=str(board))], label="render")[0]
+        rendered = run_jobs([RenderJob(output=render, project=str(board))], label="render", signing=signing)[0]
         print(f"rendered {rendered['path']} ({rendered['frames'] / rendered['rate']:.1f} s)", file=summary)
     if json_out:
         print(json.dumps({"project": str(board), "shots": finals, "render": rendered}, indent=2, sort_keys=True,
@@ -745,14 +760,16 @@ def cmd_models(args) -> int:
 
 
 # ---- running jobs through the engine ----------------------------------------------------
-def run_jobs(jobs: list[Job], label: str, threads: int | None = None, keep_going: bool = False) -> list:
+def run_jobs(jobs: list[Job], label: str, threads: int | None = None, keep_going: bool = False,
+             signing=None) -> list:
     """Runs jobs on an Engine with a progress bar on stderr; returns each job's result dict
     (or, with keep_going, the failure message). Ctrl-C cancels the running job and raises
-    Interrupted; a failure raises Failure unless keep_going."""
+    Interrupted; a failure raises Failure unless keep_going. `signing` (SigningSettings) says
+    who signs what the jobs write (default: the environment's signer, else the local one)."""
     from engine.engine_thread import Engine
 
     bar = ProgressBar(label, len(jobs), [steps_per_window(job) for job in jobs])
-    engine = Engine(on_event=bar.on_event, threads=threads)
+    engine = Engine(on_event=bar.on_event, threads=threads, signing=signing)
     try:
         ids = [engine.submit(job) for job in jobs]
         finals = []

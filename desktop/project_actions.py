@@ -15,9 +15,12 @@ from PySide6.QtWidgets import QFileDialog, QMessageBox, QProgressDialog
 RECENT_KEY = "recent_projects"
 RECENT_MAX = 10
 AUTOSAVE_MS = 60_000
-OPEN_FILTERS = "Projects and timelines (*.otio *.otioz *.otiod *.edl *.xml *.fcpxml *.aaf);;All files (*)"
+OPEN_FILTERS = ("Projects and timelines (*.otio *.otioz *.otiod *.edl *.xml *.fcpxml *.xges *.aaf);;"
+                "All files (*)")
 EXPORT_FILTERS = ("OpenTimelineIO (*.otio);;OTIO bundle with media (*.otioz);;CMX 3600 EDL (*.edl);;"
-                  "Final Cut Pro 7 XML (*.xml)")
+                  "Final Cut Pro 7 XML (*.xml);;Final Cut Pro X (*.fcpxml);;GStreamer Editing Services (*.xges);;"
+                  "MLT XML: Shotcut, Kdenlive (*.mlt)")
+EDL_RATES = {"23.976": 24000 / 1001, "24": 24.0, "25": 25.0, "29.97": 30000 / 1001, "30": 30.0}
 RENDER_FILTERS = "MPEG-4 H.264 (*.mp4);;QuickTime (*.mov);;Matroska (*.mkv)"
 
 
@@ -163,13 +166,27 @@ class ProjectActions(QObject):
                     self.window.update_title()
                 self._remember(path)
             else:
-                doc = Document(import_timeline(path))
+                rate = self._ask_edl_rate(path) if path.suffix.lower() == ".edl" else None
+                if rate == 0:
+                    return False
+                doc = Document(import_timeline(path, rate=rate))
                 self._install(doc, None)
                 self.message.emit(f"Imported {path.name}; save it as a project to keep it")
         except (ProjectError, ValueError, OSError) as exc:
             self.prompt("Cannot open", f"Cannot open {path}: {exc}", ["OK"])
             return False
         return True
+
+    def _ask_edl_rate(self, path: Path) -> float | None:
+        """None when the EDL says (or its timecodes imply) its rate, else the rate the user
+        picks, 0 for Cancel: an EDL is never opened at a silently wrong rate."""
+        from timeline.interchange import edl_rate
+
+        if edl_rate(path) is not None:
+            return None
+        choice = self.prompt("EDL frame rate", f"“{path.name}” does not say its frame rate. "
+                             "Which rate was it made at?", list(EDL_RATES) + ["Cancel"])
+        return EDL_RATES.get(choice, 0)
 
     def _install(self, doc, path: Path | None) -> None:
         self.path = path
@@ -239,6 +256,10 @@ class ProjectActions(QObject):
             report = export_timeline(self.document, path, base_dir=base)
         except (ProjectError, ValueError, OSError) as exc:
             self.prompt("Export failed", f"Cannot export to {path}: {exc}", ["OK"])
+            return None
+        except Exception as exc:  # an adapter's own failure: the user still gets a dialog
+            self.prompt("Export failed", f"Cannot export to {path}: the writer failed "
+                        f"({type(exc).__name__}: {exc})", ["OK"])
             return None
         if report.dropped:
             lines = "\n".join(f"• {d}" for d in report.dropped)

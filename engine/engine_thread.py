@@ -14,6 +14,7 @@ import collections
 import gc
 import heapq
 import itertools
+import json
 import logging
 import math
 import random
@@ -25,6 +26,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from engine.credentials import SigningSettings
 from engine.errors import Cancelled
 from engine.jobs import (AnimateJob, ExtendJob, FillJob, GenerateJob, Job, MediaInput, ModelJob, ProxyJob,
                          RenderJob, RestyleJob, ThumbnailJob)
@@ -71,12 +73,15 @@ class _Entry:
 class Engine:
     """Runs job specs off the caller's thread. Higher `priority` runs sooner; equal
     priorities run in submission order. `model`/`device` are the defaults for model jobs
-    whose spec leaves them None; `threads` caps torch's CPU threads."""
+    whose spec leaves them None; `threads` caps torch's CPU threads. `signing` says who signs
+    the Content Credentials of every file a model job or a render writes (default: the
+    environment's studio signer, else the local one)."""
 
     def __init__(self, on_event: Callable[[EngineEvent], None] | None = None, model: str | None = None,
-                 device: str | None = None, threads: int | None = None):
+                 device: str | None = None, threads: int | None = None, signing: SigningSettings | None = None):
         if threads is not None and threads < 1:
             raise ValueError(f"threads: must be >= 1, got {threads}")
+        self._signing = signing or SigningSettings.resolve()
         self._on_event = on_event
         self._model = None if model is None else str(model)
         self._device = device
@@ -97,6 +102,10 @@ class Engine:
             worker.start()
 
     # ---- public API -------------------------------------------------------------------
+    def set_signing(self, signing: SigningSettings) -> None:
+        """Who signs the files of jobs that start from now on."""
+        self._signing = signing
+
     def submit(self, job: Job, priority: int = 0) -> str:
         """Queues `job`; returns its id. Emits `queued` before returning."""
         if not isinstance(job, Job) or job.queue not in self._heaps:
@@ -217,7 +226,7 @@ class Engine:
         if isinstance(job, ModelJob):
             return self._run_model(entry)
         if isinstance(job, RenderJob):
-            return _run_render(job, self._progress_cb(entry), entry.cancel)
+            return _run_render(job, self._progress_cb(entry), entry.cancel, self._signing)
         if isinstance(job, ProxyJob):
             return _run_proxy(job, self._progress_cb(entry), entry.cancel)
         if isinstance(job, ThumbnailJob):
@@ -231,11 +240,12 @@ class Engine:
 
     # ---- model jobs -------------------------------------------------------------------
     def _run_model(self, entry: _Entry) -> dict:
-        from engine.results import build_provenance, output_path_for, write_result
+        from engine.results import build_provenance, check_signing, output_path_for, write_result
         from engine.version import ENGINE_VERSION
 
         job: ModelJob = entry.job
-        inputs = _read_inputs(job)  # bad input fails before a model is loaded
+        inputs = _read_inputs(job)  # bad input (or a bad signing key) fails before a model is loaded
+        check_signing(job, self._signing)
         backend = self._backend_for(job)
         if job.op not in backend.operations:
             raise ValueError(f"the model {backend.name} cannot {job.op} "
@@ -279,7 +289,7 @@ class Engine:
         provenance = build_provenance(job, metadata, frames, result.rate, backend.name, backend.sha256,
                                       ENGINE_VERSION)
         return write_result(frames, result.rate, provenance, output_path_for(job, provenance["seed"]),
-                            cancel=entry.cancel)
+                            cancel=entry.cancel, signing=self._signing)
 
     def _backend_for(self, job: ModelJob):
         model = job.model if job.model is not None else self._model
@@ -388,10 +398,14 @@ def _conform_rate(frames: np.ndarray, src_rate: float, rate: float) -> np.ndarra
 
 
 # ---- media jobs -----------------------------------------------------------------------
-def _run_render(job: RenderJob, progress, cancel: threading.Event) -> dict:
+def _run_render(job: RenderJob, progress, cancel: threading.Event, signing: SigningSettings) -> dict:
     import opentimelineio as otio
     from engine.media.probe import probe
     from engine.media.render import render_timeline
+    from engine.results import sign_render, unsigned_target
+    from engine.version import ENGINE_VERSION
+
+    from timeline.provenance import APP_KEY
 
     from timeline import Document
     from timeline.interchange import import_timeline
@@ -415,11 +429,20 @@ def _run_render(job: RenderJob, progress, cancel: threading.Event) -> dict:
         # timeline (track) time
         time_range = otio.opentime.range_from_start_end_time(start, end)
     Path(job.output).parent.mkdir(parents=True, exist_ok=True)
-    out = render_timeline(timeline, job.output, base_dir, size=job.size, range=time_range, rate=job.rate,
+    target = unsigned_target(job.output, signing)  # a bad key or format fails before rendering
+    out = render_timeline(timeline, target, base_dir, size=job.size, range=time_range, rate=job.rate,
                           codec=job.codec, progress=progress, cancel=cancel)
-    info = probe(out)
-    return {"path": str(out), "frames": info.video.frame_count, "rate": info.video.rate,
-            "width": info.video.width, "height": info.video.height, "metadata": dict(info.metadata)}
+    try:
+        info = probe(out)
+        result = {"path": str(Path(job.output)), "frames": info.video.frame_count, "rate": info.video.rate,
+                  "width": info.video.width, "height": info.video.height, "metadata": dict(info.metadata)}
+        if signing.enabled:  # the render lists its generated segments in its own tag
+            segments = json.loads(info.metadata.get(APP_KEY) or "{}").get("generated_segments") or []
+            result["credentials"] = sign_render(out, Path(job.output), segments, signing, ENGINE_VERSION)
+    finally:
+        if signing.enabled:
+            out.unlink(missing_ok=True)
+    return result
 
 
 def _run_proxy(job: ProxyJob, progress, cancel: threading.Event) -> dict:

@@ -1,13 +1,17 @@
-"""Writing a model result to a media file whose container says it is AI-generated.
+"""Writing a model result to a media file whose container says it is AI-generated, and
+signing what the engine writes: the one place where Content Credentials are added.
 
 The provenance dict goes into the container twice over: a plain "AI-generated" label in
 `comment` (what any player shows) and the whole dict as JSON under the `latentcut` key (what
-LatentCut and scripts read back). The same dict is returned in the `done` result so the
-timeline can store it on the take.
+LatentCut and scripts read back). A signed C2PA manifest then says the same in a form that
+cannot be changed unnoticed. The same dict, with the manifest's identifier and state, is
+returned in the `done` result so the timeline can store it on the take. Renders are signed
+here too (`sign_render`), with a composite manifest listing the generated takes they show.
 """
 from __future__ import annotations
 
 import json
+import os
 import re
 import threading
 from pathlib import Path
@@ -15,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from engine.credentials import SigningSettings
 from engine.jobs import ModelJob
 from timeline.provenance import latentcut_metadata, now_iso
 
@@ -87,16 +92,24 @@ def output_path_for(job: ModelJob, seed: int) -> Path:
 
 
 def write_result(frames: np.ndarray, rate: float, provenance: dict[str, Any], path: Path,
-                 cancel: threading.Event | None = None) -> dict[str, Any]:
-    """Encodes `frames` [T,H,W,3] uint8 to `path` with provenance tags; returns the `done`
-    result. A cancel during encoding raises Cancelled and the writer leaves no file."""
+                 cancel: threading.Event | None = None, signing: SigningSettings | None = None) -> dict[str, Any]:
+    """Encodes `frames` [T,H,W,3] uint8 to `path` with provenance tags and, unless `signing`
+    is off, a signed C2PA manifest; returns the `done` result. A cancel during encoding raises
+    Cancelled and leaves no file; a signing failure raises SigningError and leaves no file."""
+    from engine.credentials.embed import sign_file
+    from engine.credentials.manifests import generated_manifest
     from engine.media.writer import write_video
 
     if frames.ndim != 4 or frames.shape[-1] != 3 or frames.dtype != np.uint8 or frames.shape[0] == 0:
         raise ValueError(f"frames: expected a non-empty uint8 [T,H,W,3] array, got {frames.dtype} {frames.shape}")
-
-    written = write_video(path, frames, rate, metadata=container_metadata(provenance), cancel=cancel,
-                          timecode=provenance.get("timecode"))
+    signing = signing or SigningSettings.resolve()
+    path = Path(path)
+    written = write_video(unsigned_target(path, signing), frames, rate, metadata=container_metadata(provenance),
+                          cancel=cancel, timecode=provenance.get("timecode"))
+    if signing.enabled:
+        sign_file(written, path, *generated_manifest(provenance, path.name), signing)
+        provenance = {**provenance, "credentials": credentials_record(path, signing)}
+        written = path
     return {
         "path": str(Path(written).absolute()),  # resolves whatever folder the caller moves to
         "frames": int(frames.shape[0]),
@@ -105,6 +118,48 @@ def write_result(frames: np.ndarray, rate: float, provenance: dict[str, Any], pa
         "height": int(frames.shape[1]),
         "provenance": provenance,
     }
+
+
+def sign_render(unsigned: Path, final: Path, segments: list[dict[str, Any]], signing: SigningSettings,
+                engine_version: str) -> dict[str, Any]:
+    """Signs a rendered cut (rendered to `unsigned`) into `final` with a composite manifest
+    listing each generated take in `segments`; returns the credentials record."""
+    from engine.credentials.embed import sign_file
+    from engine.credentials.manifests import render_manifest
+
+    sign_file(Path(unsigned), Path(final), *render_manifest(segments, Path(final).name, engine_version), signing)
+    return credentials_record(final, signing)
+
+
+def check_signing(job: ModelJob, signing: SigningSettings) -> None:
+    """Fails before any frame is made when the job's output could not be signed."""
+    if signing.enabled:
+        from engine.credentials.embed import check_can_sign
+
+        check_can_sign(signing, job.output if job.output_is_file else "take.mp4")
+
+
+def unsigned_target(path: str | os.PathLike, signing: SigningSettings) -> Path:
+    """Where a writer puts a file before signing: a hidden name beside `path` (which is only
+    ever written whole and signed), or `path` itself when signing is off. Checks first that
+    `path` can be signed, so a bad key or format fails before any work."""
+    from engine.credentials.embed import check_can_sign
+
+    if not signing.enabled:
+        return Path(path)
+    check_can_sign(signing, path)
+    return _unsigned_name(Path(path))
+
+
+def credentials_record(path: str | os.PathLike, signing: SigningSettings) -> dict[str, Any]:
+    """What the document keeps of a file's credentials: the manifest identifier and state."""
+    from engine.credentials.reading import read_credentials
+
+    return read_credentials(path, trust_anchors=signing.trust_anchors).record()
+
+
+def _unsigned_name(path: Path) -> Path:
+    return path.with_name(f".{path.stem}.unsigned-{os.getpid()}-{threading.get_ident():x}{path.suffix}")
 
 
 def provenance_from_tags(tags: dict[str, str]) -> dict[str, Any] | None:

@@ -1,4 +1,5 @@
-"""Inspector panel: the selected item's properties; for a generated clip its recipe, takes and provenance."""
+"""Inspector panel: the selected item's properties and the Content Credentials of its media;
+for a generated clip its recipe, takes and provenance."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -21,7 +22,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.credentials_view import CredentialsBadge, CredentialsReader
 from desktop.theme import icon
+from desktop.timeline_items import media_path
 from timeline.edits import Rename, SetEnabled
 from timeline.generated import RECIPE as RECIPE_KEY
 from timeline.generated import DropTake, SwitchTake, take_keys
@@ -82,11 +85,14 @@ class InspectorPanel(QWidget):
 
     regenerate_requested = Signal(object, bool)  # clip, same_seed
 
-    def __init__(self, undo_stack, parent=None):
+    def __init__(self, undo_stack, parent=None, credentials: CredentialsReader | None = None):
         super().__init__(parent)
         self.setObjectName("inspector_panel")
         self.undo_stack = undo_stack
         self.item = None
+        self.credentials_reader = credentials or CredentialsReader(parent=self)
+        self.credentials_reader.read.connect(self._on_credentials)
+        self._media_file: str | None = None  # the file whose credentials the badge shows
         self._refresh_timer = QTimer(self)
         self._refresh_timer.setSingleShot(True)
         self._refresh_timer.setInterval(0)  # several events from one edit become one refresh
@@ -114,9 +120,12 @@ class InspectorPanel(QWidget):
         self.badge = QLabel(body)
         self.badge.setObjectName("inspector_badge")
         self.badge.setProperty("role", "badge")
+        self.credentials_badge = CredentialsBadge(body)
+        self.credentials_badge.setObjectName("inspector_credentials")
         header = QHBoxLayout()
         header.addWidget(self.kind, 1)
         header.addWidget(self.badge)
+        header.addWidget(self.credentials_badge)
 
         # Properties.
         self.properties = QFormLayout()
@@ -302,12 +311,20 @@ class InspectorPanel(QWidget):
             else:
                 self.fields["media"].setText("Missing media")
             self.enabled.setChecked(bool(item.enabled))
+        self._media_file = media_path(item.media_reference) if is_clip else None
+        self.credentials_badge.setVisible(self._media_file is not None)
+        if self._media_file is not None:
+            self.credentials_badge.show_credentials(self.credentials_reader.request(self._media_file))
         if is_generated(item):
             n = len(take_keys(item))
             self.badge.setText(f"AI · {n} take{'s' if n != 1 else ''}")
             self.badge.show()
         else:
             self.badge.hide()
+
+    def _on_credentials(self, path: str, creds) -> None:
+        if self._media_file is not None and str(Path(self._media_file)) == path:
+            self.credentials_badge.show_credentials(creds)
 
     def _show_generated(self, clip) -> None:
         data = app_data(clip)

@@ -1,4 +1,5 @@
-"""Media panel: imported files with a thumbnail and probe facts, background proxies, drag to timeline."""
+"""Media panel: imported files with a thumbnail, probe facts and a Content Credentials badge,
+background proxies, drag to timeline."""
 from __future__ import annotations
 
 import json
@@ -21,6 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.credentials_view import CredentialsReader, badge_for
 from desktop.theme import COLORS, icon
 
 MEDIA_MIME = "application/x-latentcut-media"
@@ -43,6 +45,7 @@ FACTS_ROLE = Qt.UserRole + 1
 STATUS_ROLE = Qt.UserRole + 2
 STATE_ROLE = Qt.UserRole + 3  # "probing" | "ready" | "error"
 KIND_ROLE = Qt.UserRole + 4   # "video" | "audio" | "still"
+CRED_ROLE = Qt.UserRole + 5   # the file's Credentials once read (engine.credentials.reading)
 
 
 def _timecode(seconds: float, rate: float) -> str:
@@ -162,12 +165,21 @@ class _MediaDelegate(QStyledItemDelegate):
         text_x = thumb_rect.right() + 10
         text_w = r.right() - text_x
         line_h = painter.fontMetrics().height()
+        name_w = text_w
+        if index.data(STATE_ROLE) == "ready":  # the Content Credentials badge, top right
+            badge, colour = badge_for(index.data(CRED_ROLE))
+            badge_w = painter.fontMetrics().horizontalAdvance(badge) + 8
+            badge_rect = QRect(r.right() - badge_w, r.top(), badge_w, line_h)
+            painter.setPen(QColor(colour))
+            painter.drawRoundedRect(badge_rect, 3, 3)
+            painter.drawText(badge_rect, Qt.AlignCenter, badge)
+            name_w = max(0, text_w - badge_w - 6)
         font = QFont(option.font)
         font.setBold(True)
         painter.setFont(font)
         painter.setPen(QColor("#ffffff") if selected else QColor(COLORS["text"]))
-        name = painter.fontMetrics().elidedText(index.data(Qt.DisplayRole) or "", Qt.ElideMiddle, text_w)
-        painter.drawText(QRect(text_x, r.top(), text_w, line_h), Qt.AlignLeft | Qt.AlignVCenter, name)
+        name = painter.fontMetrics().elidedText(index.data(Qt.DisplayRole) or "", Qt.ElideMiddle, name_w)
+        painter.drawText(QRect(text_x, r.top(), name_w, line_h), Qt.AlignLeft | Qt.AlignVCenter, name)
         painter.setFont(option.font)
         state = index.data(STATE_ROLE)
         painter.setPen(QColor("#d4dae4") if selected else QColor(COLORS["muted"]))
@@ -219,11 +231,13 @@ class MediaPanel(QWidget):
     media_added = Signal(str)      # a file probed and ready to use
     proxy_ready = Signal(str, str)  # source path, proxy path
 
-    def __init__(self, bridge, parent=None):
+    def __init__(self, bridge, parent=None, credentials: CredentialsReader | None = None):
         super().__init__(parent)
         self.setObjectName("media_panel")
         self.setAcceptDrops(True)
         self.bridge = bridge
+        self.credentials_reader = credentials or CredentialsReader(parent=self)
+        self.credentials_reader.read.connect(self._on_credentials)
         self._items: dict[str, QListWidgetItem] = {}
         self._info: dict[str, object] = {}
         self._proxies: dict[str, str] = {}
@@ -308,6 +322,11 @@ class MediaPanel(QWidget):
     def info(self, path):
         """The MediaInfo probed for PATH (None for stills and files still being probed)."""
         return self._info.get(str(Path(path).resolve()))
+
+    def credentials(self, path):
+        """The Content Credentials read from PATH (engine.credentials.reading.Credentials), or
+        None while they are being read."""
+        return self.credentials_reader.request(str(Path(path).resolve()))
 
     def paths(self) -> list[str]:
         return [self.list.item(i).data(PATH_ROLE) for i in range(self.list.count())]
@@ -402,11 +421,18 @@ class MediaPanel(QWidget):
         if info is not None:
             self._info[path] = info
         item.setToolTip(f"{path}\n{facts}")
+        self._on_credentials(path, self.credentials_reader.request(path))
         if kind == "video":
             self._request_proxy(path)
         else:
             item.setData(STATUS_ROLE, "No proxy needed")
         self.media_added.emit(path)
+
+    def _on_credentials(self, path: str, creds) -> None:
+        item = self._items.get(path)
+        if item is not None and creds is not None:
+            item.setData(CRED_ROLE, creds)
+            item.setToolTip(f"{path}\n{item.data(FACTS_ROLE)}\n{creds.summary()}")
 
     def _request_proxy(self, path: str) -> None:
         item = self._items[path]

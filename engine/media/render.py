@@ -3,8 +3,9 @@
 Per output frame, the top-most enabled video clip under the playhead wins; where no clip is,
 the frame is black. Sources are scaled (swscale) and letterboxed to the output size and
 conformed to the output rate by taking the source frame nearest the clip's media time.
-A clip whose active media is not a file (a pending generation recipe, missing media) renders
-as a title card with its prompt. Audio tracks are mixed at 48 kHz stereo. The file's
+Image sequences are decoded image by image. A clip whose active media is neither a file nor
+an image sequence (a pending generation recipe, missing media) renders as a title card with
+its prompt. Audio tracks are mixed at 48 kHz stereo. The file's
 container metadata lists every AI-generated segment it contains.
 """
 from __future__ import annotations
@@ -24,6 +25,7 @@ import opentimelineio as otio
 
 from engine.errors import Cancelled, MissingMedia, NoAudioStream, NoVideoStream
 from engine.media.font import draw_text_block
+from engine.media.image_sequence import check_images, image_file, read_image
 from engine.media.probe import probe
 from engine.media.reader import FrameReader, read_audio
 from engine.media.writer import VideoWriter
@@ -210,7 +212,8 @@ def _is_generated(clip) -> bool:
     return bool(_app_meta(clip).get("generated"))
 
 
-def generated_segments(timeline: otio.schema.Timeline, lo: float, hi: float, rate: float) -> list[dict]:
+def generated_segments(timeline: otio.schema.Timeline, lo: float, hi: float, rate: float,
+                       base_dir: Path = Path(".")) -> list[dict]:
     """Every generated clip visible in [lo, hi) seconds of the timeline, placed in the rendered
     file (seconds and frames from its start). Fields follow timeline.provenance's segments."""
     found = []
@@ -237,6 +240,7 @@ def generated_segments(timeline: otio.schema.Timeline, lo: float, hi: float, rat
                 "status": meta.get("status"),
                 "take": seg.clip.active_media_reference_key,
                 "path": getattr(seg.clip.media_reference, "target_url", None),
+                "file": str(_media_path(seg.clip, base_dir) or ""),  # resolved, for the credentials
                 "provenance": meta,
             })
     return found
@@ -264,6 +268,7 @@ class _Sources:
         self.black = np.zeros((size[1], size[0], 3), np.uint8)
         self._readers: OrderedDict[Path, FrameReader] = OrderedDict()
         self._cards: dict[int, np.ndarray] = {}
+        self._still: tuple[Path, np.ndarray] | None = None  # the last image-sequence frame
         self.warnings: list[str] = []
 
     def reader(self, path: Path) -> FrameReader:
@@ -295,7 +300,21 @@ class _Sources:
             self._cards[id(clip)] = card
         return card
 
+    def still(self, path: Path) -> np.ndarray:
+        """An image-sequence frame fitted to the output size (the last one is kept)."""
+        if self._still is None or self._still[0] != path:
+            image = read_image(path)
+            w, h, x, y = _fit(image.shape[1], image.shape[0], *self.size)
+            scaled = av.VideoFrame.from_ndarray(image, format="rgb24").reformat(width=w, height=h)
+            canvas = np.zeros((self.size[1], self.size[0], 3), np.uint8)
+            canvas[y:y + h, x:x + w] = scaled.to_ndarray(format="rgb24")
+            self._still = (path, canvas)
+        return self._still[1]
+
     def frame(self, seg: _Segment, t: float) -> np.ndarray | av.VideoFrame:
+        ref = seg.clip.media_reference
+        if isinstance(ref, otio.schema.ImageSequenceReference):
+            return self.still(image_file(ref, seg.media_start + (t - seg.start), self.base_dir))
         path = _media_path(seg.clip, self.base_dir)
         if path is None:
             return self.title_card(seg.clip)
@@ -328,6 +347,9 @@ def _check_sources(segments: list[_Segment], base_dir: Path, need_video: bool) -
     """Fail before anything is written when a file is missing, unreadable or lacks video."""
     seen = set()
     for seg in segments:
+        if isinstance(seg.clip.media_reference, otio.schema.ImageSequenceReference):
+            check_images(seg.clip, seg.media_start, seg.end - seg.start, base_dir, seg.track)
+            continue
         path = _media_path(seg.clip, base_dir)
         if path is None or path in seen:
             continue
@@ -406,7 +428,7 @@ def render_timeline(
     _check_sources(audio, base_dir, need_video=False)
     out_w, out_h = _output_size(timeline, size, video, base_dir)
     has_audio = any(_media_path(s.clip, base_dir) is not None for s in audio)
-    generated = generated_segments(timeline, lo, hi, fps)
+    generated = generated_segments(timeline, lo, hi, fps, base_dir)
 
     # 3. render frame by frame; audio follows in blocks
     block_frames = max(1, math.floor(_AUDIO_BLOCK_SECONDS * fps))

@@ -56,6 +56,9 @@ class CliResult:
     def __init__(self, rc, out, err):
         self.rc, self.out, self.err = rc, out, err
 
+    def __iter__(self):  # rc, out, err = cli(...)
+        return iter((self.rc, self.out, self.err))
+
     def json(self):
         import json
         return json.loads(self.out)

@@ -151,6 +151,27 @@ def test_open_imports_other_formats(edited, tmp_path):
     assert len(list(edited.document.timeline.find_clips())) == 2
 
 
+def test_an_edl_that_does_not_say_its_rate_asks_for_it(window, tmp_path):
+    edl = tmp_path / "plain.edl"
+    edl.write_text("TITLE: plain\n\n001  A001 V C 01:00:00:00 01:00:01:00 01:00:00:00 01:00:01:00\n")
+    window.actions.prompt = Answers("25")
+    assert window.actions.open_project(edl)
+    assert window.actions.prompt.asked[0][0] == "EDL frame rate"
+    assert window.document.rate == 25 and window.document.timeline.duration().to_seconds() == 1.0
+    window.actions.prompt = Answers("Cancel")
+    assert not window.actions.open_project(edl)
+
+
+def test_export_failure_of_any_kind_shows_a_dialog(window, tmp_path, monkeypatch):
+    def broken(*args, **kwargs):
+        raise AttributeError("'NoneType' object has no attribute 'start_time'")
+
+    monkeypatch.setattr("timeline.interchange.export_timeline", broken)
+    window.actions.prompt = Answers("OK")
+    assert window.actions.export(tmp_path / "cut.xml") is None
+    assert window.actions.prompt.asked[0][0] == "Export failed"
+
+
 def test_export_states_what_the_format_dropped(edited, tmp_path):
     edited.undo_stack.push_command(AddTrack(name="V2"))
     edited.actions.prompt = Answers("OK")
