@@ -92,21 +92,22 @@ def at_most(kind, limit, unit: str = ""):
     return parse
 
 
-def guidance_arg(text: str) -> float:
+def _number(text: str) -> float:
     try:
-        value = float(text)
+        return float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"invalid number {text!r}") from None
+
+
+def guidance_arg(text: str) -> float:
+    value = _number(text)
     if not 0 <= value <= MAX_GUIDANCE:
         raise argparse.ArgumentTypeError(f"must be from 0 to {MAX_GUIDANCE:g}, got {text}")
     return value
 
 
 def positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"invalid number {text!r}") from None
+    value = _number(text)
     if not value > 0 or value == float("inf"):
         raise argparse.ArgumentTypeError(f"must be greater than 0, got {text}")
     return value
@@ -181,7 +182,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_export)
 
     p = sub.add_parser("render", help="render a project to one video file")
-    p.add_argument("project", help="the project (.otio, or any format export writes: .otioz .otiod .edl .xml)")
+    p.add_argument("project", help="the project (.otio), or a cut in any format export writes and OTIO reads "
+                                   "(.otioz .otiod .edl .xml .fcpxml .xges)")
     p.add_argument("out", help="the video file (.mp4 .mov .mkv .webm)")
     p.add_argument("--range", type=range_arg, metavar="START-END", help="timeline seconds or MM:SS, e.g. 2-5.5")
     p.add_argument("--size", type=size_arg, metavar="WxH", help="output size (default: the project's)")
@@ -770,11 +772,16 @@ def run_jobs(jobs: list[Job], label: str, threads: int | None = None, keep_going
 
     bar = ProgressBar(label, len(jobs), [steps_per_window(job) for job in jobs])
     engine = Engine(on_event=bar.on_event, threads=threads, signing=signing)
+    wait_for_workers = True
     try:
         ids = [engine.submit(job) for job in jobs]
         finals = []
         for n, job_id in enumerate(ids):
-            final = _wait(engine, job_id)
+            try:
+                final = _wait(engine, job_id, bar)
+            except Interrupted:
+                wait_for_workers = bar.working
+                raise
             if final.kind == "cancelled":
                 raise Interrupted(f"cancelled; no file was written for {jobs[n].describe()}")
             if final.kind == "failed":
@@ -786,11 +793,14 @@ def run_jobs(jobs: list[Job], label: str, threads: int | None = None, keep_going
         return finals
     finally:
         bar.close()
-        engine.shutdown()
+        # A job cancelled while its model was still loading writes nothing; the load cannot be
+        # interrupted, so the process does not wait for it (the worker threads are daemons).
+        engine.shutdown(timeout=None if wait_for_workers else 0.1)
 
 
-def _wait(engine, job_id: str):
-    """Waits for the job; Ctrl-C cancels it and waits for the engine to clean up."""
+def _wait(engine, job_id: str, bar: ProgressBar):
+    """Waits for the job; Ctrl-C cancels it and, once it has begun making frames (a render
+    writes as it goes), waits for the engine to clean up its partial file."""
     try:
         while True:
             final = engine.wait(job_id, timeout=0.2)
@@ -800,6 +810,8 @@ def _wait(engine, job_id: str):
         code = 143 if isinstance(exc, Terminated) else 130
         engine.cancel(job_id)
         print(file=sys.stderr)
+        if not bar.working:
+            raise Interrupted("cancelled before any frame was made; nothing was written", code) from None
         final = engine.wait(job_id)
         if final is not None and final.kind == "done":
             raise Interrupted(f"interrupted after {final.result['path']} was written", code) from None

@@ -40,7 +40,7 @@ def signing_from_args(args) -> SigningSettings:
 def add_verify_command(sub) -> None:
     p = sub.add_parser("verify", help="check a media file's Content Credentials (C2PA); "
                                       "exit 0 valid, 1 invalid, 3 none")
-    p.add_argument("file")
+    p.add_argument("file", help="the media file to check")
     p.add_argument("--trust-anchors", metavar="CAS.pem",
                    help="CA certificates whose signers count as trusted (default: $LATENTCUT_TRUST_ANCHORS)")
     p.add_argument("--json", action="store_true", help="print everything the manifest store holds")

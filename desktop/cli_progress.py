@@ -34,16 +34,19 @@ class ProgressBar:
         self._last_quarter = -1
         self._started = time.monotonic()
         self._drawn = False
+        self.working = False  # the current job has reported progress (frames are being made)
         self._lock = threading.Lock()
 
     def on_event(self, event) -> None:
         with self._lock:
             if event.kind == "started":
+                self.working = False
                 self.job_index += 1
                 self._started = time.monotonic()
                 self._last_quarter = -1
                 self._line(f"{self._prefix()} started")
             elif event.kind == "progress" and event.total:
+                self.working = True
                 self._progress(event.step, event.total)
 
     def _prefix(self) -> str:

@@ -8,7 +8,7 @@ import pytest
 
 from job_fixtures import encode_clip
 
-FORMATS = (".otio", ".otioz", ".otiod", ".edl", ".xml")
+FORMATS = (".otio", ".otioz", ".otiod", ".edl", ".xml", ".fcpxml", ".xges")
 
 
 @pytest.fixture
