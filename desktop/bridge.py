@@ -11,7 +11,8 @@ from PySide6.QtCore import QObject, Signal
 
 
 class EngineBridge(QObject):
-    """Wraps `engine.engine_thread.Engine` and re-emits its events as Qt signals."""
+    """Wraps the local engine thread, or a remote engine (`latentcut serve` at `engine_url`,
+    same interface and events), and re-emits its events as Qt signals."""
 
     queued = Signal(str, object)        # job_id, job spec
     started = Signal(str)               # job_id
@@ -21,16 +22,34 @@ class EngineBridge(QObject):
     failed = Signal(str, str)           # job_id, one-sentence message
     cancelled = Signal(str)             # job_id
 
-    def __init__(self, model=None, device=None, parent=None, signing=None):
+    def __init__(self, model=None, device=None, parent=None, signing=None, engine_url: str | None = None,
+                 token: str | None = None):
         super().__init__(parent)
-        from engine.engine_thread import Engine  # the engine imports torch lazily; keep Qt start fast
-
         self._jobs: dict[str, object] = {}
         self._lock = threading.Lock()
         self._closed = False
         self.model = model
         self.device = device
-        self._engine = Engine(on_event=self._on_event, model=model, device=device, signing=signing)
+        self.signing = signing
+        self._retired: list = []  # engines replaced by use_engine, still finishing their jobs
+        self._engine = None
+        self.use_engine(engine_url, token)
+
+    def use_engine(self, url: str | None, token: str | None = None) -> None:
+        """New jobs go to the remote engine at `url` (None: this computer). Jobs already
+        submitted finish where they run, and still report here."""
+        from engine.remote_engine import open_engine  # the engine imports torch lazily; keep Qt start fast
+
+        if self._engine is not None:
+            self._retired.append(self._engine)
+        self.engine_url = url or None
+        self._engine = open_engine(on_event=self._on_event, url=self.engine_url, token=token, model=self.model,
+                                   device=self.device, signing=self.signing)
+
+    @property
+    def engine(self):
+        """The engine new jobs go to (an Engine or a RemoteEngine)."""
+        return self._engine
 
     # -- API used by the window and the panels --
     def submit(self, job, priority: int = 0) -> str:
@@ -44,11 +63,15 @@ class EngineBridge(QObject):
         return job_id
 
     def set_signing(self, signing) -> None:
-        """Who signs the Content Credentials of files written from now on (SigningSettings)."""
+        """Who signs the Content Credentials of files written from now on (SigningSettings);
+        a remote engine signs its results with its own signer."""
+        self.signing = signing
         self._engine.set_signing(signing)
 
     def cancel(self, job_id: str) -> None:
-        self._engine.cancel(job_id)
+        for engine in (self._engine, *self._retired):
+            if engine.cancel(job_id):
+                return
 
     def job(self, job_id: str):
         """The job spec submitted under `job_id`, or None."""
@@ -60,7 +83,8 @@ class EngineBridge(QObject):
         if self._closed:
             return
         self._closed = True
-        self._engine.shutdown()
+        for engine in (self._engine, *self._retired):
+            engine.shutdown()
 
     # -- engine side: runs on the engine's worker threads --
     def _on_event(self, event) -> None:

@@ -9,6 +9,7 @@ in EDL comments and FCP XML log notes, and come back generated.
 """
 from __future__ import annotations
 
+import copy
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -95,13 +96,19 @@ def _write_text(timeline, fmt: str, out: Path, base: Path) -> tuple[str, list[st
     name = FORMAT_NAMES[fmt]
     rate = timeline_rate(timeline)
     tl, notes = prepared_copy(timeline, base)
+    before = copy.deepcopy(tl)  # the cut as written, media as absolute paths, to compare with
+    with_local_paths(before)
     with warnings.catch_warnings():  # adapters warn of what they skip; the report says it
         warnings.simplefilter("ignore")
         text, back, more = _write_and_read(tl, fmt, rate, _size(timeline), out, name)
     notes += more
     if back is not None:
         with_local_paths(back)
-        notes += losses(inventory(timeline, rate), inventory(back, rate), name)
+        try:
+            notes += losses(inventory(before, rate), inventory(back, rate), name)
+        except Exception as exc:  # the file is sound; only the comparison failed, so say so
+            notes.append(f"LatentCut could not compare the {name} with the cut "
+                         f"({_first_line(exc)}); check it in the editor it is for")
     return text, notes
 
 

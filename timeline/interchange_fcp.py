@@ -20,6 +20,7 @@ from .interchange_recipe import parse_text, provenance_record, record_text, rest
 from .provenance import APP_KEY, generated_note
 
 NS = "fcp_xml"
+WIPE = "SMPTE_Wipe"
 _COLOURS = {getattr(otio.schema.MarkerColor, n) for n in dir(otio.schema.MarkerColor) if n.isupper()}
 
 
@@ -79,6 +80,13 @@ def _mark_item(item, number: int) -> None:
         _mark_marker(marker)
 
 
+def _mark_wipe(transition) -> None:
+    md = _fcp(transition)
+    md["effect"] = {"name": transition.name or "Edge Wipe", "effectid": "Edge Wipe",
+                    "effectcategory": "Wipe", "effecttype": "transition", "mediatype": "video"}
+    transition.metadata[NS] = md
+
+
 def _mark_marker(marker) -> None:
     md = _fcp(marker)
     md["color"] = marker.color
@@ -105,6 +113,8 @@ def fcp_timeline(tl, width: int | None, height: int | None) -> otio.schema.Timel
     for track in list(_walk_tracks(tl.tracks)):
         _mark_track(track)
         for item in track:
+            if isinstance(item, otio.schema.Transition) and item.transition_type == WIPE:
+                _mark_wipe(item)
             if isinstance(item, (otio.schema.Clip, otio.schema.Stack)):
                 number += 1
                 _mark_item(item, number)
@@ -131,10 +141,17 @@ def fcp_timeline(tl, width: int | None, height: int | None) -> otio.schema.Timel
 def _parser_class():
     """OTIO's FCP XML parser, reading a nested ``<sequence>``'s tracks from its ``<media>``
     (the stock parser looks for tracks directly under the sequence and finds none, so every
-    nested sequence came back empty)."""
+    nested sequence came back empty), and wipes as wipes (it reads every transition as a
+    dissolve)."""
     base = otio.adapters.from_name("fcp_xml").module().FCP7XMLParser
 
     class NestedSequenceParser(base):
+        def transition_for_element(self, item_element, context):
+            transition = super().transition_for_element(item_element, context)
+            if "wipe" in (item_element.findtext("./effect/effectid") or "").lower():
+                transition.transition_type = WIPE
+            return transition
+
         def stack_for_element(self, element, context):
             if element.tag == "sequence":
                 media = self._derefed_element(element.find("./media"))

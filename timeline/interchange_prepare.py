@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import copy
 import os
+import re
 from pathlib import Path
-from urllib.parse import unquote, urlparse
+from urllib.parse import quote, unquote, urlparse
 
 import opentimelineio as otio
 
@@ -35,15 +36,33 @@ def timeline_rate(timeline) -> float:
     return 24.0
 
 
+def track_is_on(track) -> bool:
+    """Whether a track is seen or heard: enabled, and not muted in LatentCut's track header."""
+    return bool(track.enabled) and not (track.metadata.get(APP_KEY) or {}).get("muted")
+
+
+def with_header_mutes_disabled(timeline) -> None:
+    """Other formats know no header mute apart from a track's enabled state: a track muted
+    in LatentCut is written disabled, so other editors do not play it either."""
+    for track in timeline.tracks:
+        if isinstance(track, otio.schema.Track) and not track_is_on(track):
+            track.enabled = False
+
+
 # -- media locations ------------------------------------------------------------------------
+_WINDOWS_PATH = re.compile(r"^[A-Za-z]:[\\/]")
+
+
 def media_path(url: str) -> str:
-    """A local path for a bare path or a file URL (``file:///a``, ``file://localhost/a``);
-    other URLs come back unchanged."""
+    """A local path for a bare path or a file URL (``file:///a``, ``file://localhost/a``,
+    ``file:///C:/a``); other URLs come back unchanged."""
     if url.startswith("file:"):
         parsed = urlparse(url)
         path = unquote(parsed.path)
         if parsed.netloc not in ("", "localhost"):  # a UNC host: //host/share/...
             path = f"//{parsed.netloc}{path}"
+        elif _WINDOWS_PATH.match(path[1:]):  # /C:/a is the drive path C:/a
+            path = path[1:]
         return path
     return url
 
@@ -53,10 +72,14 @@ def file_url(url: str, base_dir: Path) -> str:
     against ``base_dir``); URLs with another scheme come back unchanged."""
     if not url or ("://" in url and not url.startswith("file:")):
         return url
+    if _WINDOWS_PATH.match(url):  # a Windows drive path, from another system: as it is
+        return "file:///" + quote(url.replace("\\", "/"), safe="/:")
+    if url.startswith("\\\\"):  # a Windows share \\host\share: file://host/share
+        return "file:" + quote(url.replace("\\", "/"), safe="/:")
     path = Path(media_path(url))
     if not path.is_absolute():
         path = base_dir / path
-    return otio.url_utils.url_from_filepath(os.path.normpath(str(path)))
+    return Path(os.path.normpath(str(path))).as_uri()  # percent-encoded, as URLs must be
 
 
 def with_file_urls(timeline, base_dir: Path) -> None:
@@ -171,5 +194,6 @@ def prepared_copy(timeline, base_dir: Path) -> tuple[otio.schema.Timeline, list[
     """A copy of ``timeline`` with file URLs and every range filled in, ready for a writer,
     and what had to change on the way."""
     tl = copy.deepcopy(timeline)
+    with_header_mutes_disabled(tl)
     with_file_urls(tl, base_dir)
     return tl, with_ranges(tl)

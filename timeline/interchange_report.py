@@ -20,8 +20,8 @@ from .provenance import APP_KEY
 
 TimeRange = otio.opentime.TimeRange
 
-# Metadata that belongs to a format's own reader and writer, not to another application.
-FORMAT_KEYS = {"cmx_3600", "fcp_xml", "fcpx_xml", "xges", "mlt", "otio_mlt"}
+_SOURCES = {"cmx_3600": "its EDL (reel name, comments)", "fcp_xml": "its FCP XML",
+            "fcpx_xml": "its FCPXML", "xges": "its xges", "AAF": "its AAF"}
 _TRANSITION_WORDS = {otio.schema.TransitionTypes.SMPTE_Dissolve: "dissolve",
                      "SMPTE_Wipe": "wipe", "Custom_Transition": "custom transition"}
 
@@ -54,7 +54,7 @@ def _frames(t: otio.opentime.RationalTime, rate: float) -> int:
 def _media(clip) -> tuple:
     ref = clip.media_reference
     if isinstance(ref, otio.schema.ExternalReference) and ref.target_url:
-        return ("file", media_path(ref.target_url))
+        return ("file", media_path(ref.target_url).replace("\\", "/"))
     if isinstance(ref, otio.schema.ImageSequenceReference):
         base = media_path(ref.target_url_base or "").rstrip("/")
         return ("image sequence", f"{base}/{ref.name_prefix or ''}")
@@ -82,8 +82,7 @@ def _clip_facts(clip, rate) -> dict:
         "takes": tuple(sorted(k for k in refs.keys() if k not in (clip.active_media_reference_key, RECIPE))),
         "generated": otio.core.serialize_json_to_string(md, indent=-1)
         if md is not None and md.get("generated") else None,
-        "apps": tuple(sorted(k for k in clip.metadata.keys()
-                             if k not in FORMAT_KEYS and k != APP_KEY)),
+        "apps": tuple(sorted(k for k in clip.metadata.keys() if k != APP_KEY)),
     }
 
 
@@ -91,8 +90,9 @@ def _walk(inv, track, key, offset, rate, window=None):
     """Record ``track``'s children under top-level track ``key``; ``offset`` maps the
     track's time to the timeline's, ``window`` (timeline time) is the part a nesting item
     shows."""
-    for i, child in enumerate(track):
-        rng = track.range_of_child_at_index(i)  # track time
+    ranges = track.range_of_all_children()  # track time; one pass, not one per child
+    for child in track:
+        rng = ranges[child]
         start = offset + rng.start_time
         lo, hi = start, start + rng.duration
         if window is not None:
@@ -228,7 +228,7 @@ def _clip_losses(a: _Clip, b: _Clip, fmt: str) -> list[str]:
     elif fa["generated"] and fa["generated"] != fb["generated"]:
         out.append("some of its generation settings are lost")
     for app in sorted(set(fa["apps"]) - set(fb["apps"])):
-        out.append(f"data from {app} is left out")
+        out.append(f"data from {_SOURCES.get(app, app)} is left out")
     return out
 
 
