@@ -7,19 +7,25 @@ from pathlib import Path
 import opentimelineio as otio
 from PySide6.QtCore import QSettings, Qt, QUrl
 from PySide6.QtGui import QAction, QDesktopServices, QKeySequence
-from PySide6.QtWidgets import QApplication, QDockWidget, QMainWindow, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QApplication, QDockWidget, QMainWindow, QMessageBox, QVBoxLayout, QWidget
 
 from desktop.bridge import EngineBridge
 from desktop.credentials_prefs import CredentialsDialog, signing_settings
 from desktop.credentials_view import CredentialsReader
+from desktop.engine_prefs import EngineDialog, EngineStatus, engine_choice
 from desktop.generation import GenerationController
 from desktop.playback import PlaybackController
 from desktop.project_actions import ProjectActions
+from desktop.slot_errors import report_slot_errors
+from desktop.timeline_items import used_media
 from desktop.timeline_view import TimelineView
 from desktop.undo import UndoStack
 from desktop.viewer import Viewer
+from timeline.provenance import track_flag, with_track_flag
+from timeline.storyboard import shots_of
 
 LAYOUT_VERSION = 1
+JOBS_H = 150                 # the Jobs dock in the first layout: its header and one job
 
 
 def _rt(frames: int, rate: float):
@@ -38,12 +44,18 @@ class MainWindow(QMainWindow):
         self.setObjectName("latentcut_main")
         self.settings = settings or QSettings()
         signing = signing_settings(self.settings)
-        self.bridge = bridge or EngineBridge(model=model, device=device, parent=self, signing=signing)
+        engine_url, token = engine_choice(self.settings)
+        self.bridge = bridge or EngineBridge(model=model, device=device, parent=self, signing=signing,
+                                             engine_url=engine_url, token=token)
         self._own_bridge = bridge is None
         if not self._own_bridge:
             self.bridge.set_signing(signing)
+            if engine_url:
+                self.bridge.use_engine(engine_url, token)
+        self.engine_status = EngineStatus(self.bridge, self)
         self.credentials_reader = CredentialsReader(signing.trust_anchors, parent=self)
         self._shut_down = False
+        self._error_box = None
         self.document = None
         self.undo_stack = None
         self.actions = ProjectActions(self, self.settings)
@@ -112,8 +124,29 @@ class MainWindow(QMainWindow):
         self._dock("jobs", "Jobs", self.jobs_panel, R)
         self._dock("timeline", "Timeline", self._host("timeline"), B)
         self.docks["generate"].raise_()
-        self.resizeDocks([self.docks["timeline"]], [330], Qt.Orientation.Vertical)
-        self.resizeDocks([self.docks["media"], self.docks["generate"]], [320, 380], Qt.Orientation.Horizontal)
+        self.resizeDocks([self.docks["media"], self.docks["generate"]], [300, 400], Qt.Orientation.Horizontal)
+
+    def fit_docks(self):
+        """The first layout (and Reset Layout) for this window's size: the timeline only as tall as
+        its tracks, Jobs one job tall, and the Generate panel the rest of the right column."""
+        V = Qt.Orientation.Vertical
+        timeline_h = self.timeline_view.needed_height() + self._dock_title_height()
+        self.resizeDocks([self.docks["viewer"], self.docks["timeline"]], [self.height() - timeline_h, timeline_h], V)
+        status = self.statusBar()
+        bars = self.menuBar().sizeHint().height() + (status.sizeHint().height() if status.isVisible() else 0)
+        column = self.height() - bars - timeline_h
+        self.resizeDocks([self.docks["generate"], self.docks["jobs"]], [column - JOBS_H, JOBS_H], V)
+
+    def _dock_title_height(self) -> int:
+        dock = self.docks["timeline"]
+        return max(dock.height() - dock.widget().height(), dock.fontMetrics().height() + 10)
+
+    def showEvent(self, event):
+        super().showEvent(event)
+        if self._fit_on_show:
+            self._fit_on_show = False
+            self.layout().activate()  # Qt sizes docks only after a layout pass
+            self.fit_docks()
 
     # -- one document at a time: these parts are rebuilt when a project is opened --
     def _install_document(self, doc, path):
@@ -143,6 +176,8 @@ class MainWindow(QMainWindow):
             action.setEnabled(False)
             action.setText(text)
         self.update_title()
+        self.media_panel.show_project_media(used_media(doc.timeline))
+        self.storyboard_panel.set_shots(shots_of(doc.timeline))
         self.playback.refresh()
         self._on_selection_changed()
 
@@ -173,6 +208,8 @@ class MainWindow(QMainWindow):
         # bridge may outlive it.
         self.media_panel.media_activated.connect(self._show_source)
         self.jobs_panel.retry_requested.connect(self.retry_job)
+        self.engine_status.changed.connect(self.jobs_panel.set_engine_state)
+        self.engine_status.refresh()
         self.jobs_panel.reveal_requested.connect(self.reveal)
         b.progress.connect(self.actions.on_job_progress)
         b.done.connect(self._on_job_done)
@@ -212,6 +249,7 @@ class MainWindow(QMainWindow):
         self._action(f, "Render…", a.render_dialog, ["Ctrl+M"], "act_render")
         f.addSeparator()
         self._action(f, "Content Credentials…", self.edit_credentials, name="act_credentials")
+        self._action(f, "Engine…", self.edit_engine, name="act_engine")
         f.addSeparator()
         self._action(f, "Quit", self.close, ["Ctrl+Q"], "act_quit")
 
@@ -270,8 +308,7 @@ class MainWindow(QMainWindow):
         state = self.settings.value("window/state")
         if geometry is not None:
             self.restoreGeometry(geometry)
-        if state is not None:
-            self.restoreState(state, LAYOUT_VERSION)
+        self._fit_on_show = state is None or not self.restoreState(state, LAYOUT_VERSION)
 
     def save_layout(self):
         self.settings.setValue("window/geometry", self.saveGeometry())
@@ -281,6 +318,7 @@ class MainWindow(QMainWindow):
         self.restoreState(self._default_state, LAYOUT_VERSION)
         for dock in self.docks.values():
             dock.show()
+        self.fit_docks()
 
     # -- status --
     def update_title(self, *_):
@@ -292,6 +330,14 @@ class MainWindow(QMainWindow):
 
     def show_message(self, text: str):
         self.statusBar().showMessage(text, 8000)
+
+    def show_error(self, text: str):
+        """An unexpected error: the status bar and a dialog that does not block the app."""
+        self.show_message(text)
+        if self._error_box is None:
+            self._error_box = QMessageBox(QMessageBox.Icon.Warning, "LatentCut", text, parent=self)
+        self._error_box.setText(text)
+        self._error_box.open()
 
     # -- selection → panels --
     def _on_selection_changed(self):
@@ -326,7 +372,7 @@ class MainWindow(QMainWindow):
 
     def _unlocked(self, item) -> bool:
         track = item.parent()
-        locked = track is not None and self.canvas.track_flag(track, "locked")
+        locked = track is not None and track_flag(track, "locked")
         if locked:
             self.show_message(f"Track {track.name} is locked")
         return not locked
@@ -352,6 +398,17 @@ class MainWindow(QMainWindow):
         self.show_message("Content Credentials settings saved; they apply to the next generation or render")
         return True
 
+    def edit_engine(self) -> bool:
+        """The Engine preference (this computer or a remote server); new jobs go to the choice."""
+        dialog = EngineDialog(self.settings, self)
+        if not dialog.exec():
+            return False
+        url, token = engine_choice(self.settings)
+        self.bridge.use_engine(url, token)
+        self.engine_status.refresh()
+        self.show_message(f"New generations run on {url or 'this computer'}")
+        return True
+
     def razor(self):
         """Cut at the playhead: the selected clips' tracks, or every unlocked track when none is
         selected. A linked clip's partner is cut with it, and the pieces after the cut stay linked."""
@@ -364,7 +421,7 @@ class MainWindow(QMainWindow):
                    else self.canvas.index.layouts)
         commands, seen = [], set()
         for layout in layouts:
-            if id(layout.track) in seen or self.canvas.track_flag(layout.track, "locked"):
+            if id(layout.track) in seen or track_flag(layout.track, "locked"):
                 continue
             seen.add(id(layout.track))
             i = layout.index_at(frame)
@@ -406,7 +463,7 @@ class MainWindow(QMainWindow):
         from timeline.edits import Insert, RippleDelete
         from timeline.links import LinkedMove
 
-        if not self._unlocked(item) or self.canvas.track_flag(track, "locked"):
+        if not self._unlocked(item) or track_flag(track, "locked"):
             return
         rate = self.document.rate
         if not ripple:  # a linked partner moves by the same amount on its own track
@@ -433,9 +490,7 @@ class MainWindow(QMainWindow):
         if which == "enabled":
             self._push(SetEnabled(track, value))
             return
-        data = dict(track.metadata.get("latentcut") or {})
-        data[which] = bool(value)
-        self._push(SetAppMetadata(track, data))
+        self._push(SetAppMetadata(track, with_track_flag(track, which, value)))
 
     def place_media(self, paths, track, frame: int):
         """Overwrite-edit each file at `frame`, one after another (like a Premiere drop): the
@@ -444,7 +499,7 @@ class MainWindow(QMainWindow):
         from timeline.commands import CompoundCommand
         from timeline.links import PlaceLinked
 
-        if self.canvas.track_flag(track, "locked"):
+        if track_flag(track, "locked"):
             self.show_message(f"Track {track.name} is locked")
             return
         rate = self.document.rate
@@ -553,6 +608,8 @@ class MainWindow(QMainWindow):
             return
         self._shut_down = True
         self.actions.autosave_timer.stop()
+        self.engine_status.stop()
+        self.actions.end_session()
         self.playback.shutdown()
         self.canvas.thumbnails.shutdown()
         if self._own_bridge:
@@ -570,7 +627,9 @@ def run_app(project_path=None) -> int:
     except ImportError:
         pass  # the look is optional; the app works without the style sheet
     window = MainWindow()
+    report_slot_errors(window)
     window.show()
+    window.actions.offer_untitled_recovery()
     if project_path is not None and not window.actions.open_project(project_path):
         window.show_message(f"Could not open {project_path}")
     return app.exec()

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from engine.media.render import AUDIO_CHANNELS, AUDIO_RATE, mix_audio, track_segments
+from engine.media.render import AUDIO_CHANNELS, AUDIO_RATE, audible_segments, mix_audio
 
 BLOCK_SECONDS = 0.5          # mixed per request; a mute toggle is heard within one block
 # Each block is mixed from this much earlier and the lead-in thrown away: a decoder that starts
@@ -31,20 +31,6 @@ MUTED_NO_MULTIMEDIA = "Muted: no audio output"
 MUTED_NO_DEVICE = "Muted: no audio output device"
 MUTED_SHUTTLE = "Audio muted while shuttling"
 AUDIO_ON = "Audio on"
-
-
-def track_muted(track) -> bool:
-    """The Mute switch of a track header (stored in the track's "latentcut" metadata)."""
-    return bool((track.metadata.get("latentcut") or {}).get("muted", False))
-
-
-def audible_segments(timeline, lo: float, hi: float) -> list:
-    """Clips of the enabled, unmuted audio tracks sounding in [lo, hi) seconds of track time."""
-    segments = []
-    for i, track in enumerate(timeline.audio_tracks()):
-        if track.enabled and not track_muted(track):
-            segments.extend(track_segments(track, 0.0, lo, hi, track.name or f"A{i + 1}"))
-    return segments
 
 
 def preroll_start(first: int) -> int:

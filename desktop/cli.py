@@ -397,11 +397,12 @@ def open_app(project: str | None) -> int:
 # ---- media and project commands (no torch) ---------------------------------------------
 def cmd_probe(args) -> int:
     from engine.media.probe import probe
+    from timeline.provenance import APP_KEY
 
     facts = probe(args.file).to_dict()
-    tag = facts["metadata"].get("latentcut")
+    tag = facts["metadata"].get(APP_KEY)
     try:  # the tag holds JSON text (a take's provenance, a render's segments): show the object
-        facts["metadata"]["latentcut"] = json.loads(tag) if tag else tag
+        facts["metadata"][APP_KEY] = json.loads(tag) if tag else tag
     except ValueError:
         pass  # not ours after all: shown as the text it is
     facts["credentials"] = credentials_summary(args.file)

@@ -12,9 +12,9 @@ from urllib.parse import unquote, urlparse
 
 import opentimelineio as otio
 from timeline.generated import take_keys
-from timeline.provenance import is_generated
+from timeline.provenance import app_data, app_value, is_generated
 
-__all__ = ["TimelineIndex", "TrackLayout", "app_data", "frames", "generation_status", "is_generated",
+__all__ = ["TimelineIndex", "TrackLayout", "app_data", "app_value", "frames", "generation_status", "is_generated",
            "is_still", "media_path", "take_keys"]
 
 
@@ -33,17 +33,21 @@ def media_path(ref) -> str | None:
     return url
 
 
-def app_data(item) -> dict:
-    """The item's metadata["latentcut"] (empty dict when absent)."""
-    data = item.metadata.get("latentcut") if hasattr(item, "metadata") else None
-    return dict(data) if data else {}
+def used_media(timeline) -> list[str]:
+    """Every file the timeline's clips play (each once, in timeline order): a project's media."""
+    paths: dict[str, None] = {}
+    for clip in timeline.find_clips():
+        path = media_path(clip.media_reference)
+        if path is not None:
+            paths.setdefault(path, None)
+    return list(paths)
 
 
 def generation_status(item) -> str | None:
     """"pending", "failed" or "done" for a generated clip, None otherwise."""
     if not isinstance(item, otio.schema.Clip) or not is_generated(item):
         return None
-    status = app_data(item).get("status")
+    status = app_value(item, "status")
     if status:
         return str(status)
     return "pending" if item.active_media_reference_key == "recipe" else "done"

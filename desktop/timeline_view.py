@@ -23,8 +23,10 @@ from PySide6.QtGui import QBrush, QColor, QFont, QImage, QPainter, QPen
 from PySide6.QtWidgets import QMenu, QScrollBar, QToolTip, QVBoxLayout, QWidget
 
 from desktop.timeline_items import (
-    TimelineIndex, TrackLayout, app_data, generation_status, is_generated, is_still, media_path, take_keys,
+    TimelineIndex, TrackLayout, app_data, app_value, generation_status, is_generated, is_still, media_path, take_keys,
 )
+from timeline.provenance import track_flag
+from timeline.timecode import format_timecode
 
 MEDIA_MIME = "application/x-latentcut-media"
 HEADER_W = 150
@@ -261,6 +263,7 @@ class TimelineCanvas(QWidget):
             return
         for x in (old_x, new_x):
             self.update(int(x) - 8, 0, 17, self.height())
+        self.update(0, 0, HEADER_W, RULER_H)  # the corner timecode
 
     def set_progress(self, clip, fraction: float | None) -> None:
         if fraction is None:
@@ -306,7 +309,7 @@ class TimelineCanvas(QWidget):
             elif status == "done":
                 kind = "generated"
             thumb = media_path(item.media_reference) if status not in ("pending", "failed") else None
-            label = item.name or (app_data(item).get("prompt") or "clip")
+            label = item.name or (app_value(item, "prompt") or "clip")
         else:
             kind, label = "nested", item.name or type(item).__name__
         look = ClipLook(item, COLORS[kind], str(label), status, takes, thumb)
@@ -474,7 +477,7 @@ class TimelineCanvas(QWidget):
             x = self.x_of(frame)
             if x >= HEADER_W:
                 p.drawLine(QPointF(x, RULER_H - 8), QPointF(x, RULER_H))
-                tc = otio.opentime.to_timecode(otio.opentime.RationalTime(frame, rate), rate)
+                tc = format_timecode(frame, rate)
                 p.drawText(QPointF(x + 3, RULER_H - 10), tc)
             frame += step
         for name, point in (("I", self.in_point), ("O", self.out_point)):
@@ -496,17 +499,11 @@ class TimelineCanvas(QWidget):
         order = [b[0] for b in self.HEADER_BUTTONS].index(which)
         return QRectF(HEADER_W - 3 * 24 - 4 + order * 24, self.row_top(row) + 4, 22, 18)
 
-    @staticmethod
-    def track_flag(track, which: str) -> bool:
-        if which == "enabled":
-            return bool(track.enabled)
-        return bool((track.metadata.get("latentcut") or {}).get(which, False))
-
     def _paint_headers(self, p):
         p.fillRect(QRectF(0, 0, HEADER_W, RULER_H), QColor(44, 46, 52))
         p.setPen(QColor(230, 230, 235))
         p.drawText(QRectF(6, 0, HEADER_W - 8, RULER_H), Qt.AlignmentFlag.AlignVCenter,
-                   otio.opentime.to_timecode(otio.opentime.RationalTime(self.playhead, self.document.rate), self.document.rate))
+                   format_timecode(self.playhead, self.document.rate))
         for row, layout in enumerate(self.index.layouts):
             y, h = self.row_top(row), self.row_height(layout)
             p.fillRect(QRectF(0, y, HEADER_W, h), QColor(48, 50, 58))
@@ -519,7 +516,7 @@ class TimelineCanvas(QWidget):
                 p.drawText(QRectF(6, y + 22, HEADER_W - 10, 16), Qt.AlignmentFlag.AlignVCenter, layout.name)
             for which, text, _tip in self.HEADER_BUTTONS:
                 r = self.header_button_rect(row, which)
-                on = self.track_flag(layout.track, which)
+                on = track_flag(layout.track, which)
                 active = (not on) if which == "enabled" else on   # highlight the non-default state
                 p.setPen(QColor(20, 20, 24))
                 p.setBrush(QColor(220, 120, 60) if active else QColor(70, 72, 82))
@@ -609,7 +606,7 @@ class TimelineCanvas(QWidget):
         if item not in self.selection:
             self.set_selection([item])
         x0, x1 = self.x_of(layout.starts[i]), self.x_of(layout.ends[i])
-        locked = self.track_flag(layout.track, "locked")
+        locked = track_flag(layout.track, "locked")
         if locked:
             return
         mode, edge = "move", None
@@ -629,7 +626,7 @@ class TimelineCanvas(QWidget):
         layout = self.index.layouts[row]
         for which, _text, _tip in self.HEADER_BUTTONS:
             if self.header_button_rect(row, which).contains(pos):
-                self.track_flag_requested.emit(layout.track, which, not self.track_flag(layout.track, which))
+                self.track_flag_requested.emit(layout.track, which, not track_flag(layout.track, which))
                 return
 
     def mouseMoveEvent(self, event):
@@ -866,6 +863,11 @@ class TimelineView(QWidget):
         self.scrollbar.valueChanged.connect(self._on_scroll)
         self._syncing = False
         self._sync_scrollbar()
+
+    def needed_height(self) -> int:
+        """Ruler, every track, a little room below to drop onto, and the scroll bar."""
+        c = self.canvas
+        return c.row_top(len(c.index.layouts)) + AUDIO_H + self.scrollbar.sizeHint().height()
 
     def _sync_scrollbar(self):
         c = self.canvas

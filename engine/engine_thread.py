@@ -28,6 +28,7 @@ import numpy as np
 
 from engine.credentials import SigningSettings
 from engine.errors import Cancelled
+from engine.media.retime import retime
 from engine.jobs import (AnimateJob, ExtendJob, FillJob, GenerateJob, Job, MediaInput, ModelJob, ProxyJob,
                          RenderJob, RestyleJob, ThumbnailJob)
 
@@ -276,7 +277,7 @@ class Engine:
         else:
             # Footage-based ops: frames in and out share one rate, the job's or else the footage's.
             rate = job.rate or next(iter(inputs.values()))[1]
-            clips = {name: _conform_rate(frames, src_rate, rate) for name, (frames, src_rate) in inputs.items()}
+            clips = {name: retime(frames, src_rate, rate) for name, (frames, src_rate) in inputs.items()}
             if isinstance(job, ExtendJob):
                 result = backend.extend(clips["source"], job.seconds, direction=job.direction,
                                         prompt=job.prompt or None, rate=rate, **common)
@@ -398,15 +399,6 @@ def _read(inp: MediaInput, name: str, edge: str | None, limit: int | None) -> tu
         reader.close()
 
 
-def _conform_rate(frames: np.ndarray, src_rate: float, rate: float) -> np.ndarray:
-    """The same span of footage at `rate`, by nearest earlier frame (no blending)."""
-    if abs(src_rate - rate) < 1e-6:
-        return frames
-    count = max(1, round(frames.shape[0] * rate / src_rate))
-    index = np.minimum((np.arange(count) * src_rate / rate + 1e-6).astype(int), frames.shape[0] - 1)
-    return frames[index]
-
-
 # ---- media jobs -----------------------------------------------------------------------
 def _run_render(job: RenderJob, progress, cancel: threading.Event, signing: SigningSettings) -> dict:
     import opentimelineio as otio
@@ -415,10 +407,9 @@ def _run_render(job: RenderJob, progress, cancel: threading.Event, signing: Sign
     from engine.results import sign_render, unsigned_target
     from engine.version import ENGINE_VERSION
 
-    from timeline.provenance import APP_KEY
-
     from timeline import Document
     from timeline.interchange import import_timeline
+    from timeline.provenance import APP_KEY
 
     if job.project is not None:  # any format export writes (.otio .otioz .otiod .edl .xml)
         doc = Document(import_timeline(job.project))

@@ -23,6 +23,7 @@ from .backends.base import DIRECTIONS, StepCallback, VideoResult
 from .backends.constraints import Constraints, warn_adjusted
 from .device import default_dtype, pick_device, set_threads
 from .errors import Cancelled
+from .media.retime import hold_indices, retime
 from .model.conditioning import build_condition
 from .model.flow import predicted_x0
 from .model.ldm import LatentCutLDM
@@ -81,12 +82,6 @@ def _check_image(value, name: str = "image") -> np.ndarray:
     if frames.shape[0] != 1:
         raise ValueError(f"{name}: expected one image [H,W,3], got {frames.shape[0]} frames")
     return frames
-
-
-def _hold_indices(count: int, src_rate: float, dst_rate: float, src_count: int) -> np.ndarray:
-    """Frame i at dst_rate shows the src frame on screen at time i/dst_rate (sample and hold)."""
-    idx = np.floor(np.arange(count) * (src_rate / dst_rate) + 1e-6).astype(np.int64)
-    return np.minimum(idx, src_count - 1)
 
 
 class LatentCutPipeline:
@@ -301,8 +296,7 @@ class LatentCutPipeline:
 
     def _to_native(self, frames: np.ndarray, rate: float) -> np.ndarray:
         """Input frames at `rate` -> the same span at the model's frame rate."""
-        count = max(1, round(frames.shape[0] * self.native_rate / rate))
-        return frames[_hold_indices(count, rate, self.native_rate, frames.shape[0])]
+        return retime(frames, rate, self.native_rate)
 
     def _context(self, frames: np.ndarray, rate: float, at_end: bool, width: int, height: int) -> torch.Tensor:
         """Encode the frames next to the new ones (the clip's end, or its start) into known latents."""
@@ -326,7 +320,7 @@ class LatentCutPipeline:
             return _Sequence(latent_frames=init.shape[2], init=init, structure=self.model.structure(x).float(),
                              out_start=0, out_frames=n)
         # Native frames needed so that every output frame (at args["rate"]) has one to show.
-        n = int(_hold_indices(args["out_frames"], self.native_rate, args["rate"], 1 << 62)[-1]) + 1
+        n = int(hold_indices(args["out_frames"], self.native_rate, args["rate"])[-1]) + 1
         new_latents = math.ceil(n / kt)
         if op == "generate":
             return _Sequence(latent_frames=new_latents, out_frames=n)
@@ -437,11 +431,11 @@ class LatentCutPipeline:
     def _conform(self, native: np.ndarray, op: str, args: dict, seq: _Sequence) -> np.ndarray:
         if op == "restyle":
             count = args["frames"].shape[0]
-            return native[_hold_indices(count, self.native_rate, args["rate"], native.shape[0])]
+            return native[hold_indices(count, self.native_rate, args["rate"], native.shape[0])]
         if seq.stretch_to is not None:  # fill: spread the made frames evenly over the gap
             idx = np.floor(np.arange(seq.stretch_to) * native.shape[0] / seq.stretch_to).astype(np.int64)
             return native[idx]
-        return native[_hold_indices(args["out_frames"], self.native_rate, args["rate"], native.shape[0])]
+        return native[hold_indices(args["out_frames"], self.native_rate, args["rate"], native.shape[0])]
 
     def _metadata(self, op: str, args: dict, frames: np.ndarray, rate: float) -> dict:
         meta = {

@@ -21,7 +21,7 @@ import numpy as np
 
 from engine.credentials import SigningSettings
 from engine.jobs import ModelJob
-from timeline.provenance import latentcut_metadata, now_iso
+from timeline.provenance import APP_KEY, latentcut_metadata, now_iso
 
 AI_LABEL = "AI-generated"
 
@@ -69,7 +69,7 @@ def container_metadata(provenance: dict[str, Any]) -> dict[str, str]:
         "title": f"{provenance['op']}: {prompt}" if prompt else provenance["op"],
         "comment": (f"{AI_LABEL} by LatentCut {provenance['engine_version']} ({provenance['op']}, "
                     f"model {model['name']}, seed {provenance['seed']})"),
-        "latentcut": json.dumps(provenance, sort_keys=True),
+        APP_KEY: json.dumps(provenance, sort_keys=True),
     }
 
 

@@ -44,3 +44,18 @@ def vocabulary_note(prompt: str, model_name: str) -> str | None:
     listed = ", ".join(f"'{w}'" for w in words)
     return (f"{model_name} does not know {listed}; it draws skies (day, sunset, night), settings (mountains, sea, "
             f"city, field), a red, green, blue, yellow or white ball or box moving left or right, and camera moves")
+
+
+def summary() -> str:
+    """What the previz model draws, compact, as the Generate panel shows it:
+    "day/sunset/night; static, pan left/right, …; a red/…/white ball/box moving left/right or still; …"."""
+    from engine.train import world
+
+    cameras: dict[str, list[str]] = {}
+    for move in world.CAMERAS:  # "pan left", "pan right" -> "pan left/right"
+        verb, _, way = move.partition(" ")
+        cameras.setdefault(verb, []).append(way)
+    camera = ", ".join(f"{verb} {'/'.join(ways)}".strip() for verb, ways in cameras.items())
+    *moves, still = world.MOTIONS
+    return (f"{'/'.join(world.TIMES_OF_DAY)}; {camera}; a {'/'.join(world.COLORS)} {'/'.join(world.SHAPES)} "
+            f"moving {'/'.join(moves)} or {still}; {'/'.join(world.SETTINGS)}")

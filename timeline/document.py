@@ -6,16 +6,16 @@ OTIO objects involved, so a view can update only what changed. Edit commands
 """
 from __future__ import annotations
 
-import copy
 import logging
 from typing import Any, Callable
 
 import opentimelineio as otio
 
+from .provenance import app_value, timeline_rate, write_app_data
+
 RationalTime = otio.opentime.RationalTime
 TimeRange = otio.opentime.TimeRange
 
-APP_KEY = "latentcut"
 _log = logging.getLogger(__name__)
 Listener = Callable[[str, dict], None]
 
@@ -38,35 +38,27 @@ class Document:
         if int(width) <= 0 or int(height) <= 0:
             raise ValueError(f"width/height: must be > 0, got {width}x{height}")
         tl = otio.schema.Timeline(name=name, global_start_time=RationalTime(0, rate))
-        tl.metadata[APP_KEY] = {"rate": float(rate), "width": int(width), "height": int(height)}
+        write_app_data(tl, {"rate": float(rate), "width": int(width), "height": int(height)})
         tl.tracks.append(otio.schema.Track(name="V1", kind=otio.schema.TrackKind.Video))
         tl.tracks.append(otio.schema.Track(name="A1", kind=otio.schema.TrackKind.Audio))
         return cls(tl)
 
     # -- settings ---------------------------------------------------------------------------
-    def _settings(self) -> dict:
-        md = self.timeline.metadata.get(APP_KEY)
-        return md if md is not None else {}
-
     @property
     def rate(self) -> float:
-        """Frames per second of the timeline (metadata, else global start time, else 24)."""
-        rate = self._settings().get("rate")
-        if rate:
-            return float(rate)
-        gst = self.timeline.global_start_time
-        return float(gst.rate) if gst is not None else 24.0
+        """Frames per second of the timeline (see ``provenance.timeline_rate``)."""
+        return timeline_rate(self.timeline)
 
     @property
     def width(self) -> int | None:
         """Output width in pixels, or None when the timeline does not say."""
-        w = self._settings().get("width")
+        w = app_value(self.timeline, "width")
         return int(w) if w else None
 
     @property
     def height(self) -> int | None:
         """Output height in pixels, or None when the timeline does not say."""
-        h = self._settings().get("height")
+        h = app_value(self.timeline, "height")
         return int(h) if h else None
 
     @property
@@ -216,11 +208,7 @@ class Document:
 
     def set_app_metadata(self, obj, value: dict | None) -> None:
         """Replace ``obj.metadata["latentcut"]`` (None removes it); other keys are untouched."""
-        if value is None:
-            if APP_KEY in obj.metadata:
-                del obj.metadata[APP_KEY]
-        else:
-            obj.metadata[APP_KEY] = copy.deepcopy(value)
+        write_app_data(obj, value)
         self._changed(obj, "metadata")
 
     def set_media_references(self, clip, references: dict, active_key: str) -> None:

@@ -14,6 +14,7 @@ import opentimelineio as otio
 
 from .commands import Command, EditCommand
 from .errors import EditError
+from .provenance import app_data, has_app_data
 
 RationalTime = otio.opentime.RationalTime
 TimeRange = otio.opentime.TimeRange
@@ -110,8 +111,7 @@ class SetAppMetadata(Command):
         self.old = None
 
     def do(self, doc):
-        old = self.obj.metadata.get("latentcut")
-        self.old = None if old is None else _plain(old)
+        self.old = app_data(self.obj) if has_app_data(self.obj) else None
         doc.set_app_metadata(self.obj, self.new)
 
     def undo(self, doc):
@@ -152,15 +152,6 @@ class InsertTrack(Command):
 
 
 # -- helpers ---------------------------------------------------------------------------------
-def _plain(value):
-    """A plain-Python deep copy of OTIO metadata (AnyDictionary/AnyVector)."""
-    if hasattr(value, "items"):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)) or type(value).__name__ == "AnyVector":
-        return [_plain(v) for v in value]
-    return copy.copy(value)
-
-
 def _is_gap(item) -> bool:
     return isinstance(item, otio.schema.Gap)
 
@@ -611,7 +602,6 @@ class SetSettings(EditCommand):
                         if v is not None}
 
     def build(self, doc):
-        old = doc.timeline.metadata.get("latentcut")
-        md = _plain(old) if old is not None else {}
+        md = app_data(doc.timeline)
         md.update(self.changes)
         self.step(doc, SetAppMetadata(doc.timeline, md))

@@ -10,9 +10,9 @@ from pathlib import Path
 import opentimelineio as otio
 
 from .commands import EditCommand
-from .edits import Overwrite, SetAppMetadata, SetMediaReferences, SetSourceRange, _plain
+from .edits import Overwrite, SetAppMetadata, SetMediaReferences, SetSourceRange
 from .errors import EditError
-from .provenance import APP_KEY, is_generated, latentcut_metadata
+from .provenance import app_data, is_generated, latentcut_metadata, write_app_data
 
 RationalTime = otio.opentime.RationalTime
 TimeRange = otio.opentime.TimeRange
@@ -55,9 +55,9 @@ def make_pending_clip(op: str, params: dict, duration: RationalTime, name: str =
     clip = otio.schema.Clip(name=name or op, source_range=available)
     clip.set_media_references({RECIPE: recipe}, RECIPE)
     fields = {k: params.get(k) for k in _PROVENANCE_FIELDS}
-    clip.metadata[APP_KEY] = latentcut_metadata(
+    write_app_data(clip, latentcut_metadata(
         op, model=params.get("model"), source=_source_of(params),
-        engine_version=engine_version, status="pending", **fields)
+        engine_version=engine_version, status="pending", **fields))
     return clip
 
 
@@ -79,7 +79,7 @@ def take_keys(clip) -> list[str]:
 def _require_generated(clip) -> dict:
     if not is_generated(clip):
         raise EditError(f"clip {clip.name!r} is not a generated clip")
-    return _plain(clip.metadata[APP_KEY])
+    return app_data(clip)
 
 
 class PlacePendingClip(Overwrite):
@@ -206,9 +206,9 @@ def clip_from_generated_file(path, available_range: TimeRange, provenance: dict,
     refs = dict(clip.media_references())
     refs["take-1"] = otio.schema.ExternalReference(target_url=str(path), available_range=available_range)
     clip.set_media_references(refs, "take-1")
-    md = _plain(clip.metadata[APP_KEY])
+    md = app_data(clip)
     md.update(take)
     md.update(takes={"take-1": take}, status="done", generated=True)
-    clip.metadata[APP_KEY] = md
+    write_app_data(clip, md)
     clip.source_range = available_range
     return clip

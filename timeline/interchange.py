@@ -22,9 +22,10 @@ from .interchange_bundle import otioz_media_folder, read_otioz, write_bundle
 from .interchange_edl import check_edl, edl_rate, edl_timeline, read_edl, restore_generated, write_edl
 from .interchange_fcp import fcp_timeline, read_fcp_xml
 from .interchange_formats import fcpxml_timeline, mlt_timeline, xges_text, xges_timeline
-from .interchange_prepare import image_sequences_as_files, prepared_copy, timeline_rate, with_local_paths
+from .interchange_prepare import image_sequences_as_files, prepared_copy, with_local_paths
 from .interchange_report import inventory, losses
 from .project import read_timeline, write_text_atomic, write_timeline
+from .provenance import timeline_rate
 
 __all__ = ["FORMATS", "ExportReport", "edl_rate", "export_timeline", "import_timeline",
            "otioz_media_folder"]

@@ -16,7 +16,7 @@ import opentimelineio as otio
 from .errors import ProjectError
 from .interchange_prepare import active_media_only, flatten_nested
 from .interchange_recipe import TAG, parse_lines, provenance_record, record_lines, restore
-from .provenance import APP_KEY, generated_note, is_generated
+from .provenance import APP_KEY, app_value, generated_note, is_generated
 
 RATE_LINE = f"* {TAG} RATE: "
 _RATE_COMMENT = re.compile(r"^\*\s*" + TAG + r" RATE:\s*([0-9.]+)\s*$", re.M)
@@ -63,8 +63,7 @@ def _reel(clip, reels: dict) -> tuple[str, str | None]:
 def _timecode_start(clip, rate: float):
     """Where a generated take's file starts in source timecode (the time of day it was made,
     stamped in the file), at the clip's media rate; None when it carries none."""
-    md = clip.metadata.get(APP_KEY) if is_generated(clip) else None
-    timecode = md.get("timecode") if md is not None else None
+    timecode = app_value(clip, "timecode") if is_generated(clip) else None
     if not timecode:
         return None
     try:

@@ -15,7 +15,7 @@ from xml.etree import ElementTree
 
 import opentimelineio as otio
 
-from .interchange_prepare import active_media_only
+from .interchange_prepare import active_media_only, nesting_as_stacks_of_tracks
 from .interchange_recipe import parse_text, provenance_record, record_text, restore
 from .provenance import APP_KEY, generated_note
 
@@ -27,25 +27,6 @@ _COLOURS = {getattr(otio.schema.MarkerColor, n) for n in dir(otio.schema.MarkerC
 def _fcp(obj) -> dict:
     md = obj.metadata.get(NS)
     return dict(md) if md is not None else {}
-
-
-def _nested_items_in_tracks(stack) -> None:
-    """A stack may hold clips directly; FCP XML sequences hold tracks, so wrap each in one."""
-    for i, child in enumerate(list(stack)):
-        if not isinstance(child, otio.schema.Track):
-            layer = otio.schema.Track(kind=otio.schema.TrackKind.Video)
-            stack[i] = layer  # detaches child from the stack
-            layer.append(child)
-
-
-def _nested_tracks_in_stacks(track) -> None:
-    """A track nested in a track becomes a one-track stack: a nested sequence in FCP XML."""
-    for i, child in enumerate(list(track)):
-        if isinstance(child, otio.schema.Track):
-            rng, child.source_range = child.source_range, None
-            stack = otio.schema.Stack(name=child.name, source_range=rng)
-            track[i] = stack
-            stack.append(child)
 
 
 def _generator(ref) -> None:
@@ -104,11 +85,7 @@ def _walk_tracks(stack):
 
 def fcp_timeline(tl, width: int | None, height: int | None) -> otio.schema.Timeline:
     """Shape the prepared copy ``tl`` for the FCP XML writer (in place) and return it."""
-    for track in list(_walk_tracks(tl.tracks)):
-        _nested_tracks_in_stacks(track)
-        for child in track:
-            if isinstance(child, otio.schema.Stack):
-                _nested_items_in_tracks(child)
+    nesting_as_stacks_of_tracks(tl)
     number = 0
     for track in list(_walk_tracks(tl.tracks)):
         _mark_track(track)

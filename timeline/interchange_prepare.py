@@ -16,29 +16,15 @@ from urllib.parse import quote, unquote, urlparse
 import opentimelineio as otio
 
 from .generated import RECIPE
-from .provenance import APP_KEY
+from .provenance import track_flag
 
 RationalTime = otio.opentime.RationalTime
 TimeRange = otio.opentime.TimeRange
 
 
-def timeline_rate(timeline) -> float:
-    """The cut's frame rate: LatentCut's setting, else the start time's, else the first clip's."""
-    md = timeline.metadata.get(APP_KEY)
-    if md is not None and md.get("rate"):
-        return float(md["rate"])
-    if timeline.global_start_time is not None:
-        return float(timeline.global_start_time.rate)
-    for clip in timeline.find_clips():
-        rng = clip.source_range or getattr(clip.media_reference, "available_range", None)
-        if rng is not None:
-            return float(rng.duration.rate)
-    return 24.0
-
-
 def track_is_on(track) -> bool:
     """Whether a track is seen or heard: enabled, and not muted in LatentCut's track header."""
-    return bool(track.enabled) and not (track.metadata.get(APP_KEY) or {}).get("muted")
+    return track_flag(track, "enabled") and not track_flag(track, "muted")
 
 
 def with_header_mutes_disabled(timeline) -> None:
@@ -172,6 +158,37 @@ def flatten_nested(track) -> None:
         del track[i]
         for j, item in enumerate(pieces):
             track.insert(i + j, item)
+
+
+def _nested_items_in_tracks(stack) -> None:
+    """A stack may hold clips directly; FCP XML sequences hold tracks, so wrap each in one."""
+    for i, child in enumerate(list(stack)):
+        if not isinstance(child, otio.schema.Track):
+            layer = otio.schema.Track(kind=otio.schema.TrackKind.Video)
+            stack[i] = layer  # detaches child from the stack
+            layer.append(child)
+
+
+def _nested_tracks_in_stacks(track) -> None:
+    """A track nested in a track becomes a one-track stack: a nested sequence in FCP XML."""
+    for i, child in enumerate(list(track)):
+        if isinstance(child, otio.schema.Track):
+            rng, child.source_range = child.source_range, None
+            stack = otio.schema.Stack(name=child.name, source_range=rng)
+            track[i] = stack
+            stack.append(child)
+
+
+def nesting_as_stacks_of_tracks(timeline) -> None:
+    """Writers that nest (FCP XML, FCPXML) take a nested stack of tracks only."""
+    pending = [t for t in timeline.tracks if isinstance(t, otio.schema.Track)]
+    while pending:
+        track = pending.pop()
+        _nested_tracks_in_stacks(track)
+        for child in track:
+            if isinstance(child, otio.schema.Stack):
+                _nested_items_in_tracks(child)
+                pending += [t for t in child if isinstance(t, otio.schema.Track)]
 
 
 # -- takes ----------------------------------------------------------------------------------

@@ -13,9 +13,9 @@ import uuid
 import opentimelineio as otio
 
 from .commands import EditCommand
-from .edits import Lift, Move, Overwrite, RippleDelete, SetAppMetadata, Split, TrimHead, TrimTail, _plain
+from .edits import Lift, Move, Overwrite, RippleDelete, SetAppMetadata, Split, TrimHead, TrimTail
 from .errors import EditError
-from .provenance import APP_KEY
+from .provenance import app_data, app_value, write_app_data
 
 RationalTime = otio.opentime.RationalTime
 LINK = "link"
@@ -23,8 +23,7 @@ LINK = "link"
 
 def link_id(clip) -> str | None:
     """The link a clip belongs to, or None."""
-    md = clip.metadata.get(APP_KEY) if isinstance(clip, otio.schema.Clip) else None
-    return None if md is None else md.get(LINK)
+    return app_value(clip, LINK) if isinstance(clip, otio.schema.Clip) else None
 
 
 def link(*clips) -> str:
@@ -33,9 +32,9 @@ def link(*clips) -> str:
     for clip in clips:
         if clip.parent() is not None:
             raise EditError(f"clip {clip.name!r} is already on a track; link clips before placing them")
-        md = _plain(clip.metadata.get(APP_KEY) or {})
+        md = app_data(clip)
         md[LINK] = new
-        clip.metadata[APP_KEY] = md
+        write_app_data(clip, md)
     return new
 
 
@@ -50,7 +49,7 @@ def partners(doc, clip) -> list:
 def _relink(cmd: EditCommand, doc, clips, key: str | None) -> None:
     """Steps that give ``clips`` the link ``key`` (None: no link)."""
     for clip in clips:
-        md = _plain(clip.metadata.get(APP_KEY) or {})
+        md = app_data(clip)
         if key is None:
             md.pop(LINK, None)
         else:

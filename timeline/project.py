@@ -12,13 +12,13 @@ import glob
 import json
 import os
 import re
-import tempfile
 from pathlib import Path
 
 import opentimelineio as otio
 
 from .document import Document
 from .errors import ProjectError
+from .files import write_atomic
 
 PROJECT_SUFFIX = ".otio"
 
@@ -92,31 +92,12 @@ def write_timeline(timeline, path: Path) -> None:
 
 
 def write_text_atomic(text: str, path: Path) -> None:
-    """Write ``text`` to a temp file beside ``path``, flush, fsync, rename over ``path``.
-    On failure the temp file is removed and ``path`` is left as it was."""
+    """Write ``text`` to ``path`` atomically (see ``files.write_atomic``); a failure raises
+    ProjectError naming the file, and ``path`` is left as it was."""
     try:
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.{os.getpid()}-", suffix=".tmp")
+        write_atomic(path, text)
     except OSError as exc:
-        raise ProjectError(path, f"cannot write in its folder: {exc.strerror or exc}") from exc
-    try:
-        # mkstemp makes the file private; keep the old file's mode, or the usual one
-        os.fchmod(fd, (path.stat().st_mode if path.exists() else 0o644) & 0o777)
-        with open(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except OSError as exc:
-        Path(tmp).unlink(missing_ok=True)
         raise ProjectError(path, f"cannot write: {exc.strerror or exc}") from exc
-    try:  # make the rename itself durable
-        dir_fd = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
-    except OSError:
-        pass  # some file systems cannot fsync a directory; the file itself is synced
 
 
 def remove_stale_temps(path: Path) -> list[Path]:

@@ -279,6 +279,9 @@ class JobsPanel(QWidget):
         self.bridge = bridge
         self.cards: dict[str, JobCard] = {}
 
+        self.engine = ElidedLabel("Engine: this computer", self)
+        self.engine.setObjectName("jobs_engine")
+        self.engine.setProperty("role", "muted")
         self.summary = QLabel(self)
         self.summary.setObjectName("jobs_summary")
         self.summary.setProperty("role", "muted")
@@ -309,6 +312,7 @@ class JobsPanel(QWidget):
         top.addWidget(self.clear_button)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
+        layout.addWidget(self.engine)
         layout.addLayout(top)
         layout.addWidget(scroll, 1)
 
@@ -320,6 +324,11 @@ class JobsPanel(QWidget):
         bridge.failed.connect(self._on_failed)
         bridge.cancelled.connect(self._on_cancelled)
         self._update_summary()
+
+    def set_engine_state(self, text: str) -> None:
+        """One line on the engine jobs go to: this computer, or a server's reachability, models,
+        replicas and queue."""
+        self.engine.setText(text)
 
     def card(self, job_id: str) -> JobCard | None:
         return self.cards.get(job_id)

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.theme import icon
+from timeline.files import write_atomic
 from timeline.storyboard import Shot, format_storyboard, parse_storyboard
 
 SECONDS_COL, PROMPT_COL = 0, 1
@@ -304,10 +305,7 @@ class StoryboardPanel(QWidget):
     def export_file(self, path) -> bool:
         path = Path(path)
         try:
-            # Written beside the target then renamed, so a failed write keeps the old file.
-            tmp = path.with_name(f".{path.name}.tmp")
-            tmp.write_text(self.export_text(), encoding="utf-8")
-            tmp.replace(path)
+            write_atomic(path, self.export_text())  # a failed write keeps the old file
         except OSError as exc:
             self._show_message(f"Could not write {path}: {exc}", error=True)
             return False

@@ -24,6 +24,7 @@ from engine.backends.families.common import LatentProjection, OpContext
 from engine.backends.memory import MemoryOptions, apply_memory_plan, plan_memory, torch_dtype
 from engine.backends.speed import apply_speedups
 from engine.errors import Cancelled, LatentCutError
+from engine.media.retime import retime
 
 PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".ckpt", ".pkl")
 PARTIAL_SUFFIXES = (".incomplete", ".part", ".partial", ".tmp")
@@ -190,15 +191,6 @@ def _resize(frames: np.ndarray, width: int, height: int) -> np.ndarray:
     return x.round().clamp(0, 255).to(torch.uint8).permute(0, 2, 3, 1).numpy()
 
 
-def _retime(frames: np.ndarray, src_rate: float, dst_rate: float) -> np.ndarray:
-    """Nearest-frame resampling from src_rate to dst_rate (same duration)."""
-    if abs(src_rate - dst_rate) < 1e-6:
-        return frames
-    count = max(1, round(len(frames) * dst_rate / src_rate))
-    index = np.minimum(((np.arange(count) + 0.5) * src_rate / dst_rate).astype(int), len(frames) - 1)
-    return frames[index]
-
-
 class DiffusersBackend:
     """The Backend protocol over one loaded diffusers pipeline and its family."""
 
@@ -257,7 +249,7 @@ class DiffusersBackend:
         size = _size_arg(size) or (frames.shape[2], frames.shape[1])
         rate = None if rate is None else float(_positive(rate, "rate"))
         # The model sees its context at its own frame rate.
-        context = _retime(frames, rate, self.native_rate) if rate else frames
+        context = retime(frames, rate, self.native_rate) if rate else frames
         return self._run("extend", prompt or "", size, seed, steps, guidance, negative_prompt, callback, cancel,
                          rate, lambda fam, ctx: fam.extend(ctx, context, self._frames_for(seconds), direction),
                          extra={"seconds": seconds, "direction": direction})
@@ -285,7 +277,7 @@ class DiffusersBackend:
         return self._run("restyle", prompt, size, seed, steps, guidance, negative_prompt, callback, cancel, rate,
                          lambda fam, ctx: fam.restyle(ctx, frames, float(strength), float(structure_weight)),
                          extra={"strength": float(strength), "structure_weight": float(structure_weight)},
-                         retime=False)
+                         conform=False)
 
     # --- shared machinery ------------------------------------------------------------------
     def _check_op(self, op: str) -> None:
@@ -297,7 +289,7 @@ class DiffusersBackend:
         return max(1, round(seconds * self.native_rate))
 
     def _run(self, op, prompt, size, seed, steps, guidance, negative_prompt, callback, cancel, rate, work,
-             extra: dict, retime: bool = True) -> VideoResult:
+             extra: dict, conform: bool = True) -> VideoResult:
         import torch
 
         if not isinstance(prompt, str):
@@ -342,8 +334,8 @@ class DiffusersBackend:
             frames = _resize(frames, *requested)
             notes.append(f"output scaled from {width}x{height} back to {requested[0]}x{requested[1]}")
         result_rate = self.native_rate if rate is None else rate
-        if rate is not None and retime:
-            frames = _retime(frames, self.native_rate, rate)
+        if rate is not None and conform:
+            frames = retime(frames, self.native_rate, rate)
         metadata = {
             "op": op, "prompt": prompt, "negative_prompt": negative_prompt or "", "seed": seed, "steps": steps,
             "guidance": guidance, "strength": extra.get("strength"),

@@ -18,6 +18,7 @@ from pathlib import Path
 from engine.backends.base import OPERATIONS
 from engine.backends.families import UnsupportedModel, recognise
 from engine.errors import LatentCutError
+from timeline.files import write_atomic
 
 REMEMBERED = "models.json"
 
@@ -70,6 +71,26 @@ def describe(folder: str | os.PathLike) -> dict:
     return row
 
 
+def default_settings(folder: str | os.PathLike | None = None) -> dict:
+    """{"steps", "guidance"} a model runs with when a job leaves them unset (None: the embedded
+    model), read from JSON alone; ValueError naming the folder when it is not a model."""
+    from engine.backends.embedded import EMBEDDED_MODEL_DIR
+    from engine.backends.families import family_module
+    from engine.model.config import ModelConfig
+
+    folder = Path(folder).expanduser() if folder else EMBEDDED_MODEL_DIR
+    if (folder / "model_index.json").is_file():
+        family = family_module(recognise(folder).module).FAMILY
+        return {"steps": int(family.default_steps), "guidance": float(family.default_guidance)}
+    config = folder / "config.json"
+    try:
+        data = json.loads(config.read_text(encoding="utf-8"))
+        values = ModelConfig.from_dict(data, str(config))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, AttributeError, TypeError) as exc:
+        raise ValueError(f"model: {config} cannot be read ({exc})") from None
+    return {"steps": int(values.default_steps), "guidance": float(values.default_guidance)}
+
+
 def remembered() -> list[Path]:
     path = config_dir() / REMEMBERED
     if not path.is_file():
@@ -85,12 +106,7 @@ def remembered() -> list[Path]:
 def _write_remembered(folders: list[Path]) -> None:
     path = config_dir() / REMEMBERED
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "w", encoding="utf-8") as f:
-        json.dump({"models": [str(p) for p in folders]}, f, indent=2)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+    write_atomic(path, json.dumps({"models": [str(p) for p in folders]}, indent=2))
 
 
 def remember(folder: str | os.PathLike) -> None:

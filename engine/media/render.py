@@ -29,8 +29,8 @@ from engine.media.image_sequence import check_images, image_file, read_image
 from engine.media.probe import probe
 from engine.media.reader import FrameReader, read_audio
 from engine.media.writer import VideoWriter
+from timeline.provenance import APP_KEY, app_value, is_generated, segment_record, timeline_rate, track_flag
 
-APP_KEY = "latentcut"
 AUDIO_RATE = 48000
 AUDIO_CHANNELS = 2
 _AUDIO_BLOCK_SECONDS = 10.0  # audio is mixed and written in blocks of this much output time
@@ -129,33 +129,22 @@ def _video_track_segments(timeline: otio.schema.Timeline, lo: float, hi: float) 
     return _overlay(layers)
 
 
-def _audio_segments(timeline: otio.schema.Timeline, lo: float, hi: float) -> list[_Segment]:
+def audible_segments(timeline: otio.schema.Timeline, lo: float, hi: float) -> list[_Segment]:
+    """Clips of the enabled, unmuted audio tracks sounding in [lo, hi) seconds of track time."""
     segs = []
     for i, track in enumerate(timeline.audio_tracks()):
-        if track.enabled and not _app_meta(track).get("muted"):  # a track muted in its header is left out
+        if track.enabled and not track_flag(track, "muted"):  # a track muted in its header is left out
             segs.extend(track_segments(track, 0.0, lo, hi, track.name or f"A{i + 1}"))
     return segs
 
 
 # -- settings ------------------------------------------------------------------------------
-def _app_meta(obj) -> dict:
-    meta = obj.metadata.get(APP_KEY) if obj.metadata else None
-    return dict(meta) if meta is not None else {}
-
-
-def _timeline_rate(timeline: otio.schema.Timeline, rate: float | None) -> float:
+def _output_rate(timeline: otio.schema.Timeline, rate: float | None) -> float:
     if rate is not None:
         if rate <= 0:
             raise ValueError(f"rate: must be positive, got {rate}")
         return float(rate)
-    meta = _app_meta(timeline)
-    if meta.get("rate"):
-        return float(meta["rate"])
-    if timeline.global_start_time is not None:
-        return float(timeline.global_start_time.rate)
-    for clip in timeline.find_clips():
-        return float(clip.trimmed_range().duration.rate)
-    return 24.0
+    return timeline_rate(timeline)
 
 
 def _output_size(timeline, size, segments, base_dir: Path) -> tuple[int, int]:
@@ -163,9 +152,9 @@ def _output_size(timeline, size, segments, base_dir: Path) -> tuple[int, int]:
     if size is not None:
         w, h = (int(v) for v in size)
     else:
-        meta = _app_meta(timeline)
-        if meta.get("width") and meta.get("height"):
-            w, h = int(meta["width"]), int(meta["height"])
+        width, height = app_value(timeline, "width"), app_value(timeline, "height")
+        if width and height:
+            w, h = int(width), int(height)
         else:
             w = h = 0
             for seg in segments:
@@ -193,56 +182,20 @@ def _fit(src_w: int, src_h: int, dst_w: int, dst_h: int) -> tuple[int, int, int,
 
 
 # -- provenance ----------------------------------------------------------------------------
-def _plain(value):
-    """OTIO containers and times as JSON-ready Python values."""
-    if isinstance(value, otio.opentime.RationalTime):
-        return {"value": value.value, "rate": value.rate}
-    if isinstance(value, otio.opentime.TimeRange):
-        return {"start_time": _plain(value.start_time), "duration": _plain(value.duration)}
-    if hasattr(value, "items"):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)) or type(value).__name__ == "AnyVector":
-        return [_plain(v) for v in value]
-    if isinstance(value, (str, int, float, bool)) or value is None:
-        return value
-    return str(value)
-
-
-def _is_generated(clip) -> bool:
-    return bool(_app_meta(clip).get("generated"))
-
-
-def generated_segments(timeline: otio.schema.Timeline, lo: float, hi: float, rate: float,
-                       base_dir: Path = Path(".")) -> list[dict]:
-    """Every generated clip visible in [lo, hi) seconds of the timeline, placed in the rendered
-    file (seconds and frames from its start). Fields follow timeline.provenance's segments."""
+def generated_in_file(video: list[_Segment], audio: list[_Segment], lo: float, rate: float,
+                      base_dir: Path) -> list[dict]:
+    """The generated pieces the file shows or plays (``video`` and ``audio`` are what is on
+    screen and on air from `lo` seconds), placed in the file: seconds and frames from its start,
+    and the take's resolved ``file`` (for the credentials)."""
     found = []
-    for kind, segs in (("Video", _video_track_segments(timeline, lo, hi)),
-                       ("Audio", _audio_segments(timeline, lo, hi))):
+    for kind, segs in (("Video", video), ("Audio", audio)):
         for seg in segs:
-            if not _is_generated(seg.clip):
-                continue
-            meta = _plain(_app_meta(seg.clip))
-            start, end = seg.start - lo, seg.end - lo  # seconds into the rendered file
-            found.append({
-                "track": seg.track,
-                "kind": kind,
-                "clip": seg.clip.name,
-                "start": round(start, 6),
-                "end": round(end, 6),
-                "start_frame": round(start * rate),
-                "end_frame": round(end * rate),
-                "rate": rate,
-                "op": meta.get("op"),
-                "prompt": meta.get("prompt"),
-                "seed": meta.get("seed"),
-                "model": meta.get("model"),
-                "status": meta.get("status"),
-                "take": seg.clip.active_media_reference_key,
-                "path": getattr(seg.clip.media_reference, "target_url", None),
-                "file": str(_media_path(seg.clip, base_dir) or ""),  # resolved, for the credentials
-                "provenance": meta,
-            })
+            if is_generated(seg.clip):
+                record = otio.opentime.TimeRange.range_from_start_end_time(  # the file's time
+                    otio.opentime.RationalTime.from_seconds(seg.start - lo, rate),
+                    otio.opentime.RationalTime.from_seconds(seg.end - lo, rate))
+                found.append(dict(segment_record(seg.clip, seg.track, kind, record, rate),
+                                  file=str(_media_path(seg.clip, base_dir) or "")))
     return found
 
 
@@ -288,9 +241,9 @@ class _Sources:
             w, h = self.size
             card = np.empty((h, w, 3), np.uint8)
             card[:] = _SLATE
-            meta = _app_meta(clip)
-            if meta.get("prompt"):
-                text = str(meta["prompt"])
+            prompt = app_value(clip, "prompt")
+            if prompt:
+                text = str(prompt)
             elif isinstance(clip.media_reference, otio.schema.MissingReference):
                 text = f"media offline: {clip.name}"
             else:
@@ -408,7 +361,7 @@ def render_timeline(
     if not isinstance(timeline, otio.schema.Timeline):
         raise ValueError(f"timeline: expected an otio.schema.Timeline, got {type(timeline).__name__}")
     base_dir = Path(base_dir)
-    fps = _timeline_rate(timeline, rate)
+    fps = _output_rate(timeline, rate)
     total_s = timeline.tracks.duration().to_seconds()
     if range is not None:
         lo, hi = range.start_time.to_seconds(), range.end_time_exclusive().to_seconds()
@@ -423,12 +376,12 @@ def render_timeline(
 
     # 2. resolve what is on screen and on air, and check every file before writing
     video = _video_track_segments(timeline, lo, hi)
-    audio = _audio_segments(timeline, lo, hi)
+    audio = audible_segments(timeline, lo, hi)
     _check_sources(video, base_dir, need_video=True)
     _check_sources(audio, base_dir, need_video=False)
     out_w, out_h = _output_size(timeline, size, video, base_dir)
     has_audio = any(_media_path(s.clip, base_dir) is not None for s in audio)
-    generated = generated_segments(timeline, lo, hi, fps, base_dir)
+    generated = generated_in_file(video, audio, lo, fps, base_dir)
 
     # 3. render frame by frame; audio follows in blocks
     block_frames = max(1, math.floor(_AUDIO_BLOCK_SECONDS * fps))

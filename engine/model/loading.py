@@ -1,7 +1,6 @@
 """Model folder <-> LatentCutLDM: config.json + model.safetensors (never pickle), and its sha256."""
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import torch
@@ -10,6 +9,7 @@ from ..hashing import sha256_file
 from .config import ModelConfig
 from .ldm import LatentCutLDM
 from .text_encoder import TextEncoder, resolve_text_encoder_folder
+from timeline.files import atomic_path
 
 CONFIG_NAME = "config.json"
 WEIGHTS_NAME = "model.safetensors"
@@ -26,13 +26,10 @@ def save_model(folder: str | Path, model: LatentCutLDM, config: ModelConfig | No
     folder.mkdir(parents=True, exist_ok=True)
     dtype = torch.float16 if half else torch.float32
     tensors = {k: v.detach().to("cpu", dtype).contiguous() for k, v in model.state_dict().items()}
-    tmp_weights = folder / (WEIGHTS_NAME + ".tmp")
-    save_file(tensors, str(tmp_weights), metadata={"format": "pt", "class": "LatentCutLDM"})
-    tmp_config = folder / (CONFIG_NAME + ".tmp")
-    config.save(tmp_config)
-    os.chmod(tmp_weights, 0o644)  # safetensors creates it private; a model folder is for sharing
-    os.replace(tmp_weights, folder / WEIGHTS_NAME)
-    os.replace(tmp_config, folder / CONFIG_NAME)
+    # Both written before either is renamed; the weights are renamed first, as before.
+    with atomic_path(folder / CONFIG_NAME) as tmp_config, atomic_path(folder / WEIGHTS_NAME) as tmp_weights:
+        save_file(tensors, str(tmp_weights), metadata={"format": "pt", "class": "LatentCutLDM"})
+        config.save(tmp_config)
     return folder
 
 

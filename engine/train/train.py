@@ -36,6 +36,7 @@ from engine.train.captions import prompt
 from engine.train.cases import DEFAULT_MIX, make_batch
 from engine.train.data import LatentPool, TextCache, autoencoder_batch, build_pool, check_training_seed
 from engine.train.world import EVAL_SEED_START, sample_scene
+from timeline.files import atomic_path, write_atomic
 
 STATE_NAME = "train_state.json"
 OPTIMIZER_NAME = "optimizer.safetensors"
@@ -87,9 +88,7 @@ def _log(out: Path, record: dict, echo: bool = True) -> None:
 
 
 def _save_state(out: Path, state: dict) -> None:
-    tmp = out / (STATE_NAME + ".tmp")
-    tmp.write_text(json.dumps(state, indent=2), encoding="utf-8")
-    tmp.replace(out / STATE_NAME)
+    write_atomic(out / STATE_NAME, json.dumps(state, indent=2))
 
 
 def _save_optimizer(path: Path, opt: torch.optim.Optimizer) -> None:
@@ -101,9 +100,8 @@ def _save_optimizer(path: Path, opt: torch.optim.Optimizer) -> None:
         for key, value in st.items():
             tensors[f"{idx}.{key}"] = value.detach().reshape(-1).float().cpu().contiguous() if key == "step" \
                 else value.detach().cpu().contiguous()
-    tmp = path.with_suffix(".tmp")
-    save_file(tensors, str(tmp), metadata={"param_groups": json.dumps(sd["param_groups"])})
-    tmp.replace(path)
+    with atomic_path(path) as tmp:
+        save_file(tensors, str(tmp), metadata={"param_groups": json.dumps(sd["param_groups"])})
 
 
 def _load_optimizer(path: Path, opt: torch.optim.Optimizer) -> None:
@@ -350,7 +348,7 @@ def train_denoiser(model: LatentCutLDM, text_encoder, pool: LatentPool, texts: T
             state.setdefault("evals", []).append(record)
             best = state.get("best")
             if best is None or (acc["mean"], -state["probe_loss"]) >= (best["mean"], -best["probe_loss"]):
-                fit_preview_on_pool(model, pool, device)
+                fit_preview_on_samples(model, text_encoder, device, count=preset.eval_prompts)
                 save_model(out / "best", model)
                 state["best"] = {"step": step + 1, "mean": acc["mean"], "probe_loss": state["probe_loss"],
                                  "wall_s": round(state["wall_s"], 1)}
@@ -361,9 +359,31 @@ def train_denoiser(model: LatentCutLDM, text_encoder, pool: LatentPool, texts: T
 
 
 @torch.no_grad()
-def fit_preview_on_pool(model: LatentCutLDM, pool: LatentPool, device: torch.device, clips: int = 2) -> float:
-    z = pool.latents[:clips].to(device)
-    return fit_preview(model.preview, z, model.decode_latents(z).float())
+def fit_preview_on_samples(model: LatentCutLDM, text_encoder, device: torch.device, count: int = 8,
+                           seed: int = 0) -> float:
+    """Fit the preview on latents the model itself samples (at its default steps and guidance)
+    against what its decoder makes of them. The preview only ever sees the denoiser's estimates,
+    which sit elsewhere than the encoder's latents of rendered clips: a fit on those showed night
+    scenes 80 levels too bright. Returns the fit's RMS error."""
+    from engine.pipeline import LatentCutPipeline
+
+    was_training = model.training
+    model.eval()
+    pipe = LatentCutPipeline(model, text_encoder, name=model.config.name, sha256="training", device=device,
+                             dtype=next(model.parameters()).dtype)
+    rng = np.random.default_rng([seed, 11])
+    seen = []  # (scaled latents, decoded frames) of each generation's final decode
+    hook = model.autoencoder.decoder.register_forward_hook(
+        lambda module, args, out: seen.append((args[0].float() * model.config.scaling_factor, out.float().clamp(-1, 1))))
+    try:
+        for i in range(count):
+            scene = sample_scene(int(rng.integers(0, EVAL_SEED_START)))
+            pipe.generate(prompt(scene), seconds=model.config.frames / model.config.fps, seed=i)
+    finally:
+        hook.remove()
+        model.train(was_training)
+    latents, frames = torch.cat([z for z, _ in seen]), torch.cat([f for _, f in seen])
+    return fit_preview(model.preview, latents.to(device), frames.to(device))
 
 
 # ----------------------------------------------------------------------------- driver
@@ -454,11 +474,10 @@ def run(preset_name: str, out: Path, device: str = "cpu", steps: int | None = No
     return out / "best"
 
 
-def export(src: Path, dst: Path, half: bool = True, decoder_from: Path | None = None,
-           pool: Path | None = None) -> Path:
+def export(src: Path, dst: Path, half: bool = True, decoder_from: Path | None = None) -> Path:
     """Write a shipping model folder (fp16 weights where harmless) from a training checkpoint,
-    optionally with the decoder of another checkpoint of the same autoencoder (a refined decoder);
-    the preview projection is then refitted on the pool's latents."""
+    optionally with the decoder of another checkpoint of the same autoencoder (a refined decoder).
+    The preview projection is refitted on the model's own samples either way."""
     model = load_model(Path(src), "cpu")
     if decoder_from is not None:
         other = load_model(Path(decoder_from), "cpu")
@@ -467,10 +486,7 @@ def export(src: Path, dst: Path, half: bool = True, decoder_from: Path | None = 
             raise ValueError(f"decoder_from: {decoder_from} has another encoder than {src}; its decoder "
                              f"would not understand these latents")
         model.autoencoder.decoder.load_state_dict(other.autoencoder.decoder.state_dict())
-        if pool is None:
-            raise ValueError("pool: refitting the preview for a swapped decoder needs the run's pool.safetensors")
-    if pool is not None:
-        fit_preview_on_pool(model, LatentPool.load(Path(pool)), torch.device("cpu"))
+    fit_preview_on_samples(model, load_text_encoder(Path(src), model.config, "cpu"), torch.device("cpu"))
     return save_model(dst, model, model.config, half=half)
 
 

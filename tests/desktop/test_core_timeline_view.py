@@ -8,6 +8,7 @@ from PySide6.QtGui import QDropEvent, QWheelEvent
 from PySide6.QtWidgets import QApplication
 
 from desktop.timeline_view import HEADER_W, MEDIA_MIME, RULER_H
+from timeline.provenance import track_flag
 
 
 @pytest.fixture
@@ -173,12 +174,12 @@ def test_track_header_buttons_hide_mute_and_lock(qtbot, cut):
     for which in ("enabled", "muted", "locked"):
         r = c.header_button_rect(0, which)
         qtbot.mouseClick(c, Qt.MouseButton.LeftButton, pos=r.center().toPoint())
-    assert track.enabled is False and c.track_flag(track, "muted") and c.track_flag(track, "locked")
+    assert track.enabled is False and track_flag(track, "muted") and track_flag(track, "locked")
     c.set_selection([v1(cut)[0]])
     cut.delete_selection()       # a locked track refuses edits
     assert not isinstance(v1(cut)[0], otio.schema.Gap)
     cut.undo_stack.undo()
-    assert not c.track_flag(track, "locked")
+    assert not track_flag(track, "locked")
 
 
 def test_ruler_click_moves_the_playhead(qtbot, cut):
