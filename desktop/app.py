@@ -24,7 +24,6 @@ from desktop.viewer import Viewer
 from timeline.provenance import track_flag, with_track_flag
 from timeline.storyboard import shots_of
 
-STILL_SECONDS = 5.0          # default length of a dropped still, as in Premiere
 LAYOUT_VERSION = 1
 JOBS_H = 150                 # the Jobs dock in the first layout: its header and one job
 
@@ -411,9 +410,10 @@ class MainWindow(QMainWindow):
         return True
 
     def razor(self):
-        """Cut at the playhead: the selected clips' tracks, or every unlocked track when none is selected."""
+        """Cut at the playhead: the selected clips' tracks, or every unlocked track when none is
+        selected. A linked clip's partner is cut with it, and the pieces after the cut stay linked."""
         from timeline.commands import CompoundCommand
-        from timeline.edits import Split
+        from timeline.links import LinkedSplit, partners
 
         frame = self.playback.frame
         clips = self.canvas.selected_clips()
@@ -421,47 +421,53 @@ class MainWindow(QMainWindow):
                    else self.canvas.index.layouts)
         commands, seen = [], set()
         for layout in layouts:
-            if id(layout) in seen or track_flag(layout.track, "locked"):
+            if id(layout.track) in seen or track_flag(layout.track, "locked"):
                 continue
-            seen.add(id(layout))
+            seen.add(id(layout.track))
             i = layout.index_at(frame)
             if i is not None and layout.starts[i] < frame and not isinstance(layout.items[i], otio.schema.Gap):
-                commands.append(Split(layout.track, _rt(frame, self.document.rate)))
+                seen.update(id(p.parent()) for p in partners(self.document, layout.items[i]))
+                commands.append(LinkedSplit(layout.track, _rt(frame, self.document.rate)))
         if not commands:
             self.show_message("Nothing to cut at the playhead")
             return
         self._push(commands[0] if len(commands) == 1 else CompoundCommand(commands, text="Razor"))
 
-    def delete_selection(self):
-        """Delete leaves a gap (lift); a selected gap is closed."""
+    def delete_selection(self, ripple: bool = False):
+        """Delete leaves a gap (lift), ripple delete closes the space; a linked clip's partner
+        goes with it. A selected gap is closed."""
         from timeline.commands import CompoundCommand
-        from timeline.edits import CloseGap, Lift
+        from timeline.edits import CloseGap
+        from timeline.links import LinkedDelete, partners
 
-        items = [i for i in self.canvas.selection if self._unlocked(i)]
-        commands = [CloseGap(i) if isinstance(i, otio.schema.Gap) else Lift(i) for i in items]
+        commands, gone = [], set()
+        for item in self.canvas.selection:
+            if not self._unlocked(item) or id(item) in gone:
+                continue
+            if isinstance(item, otio.schema.Gap):
+                commands.append(CloseGap(item))
+                continue
+            gone.update(id(p) for p in partners(self.document, item))
+            commands.append(LinkedDelete(item, ripple=ripple))
         if commands:
-            self._push(commands[0] if len(commands) == 1 else CompoundCommand(commands, text="Delete"))
+            text = "Ripple delete" if ripple else "Delete"
+            self._push(commands[0] if len(commands) == 1 else CompoundCommand(commands, text=text))
 
     def ripple_delete_selection(self):
         """Delete and close the space, moving later items earlier."""
-        from timeline.commands import CompoundCommand
-        from timeline.edits import CloseGap, RippleDelete
-
-        items = [i for i in self.canvas.selection if self._unlocked(i)]
-        commands = [CloseGap(i) if isinstance(i, otio.schema.Gap) else RippleDelete(i) for i in items]
-        if commands:
-            self._push(commands[0] if len(commands) == 1 else CompoundCommand(commands, text="Ripple delete"))
+        self.delete_selection(ripple=True)
 
     def move_item(self, item, track, frame: int, ripple: bool):
         """Drag-move; with the ripple modifier the clip is pulled out (closing its space) and inserted."""
         from timeline.commands import CompoundCommand
-        from timeline.edits import Insert, Move, RippleDelete
+        from timeline.edits import Insert, RippleDelete
+        from timeline.links import LinkedMove
 
         if not self._unlocked(item) or track_flag(track, "locked"):
             return
         rate = self.document.rate
-        if not ripple:
-            self._push(Move(item, track, _rt(frame, rate)))
+        if not ripple:  # a linked partner moves by the same amount on its own track
+            self._push(LinkedMove(item, track, _rt(frame, rate)))
             return
         layout, i = self.canvas.index.locate(item)
         start, end = layout.starts[i], layout.ends[i]
@@ -470,14 +476,13 @@ class MainWindow(QMainWindow):
         self._push(CompoundCommand([RippleDelete(item), Insert(track, _rt(frame, rate), item)], text=f"Ripple move {item.name}"))
 
     def trim_item(self, item, edge: str, delta: int, ripple: bool):
-        from timeline.edits import TrimHead, TrimTail
+        from timeline.links import LinkedTrim
 
         if not self._unlocked(item):
             return
         rate = self.document.rate
-        # The view reports where the edge went; the commands take how much shorter the clip gets.
-        command = TrimHead(item, _rt(delta, rate), ripple) if edge == "head" else TrimTail(item, _rt(-delta, rate), ripple)
-        self._push(command)
+        # The view reports where the edge went; the command takes how much shorter the clip gets.
+        self._push(LinkedTrim(item, edge, _rt(delta if edge == "head" else -delta, rate), ripple))
 
     def set_track_flag(self, track, which: str, value: bool):
         from timeline.edits import SetAppMetadata, SetEnabled
@@ -488,47 +493,49 @@ class MainWindow(QMainWindow):
         self._push(SetAppMetadata(track, with_track_flag(track, which, value)))
 
     def place_media(self, paths, track, frame: int):
-        """Overwrite-edit each file at `frame` on `track`, one after another (like a Premiere drop)."""
-        from engine.media.probe import probe
+        """Overwrite-edit each file at `frame`, one after another (like a Premiere drop): the
+        picture on `track` (or the first video track), its sound linked on the first audio track."""
+        from engine.media.importing import STILL_SECONDS, clips_for_file
         from timeline.commands import CompoundCommand
-        from timeline.edits import Overwrite
+        from timeline.links import PlaceLinked
 
         if track_flag(track, "locked"):
             self.show_message(f"Track {track.name} is locked")
             return
         rate = self.document.rate
         commands, at = [], frame
+        targets = {}
         for path in paths:
             try:
-                info = probe(path)
+                made = clips_for_file(path, rate, STILL_SECONDS, trust_anchors=self.credentials_reader.trust_anchors)
             except Exception as exc:  # each bad file is named; the others are still placed
                 self.show_message(f"Cannot place {Path(path).name}: {exc}")
                 continue
-            try:
-                clip = self._clip_for(path, info, rate)
-            except ValueError as exc:
-                self.show_message(f"Cannot place {Path(path).name}: {exc}")
-                continue
-            commands.append(Overwrite(track, _rt(at, rate), clip, text=f"Place {clip.name}"))
-            at += int(round(clip.duration().rescaled_to(rate).value))
+            pairs = []
+            for clip, kind in ((made.video, otio.schema.TrackKind.Video), (made.audio, otio.schema.TrackKind.Audio)):
+                if clip is None:
+                    continue
+                if kind not in targets:
+                    targets[kind] = self._drop_target(track, kind, commands)
+                pairs.append((targets[kind], clip))
+            commands.append(PlaceLinked(pairs, _rt(at, rate), text=f"Place {made.path.name}"))
+            at += int(round(made.duration.rescaled_to(rate).value))
         if commands:
             self._push(commands[0] if len(commands) == 1 else CompoundCommand(commands, text="Place media"))
 
-    @staticmethod
-    def _clip_for(path, info, rate):
-        name = Path(path).name
-        video = info.video
-        if video is None:
-            raise ValueError(f"{name} has no picture")
-        media_rate = float(video.rate or 0) or rate
-        frames = int(video.frame_count or 0)
-        if frames <= 1:  # a still: one image held for STILL_SECONDS
-            available = otio.opentime.TimeRange(_rt(0, rate), _rt(int(STILL_SECONDS * rate), rate))
-            ref = otio.schema.ExternalReference(target_url=str(path))
-        else:
-            available = otio.opentime.TimeRange(_rt(0, media_rate), _rt(frames, media_rate))
-            ref = otio.schema.ExternalReference(target_url=str(path), available_range=available)
-        return otio.schema.Clip(name=name, media_reference=ref, source_range=available)
+    def _drop_target(self, track, kind, commands):
+        """The track a dropped file's `kind` half lands on; a new one (added by `commands`) when none."""
+        from timeline.edits import AddTrack
+
+        if track.kind == kind:
+            return track
+        tracks = self.document.video_tracks if kind == otio.schema.TrackKind.Video else self.document.audio_tracks
+        if tracks:
+            return tracks[0]
+        add = AddTrack(kind=kind)
+        add.track = otio.schema.Track(name="V1" if kind == otio.schema.TrackKind.Video else "A1", kind=kind)
+        commands.append(add)
+        return add.track
 
     # -- generation --
     def generate(self, op: str):

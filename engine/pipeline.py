@@ -20,6 +20,7 @@ import torch.nn.functional as F
 from einops import rearrange
 
 from .backends.base import DIRECTIONS, StepCallback, VideoResult
+from .backends.constraints import Constraints, warn_adjusted
 from .device import default_dtype, pick_device, set_threads
 from .errors import Cancelled
 from .media.retime import hold_indices, retime
@@ -229,10 +230,9 @@ class LatentCutPipeline:
         if (not isinstance(size, (tuple, list)) or len(size) != 2
                 or not all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in size)):
             raise ValueError(f"size: expected (width, height) integers, got {size!r}")
-        m = cfg.size_multiple
-        if size[0] <= 0 or size[1] <= 0 or size[0] % m or size[1] % m:
-            raise ValueError(f"size: width and height must be positive multiples of {m}, got {size[0]}x{size[1]}")
-        args["size"] = (int(size[0]), int(size[1]))
+        # rounded to the model's grid with a warning, as the diffusers backends do
+        args["size"], note = Constraints(self.name, 1, cfg.size_multiple).fit_size(int(size[0]), int(size[1]))
+        warn_adjusted(note, [])
         if rate is None:
             rate = self.native_rate
         if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not math.isfinite(rate) or rate <= 0:

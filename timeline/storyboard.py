@@ -11,6 +11,8 @@ import opentimelineio as otio
 from timeline.provenance import app_value, is_generated
 
 DEFAULT_SECONDS = 2.0
+# The longest shot a line may ask for (10 minutes): `100000: a red ball` is surely a typo.
+MAX_SHOT_SECONDS = 600.0
 STORYBOARD_TRACK = "Storyboard"  # the track the app's Build animatic lays shots on
 _TIMED = re.compile(r"^\s*([0-9]*\.?[0-9]+)\s*(?:s\b)?\s*:\s*(.*)$")
 
@@ -36,6 +38,9 @@ def parse_storyboard(text: str) -> list[Shot]:
             prompt = match.group(2).strip()
             if not math.isfinite(seconds) or seconds <= 0:
                 raise ValueError(f"line {number}: seconds must be > 0, got {match.group(1)}")
+            if seconds > MAX_SHOT_SECONDS:
+                raise ValueError(f"line {number}: a shot lasts at most {MAX_SHOT_SECONDS:g} seconds, "
+                                 f"got {match.group(1)}")
         else:
             if re.match(r"^\s*[-+]?[0-9.]+\s*s?\s*:", line):
                 raise ValueError(f"line {number}: bad duration in {line!r} "
