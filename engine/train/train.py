@@ -373,7 +373,7 @@ def train_denoiser(model: LatentCutLDM, text_encoder, pool: LatentPool, texts: T
                 state.setdefault("evals", []).append(record)
                 best = state.get("best")
                 if best is None or (acc["mean"], -state["probe_loss"]) >= (best["mean"], -best["probe_loss"]):
-                    fit_preview_on_samples(model, text_encoder, device, count=preset.eval_prompts)
+                    fit_preview_on_samples(model, text_encoder, device)
                     save_model(out / "best", model)
                     state["best"] = {"step": step + 1, "mean": acc["mean"], "probe_loss": state["probe_loss"],
                                      "wall_s": round(state["wall_s"], 1)}
