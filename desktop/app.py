@@ -507,7 +507,7 @@ class MainWindow(QMainWindow):
         targets = {}
         for path in paths:
             try:
-                made = clips_for_file(path, rate, STILL_SECONDS)
+                made = clips_for_file(path, rate, STILL_SECONDS, trust_anchors=self.credentials_reader.trust_anchors)
             except Exception as exc:  # each bad file is named; the others are still placed
                 self.show_message(f"Cannot place {Path(path).name}: {exc}")
                 continue

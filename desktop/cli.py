@@ -460,6 +460,7 @@ def cmd_new(args) -> int:
 def cmd_add(args) -> int:
     import opentimelineio as otio
 
+    from engine.credentials.settings import configured_trust_anchors
     from engine.media.importing import clips_for_file
     from timeline.edits import AddTrack
     from timeline.links import PlaceLinked
@@ -469,7 +470,7 @@ def cmd_add(args) -> int:
     # Check every file first, so a bad one leaves the project as it was.
     plan = []
     for media in args.media:
-        made = clips_for_file(media, doc.rate, args.still_seconds)
+        made = clips_for_file(media, doc.rate, args.still_seconds, trust_anchors=configured_trust_anchors())
         pairs = []
         for clip, kind in ((made.video, otio.schema.TrackKind.Video), (made.audio, otio.schema.TrackKind.Audio)):
             if clip is None:
@@ -497,6 +498,8 @@ def cmd_add(args) -> int:
         PlaceLinked(placed, at).do(doc)
         where = " and ".join(track.name for track, _ in placed)
         marks = " (AI-generated, with its recipe)" if made.generated else ""
+        if made.credentials.state != "none":
+            marks += f"; Content Credentials: {made.credentials.label}"
         print(f"added {Path(media).name} to {where} ({made.duration.to_seconds():.2f} s){marks}")
     save_project(doc, args.project)
     return 0

@@ -12,6 +12,7 @@ import json
 import sys
 
 from engine.credentials import SigningSettings
+from engine.credentials.settings import configured_trust_anchors
 
 EXIT_INVALID = 1
 EXIT_NONE = 3
@@ -50,8 +51,7 @@ def add_verify_command(sub) -> None:
 def cmd_verify(args) -> int:
     from engine.credentials.reading import read_credentials
 
-    trust = SigningSettings.resolve(trust_anchors=args.trust_anchors).trust_anchors
-    creds = read_credentials(args.file, trust_anchors=trust)
+    creds = read_credentials(args.file, trust_anchors=args.trust_anchors or configured_trust_anchors())
     if args.json:
         print(json.dumps(creds.to_json(), indent=2, sort_keys=True, default=str))
     else:
@@ -106,7 +106,7 @@ def credentials_summary(path: str) -> dict:
     """The short form `latentcut probe` adds to its JSON."""
     from engine.credentials.reading import read_credentials
 
-    creds = read_credentials(path, trust_anchors=SigningSettings.resolve().trust_anchors)
+    creds = read_credentials(path, trust_anchors=configured_trust_anchors())
     return {"state": creds.label, "manifest": creds.manifest_id, "generated": creds.generated,
             "contains_generated": creds.contains_generated, "signer": creds.signer or None,
             "reason": creds.reason or None, "summary": creds.summary()}

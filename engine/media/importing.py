@@ -2,8 +2,9 @@
 
 A file with picture and sound becomes a linked video clip and audio clip; a still is held
 for a default length (5 s, as in Premiere and Resolve); a file LatentCut generated keeps its
-marking (a generated clip with its recipe, the file as its take). The CLI's `add` and the
-app's drop both place what `clips_for_file` returns.
+marking (a generated clip with its recipe, the file as its take), from its `latentcut` tag or,
+when the tag was stripped, from its Content Credentials (C2PA), which are read for every file.
+The CLI's `add` and the app's drop both place what `clips_for_file` returns.
 """
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from pathlib import Path
 
 import opentimelineio as otio
 
+from engine.credentials.reading import Credentials, read_credentials
 from engine.media.probe import MediaInfo, probe
 from engine.results import provenance_from_tags
 from timeline.generated import clip_from_generated_file
@@ -31,22 +33,28 @@ class FileClips:
     video: otio.schema.Clip | None
     audio: otio.schema.Clip | None
     generated: bool
+    credentials: Credentials
 
     @property
     def duration(self) -> otio.opentime.RationalTime:
         return (self.video or self.audio).duration()
 
 
-def clips_for_file(path, rate: float, still_seconds: float = STILL_SECONDS) -> FileClips:
+def clips_for_file(path, rate: float, still_seconds: float = STILL_SECONDS,
+                   trust_anchors: str | None = None) -> FileClips:
     """Probe ``path`` (MediaError naming it when unreadable) and build its clips. ``rate`` is
-    the timeline's frame rate (a still's and an audio file's length are counted in it)."""
+    the timeline's frame rate (a still's and an audio file's length are counted in it);
+    ``trust_anchors`` (a PEM file of CAs) decides whose signatures read as valid."""
     if not 0 < still_seconds <= MAX_STILL_SECONDS:
         raise ValueError(f"a still's length must be more than 0 s and at most a day, got {still_seconds:g} s")
     path = Path(path).absolute()
     info = probe(path)
     name = path.name
     video = audio = None
-    provenance = provenance_from_tags(info.metadata)
+    credentials = read_credentials(path, trust_anchors=trust_anchors)
+    provenance = provenance_from_tags(info.metadata) or credentials.as_provenance()
+    if provenance is not None and credentials.state != "none":
+        provenance = {**provenance, "credentials": credentials.record()}
     if info.video is not None:
         media_rate = info.video.rate
         if info.video.frame_count <= 1:  # a still, held at the timeline's rate
@@ -71,7 +79,7 @@ def clips_for_file(path, rate: float, still_seconds: float = STILL_SECONDS) -> F
         raise ValueError(f"{path}: has no frames to add")
     if video is not None and audio is not None:
         link(video, audio)
-    return FileClips(path, info, video, audio, provenance is not None)
+    return FileClips(path, info, video, audio, provenance is not None, credentials)
 
 
 def _range(frames: int, rate: float) -> otio.opentime.TimeRange:
