@@ -40,3 +40,13 @@ def run_all(engine, jobs: list[GenerateJob]) -> float:
 
 def median_seconds(engine, make_job, repeats: int) -> float:
     return statistics.median(run_all(engine, [make_job(i)]) for i in range(repeats))
+
+
+def model_folder(args, tmp: str) -> str:
+    """--tiny: a tiny random model made in tmp; else --model or the embedded model."""
+    from engine.backends.embedded import embedded_model_dir
+
+    if args.tiny:
+        from engine.model.tiny import make_tiny_model_folder
+        return str(make_tiny_model_folder(Path(tmp) / "tiny"))
+    return args.model or str(embedded_model_dir())

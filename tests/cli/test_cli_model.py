@@ -243,7 +243,7 @@ def test_demo_with_a_relative_or_default_out_opens_from_anywhere_and_replaces_th
         assert len(takes) == 3 and all(Path(t).is_file() for t in takes)
         assert probe(out / "board.mp4").video.frame_count == 144
         reels = [line.split()[1] for line in (out / "board.edl").read_text().splitlines() if line[:3].isdigit()]
-        assert reels == ["SHOT1T1", "SHOT2T1", "SHOT3T1"]
+        assert reels == ["shot_1T1", "shot_2T1", "shot_3T1"]  # one reel per take
 
 
 def test_a_storyboard_into_a_relative_subfolder_opens_from_anywhere(cli, tmp_path, tiny_model, monkeypatch):

@@ -109,7 +109,7 @@ MALFORMED = {
     "unknown operation": (json.dumps({"operation": "explode", "prompt": "x"}).encode(), "application/json",
                           400, "unknown operation 'explode'"),
     "size out of range": (json.dumps({"prompt": "x", "size": "99999x10"}).encode(), "application/json", 400,
-                          "size: width and height must be"),
+                          "size: expected (width, height), each more than 0 and at most"),
     "size not WxH": (json.dumps({"prompt": "x", "size": "big"}).encode(), "application/json", 400, "size:"),
     "seconds out of range": (json.dumps({"prompt": "x", "seconds": 600}).encode(), "application/json", 400,
                              "seconds: at most"),
