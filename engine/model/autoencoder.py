@@ -95,6 +95,20 @@ class VideoAutoencoder(nn.Module):
         return self.decode(z), z
 
     @torch.no_grad()
+    def normalise_channels(self, frames: torch.Tensor) -> torch.Tensor:
+        """Rescale the code so every latent channel of `frames` ([N,3,T,H,W] in [-1,1]) has unit
+        std; the decoder is rescaled to match, so reconstructions are unchanged. Principal
+        components span a wide range of variances: under one scalar factor the denoiser's small
+        absolute errors in the weak channels decode as colourful speckle. Returns the old stds."""
+        z = self.encode(frames.float())
+        std = z.transpose(0, 1).reshape(self.c, -1).std(dim=1).clamp(min=1e-6)
+        self.encode_proj.weight.div_(std[:, None])
+        self.encode_proj.bias.div_(std)
+        self.decode_proj.weight.mul_(std[None, :])
+        self.refine_in.weight.mul_(std[None, :, None, None, None])
+        return std
+
+    @torch.no_grad()
     def fit_pca(self, frames: torch.Tensor, max_patches: int = 200_000, seed: int = 0) -> float:
         """Set both projections to the principal components of the frames' patches (frames
         [N,3,T,H,W] in [-1,1]): encode = (p - mean) @ V, decode = z @ V^T + mean. Returns the share

@@ -73,7 +73,7 @@ PRESETS = {
         config=dict(name="previz-v1", dit_dim=128, dit_depth=4, dit_heads=4, mlp_ratio=3.0, default_steps=10,
                     default_guidance=4.0),
         ae_steps=200, ae_batch=4, ae_lr=1e-3, ae_crop=(64, 128),
-        pool_pairs=160, steps=40000, batch=8, lr=5e-4, eval_every=1000, eval_prompts=8, checkpoint_every=50),
+        pool_pairs=160, steps=40000, batch=8, lr=5e-4, eval_every=500, eval_prompts=8, checkpoint_every=50),
     # A few seconds end to end: tests and smoke runs.
     "tiny": Preset(
         config=dict(name="previz-tiny", width=64, height=32, frames=8, fps=8.0, latent_channels=4,
@@ -209,10 +209,13 @@ def train_autoencoder(model: LatentCutLDM, clips: np.ndarray, preset: Preset, st
 
 @torch.no_grad()
 def set_scaling_factor(model: LatentCutLDM, clips: np.ndarray, device: torch.device, count: int = 8) -> float:
-    """Choose config.scaling_factor so encoded world clips have unit latent std."""
+    """Choose config.scaling_factor so encoded world clips have unit latent std (the linear code
+    first gets unit std in every channel)."""
     cfg = model.config
     cfg.scaling_factor = 1.0
     x = torch.stack([to_tensor(c) for c in clips[:: max(1, len(clips) // count)][:count]]).to(device)
+    if hasattr(model.autoencoder, "normalise_channels"):
+        model.autoencoder.normalise_channels(x)
     std = float(model.encode_frames(x).float().std())
     cfg.scaling_factor = round(1.0 / max(std, 1e-6), 6)
     return cfg.scaling_factor

@@ -34,6 +34,23 @@ def test_pca_code_keeps_each_patch_mean_colour():
     assert (recon - x).abs().max() < 0.1
 
 
+def test_normalised_channels_have_unit_std_and_decode_the_same():
+    cfg = tiny_config(latent_channels=6)
+    ae = VideoAutoencoder(cfg).eval()
+    gen = torch.Generator().manual_seed(1)
+    cells = torch.rand(4, 3, 2, 4, 8, generator=gen) * 2 - 1  # flat patches plus weak texture
+    x = cells.repeat_interleave(4, 2).repeat_interleave(8, 3).repeat_interleave(8, 4)
+    x = x + 0.05 * torch.randn(x.shape, generator=gen)
+    ae.fit_pca(x)
+    torch.nn.init.normal_(ae.refine_out.weight, std=0.1)  # a trained residual must follow the rescaling too
+    before = ae.decode(ae.encode(x))
+    old = ae.normalise_channels(x)
+    assert old.max() / old.min() > 1.5  # principal components differ in variance
+    z = ae.encode(x)
+    assert torch.allclose(z.transpose(0, 1).reshape(6, -1).std(dim=1), torch.ones(6), atol=1e-3)
+    assert torch.allclose(ae.decode(z), before, atol=1e-4)
+
+
 def test_a_short_context_encodes_like_the_same_frames_of_a_whole_clip():
     ae = make_tiny_model().autoencoder
     x = torch.rand(1, 3, 16, 32, 64) * 2 - 1

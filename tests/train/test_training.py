@@ -9,6 +9,7 @@ import engine.train.train as train
 from engine.model.loading import load_model
 from engine.pipeline import LatentCutPipeline
 from engine.train.__main__ import main
+from engine.train.world import EVAL_SEED_START, render, sample_scene
 
 
 @pytest.fixture(scope="module")
@@ -37,7 +38,9 @@ def test_best_folder_loads_and_generates(tiny_run):
     pipe = LatentCutPipeline.from_pretrained(tiny_run / "best", device="cpu")
     out = pipe.generate("a red ball moving left over a field at sunset, static camera", seconds=1.0, seed=1)
     assert out.frames.shape == (8, 32, 64, 3)
-    assert pipe.config.scaling_factor != 1.0  # set from the encoded world
+    x = torch.from_numpy(render(sample_scene(EVAL_SEED_START), 64, 32, 8)).permute(3, 0, 1, 2)[None]
+    z = pipe.model.encode_frames(x.float() / 127.5 - 1)
+    assert 0.3 < float(z.std()) < 3  # the code was normalised on the rendered world
 
 
 def test_export_writes_fp16_weights_that_load(tiny_run, tmp_path):
