@@ -97,8 +97,10 @@ def test_bad_arguments_are_named(tmp_path, capsys):
 
 
 def test_the_step_preview_is_a_blurry_version_of_the_result(tiny_run):
-    """The preview is fitted on the model's own samples, so each step's preview has the mean
-    colour of the frame that is finally decoded (it once showed a magenta and yellow checker)."""
+    """The preview is fitted on the model's own samples, so no step's preview is far from the mean
+    colour of the frame finally decoded (it once showed a magenta and yellow checker, 100+ levels
+    off). The 30-step tiny denoiser still samples near-noise latents, whose decodes clip in places,
+    so the bound here is loose; tests/train/test_shipped_model.py holds the shipped model to 20."""
     import numpy as np
 
     pipe = LatentCutPipeline.from_pretrained(tiny_run / "best", device="cpu")
@@ -108,6 +110,4 @@ def test_the_step_preview_is_a_blurry_version_of_the_result(tiny_run):
         result = out.frames[out.frames.shape[0] // 2].reshape(-1, 3).mean(0)
         assert previews[-1].shape == out.frames.shape[1:]
         off = [np.abs(preview.reshape(-1, 3).mean(0) - result).max() for preview in previews]
-        # The last step's estimate is the result's latent: there the projection alone decides. Earlier
-        # steps show the barely trained tiny denoiser's rougher estimates, still nothing like a checker.
-        assert off[-1] <= 20 and max(off) <= 60, (text, off)
+        assert max(off) <= 50, (text, off)
