@@ -60,6 +60,11 @@ class ModelConfig:
     dit_heads: int = 4
     patch_size: int = 4
     mlp_ratio: float = 3.0
+    # What the network's last layer predicts: "velocity" (noise - x0), or "sample" (x0, turned into
+    # the velocity by VideoDiT). A 4x4 patch of 12 latent channels is 192 values, more than a token
+    # holds: the noise in it cannot pass through, so a velocity prediction leaves per-cell noise
+    # that decodes as speckle, while the clean latent is smooth enough for a token.
+    prediction: str = "velocity"
     # Sampling.
     scheduler_shift: float = 1.0
     default_steps: int = 10
@@ -109,6 +114,7 @@ class ModelConfig:
              "must be a multiple of 2*dit_heads")
         need(self.dit_dim % 16 == 0, "dit_dim", "must be a multiple of 16 (3D position embedding)")
         need(self.dit_depth >= 1, "dit_depth", "must be >= 1")
+        need(self.prediction in ("velocity", "sample"), "prediction", "must be 'velocity' or 'sample'")
         need(self.text_dim > 0, "text_dim", "must be > 0")
         need(self.text_max_length >= 2, "text_max_length", "must be >= 2")
         need(self.default_steps >= 1, "default_steps", "must be >= 1")

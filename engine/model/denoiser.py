@@ -1,4 +1,5 @@
-"""Denoiser: a small video DiT predicting the flow-matching velocity.
+"""Denoiser: a small video DiT returning the flow-matching velocity (its last layer predicts the
+velocity or the clean latent, see ModelConfig.prediction).
 
 Input = noisy latent (C) ++ condition (known latents C, known mask 1, structure S), patchified 2x2.
 Each block: spatial self-attention inside each latent frame, temporal self-attention across
@@ -105,11 +106,17 @@ class DiTBlock(nn.Module):
         return x
 
 
+# Below this noise level a sample prediction is turned into a velocity as if at this level: the
+# division would otherwise amplify the prediction's error without bound.
+SAMPLE_T_MIN = 0.05
+
+
 class VideoDiT(nn.Module):
     def __init__(self, cfg: ModelConfig):
         super().__init__()
         c, p, d = cfg.latent_channels, cfg.patch_size, cfg.dit_dim
         self.latent_channels = c
+        self.predicts_sample = cfg.prediction == "sample"
         self.cond_channels = c + 1 + cfg.structure_channels
         self.patch = p
         self.dim = d
@@ -147,4 +154,7 @@ class VideoDiT(nn.Module):
             tokens = block(tokens, emb, ctx, text_mask, grid)
         shift, scale = self.ada_out(F.silu(emb)).chunk(2, dim=1)
         out = self.patch_out(modulate(self.norm_out(tokens), shift, scale))
-        return rearrange(out, "b (t h w) (c p q) -> b c t (h p) (w q)", t=nt, h=grid[1], w=grid[2], p=p, q=p)
+        out = rearrange(out, "b (t h w) (c p q) -> b c t (h p) (w q)", t=nt, h=grid[1], w=grid[2], p=p, q=p)
+        if self.predicts_sample:  # x_t = x0 + t * v
+            return (x - out) / t.clamp(min=SAMPLE_T_MIN).reshape(-1, 1, 1, 1, 1).to(out.dtype)
+        return out

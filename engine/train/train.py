@@ -70,13 +70,13 @@ class Preset:
 PRESETS = {
     # The shipped model: native 256x144, 24 frames at 12 fps; a DiT small enough to train on CPU.
     "previz": Preset(
-        config=dict(name="previz-v1", dit_dim=128, dit_depth=4, dit_heads=4, mlp_ratio=3.0, default_steps=10,
+        config=dict(name="previz-v1", dit_dim=128, dit_depth=4, dit_heads=4, mlp_ratio=3.0, prediction="sample", default_steps=10,
                     default_guidance=4.0),
         ae_steps=200, ae_batch=4, ae_lr=1e-3, ae_crop=(64, 128),
         pool_pairs=160, steps=40000, batch=8, lr=5e-4, eval_every=500, eval_prompts=8, checkpoint_every=50),
     # A few seconds end to end: tests and smoke runs.
     "tiny": Preset(
-        config=dict(name="previz-tiny", width=64, height=32, frames=8, fps=8.0, latent_channels=4,
+        config=dict(name="previz-tiny", width=64, height=32, frames=8, fps=8.0, latent_channels=4, prediction="sample",
                     space_compression=8, decoder_channels=8, decoder_blocks=1, patch_size=2, text_max_length=24,
                     dit_dim=32, dit_depth=2, dit_heads=2, mlp_ratio=2.0, default_steps=3, overlap_latent_frames=1),
         ae_steps=12, ae_batch=2, ae_lr=3e-3, ae_crop=None,

@@ -93,6 +93,27 @@ def test_denoiser_attends_across_frames_and_to_text():
     assert torch.allclose(dit(x, cond, t, padded, pmask), v, atol=1e-5)
 
 
+def test_a_sample_predicting_denoiser_returns_the_velocity_to_its_prediction():
+    """x_t - t * v is the network's own clean-latent prediction (down to SAMPLE_T_MIN); untrained,
+    that prediction is zero, the mean latent."""
+    from engine.model.denoiser import SAMPLE_T_MIN
+
+    cfg = tiny_config(prediction="sample")
+    dit = VideoDiT(cfg).eval()
+    x, cond, _, text, mask = _denoiser_inputs(cfg, batch=2)
+    t = torch.tensor([0.6, 0.01])
+    with torch.no_grad():
+        v = dit(x, cond, t, text, mask)
+        assert torch.allclose(x[0] - 0.6 * v[0], torch.zeros_like(x[0]), atol=1e-5)
+        torch.nn.init.normal_(dit.patch_out.bias)
+        v = dit(x, cond, t, text, mask)
+        sample = x[0] - 0.6 * v[0]
+        assert sample.abs().mean() > 0.1  # the bias is the prediction now
+        assert torch.allclose(x[1] - SAMPLE_T_MIN * v[1], sample, atol=1e-5)  # same bias, clamped t
+    with pytest.raises(ValueError, match="prediction"):
+        tiny_config(prediction="noise")
+
+
 def test_denoiser_batch_rows_are_independent():
     dit = make_tiny_model().denoiser
     x, cond, t, text, mask = _denoiser_inputs(tiny_config(), batch=2)
