@@ -224,6 +224,9 @@ def set_scaling_factor(model: LatentCutLDM, clips: np.ndarray, device: torch.dev
 # ----------------------------------------------------------------------------- stage 3
 
 
+LOSS_T_FLOOR = 0.3
+
+
 def flow_loss(model: LatentCutLDM, batch, text: torch.Tensor, text_mask: torch.Tensor, t: torch.Tensor,
               noise: torch.Tensor, device: torch.device) -> torch.Tensor:
     """Mean squared velocity error over the frames to be made."""
@@ -232,6 +235,11 @@ def flow_loss(model: LatentCutLDM, batch, text: torch.Tensor, text_mask: torch.T
     with _autocast(device):
         v = model.denoiser(x_t, batch.cond.to(device), t, text.to(device), text_mask.to(device))
     err = (v.float() - velocity_target(x0, noise)).pow(2).mean(dim=(1, 3, 4))  # [B, T]
+    if model.config.prediction == "sample":
+        # The velocity error of a sample prediction is its error over t: below LOSS_T_FLOOR the weight
+        # stops growing, so the nearly clean cases, which only sharpen, do not drown the noisy ones
+        # that set the layout.
+        err = err * (t.clamp(max=LOSS_T_FLOOR) / LOSS_T_FLOOR).pow(2)[:, None]
     w = batch.loss_mask.to(device)
     return (err * w).sum() / w.sum().clamp(min=1.0)
 
