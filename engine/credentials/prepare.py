@@ -12,17 +12,15 @@ _running: set[SigningSettings] = set()
 _lock = threading.Lock()
 
 
-def prepare(settings: SigningSettings) -> threading.Thread | None:
-    """Starts preparing to sign with `settings`; returns the thread, or None when one is
-    already at it. A failure here is not reported: signing repeats the same steps and raises
-    the error then, with its sentence, before any file takes the final name."""
+def prepare(settings: SigningSettings) -> None:
+    """Starts preparing to sign with `settings`, unless a thread is already at it. A failure
+    here is not reported: signing repeats the same steps and raises the error then, with its
+    sentence, before any file takes the final name."""
     with _lock:
         if settings in _running:
-            return None
+            return
         _running.add(settings)
-    thread = threading.Thread(target=_prepare, args=(settings,), name="latentcut-sign-prepare", daemon=True)
-    thread.start()
-    return thread
+    threading.Thread(target=_prepare, args=(settings,), name="latentcut-sign-prepare", daemon=True).start()
 
 
 def _prepare(settings: SigningSettings) -> None:
