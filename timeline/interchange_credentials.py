@@ -12,7 +12,7 @@ from typing import Callable
 import opentimelineio as otio
 
 from .interchange_prepare import media_path
-from .provenance import APP_KEY, app_data, is_generated, write_app_data
+from .provenance import app_data, is_generated, write_app_data
 
 # path -> what the file's credentials are now ({"manifest", "state", "signer", ["reason"]}),
 # or None when the file cannot be read.
@@ -20,19 +20,21 @@ Check = Callable[[Path], "dict | None"]
 
 
 def with_current_credentials(timeline, base_dir: Path, check: Check) -> tuple[otio.schema.Timeline, list[str]]:
-    """``timeline`` itself when no generated take's credentials changed since it was made,
-    else a copy carrying the current ones; and one line for the export report per take that
-    changed or could not be checked again."""
-    changes, notes = [], []
+    """``timeline`` itself when every generated take's credentials are as recorded, else a
+    copy carrying the current ones; and one line for the export report per take whose
+    credentials changed since it was made or could not be checked again."""
+    updates, notes = [], []
     for index, clip in enumerate(timeline.find_clips()):
         if not is_generated(clip):
             continue
         md = app_data(clip)
+        active = clip.active_media_reference_key
         for key, ref in clip.media_references().items():
             url = getattr(ref, "target_url", None)
             if not isinstance(ref, otio.schema.ExternalReference) or not url:
                 continue
-            recorded = _recorded(md, key, clip.active_media_reference_key)
+            take = (md.get("takes") or {}).get(key)
+            recorded = take.get("credentials") if isinstance(take, dict) else md.get("credentials")
             path = Path(media_path(url))
             now = check(path if path.is_absolute() else base_dir / path)
             what = f"clip {clip.name!r} ({key}, {path.name})"
@@ -41,30 +43,23 @@ def with_current_credentials(timeline, base_dir: Path, check: Check) -> tuple[ot
                     notes.append(f"{what}: Content Credentials not checked again, the file cannot be read; "
                                  f"the state recorded when the take was made ({_state(recorded)}) is exported")
                 continue
-            if _same(recorded, now):
-                continue
-            changes.append((index, key, now))
-            notes.append(f"{what}: Content Credentials {_change(recorded, now)} since the take was made")
-    if not changes:
+            if not _same(recorded, now):
+                notes.append(f"{what}: Content Credentials {_change(recorded, now)} since the take was made")
+            if not _same(recorded, now) or (key == active and not _same(md.get("credentials"), now)):
+                updates.append((index, key, now))
+    if not updates:
         return timeline, notes
     current = copy.deepcopy(timeline)  # the export's own copy: the document is not changed
     clips = list(current.find_clips())
-    for index, key, now in changes:
+    for index, key, now in updates:
         clip = clips[index]
         md = app_data(clip)
-        if isinstance(md.get("takes"), dict) and isinstance(md["takes"].get(key), dict):
+        if isinstance((md.get("takes") or {}).get(key), dict):
             md["takes"][key]["credentials"] = now
         if key == clip.active_media_reference_key:
             md["credentials"] = now
         write_app_data(clip, md)
     return current, notes
-
-
-def _recorded(md: dict, key: str, active: str) -> dict | None:
-    take = (md.get("takes") or {}).get(key)
-    if isinstance(take, dict) and "credentials" in take:
-        return take["credentials"]
-    return md.get("credentials") if key == active else None
 
 
 def _same(recorded: dict | None, now: dict) -> bool:

@@ -7,10 +7,11 @@ from pathlib import Path
 import opentimelineio as otio
 from credentials_fixtures import frames, tamper, write_take
 
+from engine.credentials import SigningSettings
 from engine.credentials.recheck import current_record
 from engine.media.writer import write_video
 from timeline import Document
-from timeline.generated import AddTake, PlacePendingClip, make_pending_clip
+from timeline.generated import AddTake, PlacePendingClip, SwitchTake, make_pending_clip
 from timeline.interchange import export_timeline
 from timeline.project import save_project
 from timeline.provenance import APP_KEY
@@ -130,3 +131,19 @@ def test_latentcut_export_says_which_credentials_changed(cli, tmp_path):
     assert "credentials: clip 'shot' (take-1, shot.mp4): Content Credentials changed from untrusted to invalid" in out
     rc, out, _ = cli("export", tmp_path / "cut.otio", tmp_path / "cut.xml", "--json")
     assert rc == 0 and "changed from untrusted to invalid" in json.loads(out)["credentials"][0]
+
+
+def test_a_take_without_credentials_does_not_carry_the_last_take_s(tmp_path):
+    signed = write_take(tmp_path / "one.mp4", count=24, rate=24.0)
+    plain = write_take(tmp_path / "two.mp4", count=24, rate=24.0, signing=SigningSettings(enabled=False))
+    doc = _cut_of(tmp_path, [signed])
+    [clip] = doc.timeline.find_clips()
+    AddTake(clip, plain["path"], otio.opentime.TimeRange(RT(0, 24), RT(24, 24)), plain["provenance"]).do(doc)
+    assert "credentials" not in clip.metadata[APP_KEY]
+    for checked in (None, current_record):
+        export_timeline(doc, tmp_path / "two.edl", credentials=checked)
+        assert "c2pa=" not in _note((tmp_path / "two.edl").read_text(), "two.mp4")
+    SwitchTake(clip, "take-1").do(doc)
+    export_timeline(doc, tmp_path / "one.edl", credentials=current_record)
+    manifest = signed["provenance"]["credentials"]["manifest"]
+    assert f"c2pa=untrusted:{manifest}" in _note((tmp_path / "one.edl").read_text(), "one.mp4")
