@@ -18,6 +18,7 @@ from desktop.project_actions import ProjectActions
 from desktop.timeline_view import TimelineView
 from desktop.undo import UndoStack
 from desktop.viewer import Viewer
+from engine.operations import ACTIONS
 from timeline.provenance import track_flag, with_track_flag
 
 STILL_SECONDS = 5.0          # default length of a dropped still, as in Premiere
@@ -484,7 +485,7 @@ class MainWindow(QMainWindow):
     def _on_context_action(self, op: str, item, extra):
         from timeline.generated import DropTake, SwitchTake
 
-        if op in ("generate", "fill", "extend_head", "extend_tail", "restyle", "animate"):
+        if op in ACTIONS:
             self.generation.request(op, self.generate_panel.params(), item)
         elif op in ("regenerate_new", "regenerate_same"):
             self.generation.retry(item, same_seed=op == "regenerate_same")

@@ -13,7 +13,6 @@ import argparse
 import json
 import logging
 import os
-import random
 import re
 import sys
 import threading
@@ -23,8 +22,8 @@ from pathlib import Path
 
 from desktop.cli_credentials import add_signing_options, add_verify_command, credentials_summary, signing_from_args
 from engine.errors import LatentCutError
-from engine.jobs import (AnimateJob, ExtendJob, FillJob, GenerateJob, Job, MediaInput, ModelJob, RenderJob,
-                         RestyleJob)
+from engine.jobs import (DEFAULT_STRENGTH, SEED_MAX, AnimateJob, ExtendJob, FillJob, GenerateJob, Job, MediaInput,
+                         ModelJob, RenderJob, RestyleJob)
 from timeline.errors import ProjectError
 
 PROG = "latentcut"
@@ -74,6 +73,16 @@ def positive_int(text: str) -> int:
         raise argparse.ArgumentTypeError(f"invalid whole number {text!r}") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be 1 or more, got {text}")
+    return value
+
+
+def seed_arg(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if not 0 <= value <= SEED_MAX:
+        raise argparse.ArgumentTypeError(f"must be in 0..{SEED_MAX}, got {text}")
     return value
 
 
@@ -187,8 +196,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--frames", type=frames_arg, metavar="START-END",
                    help="restyle only these frames of the input (END excluded), e.g. 0-48")
     _model_options(p, prompt_required=True, seconds=False)
-    p.add_argument("--strength", type=strength_arg, default=0.7,
-                   help="0..1: how far the look may move from the input (default 0.7)")
+    p.add_argument("--strength", type=strength_arg, default=DEFAULT_STRENGTH,
+                   help=f"0..1: how far the look may move from the input (default {DEFAULT_STRENGTH:g})")
     p.set_defaults(func=cmd_restyle)
 
     p = sub.add_parser("storyboard", help="generate one clip per shot of a SECONDS: prompt file into a project")
@@ -224,7 +233,7 @@ def _model_options(p: argparse.ArgumentParser, prompt: bool = True, prompt_requi
     p.add_argument("--negative-prompt", default="", help="what the result should not look like")
     if seconds:
         p.add_argument("--seconds", type=positive_float, default=2.0, help="length of the new footage (default 2)")
-    p.add_argument("--seed", type=int, help="same seed, inputs and device give the same frames (default: random)")
+    p.add_argument("--seed", type=seed_arg, help="same seed, inputs and device give the same frames (default: random)")
     p.add_argument("--steps", type=positive_int, help="denoising steps (default: the model's)")
     p.add_argument("--guidance", type=float, help="classifier-free guidance scale (default: the model's)")
     p.add_argument("--size", type=size_arg, metavar="WxH", help="frame size (default: the model's native size)")
@@ -546,41 +555,29 @@ def build_storyboard(shots, board: Path, common: dict, threads: int | None = Non
                      json_out: bool = False, signing=None) -> int:
     """Generates every shot, then saves a project with one generated clip per shot (recipe +
     take-1; a failed shot keeps its recipe marked failed). Returns the number that failed."""
-    import opentimelineio as otio
-
+    from engine.storyboard import storyboard_shots
     from timeline import Document
-    from timeline.generated import AddTake, MarkFailed, PlacePendingClip, make_pending_clip
+    from timeline.generated import MarkFailed, PlacePendingClip, take_from_result
     from timeline.project import save_project
 
     rate = common.get("rate") or 24.0
-    common = dict(common, rate=rate)
-    base_seed = common.pop("seed")
-    jobs = []
-    for i, shot in enumerate(shots):
-        seed = base_seed + i if base_seed is not None else random.randrange(2**31)
-        jobs.append(GenerateJob(prompt=shot.prompt, seconds=shot.seconds, seed=seed, **common))
-    finals = run_jobs(jobs, label="storyboard", threads=threads, keep_going=True, signing=signing)
+    board_shots = storyboard_shots(shots, common, rate)
+    finals = run_jobs([s.job for s in board_shots], label="storyboard", threads=threads, keep_going=True,
+                      signing=signing)
 
     done = [f for f in finals if isinstance(f, dict)]
     width, height = (done[0]["width"], done[0]["height"]) if done else (common.get("size") or (1920, 1080))
     doc = Document.new(rate=rate, width=width, height=height, name=board.stem)
     track = doc.video_tracks[0]
-    start = otio.opentime.RationalTime(0, rate)
     failed = 0
-    for i, (shot, job, final) in enumerate(zip(shots, jobs, finals), start=1):
-        duration = otio.opentime.RationalTime(max(1, round(shot.seconds * rate)), rate)
-        clip = make_pending_clip(op="generate", params=job.to_dict(), duration=duration, name=f"shot {i}")
-        PlacePendingClip(clip, track, start).do(doc)
+    for i, (shot, final) in enumerate(zip(board_shots, finals), start=1):
+        PlacePendingClip(shot.clip, track, shot.start).do(doc)
         if isinstance(final, dict):
-            # media time of the take: all of its frames
-            available = otio.opentime.TimeRange(otio.opentime.RationalTime(0, final["rate"]),
-                                                otio.opentime.RationalTime(final["frames"], final["rate"]))
-            AddTake(clip, final["path"], available, final["provenance"]).do(doc)
+            take_from_result(shot.clip, final).do(doc)
         else:
             failed += 1
-            MarkFailed(clip, final).do(doc)
+            MarkFailed(shot.clip, final).do(doc)
             print(f"shot {i} failed: {final}", file=sys.stderr)
-        start += duration
     save_project(doc, board)
     summary = sys.stderr if json_out else sys.stdout  # with --json, stdout is only the JSON
     print(f"wrote {board} ({len(shots)} shots, media in {board.with_name(board.stem + '_media')})", file=summary)

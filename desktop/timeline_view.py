@@ -25,6 +25,7 @@ from PySide6.QtWidgets import QMenu, QScrollBar, QToolTip, QVBoxLayout, QWidget
 from desktop.timeline_items import (
     TimelineIndex, TrackLayout, app_data, app_value, generation_status, is_generated, is_still, media_path, take_keys,
 )
+from engine.operations import ACTIONS, OPERATIONS
 from timeline.provenance import track_flag
 
 MEDIA_MIME = "application/x-latentcut-media"
@@ -773,17 +774,21 @@ class TimelineCanvas(QWidget):
             return action
 
         video = layout.kind == otio.schema.TrackKind.Video
+        # The registry's actions for what was clicked (a still is a clip too); fill also needs
+        # a clip on each side of the gap.
         if isinstance(item, otio.schema.Gap):
-            add("Generate here", "generate", enabled=video)
-            add("Fill gap", "fill", enabled=video and 0 < i < len(layout.items) - 1)
-            return menu
-        if not isinstance(item, otio.schema.Clip):
+            kinds = {"gap"}
+        elif isinstance(item, otio.schema.Clip):
+            kinds = {"clip", "still"} if is_still(item) else {"clip"}
+        else:
             return None
+        for key, action in ACTIONS.items():
+            if action.selections & ({"gap"} if "gap" in kinds else {"clip", "generated_clip", "still"}):
+                fits = "before" not in OPERATIONS[action.op].inputs or 0 < i < len(layout.items) - 1
+                add(action.menu, key, enabled=video and fits and action.enabled_for(kinds))
+        if "gap" in kinds:
+            return menu
         generated = is_generated(item)
-        add("Extend head", "extend_head", enabled=video)
-        add("Extend tail", "extend_tail", enabled=video)
-        add("Restyle", "restyle", enabled=video)
-        add("Animate", "animate", enabled=video and is_still(item))
         menu.addSeparator()
         add("Regenerate (new seed)", "regenerate_new", enabled=generated)
         add("Regenerate (same seed)", "regenerate_same", enabled=generated)

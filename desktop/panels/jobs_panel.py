@@ -22,6 +22,8 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.theme import icon
+from engine.jobs import ModelJob
+from engine.operations import action_of
 
 PREVIEW_W, PREVIEW_H = 96, 54
 _EXCEPTION_PREFIX = re.compile(r"^(?:[A-Za-z_][\w.]*(?:Error|Exception|Cancelled|Warning)):\s*")
@@ -59,11 +61,11 @@ def describe_job(job) -> str:
     """A title for a job spec: its kind and prompt or file."""
     if job is None:
         return "Job"
-    kind = getattr(job, "kind", "") or type(job).__name__.removesuffix("Job").lower()
-    title = {"generate": "Generate", "animate": "Animate", "fill": "Fill gap", "restyle": "Restyle",
-             "render": "Render", "proxy": "Proxy", "thumbnail": "Thumbnails"}.get(kind, kind.capitalize())
-    if kind == "extend":
-        title = f"Extend {getattr(job, 'direction', 'tail')}"
+    if isinstance(job, ModelJob):
+        title = action_of(job).label
+    else:
+        kind = getattr(job, "kind", "") or type(job).__name__.removesuffix("Job").lower()
+        title = {"render": "Render", "proxy": "Proxy", "thumbnail": "Thumbnails"}.get(kind, kind.capitalize())
     prompt = getattr(job, "prompt", "")
     if prompt:
         return f"{title}: {prompt}"

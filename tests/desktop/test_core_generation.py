@@ -135,3 +135,19 @@ def test_requests_that_cannot_be_served_say_why_and_change_nothing(cut):
     assert cut.generation.request("fill", cut.generate_panel.params(), red) is None
     assert "gap" in messages[-1]
     assert otio.adapters.write_to_string(cut.document.timeline) == before and cut.undo_stack.count() == 2
+
+
+def test_an_animatic_with_a_locked_seed_gets_the_clis_seeds(qtbot, window):
+    """Shot i gets seed + i, as `latentcut storyboard --seed` gives it (engine.storyboard)."""
+    from timeline.storyboard import Shot
+
+    panel = window.generate_panel
+    panel.set_params({"seed": 40, "steps": 1})
+    panel.seed_lock.setChecked(True)
+    window.build_animatic([Shot(0.25, "a red ball"), Shot(0.25, "a blue box"), Shot(0.25, "night")])
+    track = next(t for t in window.document.video_tracks if t.name == "Storyboard")
+    seeds = [clip.media_references()["recipe"].parameters["seed"] for clip in track]
+    assert seeds == [40, 41, 42]
+    for clip in track:
+        wait_status(qtbot, clip, "done")
+    assert [clip.metadata["latentcut"]["seed"] for clip in track] == [40, 41, 42]

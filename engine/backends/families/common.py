@@ -14,7 +14,6 @@ from engine.backends.constraints import Constraints, warn_adjusted
 if TYPE_CHECKING:  # torch is imported where tensors are made, so describing a folder stays torch-free
     import torch
 
-OPERATIONS = ("generate", "animate", "extend", "fill", "restyle")
 GRAY = (128, 128, 128)
 
 
