@@ -169,18 +169,13 @@ class MainWindow(QMainWindow):
         gen.message.connect(self.show_message)
 
     def _wire_persistent(self):
-        b = self.bridge
         self.generate_panel.action_requested.connect(self.generate)
         self.storyboard_panel.build_animatic_requested.connect(self.build_animatic)
         # Bound methods, not lambdas: Qt drops these connections when the window goes, and the
         # bridge may outlive it.
         self.media_panel.media_activated.connect(self._show_source)
-        self.jobs_panel.retry_requested.connect(self.retry_job)
+        self.media_panel.proxy_ready.connect(self._on_proxy_ready)
         self.jobs_panel.reveal_requested.connect(self.reveal)
-        b.progress.connect(self.actions.on_job_progress)
-        b.done.connect(self._on_job_done)
-        b.failed.connect(self._on_job_failed)
-        b.cancelled.connect(self._on_job_cancelled)
         self.actions.message.connect(self.show_message)
         self.actions.recent_changed.connect(self._fill_recent_menu)
         self.actions.saved.connect(self.update_title)
@@ -477,7 +472,8 @@ class MainWindow(QMainWindow):
 
     # -- generation --
     def generate(self, op: str):
-        self.generation.request(op, self.generate_panel.params())
+        """Run the action `op` on the selection with the Generate panel's values; the job's handle."""
+        return self.generation.request(op, self.generate_panel.params())
 
     def build_animatic(self, shots):
         self.generation.build_animatic(shots, self.generate_panel.params())
@@ -500,32 +496,14 @@ class MainWindow(QMainWindow):
             self.canvas.set_selection([item])
             self.ripple_delete_selection()
 
-    def retry_job(self, job_id: str):
-        clip = self.generation.finished.get(job_id)
-        if clip is not None:
-            self.generation.retry(clip, same_seed=True)
-            return
-        job = self.bridge.job(job_id)
-        if job is not None:
-            self.bridge.submit(job)
-
     def _regenerate(self, clip, same_seed: bool):
         self.generation.retry(clip, same_seed)
 
     def _show_source(self, path: str):
         self.playback.show_source(path)
 
-    def _on_job_done(self, job_id: str, result):
-        self.actions.on_job_finished(job_id, "done", str(result.get("path", "")))
-        job = self.bridge.job(job_id)
-        if job is not None and getattr(job, "kind", "") == "proxy":
-            self.playback.refresh()  # a new proxy may now serve the frame on screen
-
-    def _on_job_failed(self, job_id: str, message: str):
-        self.actions.on_job_finished(job_id, "failed", message)
-
-    def _on_job_cancelled(self, job_id: str):
-        self.actions.on_job_finished(job_id, "cancelled")
+    def _on_proxy_ready(self, source: str, proxy: str):
+        self.playback.refresh()  # the new proxy may now serve the frame on screen
 
     def reveal(self, path: str):
         target = Path(path)

@@ -1,47 +1,101 @@
-"""EngineBridge: the engine thread's events as Qt signals.
+"""EngineBridge: submitting a job returns a JobHandle, a QObject with that job's own signals.
 
-The engine calls back on its worker threads; emitting a signal of this QObject (which lives on
-the UI thread) from there makes Qt queue the call to the UI thread, so slots never race the UI.
+The engine calls back on its worker threads; emitting a signal of a handle (which lives on the
+UI thread) from there makes Qt queue the call to the UI thread, so slots never race the UI.
+Only the code that submitted a job listens to its handle; the jobs panel hears of every job
+through the bridge's one `queued` signal, and then listens to that job's handle. The bridge
+owns the one map of jobs.
 """
 from __future__ import annotations
 
+import functools
 import threading
 
+import shiboken6
 from PySide6.QtCore import QObject, Signal
 
 
-class EngineBridge(QObject):
-    """Wraps `engine.engine_thread.Engine` and re-emits its events as Qt signals."""
+FINISHED = ("done", "failed", "cancelled")
 
-    queued = Signal(str, object)        # job_id, job spec
-    started = Signal(str)               # job_id
-    progress = Signal(str, int, int)    # job_id, step, total
-    preview = Signal(str, object)       # job_id, HxWx3 uint8 ndarray
-    done = Signal(str, object)          # job_id, result dict (object: keeps nested values as they are)
-    failed = Signal(str, str)           # job_id, one-sentence message
-    cancelled = Signal(str)             # job_id
+
+def _if_alive(owner: QObject, slot, *args) -> None:
+    if shiboken6.isValid(owner):
+        slot(*args)
+
+
+class JobHandle(QObject):
+    """One submitted job: its id, its spec, where it stands, and its events as signals."""
+
+    started = Signal()
+    progress = Signal(int, int)         # step, total
+    preview = Signal(object)            # HxWx3 uint8 ndarray
+    done = Signal(object)               # result dict (object: keeps nested values as they are)
+    failed = Signal(str)                # one-sentence message
+    cancelled = Signal()
+    finished = Signal(str)              # after done, failed or cancelled: which of them
+
+    def __init__(self, job_id: str, job, bridge: "EngineBridge"):
+        super().__init__(bridge)
+        self.id = job_id
+        self.job = job
+        self.state = "queued"            # queued | running | done | failed | cancelled
+        # How to run it again; a submitter may set its own (a generation reruns its clip's
+        # recipe, so the new take lands on that clip). None: submit the same spec again.
+        self.on_retry = None
+        self._bridge = bridge
+        # Connected first, so the state is current (on the UI thread) when any listener runs.
+        self.started.connect(lambda: self._set_state("running"))
+        self.done.connect(lambda result: self._set_state("done"))
+        self.failed.connect(lambda message: self._set_state("failed"))
+        self.cancelled.connect(lambda: self._set_state("cancelled"))
+
+    def watch(self, owner: QObject, **slots) -> None:
+        """Call each slot (by signal name: ``done=fn``) on this job's events for as long as
+        ``owner`` lives: an event that arrives after ``owner`` is deleted is dropped."""
+        for name, slot in slots.items():
+            getattr(self, name).connect(functools.partial(_if_alive, owner, slot))
+
+    def cancel(self) -> None:
+        self._bridge.cancel(self.id)
+
+    def retry(self) -> "JobHandle | None":
+        """Run this job again; returns the new job's handle (None when it could not start)."""
+        return self.on_retry() if self.on_retry is not None else self._bridge.submit(self.job)
+
+    def _set_state(self, state: str) -> None:
+        self.state = state
+        if state in FINISHED:
+            self.finished.emit(state)
+
+
+class EngineBridge(QObject):
+    """Wraps `engine.engine_thread.Engine`; `submit` hands out a JobHandle per job."""
+
+    queued = Signal(object)             # the JobHandle of a job just submitted
 
     def __init__(self, model=None, device=None, parent=None, signing=None):
         super().__init__(parent)
         from engine.engine_thread import Engine  # the engine imports torch lazily; keep Qt start fast
 
-        self._jobs: dict[str, object] = {}
-        self._lock = threading.Lock()
+        self._handles: dict[str, JobHandle] = {}
+        # Held while a job is submitted, so an event from a worker thread always finds its handle.
+        self._lock = threading.RLock()
         self._closed = False
         self.model = model
         self.device = device
         self._engine = Engine(on_event=self._on_event, model=model, device=device, signing=signing)
 
     # -- API used by the window and the panels --
-    def submit(self, job, priority: int = 0) -> str:
-        """Queue a job spec; returns its id. `queued` is emitted before this returns."""
+    def submit(self, job, priority: int = 0) -> JobHandle:
+        """Queue a job spec; returns its handle. `queued` is emitted before this returns, so
+        connect to the handle's signals right away: no event can come before that."""
         if self._closed:
             raise RuntimeError("the engine bridge is shut down; no more jobs can be submitted")
-        job_id = self._engine.submit(job, priority=priority)
         with self._lock:
-            self._jobs[job_id] = job
-        self.queued.emit(job_id, job)
-        return job_id
+            job_id = self._engine.submit(job, priority=priority)
+            handle = self._handles[job_id] = JobHandle(job_id, job, self)
+        self.queued.emit(handle)
+        return handle
 
     def set_signing(self, signing) -> None:
         """Who signs the Content Credentials of files written from now on (SigningSettings)."""
@@ -50,10 +104,15 @@ class EngineBridge(QObject):
     def cancel(self, job_id: str) -> None:
         self._engine.cancel(job_id)
 
+    def handle(self, job_id: str) -> JobHandle | None:
+        """The handle of the job submitted under `job_id`, or None."""
+        with self._lock:
+            return self._handles.get(job_id)
+
     def job(self, job_id: str):
         """The job spec submitted under `job_id`, or None."""
-        with self._lock:
-            return self._jobs.get(job_id)
+        handle = self.handle(job_id)
+        return None if handle is None else handle.job
 
     def shutdown(self) -> None:
         """Cancel running jobs and join the engine's threads (idempotent)."""
@@ -64,22 +123,22 @@ class EngineBridge(QObject):
 
     # -- engine side: runs on the engine's worker threads --
     def _on_event(self, event) -> None:
-        kind = event.kind
-        if kind == "queued" or self._closed:
+        if event.kind == "queued" or self._closed:
             return  # `queued` is emitted by submit() itself, so it always precedes `started`
-        job_id = event.job_id
+        handle = self.handle(event.job_id)
+        if handle is None:
+            return
+        kind = event.kind
         if kind == "started":
-            self.started.emit(job_id)
-        elif kind == "progress":
-            self.progress.emit(job_id, int(event.step or 0), int(event.total or 0))
+            handle.started.emit()
+        elif kind in ("progress", "preview"):
+            if kind == "progress":
+                handle.progress.emit(int(event.step or 0), int(event.total or 0))
             if event.preview is not None:
-                self.preview.emit(job_id, event.preview)
-        elif kind == "preview":
-            if event.preview is not None:
-                self.preview.emit(job_id, event.preview)
+                handle.preview.emit(event.preview)
         elif kind == "done":
-            self.done.emit(job_id, dict(event.result or {}))
+            handle.done.emit(dict(event.result or {}))
         elif kind == "failed":
-            self.failed.emit(job_id, str(event.message or "the job failed"))
+            handle.failed.emit(str(event.message or "the job failed"))
         elif kind == "cancelled":
-            self.cancelled.emit(job_id)
+            handle.cancelled.emit()

@@ -2,9 +2,9 @@
 
 1. From the Generate panel's values and the selection, build a job spec and push ONE command
    that places a pending clip (its recipe holds every parameter) on the target range.
-2. Submit the job to the bridge; progress moves the pending clip's overlay.
-3. On `done` push AddTake (undo removes the take); on `failed`/`cancelled` push MarkFailed, so
-   the recipe stays and the clip can be retried.
+2. Submit the job to the bridge; its handle's progress moves the pending clip's overlay.
+3. On the handle's `done` push AddTake (undo removes the take); on `failed`/`cancelled` push
+   MarkFailed, so the recipe stays and the clip can be retried (the handle's Retry does that).
 """
 from __future__ import annotations
 
@@ -72,12 +72,6 @@ class GenerationController(QObject):
         self.bridge = bridge
         self.canvas = canvas
         self.media_dir = media_dir            # callable -> folder for generated media
-        self.jobs: dict[str, object] = {}     # job_id -> pending clip
-        self.finished: dict[str, object] = {}  # job_id -> clip of a failed/cancelled job (for Retry)
-        bridge.progress.connect(self._on_progress)
-        bridge.done.connect(self._on_done)
-        bridge.failed.connect(self._on_failed)
-        bridge.cancelled.connect(self._on_cancelled)
 
     # -- building the request --
     @property
@@ -264,8 +258,8 @@ class GenerationController(QObject):
         return clips[0]
 
     # -- running it --
-    def request(self, op: str, params: dict, item=None) -> str | None:
-        """Place a pending clip for `op` and queue its job; returns the job id (None on a problem)."""
+    def request(self, op: str, params: dict, item=None):
+        """Place a pending clip for `op` and queue its job; returns the job's handle (None on a problem)."""
         try:
             job, target = self.build(op, params, item)
         except (GenerationError, ValueError) as exc:
@@ -283,7 +277,7 @@ class GenerationController(QObject):
             return label
         return words if not operation_of(job).inputs else f"{words} ({label})"
 
-    def _place_and_submit(self, op: str, job, target: Target, name: str) -> str | None:
+    def _place_and_submit(self, op: str, job, target: Target, name: str):
         from timeline.commands import CompoundCommand
         from timeline.generated import PlacePendingClip, make_pending_clip
 
@@ -317,13 +311,18 @@ class GenerationController(QObject):
         new = otio.schema.Track(name=f"V{len(self.document.video_tracks) + 1}", kind=otio.schema.TrackKind.Video)
         return new, InsertTrack(index + 1, new)
 
-    def _submit(self, clip, job) -> str:
-        job_id = self.bridge.submit(job)
-        self.jobs[job_id] = clip
+    def _submit(self, clip, job):
+        """Queue `job` for the pending `clip`; only this controller listens to the job's handle."""
+        handle = self.bridge.submit(job)
+        handle.on_retry = lambda: self.retry(clip, same_seed=True)  # the new take lands on the same clip
+        handle.watch(self, progress=lambda step, total: self._on_progress(clip, step, total),
+                     done=lambda result: self._on_done(clip, result),
+                     failed=lambda message: self._mark_failed(clip, message),
+                     cancelled=lambda: self._mark_failed(clip, "cancelled"))
         self.canvas.set_progress(clip, 0.0)
-        return job_id
+        return handle
 
-    def retry(self, clip, same_seed: bool = True) -> str | None:
+    def retry(self, clip, same_seed: bool = True):
         """Run a generated clip's recipe again (a failed one, or Regenerate); the result is a new take."""
         from engine.jobs import job_from_dict
 
@@ -344,7 +343,7 @@ class GenerationController(QObject):
             return None
         return self._submit(clip, job)
 
-    def build_animatic(self, shots, params: dict) -> list[str]:
+    def build_animatic(self, shots, params: dict) -> list:
         """Lay one pending clip per shot on a new "Storyboard" track, end to end, and queue them all.
         A locked seed gives shot i the seed + i, as `latentcut storyboard --seed` does; unlocked,
         the engine draws each shot's seed."""
@@ -367,18 +366,14 @@ class GenerationController(QObject):
         self.undo_stack.push_command(CompoundCommand(commands, text="Build animatic"))
         return [self._submit(shot.clip, shot.job) for shot in board]
 
-    # -- engine events (UI thread) --
-    def _on_progress(self, job_id: str, step: int, total: int):
-        clip = self.jobs.get(job_id)
-        if clip is not None and total > 0:
+    # -- a job's events (UI thread) --
+    def _on_progress(self, clip, step: int, total: int):
+        if total > 0:
             self.canvas.set_progress(clip, step / total)
 
-    def _on_done(self, job_id: str, result):
+    def _on_done(self, clip, result):
         from timeline.generated import take_from_result
 
-        clip = self.jobs.pop(job_id, None)
-        if clip is None:
-            return
         self.canvas.set_progress(clip, None)
         if clip.parent() is None:
             self.message.emit(f"{clip.name!r} was removed before its take arrived; the file is kept at {result.get('path')}")
@@ -386,19 +381,9 @@ class GenerationController(QObject):
         self.undo_stack.push_command(take_from_result(clip, result))
         self.message.emit(f"New take for {clip.name!r}")
 
-    def _on_failed(self, job_id: str, message: str):
-        self._mark_failed(job_id, message)
-
-    def _on_cancelled(self, job_id: str):
-        self._mark_failed(job_id, "cancelled")
-
-    def _mark_failed(self, job_id: str, message: str):
+    def _mark_failed(self, clip, message: str):
         from timeline.generated import MarkFailed
 
-        clip = self.jobs.pop(job_id, None)
-        if clip is None:
-            return
-        self.finished[job_id] = clip
         self.canvas.set_progress(clip, None)
         if clip.parent() is None:
             return

@@ -40,14 +40,14 @@ def frames_of(clip):
 
 def test_cancel_marks_failed_and_retry_from_the_jobs_panel_fills_it(qtbot, cut):
     params = dict(cut.generate_panel.params(), steps=400)
-    job_id = cut.generation.request("generate", params, v1(cut)[1])
+    handle = cut.generation.request("generate", params, v1(cut)[1])
     clip = v1(cut)[1]
-    cut.bridge.cancel(job_id)
+    handle.cancel()
     wait_status(qtbot, clip, "failed")
     assert clip.metadata["latentcut"]["error"] == "cancelled"
     assert "recipe" in clip.media_references() and clip.active_media_reference_key == "recipe"
     assert "failed" in cut.canvas.tooltip_at(QPointF(cut.canvas.x_of(14), cut.canvas.row_top(0) + 20)).lower()
-    cut.jobs_panel.retry_requested.emit(job_id)
+    cut.jobs_panel.card(handle.id).retry_button.click()
     qtbot.waitUntil(lambda: clip.active_media_reference_key == "take-1", timeout=TIMEOUT)
     assert generation_status(clip) == "done"
 

@@ -201,16 +201,15 @@ def test_render_shows_progress_and_cancel_stops_it(qtbot, edited, tmp_path):
     track = edited.document.video_tracks[0]
     for _ in range(20):   # ~20 s of timeline: the render is still running when it is cancelled
         edited.place_media([track[0].media_reference.target_url], track, edited.canvas.index.duration)
-    cancelled = []
-    edited.bridge.cancelled.connect(cancelled.append)
-    job_id = edited.actions.render(out)
+    handle = edited.actions.render(out)
+    job_id = handle.id
     dialog = edited.actions.render_jobs[job_id]
     assert dialog.isVisible() and dialog.labelText().startswith("Rendering cancelled.mp4")
     from PySide6.QtWidgets import QPushButton
 
     button = next(b for b in dialog.findChildren(QPushButton) if b.text() == "Cancel")
     qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: job_id in cancelled, timeout=60_000)
+    qtbot.waitUntil(lambda: handle.state == "cancelled", timeout=60_000)
     assert job_id not in edited.actions.render_jobs   # the dialog closed itself
     assert not out.exists()
 

@@ -111,11 +111,11 @@ def test_the_whole_workflow(qtbot, window, media, tmp_path):
 
     # render: progress, then the file with every generated segment in its metadata
     out = tmp_path / "cut.mp4"
-    with qtbot.waitSignal(window.bridge.done, timeout=TIMEOUT,
-                          check_params_cb=lambda job_id, result: result.get("path") == str(out)):
-        job_id = window.actions.render(out)
-        assert window.actions.render_jobs[job_id].isVisible()
-    assert job_id not in window.actions.render_jobs
+    handle = window.actions.render(out)
+    assert window.actions.render_jobs[handle.id].isVisible()
+    with qtbot.waitSignal(handle.done, timeout=TIMEOUT, check_params_cb=lambda result: result.get("path") == str(out)):
+        pass
+    assert handle.id not in window.actions.render_jobs
     info = probe(out)
     assert info.video.frame_count == 48
     segments = json.loads(info.metadata["latentcut"])
