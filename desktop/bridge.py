@@ -1,7 +1,7 @@
 """EngineBridge: submitting a job returns a JobHandle, a QObject with that job's own signals.
 
-The engine calls back on its worker threads; emitting a signal of a handle (which lives on the
-UI thread) from there makes Qt queue the call to the UI thread, so slots never race the UI.
+The engine calls back on its worker threads; the bridge hands each event to the UI thread
+through one queued signal and there emits it on the job's handle, so slots never race the UI.
 Only the code that submitted a job listens to its handle; the jobs panel hears of every job
 through the bridge's one `queued` signal, and then listens to that job's handle. The bridge
 owns the one map of jobs.
@@ -12,7 +12,7 @@ import functools
 import threading
 
 import shiboken6
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, Qt, Signal
 
 
 FINISHED = ("done", "failed", "cancelled")
@@ -64,31 +64,33 @@ class JobHandle(QObject):
 
     def _set_state(self, state: str) -> None:
         self.state = state
-        if state in FINISHED:
-            self.finished.emit(state)
 
 
 class EngineBridge(QObject):
     """Wraps `engine.engine_thread.Engine`; `submit` hands out a JobHandle per job."""
 
     queued = Signal(object)             # the JobHandle of a job just submitted
+    _arrived = Signal(object)           # an engine event, emitted on a worker thread
 
     def __init__(self, model=None, device=None, parent=None, signing=None):
         super().__init__(parent)
         from engine.engine_thread import Engine  # the engine imports torch lazily; keep Qt start fast
 
         self._handles: dict[str, JobHandle] = {}
-        # Held while a job is submitted, so an event from a worker thread always finds its handle.
+        # Held while a job is submitted, so an event always finds its handle.
         self._lock = threading.RLock()
         self._closed = False
         self.model = model
         self.device = device
+        # Worker threads emit, the UI thread dispatches: a queued connection. A job's events
+        # reach its handle only from the event loop, so whoever submitted it has connected first.
+        self._arrived.connect(self._dispatch, Qt.ConnectionType.QueuedConnection)
         self._engine = Engine(on_event=self._on_event, model=model, device=device, signing=signing)
 
     # -- API used by the window and the panels --
     def submit(self, job, priority: int = 0) -> JobHandle:
-        """Queue a job spec; returns its handle. `queued` is emitted before this returns, so
-        connect to the handle's signals right away: no event can come before that."""
+        """Queue a job spec; returns its handle. `queued` is emitted before this returns; the
+        job's other events come from the event loop, so connecting right after submit misses none."""
         if self._closed:
             raise RuntimeError("the engine bridge is shut down; no more jobs can be submitted")
         with self._lock:
@@ -123,8 +125,11 @@ class EngineBridge(QObject):
 
     # -- engine side: runs on the engine's worker threads --
     def _on_event(self, event) -> None:
-        if event.kind == "queued" or self._closed:
-            return  # `queued` is emitted by submit() itself, so it always precedes `started`
+        if event.kind != "queued" and not self._closed:  # submit() itself announces `queued`
+            self._arrived.emit(event)
+
+    # -- UI thread: one queued hop for every event, then the job's own handle --
+    def _dispatch(self, event) -> None:
         handle = self.handle(event.job_id)
         if handle is None:
             return
@@ -142,3 +147,5 @@ class EngineBridge(QObject):
             handle.failed.emit(str(event.message or "the job failed"))
         elif kind == "cancelled":
             handle.cancelled.emit()
+        if kind in FINISHED:
+            handle.finished.emit(kind)

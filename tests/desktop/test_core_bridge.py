@@ -22,12 +22,12 @@ def test_generate_job_signals_arrive_in_order_on_the_ui_thread(qtbot, bridge, tm
     assert isinstance(handle, JobHandle) and queued == [handle]  # announced before submit returns
     assert bridge.job(handle.id) is job and bridge.handle(handle.id) is handle and handle.state == "queued"
     seen = _collect(handle)
-    with qtbot.waitSignal(handle.done, timeout=120_000) as done:
+    with qtbot.waitSignal(handle.finished, timeout=120_000) as finished:
         pass
     names = [n for n, _, _ in seen]
     assert names[0] == "started" and names[-2:] == ["done", "finished"] and "progress" in names
-    assert all(on_ui for _, _, on_ui in seen)
-    result = done.args[0]
+    assert all(on_ui for _, _, on_ui in seen) and finished.args == ["done"]
+    result = next(args[0] for n, args, _ in seen if n == "done")
     assert set(result) >= {"path", "frames", "rate", "provenance"} and handle.state == "done"
     assert (tmp_path / result["path"].split("/")[-1]).exists()
 
