@@ -109,8 +109,9 @@ def test_the_app_signs_renders_with_its_preferences(qtbot, window, tmp_path, med
     rng = otio.opentime.TimeRange(RT(0, 8), RT(8, 8))
     Append(doc.video_tracks[0], otio.schema.Clip(name="red", media_reference=otio.schema.ExternalReference(
         target_url=media[0], available_range=rng), source_range=rng)).do(doc)
-    with qtbot.waitSignal(window.bridge.done, timeout=60000):
-        window.bridge.submit(RenderJob(output=str(out), timeline_json=doc.timeline.to_json_string()))
+    handle = window.bridge.submit(RenderJob(output=str(out), timeline_json=doc.timeline.to_json_string()))
+    with qtbot.waitSignal(handle.done, timeout=60000):
+        pass
     window.media_panel.add_files([out])
     qtbot.waitUntil(lambda: window.media_panel.credentials(out) is not None, timeout=30000)
     assert window.media_panel.credentials(out).state == "valid"
