@@ -109,7 +109,7 @@ def main(argv=None) -> int:
     doc = Document.new(rate=24, width=size[0], height=size[1])
     window = MainWindow(model=model, document=doc)
     window.show()
-    window.place_media(media, doc.video_tracks[0], 0)
+    window.edits.place_media(media, doc.video_tracks[0], 0)
     window.undo_stack.setClean()
     window.generate_panel.set_params({"prompt": "a red ball moving left over a field at sunset, static camera",
                                       "steps": args.steps, "seconds": args.seconds})

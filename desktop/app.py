@@ -4,7 +4,6 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-import opentimelineio as otio
 from PySide6.QtCore import QSettings, Qt, QUrl
 from PySide6.QtGui import QAction, QDesktopServices, QKeySequence
 from PySide6.QtWidgets import QApplication, QDockWidget, QMainWindow, QVBoxLayout, QWidget
@@ -12,6 +11,7 @@ from PySide6.QtWidgets import QApplication, QDockWidget, QMainWindow, QVBoxLayou
 from desktop.bridge import EngineBridge
 from desktop.credentials_prefs import CredentialsDialog, signing_settings
 from desktop.credentials_view import CredentialsReader
+from desktop.edit_controller import EditController
 from desktop.generation import GenerationController
 from desktop.playback import PlaybackController
 from desktop.project_actions import ProjectActions
@@ -19,14 +19,8 @@ from desktop.timeline_view import TimelineView
 from desktop.undo import UndoStack
 from desktop.viewer import Viewer
 from engine.operations import ACTIONS
-from timeline.provenance import track_flag, with_track_flag
 
-STILL_SECONDS = 5.0          # default length of a dropped still, as in Premiere
 LAYOUT_VERSION = 1
-
-
-def _rt(frames: int, rate: float):
-    return otio.opentime.RationalTime(frames, rate)
 
 
 class MainWindow(QMainWindow):
@@ -123,22 +117,25 @@ class MainWindow(QMainWindow):
         from desktop.panels import InspectorPanel
 
         # The previous document's parts (widgets go with _host_set below).
-        old_playback, old_generation, old_stack = getattr(self, "playback", None), getattr(self, "generation", None), self.undo_stack
+        old_parts = [getattr(self, name, None) for name in ("playback", "generation", "edits")] + [self.undo_stack]
+        old_playback = old_parts[0]
         if old_playback is not None:
             old_playback.shutdown()
             self.canvas.thumbnails.shutdown()
         self.document = doc
         self.undo_stack = UndoStack(doc, self)
-        self.timeline_view = TimelineView(doc)
+        self.edits = EditController(self.undo_stack, self)
+        self.timeline_view = TimelineView(doc, self.edits)
         self.canvas = self.timeline_view.canvas
         self.playback = PlaybackController(doc, proxy_for=self.media_panel.proxy_for, parent=self)
         self.viewer = Viewer(self.playback)
-        self.inspector = InspectorPanel(self.undo_stack, credentials=self.credentials_reader)
-        self.generation = GenerationController(self.undo_stack, self.bridge, self.canvas, self.actions.media_dir, self)
+        self.inspector = InspectorPanel(self.undo_stack, credentials=self.credentials_reader, push=self.edits.push)
+        self.generation = GenerationController(self.undo_stack, self.bridge, self.edits, self.canvas,
+                                               self.actions.media_dir, self)
         self._host_set("timeline", self.timeline_view)
         self._host_set("viewer", self.viewer)
         self._host_set("inspector", self.inspector)
-        for part in (old_playback, old_generation, old_stack):
+        for part in old_parts:
             if part is not None:
                 part.deleteLater()
         self._wire_document()
@@ -159,12 +156,14 @@ class MainWindow(QMainWindow):
         c.seek_requested.connect(pb.seek)
         pb.frame_changed.connect(c.set_playhead)
         pb.error.connect(self.show_message)
-        c.selection_changed.connect(self._on_selection_changed)
-        c.move_requested.connect(self.move_item)
-        c.trim_requested.connect(self.trim_item)
+        ed = self.edits
+        ed.selection_changed.connect(self._on_selection_changed)
+        ed.message.connect(self.show_message)
+        c.move_requested.connect(ed.move_item)
+        c.trim_requested.connect(ed.trim_item)
         c.action_requested.connect(self._on_context_action)
-        c.media_dropped.connect(self.place_media)
-        c.track_flag_requested.connect(self.set_track_flag)
+        c.media_dropped.connect(ed.place_media)
+        c.track_flag_requested.connect(ed.set_track_flag)
         self.inspector.regenerate_requested.connect(self._regenerate)
         gen.message.connect(self.show_message)
 
@@ -217,18 +216,19 @@ class MainWindow(QMainWindow):
         self.undo_action = self._action(e, "Undo", lambda: self.undo_stack.undo(), ["Ctrl+Z"], "act_undo")
         self.redo_action = self._action(e, "Redo", lambda: self.undo_stack.redo(), ["Ctrl+Shift+Z", "Ctrl+Y"], "act_redo")
         e.addSeparator()
-        self._action(e, "Razor at Playhead", self.razor, ["B", "Ctrl+K"], "act_razor")
-        self._action(e, "Delete", self.delete_selection, ["Delete", "Backspace"], "act_delete")
-        self._action(e, "Ripple Delete", self.ripple_delete_selection, ["Shift+Delete", "Shift+Backspace"], "act_ripple_delete")
+        self._action(e, "Razor at Playhead", lambda: self.edits.razor(self.playback.frame), ["B", "Ctrl+K"], "act_razor")
+        self._action(e, "Delete", lambda: self.edits.delete(), ["Delete", "Backspace"], "act_delete")
+        self._action(e, "Ripple Delete", lambda: self.edits.ripple_delete(), ["Shift+Delete", "Shift+Backspace"],
+                     "act_ripple_delete")
         e.addSeparator()
-        self._action(e, "Select All", lambda: self.canvas.select_all(), ["Ctrl+A"], "act_select_all")
-        self._action(e, "Deselect All", lambda: self.canvas.set_selection([]), ["Ctrl+Shift+A"], "act_deselect")
+        self._action(e, "Select All", lambda: self.edits.select_all(), ["Ctrl+A"], "act_select_all")
+        self._action(e, "Deselect All", lambda: self.edits.set_selection([]), ["Ctrl+Shift+A"], "act_deselect")
 
         m = bar.addMenu("&Marker")
-        self._action(m, "Mark In", lambda: self.canvas.set_in(self.playback.frame), ["I"], "act_mark_in")
-        self._action(m, "Mark Out", lambda: self.canvas.set_out(self.playback.frame), ["O"], "act_mark_out")
+        self._action(m, "Mark In", lambda: self.edits.set_in(self.playback.frame), ["I"], "act_mark_in")
+        self._action(m, "Mark Out", lambda: self.edits.set_out(self.playback.frame), ["O"], "act_mark_out")
         self._action(m, "Clear In and Out", self._clear_in_out, ["Ctrl+Shift+X"], "act_clear_in_out")
-        self._action(m, "Add Marker", self.add_marker, ["M"], "act_add_marker")
+        self._action(m, "Add Marker", lambda: self.edits.add_marker(self.playback.frame), ["M"], "act_add_marker")
 
         p = bar.addMenu("&Playback")
         self._action(p, "Play / Pause", lambda: self.playback.toggle_play(), ["Space"], "act_play")
@@ -295,7 +295,7 @@ class MainWindow(QMainWindow):
     def _on_selection_changed(self):
         kind, summary = self.generation.selection_kind() if self.document is not None else ("none", "")
         self.generate_panel.set_selection(kind, summary)
-        clips = self.canvas.selected_clips()
+        clips = self.edits.selected_clips()
         self.inspector.set_item(clips[0] if len(clips) == 1 else None)
 
     def _name_undo(self, text: str):
@@ -305,39 +305,11 @@ class MainWindow(QMainWindow):
         self.redo_action.setText(f"Redo {text}" if text else "Redo")
 
     def _clear_in_out(self):
-        self.canvas.set_in(None)
-        self.canvas.set_out(None)
+        self.edits.set_in(None)
+        self.edits.set_out(None)
 
     def _toggle_snapping(self, checked: bool):
         self.canvas.snapping = bool(checked)
-
-    # -- edits (each one undoable) --
-    def _push(self, command) -> bool:
-        from timeline.errors import EditError
-
-        try:
-            self.undo_stack.push_command(command)
-        except (EditError, ValueError, KeyError) as exc:
-            self.show_message(f"{getattr(command, 'text', 'Edit')}: {exc}")
-            return False
-        return True
-
-    def _unlocked(self, item) -> bool:
-        track = item.parent()
-        locked = track is not None and track_flag(track, "locked")
-        if locked:
-            self.show_message(f"Track {track.name} is locked")
-        return not locked
-
-    def add_marker(self):
-        """A marker on the sequence at the playhead (snapping pulls to it)."""
-        from timeline.edits import AddMarker
-
-        rate = self.document.rate
-        count = len(self.document.timeline.tracks.markers)
-        marker = otio.schema.Marker(name=f"Marker {count + 1}",
-                                    marked_range=otio.opentime.TimeRange(_rt(self.playback.frame, rate), _rt(0, rate)))
-        self._push(AddMarker(self.document.timeline.tracks, marker))
 
     def edit_credentials(self) -> bool:
         """The Content Credentials preferences; saved ones apply to the next job."""
@@ -350,126 +322,6 @@ class MainWindow(QMainWindow):
         self.show_message("Content Credentials settings saved; they apply to the next generation or render")
         return True
 
-    def razor(self):
-        """Cut at the playhead: the selected clips' tracks, or every unlocked track when none is selected."""
-        from timeline.commands import CompoundCommand
-        from timeline.edits import Split
-
-        frame = self.playback.frame
-        clips = self.canvas.selected_clips()
-        layouts = ([self.canvas.index.locate(c)[0] for c in clips if self.canvas.index.locate(c)] if clips
-                   else self.canvas.index.layouts)
-        commands, seen = [], set()
-        for layout in layouts:
-            if id(layout) in seen or track_flag(layout.track, "locked"):
-                continue
-            seen.add(id(layout))
-            i = layout.index_at(frame)
-            if i is not None and layout.starts[i] < frame and not isinstance(layout.items[i], otio.schema.Gap):
-                commands.append(Split(layout.track, _rt(frame, self.document.rate)))
-        if not commands:
-            self.show_message("Nothing to cut at the playhead")
-            return
-        self._push(commands[0] if len(commands) == 1 else CompoundCommand(commands, text="Razor"))
-
-    def delete_selection(self):
-        """Delete leaves a gap (lift); a selected gap is closed."""
-        from timeline.commands import CompoundCommand
-        from timeline.edits import CloseGap, Lift
-
-        items = [i for i in self.canvas.selection if self._unlocked(i)]
-        commands = [CloseGap(i) if isinstance(i, otio.schema.Gap) else Lift(i) for i in items]
-        if commands:
-            self._push(commands[0] if len(commands) == 1 else CompoundCommand(commands, text="Delete"))
-
-    def ripple_delete_selection(self):
-        """Delete and close the space, moving later items earlier."""
-        from timeline.commands import CompoundCommand
-        from timeline.edits import CloseGap, RippleDelete
-
-        items = [i for i in self.canvas.selection if self._unlocked(i)]
-        commands = [CloseGap(i) if isinstance(i, otio.schema.Gap) else RippleDelete(i) for i in items]
-        if commands:
-            self._push(commands[0] if len(commands) == 1 else CompoundCommand(commands, text="Ripple delete"))
-
-    def move_item(self, item, track, frame: int, ripple: bool):
-        """Drag-move; with the ripple modifier the clip is pulled out (closing its space) and inserted."""
-        from timeline.commands import CompoundCommand
-        from timeline.edits import Insert, Move, RippleDelete
-
-        if not self._unlocked(item) or track_flag(track, "locked"):
-            return
-        rate = self.document.rate
-        if not ripple:
-            self._push(Move(item, track, _rt(frame, rate)))
-            return
-        layout, i = self.canvas.index.locate(item)
-        start, end = layout.starts[i], layout.ends[i]
-        if track is layout.track and frame > start:
-            frame = max(start, frame - (end - start))  # the track closes up before the insert
-        self._push(CompoundCommand([RippleDelete(item), Insert(track, _rt(frame, rate), item)], text=f"Ripple move {item.name}"))
-
-    def trim_item(self, item, edge: str, delta: int, ripple: bool):
-        from timeline.edits import TrimHead, TrimTail
-
-        if not self._unlocked(item):
-            return
-        rate = self.document.rate
-        # The view reports where the edge went; the commands take how much shorter the clip gets.
-        command = TrimHead(item, _rt(delta, rate), ripple) if edge == "head" else TrimTail(item, _rt(-delta, rate), ripple)
-        self._push(command)
-
-    def set_track_flag(self, track, which: str, value: bool):
-        from timeline.edits import SetAppMetadata, SetEnabled
-
-        if which == "enabled":
-            self._push(SetEnabled(track, value))
-            return
-        self._push(SetAppMetadata(track, with_track_flag(track, which, value)))
-
-    def place_media(self, paths, track, frame: int):
-        """Overwrite-edit each file at `frame` on `track`, one after another (like a Premiere drop)."""
-        from engine.media.probe import probe
-        from timeline.commands import CompoundCommand
-        from timeline.edits import Overwrite
-
-        if track_flag(track, "locked"):
-            self.show_message(f"Track {track.name} is locked")
-            return
-        rate = self.document.rate
-        commands, at = [], frame
-        for path in paths:
-            try:
-                info = probe(path)
-            except Exception as exc:  # each bad file is named; the others are still placed
-                self.show_message(f"Cannot place {Path(path).name}: {exc}")
-                continue
-            try:
-                clip = self._clip_for(path, info, rate)
-            except ValueError as exc:
-                self.show_message(f"Cannot place {Path(path).name}: {exc}")
-                continue
-            commands.append(Overwrite(track, _rt(at, rate), clip, text=f"Place {clip.name}"))
-            at += int(round(clip.duration().rescaled_to(rate).value))
-        if commands:
-            self._push(commands[0] if len(commands) == 1 else CompoundCommand(commands, text="Place media"))
-
-    @staticmethod
-    def _clip_for(path, info, rate):
-        name = Path(path).name
-        video = info.video
-        if video is None:
-            raise ValueError(f"{name} has no picture")
-        media_rate = float(video.rate or 0) or rate
-        frames = int(video.frame_count or 0)
-        if frames <= 1:  # a still: one image held for STILL_SECONDS
-            available = otio.opentime.TimeRange(_rt(0, rate), _rt(int(STILL_SECONDS * rate), rate))
-            ref = otio.schema.ExternalReference(target_url=str(path))
-        else:
-            available = otio.opentime.TimeRange(_rt(0, media_rate), _rt(frames, media_rate))
-            ref = otio.schema.ExternalReference(target_url=str(path), available_range=available)
-        return otio.schema.Clip(name=name, media_reference=ref, source_range=available)
-
     # -- generation --
     def generate(self, op: str):
         """Run the action `op` on the selection with the Generate panel's values; the job's handle."""
@@ -479,22 +331,22 @@ class MainWindow(QMainWindow):
         self.generation.build_animatic(shots, self.generate_panel.params())
 
     def _on_context_action(self, op: str, item, extra):
-        from timeline.generated import DropTake, SwitchTake
-
         if op in ACTIONS:
             self.generation.request(op, self.generate_panel.params(), item)
         elif op in ("regenerate_new", "regenerate_same"):
             self.generation.retry(item, same_seed=op == "regenerate_same")
-        elif op == "switch_take":
-            self._push(SwitchTake(item, extra))
+        else:
+            self._on_menu_edit(op, item, extra)
+
+    def _on_menu_edit(self, op: str, item, extra):
+        """Edits asked for from the clip's context menu: takes, delete, ripple delete."""
+        if op == "switch_take":
+            self.edits.switch_take(item, extra)
         elif op == "drop_take":
-            self._push(DropTake(item, extra))
-        elif op == "delete":
-            self.canvas.set_selection([item])
-            self.delete_selection()
-        elif op == "ripple_delete":
-            self.canvas.set_selection([item])
-            self.ripple_delete_selection()
+            self.edits.drop_take(item, extra)
+        elif op in ("delete", "ripple_delete"):
+            self.edits.set_selection([item])
+            (self.edits.delete if op == "delete" else self.edits.ripple_delete)()
 
     def _regenerate(self, clip, same_seed: bool):
         self.generation.retry(clip, same_seed)

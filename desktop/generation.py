@@ -65,12 +65,13 @@ class GenerationController(QObject):
 
     message = Signal(str)     # a sentence for the status bar (problems and outcomes)
 
-    def __init__(self, undo_stack, bridge, canvas, media_dir, parent=None):
+    def __init__(self, undo_stack, bridge, edits, canvas, media_dir, parent=None):
         super().__init__(parent)
         self.undo_stack = undo_stack
         self.document = undo_stack.document
         self.bridge = bridge
-        self.canvas = canvas
+        self.edits = edits      # the selection and In/Out the requests work on
+        self.canvas = canvas    # shows a pending clip's progress
         self.media_dir = media_dir            # callable -> folder for generated media
 
     # -- building the request --
@@ -82,7 +83,7 @@ class GenerationController(QObject):
         """(kind, summary) for GeneratePanel.set_selection, from the timeline's selection."""
         from desktop.timeline_items import generation_status, is_still
 
-        c = self.canvas
+        c = self.edits
         gap = c.selected_gap()
         if gap is not None:
             found = c.index.locate(gap)
@@ -106,13 +107,13 @@ class GenerationController(QObject):
         return rt.rescaled_to(self.rate).value / self.rate
 
     def _default_video_layout(self):
-        layouts = [l for l in self.canvas.index.video_layouts if l.track.enabled] or self.canvas.index.video_layouts
+        layouts = [l for l in self.edits.index.video_layouts if l.track.enabled] or self.edits.index.video_layouts
         if not layouts:
             raise GenerationError("The timeline has no video track: add one first")
         return layouts[-1]  # V1, the bottom video track
 
     def _target_for_generate(self, params: dict, item=None) -> Target:
-        c = self.canvas
+        c = self.edits
         gap = item if isinstance(item, otio.schema.Gap) else (c.selected_gap() if item is None else None)
         if gap is not None:
             layout, i = c.index.locate(gap)
@@ -121,7 +122,7 @@ class GenerationController(QObject):
         layout = self._default_video_layout()
         if rng is not None:
             return Target(layout.track, rng[0], rng[1] - rng[0])
-        return Target(layout.track, c.playhead, max(1, int(round(params["seconds"] * self.rate))))
+        return Target(layout.track, self.canvas.playhead, max(1, int(round(params["seconds"] * self.rate))))
 
     def _model_job_fields(self, params: dict, seconds: float | None) -> dict:
         """Job fields from the panel's values; a seed of None is left for the engine to draw."""
@@ -164,7 +165,7 @@ class GenerationController(QObject):
     def _located(self, action, item):
         """(item, layout, index) of the item an action works on: `item`, else the selection."""
         clip = item if item is not None else self._single_selected(action)
-        found = self.canvas.index.locate(clip)
+        found = self.edits.index.locate(clip)
         if found is None:
             raise GenerationError(f"{clip.name!r} is not on a timeline track")
         return (clip, *found)
@@ -207,7 +208,7 @@ class GenerationController(QObject):
         return job, Target(layout.track, start, length)
 
     def _build_restyle(self, action, params: dict, item):
-        if item is None and not self.canvas.selection and self.canvas.marked_range():
+        if item is None and not self.edits.selection and self.edits.marked_range():
             return self._restyle_range(params)
         clip, layout, i = self._source_clip(action, item)
         path, first, stop = clip_source_frames(clip)
@@ -231,8 +232,8 @@ class GenerationController(QObject):
 
     def _restyle_range(self, params: dict):
         """Restyle the In/Out part of the top-most clip under the In point."""
-        first_frame, last_frame = self.canvas.marked_range()
-        for layout in self.canvas.index.video_layouts:
+        first_frame, last_frame = self.edits.marked_range()
+        for layout in self.edits.index.video_layouts:
             i = layout.index_at(first_frame)
             if i is None or not layout.track.enabled or not isinstance(layout.items[i], otio.schema.Clip):
                 continue
@@ -249,8 +250,8 @@ class GenerationController(QObject):
         raise GenerationError("No clip under the In point to restyle")
 
     def _single_selected(self, action):
-        clips = self.canvas.selected_clips()
-        gap = self.canvas.selected_gap()
+        clips = self.edits.selected_clips()
+        gap = self.edits.selected_gap()
         if gap is not None and action.enabled_for({"gap"}):
             return gap
         if len(clips) != 1:

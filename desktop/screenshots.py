@@ -191,12 +191,12 @@ def _workflows(shots: Shooter, window, bridge, tmp: Path, steps: int) -> None:
     shots.wait(lambda: all(panel.state(p) == "ready" for p in (day, dusk)), 60, "the media to be probed")
     shots.wait(lambda: all(panel.proxy_for(p) for p in (day, dusk)), 120, "the proxies")
     track = window.document.video_tracks[0]
-    window.place_media([str(day)], track, 0)
-    window.place_media([str(dusk)], track, 72)
+    window.edits.place_media([str(day)], track, 0)
+    window.edits.place_media([str(dusk)], track, 72)
     canvas = window.canvas
     canvas.zoom_to_fit()
     first = next(it for it in track if isinstance(it, otio.schema.Clip))
-    canvas.set_selection([first])
+    window.edits.set_selection([first])
     window.docks["inspector"].raise_()
     shots.show_frame(window.playback, 20)
     shots.settle(1500)  # timeline thumbnails arrive from a thread pool
@@ -204,7 +204,7 @@ def _workflows(shots: Shooter, window, bridge, tmp: Path, steps: int) -> None:
 
     # Generate into the gap; shoot while the pending clip shows its progress.
     gap = next(it for it in track if isinstance(it, otio.schema.Gap))
-    canvas.set_selection([gap])
+    window.edits.set_selection([gap])
     gen = window.generate_panel
     gen.prompt.setPlainText("a red ball moving left over a field at sunset, static camera")
     gen.steps.setValue(steps)
@@ -225,7 +225,7 @@ def _workflows(shots: Shooter, window, bridge, tmp: Path, steps: int) -> None:
     second = window.generation.retry(generated, same_seed=False)
     shots.wait(lambda: second.state in FINISHED, 600, "the second take")
     shots.settle(300)
-    canvas.set_selection([generated])
+    window.edits.set_selection([generated])
     window.docks["inspector"].raise_()
     shots.show_frame(window.playback, 60)
     shots.settle(800)
@@ -242,7 +242,7 @@ def _workflows(shots: Shooter, window, bridge, tmp: Path, steps: int) -> None:
     board.import_text(BOARD, source="storyboard.txt")
     rate = window.document.rate
     window.playback.seek(int(2.5 * rate))  # inside shot 2
-    canvas.set_selection([])
+    window.edits.set_selection([])
     window.docks["generate"].raise_()
     shot_jobs = window.generation.build_animatic(board.shots(), gen.params())
     animatic = shots.save_when(shot_jobs[1].progress, lambda step, total: step >= total // 2, "05-storyboard-animatic")

@@ -23,7 +23,7 @@ from PySide6.QtGui import QBrush, QColor, QFont, QImage, QPainter, QPen
 from PySide6.QtWidgets import QMenu, QScrollBar, QToolTip, QVBoxLayout, QWidget
 
 from desktop.timeline_items import (
-    TimelineIndex, TrackLayout, app_data, app_value, generation_status, is_generated, is_still, media_path, take_keys,
+    TrackLayout, app_data, app_value, generation_status, is_generated, is_still, media_path, take_keys,
 )
 from engine.operations import ACTIONS, OPERATIONS
 from timeline.provenance import track_flag
@@ -113,7 +113,6 @@ class ThumbnailCache(QObject):
 class TimelineCanvas(QWidget):
     """Paints the tracks and handles the pointer; see the module docstring for gestures."""
 
-    selection_changed = Signal()
     seek_requested = Signal(int)
     move_requested = Signal(object, object, int, bool)       # item, target track, new start frame, ripple
     trim_requested = Signal(object, str, int, bool)          # item, "head"|"tail", delta frames, ripple
@@ -122,16 +121,14 @@ class TimelineCanvas(QWidget):
     track_flag_requested = Signal(object, str, bool)         # track, "enabled"|"muted"|"locked", value
     view_changed = Signal()                                  # zoom or scroll changed
 
-    def __init__(self, document, parent=None):
+    def __init__(self, document, edits, parent=None):
         super().__init__(parent)
         self.document = document
-        self.index = TimelineIndex(document.timeline, document.rate)
+        self.edits = edits        # the selection, In/Out and edit rules (desktop.edit_controller)
+        self.index = edits.index
         self.scale = 4.0          # pixels per frame
         self.origin = 0.0         # frame at the left edge of the track area
         self.playhead = 0
-        self.in_point: int | None = None
-        self.out_point: int | None = None
-        self.selection: list = []
         self.snapping = True
         self.progress: dict[int, float] = {}   # id(pending clip) -> 0..1
         self._looks: dict[int, ClipLook] = {}
@@ -143,6 +140,7 @@ class TimelineCanvas(QWidget):
         self.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
         self.setMinimumHeight(RULER_H + VIDEO_H + AUDIO_H)
         document.subscribe(self._on_document_event)
+        edits.selection_changed.connect(self.update)
 
     # -- geometry --
     def row_height(self, layout: TrackLayout) -> int:
@@ -215,42 +213,6 @@ class TimelineCanvas(QWidget):
         self.scale = min(MAX_SCALE, max(MIN_SCALE, (self.width() - HEADER_W - 20) / span))
         self.scroll_to(0)
 
-    # -- selection --
-    def set_selection(self, items: list) -> None:
-        self.selection = list(items)
-        self.selection_changed.emit()
-        self.update()
-
-    def selected_clips(self) -> list:
-        return [i for i in self.selection if not isinstance(i, otio.schema.Gap)]
-
-    def selected_gap(self):
-        gaps = [i for i in self.selection if isinstance(i, otio.schema.Gap)]
-        return gaps[0] if len(gaps) == 1 and len(self.selection) == 1 else None
-
-    def select_all(self) -> None:
-        self.set_selection([it for l in self.index.layouts for it in l.items if not isinstance(it, otio.schema.Gap)])
-
-    def set_in(self, frame: int | None) -> None:
-        self.in_point = frame
-        if frame is not None and self.out_point is not None and self.out_point <= frame:
-            self.out_point = None
-        self.selection_changed.emit()
-        self.update()
-
-    def set_out(self, frame: int | None) -> None:
-        self.out_point = frame
-        if frame is not None and self.in_point is not None and self.in_point >= frame:
-            self.in_point = None
-        self.selection_changed.emit()
-        self.update()
-
-    def marked_range(self) -> tuple[int, int] | None:
-        """The In/Out range in frames [in, out), when both are set."""
-        if self.in_point is None or self.out_point is None:
-            return None
-        return self.in_point, self.out_point
-
     def set_playhead(self, frame: int) -> None:
         if frame == self.playhead:
             return
@@ -273,24 +235,16 @@ class TimelineCanvas(QWidget):
         if rect is not None:
             self.update(rect.toAlignedRect().adjusted(-2, -2, 2, 2))
 
-    # -- document events: rebuild only the track that changed --
+    # -- document events: forget the looks of what changed (the controller keeps the index) --
     def _on_document_event(self, event: str, payload: dict) -> None:
         payload = payload if isinstance(payload, dict) else {}
         for key in ("clip", "item"):
             item = payload.get(key)
             if item is not None:
                 self._looks.pop(id(item), None)
-        track = payload.get("track")
-        if track is not None and event not in ("track_added", "track_removed"):
-            self.index.rebuild_track(track)
-        else:
-            self.index.rebuild()
+        # The edit controller, subscribed first, has brought the index up to date.
+        if payload.get("track") is None or event in ("track_added", "track_removed"):
             self._looks.clear()
-        live = {id(it) for l in self.index.layouts for it in l.items} if self.selection else set()
-        kept = [it for it in self.selection if id(it) in live]
-        if len(kept) != len(self.selection):
-            self.selection = kept
-            self.selection_changed.emit()
         self.view_changed.emit()
         self.update()
 
@@ -352,7 +306,7 @@ class TimelineCanvas(QWidget):
         p.fillRect(QRectF(HEADER_W, y, self.width() - HEADER_W, h), QColor(36, 38, 44) if not audio else QColor(34, 40, 38))
         p.setPen(QColor(22, 22, 26))
         p.drawLine(HEADER_W, y + h - 1, self.width(), y + h - 1)
-        selected = {id(i) for i in self.selection}
+        selected = {id(i) for i in self.edits.selection}
         x_left = max(HEADER_W, clip_rect.left())
         x_right = min(self.width(), clip_rect.right() + 1)
         dense = QColor(COLORS["audio"] if audio else COLORS["video"]).lighter(115)
@@ -450,10 +404,10 @@ class TimelineCanvas(QWidget):
         p.drawText(badge, Qt.AlignmentFlag.AlignCenter, text)
 
     def _paint_range(self, p, bottom):
-        if self.in_point is None and self.out_point is None:
+        if self.edits.in_point is None and self.edits.out_point is None:
             return
-        start = self.in_point if self.in_point is not None else 0
-        end = self.out_point if self.out_point is not None else max(self.index.duration, start + 1)
+        start = self.edits.in_point if self.edits.in_point is not None else 0
+        end = self.edits.out_point if self.edits.out_point is not None else max(self.index.duration, start + 1)
         x0, x1 = max(HEADER_W, self.x_of(start)), self.x_of(end)
         if x1 > x0:
             p.fillRect(QRectF(x0, RULER_H, x1 - x0, bottom - RULER_H), QColor(120, 160, 255, 30))
@@ -479,7 +433,7 @@ class TimelineCanvas(QWidget):
                 tc = otio.opentime.to_timecode(otio.opentime.RationalTime(frame, rate), rate)
                 p.drawText(QPointF(x + 3, RULER_H - 10), tc)
             frame += step
-        for name, point in (("I", self.in_point), ("O", self.out_point)):
+        for name, point in (("I", self.edits.in_point), ("O", self.edits.out_point)):
             if point is not None and self.x_of(point) >= HEADER_W:
                 x = self.x_of(point)
                 p.setPen(QColor(120, 170, 255))
@@ -567,7 +521,7 @@ class TimelineCanvas(QWidget):
         points = self.index.edit_points()
         i = bisect.bisect_left(points, frame)
         candidates = points[max(0, i - 2):i + 2] + [self.playhead] + self.index.marker_frames()
-        candidates += [f for f in (self.in_point, self.out_point) if f is not None]
+        candidates += [f for f in (self.edits.in_point, self.edits.out_point) if f is not None]
         for c in candidates:
             if c in exclude:
                 continue
@@ -599,11 +553,11 @@ class TimelineCanvas(QWidget):
         layout, i, frame = hit
         item = layout.items[i]
         if shift:
-            chosen = [s for s in self.selection if s is not item] if item in self.selection else self.selection + [item]
-            self.set_selection(chosen)
+            chosen = [s for s in self.edits.selection if s is not item] if item in self.edits.selection else self.edits.selection + [item]
+            self.edits.set_selection(chosen)
             return
-        if item not in self.selection:
-            self.set_selection([item])
+        if item not in self.edits.selection:
+            self.edits.set_selection([item])
         x0, x1 = self.x_of(layout.starts[i]), self.x_of(layout.ends[i])
         locked = track_flag(layout.track, "locked")
         if locked:
@@ -681,7 +635,7 @@ class TimelineCanvas(QWidget):
             else:
                 hit = d["hit"]
                 gap = hit[0].items[hit[1]] if hit is not None and hit[1] is not None else None
-                self.set_selection([gap] if gap is not None else [])
+                self.edits.set_selection([gap] if gap is not None else [])
         elif d["mode"] == "move" and d["moved"]:
             new_start, _, row = d["ghost"]
             target = self.index.layouts[row].track
@@ -696,7 +650,7 @@ class TimelineCanvas(QWidget):
 
     def _band_select(self, rect: QRectF, add: bool) -> None:
         first, last = self.frame_at(rect.left()), self.frame_at(rect.right()) + 1
-        chosen = list(self.selection) if add else []
+        chosen = list(self.edits.selection) if add else []
         for row, layout in enumerate(self.index.layouts):
             top, h = self.row_top(row), self.row_height(layout)
             if top + h < rect.top() or top > rect.bottom():
@@ -705,7 +659,7 @@ class TimelineCanvas(QWidget):
                 item = layout.items[i]
                 if not isinstance(item, otio.schema.Gap) and item not in chosen:
                     chosen.append(item)
-        self.set_selection(chosen)
+        self.edits.set_selection(chosen)
 
     def _update_cursor(self, pos):
         hit = self.hit(pos)
@@ -762,8 +716,8 @@ class TimelineCanvas(QWidget):
             return None
         layout, i, _ = hit
         item = layout.items[i]
-        if item not in self.selection:
-            self.set_selection([item])
+        if item not in self.edits.selection:
+            self.edits.set_selection([item])
         menu = QMenu(self)
 
         def add(text, op, extra=None, enabled=True):
@@ -853,9 +807,9 @@ def paths_from_mime(mime: QMimeData) -> list[str]:
 class TimelineView(QWidget):
     """The canvas plus a horizontal scroll bar that follows zoom and the timeline's length."""
 
-    def __init__(self, document, parent=None):
+    def __init__(self, document, edits, parent=None):
         super().__init__(parent)
-        self.canvas = TimelineCanvas(document, self)
+        self.canvas = TimelineCanvas(document, edits, self)
         self.scrollbar = QScrollBar(Qt.Orientation.Horizontal, self)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)

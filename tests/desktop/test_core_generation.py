@@ -14,8 +14,8 @@ TIMEOUT = 180_000
 @pytest.fixture
 def cut(window, media):
     """red 0-12, a 12-frame gap, blue 24-36 on V1; tiny model settings in the Generate panel."""
-    window.place_media(media[:1], window.document.video_tracks[0], 0)
-    window.place_media(media[1:], window.document.video_tracks[0], 24)
+    window.edits.place_media(media[:1], window.document.video_tracks[0], 0)
+    window.edits.place_media(media[1:], window.document.video_tracks[0], 24)
     window.generate_panel.set_params({"prompt": "a green box in a city, day", "steps": 2, "seconds": 0.5})
     return window
 
@@ -87,7 +87,7 @@ def test_takes_menu_switches_and_deletes(qtbot, cut):
 
 def test_fill_uses_both_neighbours(qtbot, cut):
     gap = v1(cut)[1]
-    cut.canvas.set_selection([gap])
+    cut.edits.set_selection([gap])
     assert cut.generation.selection_kind()[0] == "gap"
     cut.generate("fill")
     clip = v1(cut)[1]
@@ -111,10 +111,10 @@ def test_animate_a_still(qtbot, window, tmp_path):
             container.mux(packet)
         for packet in stream.encode():
             container.mux(packet)
-    window.place_media([str(still)], window.document.video_tracks[0], 0)
+    window.edits.place_media([str(still)], window.document.video_tracks[0], 0)
     placed = v1(window)[0]
     assert placed.duration().to_seconds() == pytest.approx(5.0)
-    window.canvas.set_selection([placed])
+    window.edits.set_selection([placed])
     assert window.generation.selection_kind()[0] == "still"
     window.generate_panel.set_params({"prompt": "zoom in", "steps": 2})
     window.generate("animate")

@@ -46,7 +46,7 @@ def test_the_whole_workflow(qtbot, window, media, tmp_path):
 
     # select the gap: the Generate panel says what it will do
     qtbot.mouseClick(c, Qt.MouseButton.LeftButton, pos=_gap_click(c, 12))
-    assert c.selected_gap() is v1[1]
+    assert window.edits.selected_gap() is v1[1]
     assert "gap on V1" in gp.buttons["generate"].text() and gp.buttons["generate"].isEnabled()
 
     # generate: one command puts a pending clip in the gap at once
@@ -81,7 +81,7 @@ def test_the_whole_workflow(qtbot, window, media, tmp_path):
     assert c.index.layout_of(v1).range_of(extension) == (36, 48)
 
     # restyle the first clip: the result lands on the track above, over the same range
-    c.set_selection([v1[0]])
+    window.edits.set_selection([v1[0]])
     gp.set_params({"prompt": "night city, pan left"})
     qtbot.mouseClick(gp.buttons["restyle"], Qt.MouseButton.LeftButton)
     v2 = window.document.video_tracks[1]

@@ -1,0 +1,223 @@
+"""The edit controller: the selection, the In/Out marks, and the edit rules that turn the
+timeline's gestures into document commands. It has no widgets: the canvas paints what it
+holds and reports gestures; the main window wires the two together.
+
+Every command goes through `push`, the one error path: a command the document refuses is
+reported on `message` and nothing changes.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import opentimelineio as otio
+from PySide6.QtCore import QObject, Signal
+
+from desktop.timeline_items import TimelineIndex
+from timeline.commands import CompoundCommand
+from timeline.edits import (AddMarker, CloseGap, Insert, Lift, Move, Overwrite, RippleDelete, SetAppMetadata,
+                            SetEnabled, Split, TrimHead, TrimTail)
+from timeline.errors import EditError
+from timeline.generated import DropTake, SwitchTake
+from timeline.provenance import track_flag, with_track_flag
+
+STILL_SECONDS = 5.0          # default length of a dropped still, as in Premiere
+
+
+def _rt(frames: int, rate: float):
+    return otio.opentime.RationalTime(frames, rate)
+
+
+def _one(commands: list, text: str):
+    """A single command as it is, several as one undo step named `text`."""
+    return commands[0] if len(commands) == 1 else CompoundCommand(commands, text=text)
+
+
+class EditController(QObject):
+    """Owns the selection and In/Out of one document, and makes its edits (each undoable)."""
+
+    selection_changed = Signal()   # the selection or the In/Out marks changed
+    message = Signal(str)          # a sentence for the status bar: why an edit did not happen
+
+    def __init__(self, undo_stack, parent=None):
+        super().__init__(parent)
+        self.undo_stack = undo_stack
+        self.document = undo_stack.document
+        self.index = TimelineIndex(self.document.timeline, self.document.rate)
+        self.selection: list = []
+        self.in_point: int | None = None
+        self.out_point: int | None = None
+        # Subscribed before any view, so the index is current when a view repaints.
+        self.document.subscribe(self._on_document_event)
+
+    # -- selection and In/Out --
+    def set_selection(self, items: list) -> None:
+        self.selection = list(items)
+        self.selection_changed.emit()
+
+    def selected_clips(self) -> list:
+        return [i for i in self.selection if not isinstance(i, otio.schema.Gap)]
+
+    def selected_gap(self):
+        gaps = [i for i in self.selection if isinstance(i, otio.schema.Gap)]
+        return gaps[0] if len(gaps) == 1 and len(self.selection) == 1 else None
+
+    def select_all(self) -> None:
+        self.set_selection([it for l in self.index.layouts for it in l.items if not isinstance(it, otio.schema.Gap)])
+
+    def set_in(self, frame: int | None) -> None:
+        self.in_point = frame
+        if frame is not None and self.out_point is not None and self.out_point <= frame:
+            self.out_point = None
+        self.selection_changed.emit()
+
+    def set_out(self, frame: int | None) -> None:
+        self.out_point = frame
+        if frame is not None and self.in_point is not None and self.in_point >= frame:
+            self.in_point = None
+        self.selection_changed.emit()
+
+    def marked_range(self) -> tuple[int, int] | None:
+        """The In/Out range in frames [in, out), when both are set."""
+        if self.in_point is None or self.out_point is None:
+            return None
+        return self.in_point, self.out_point
+
+    def _on_document_event(self, event: str, payload: dict) -> None:
+        track = payload.get("track") if isinstance(payload, dict) else None
+        if track is not None and event not in ("track_added", "track_removed"):
+            self.index.rebuild_track(track)
+        else:
+            self.index.rebuild()
+        if self.selection:  # an item the edit removed is no longer selected
+            live = {id(it) for l in self.index.layouts for it in l.items}
+            kept = [it for it in self.selection if id(it) in live]
+            if len(kept) != len(self.selection):
+                self.set_selection(kept)
+
+    # -- the one error path --
+    def push(self, command) -> bool:
+        try:
+            self.undo_stack.push_command(command)
+        except (EditError, ValueError, KeyError) as exc:
+            self.message.emit(f"{getattr(command, 'text', 'Edit')}: {exc}")
+            return False
+        return True
+
+    def _unlocked(self, item) -> bool:
+        track = item.parent()
+        locked = track is not None and track_flag(track, "locked")
+        if locked:
+            self.message.emit(f"Track {track.name} is locked")
+        return not locked
+
+    # -- edits --
+    def add_marker(self, frame: int) -> None:
+        """A marker on the sequence at `frame` (snapping pulls to it)."""
+        rate = self.document.rate
+        count = len(self.document.timeline.tracks.markers)
+        marker = otio.schema.Marker(name=f"Marker {count + 1}",
+                                    marked_range=otio.opentime.TimeRange(_rt(frame, rate), _rt(0, rate)))
+        self.push(AddMarker(self.document.timeline.tracks, marker))
+
+    def razor(self, frame: int) -> None:
+        """Cut at `frame`: the selected clips' tracks, or every unlocked track when none is selected."""
+        clips = self.selected_clips()
+        layouts = ([self.index.locate(c)[0] for c in clips if self.index.locate(c)] if clips
+                   else self.index.layouts)
+        commands, seen = [], set()
+        for layout in layouts:
+            if id(layout) in seen or track_flag(layout.track, "locked"):
+                continue
+            seen.add(id(layout))
+            i = layout.index_at(frame)
+            if i is not None and layout.starts[i] < frame and not isinstance(layout.items[i], otio.schema.Gap):
+                commands.append(Split(layout.track, _rt(frame, self.document.rate)))
+        if not commands:
+            self.message.emit("Nothing to cut at the playhead")
+            return
+        self.push(_one(commands, "Razor"))
+
+    def delete(self, items=None) -> None:
+        """Delete leaves a gap (lift); a gap is closed. `items` default to the selection."""
+        items = [i for i in (self.selection if items is None else items) if self._unlocked(i)]
+        commands = [CloseGap(i) if isinstance(i, otio.schema.Gap) else Lift(i) for i in items]
+        if commands:
+            self.push(_one(commands, "Delete"))
+
+    def ripple_delete(self, items=None) -> None:
+        """Delete and close the space, moving later items earlier."""
+        items = [i for i in (self.selection if items is None else items) if self._unlocked(i)]
+        commands = [CloseGap(i) if isinstance(i, otio.schema.Gap) else RippleDelete(i) for i in items]
+        if commands:
+            self.push(_one(commands, "Ripple delete"))
+
+    def move_item(self, item, track, frame: int, ripple: bool) -> None:
+        """Drag-move; with the ripple modifier the clip is pulled out (closing its space) and inserted."""
+        if not self._unlocked(item) or track_flag(track, "locked"):
+            return
+        rate = self.document.rate
+        if not ripple:
+            self.push(Move(item, track, _rt(frame, rate)))
+            return
+        layout, i = self.index.locate(item)
+        start, end = layout.starts[i], layout.ends[i]
+        if track is layout.track and frame > start:
+            frame = max(start, frame - (end - start))  # the track closes up before the insert
+        self.push(CompoundCommand([RippleDelete(item), Insert(track, _rt(frame, rate), item)],
+                                  text=f"Ripple move {item.name}"))
+
+    def trim_item(self, item, edge: str, delta: int, ripple: bool) -> None:
+        if not self._unlocked(item):
+            return
+        rate = self.document.rate
+        # The view reports where the edge went; the commands take how much shorter the clip gets.
+        self.push(TrimHead(item, _rt(delta, rate), ripple) if edge == "head" else TrimTail(item, _rt(-delta, rate), ripple))
+
+    def set_track_flag(self, track, which: str, value: bool) -> None:
+        if which == "enabled":
+            self.push(SetEnabled(track, value))
+        else:
+            self.push(SetAppMetadata(track, with_track_flag(track, which, value)))
+
+    def switch_take(self, clip, key: str) -> None:
+        self.push(SwitchTake(clip, key))
+
+    def drop_take(self, clip, key: str) -> None:
+        self.push(DropTake(clip, key))
+
+    def place_media(self, paths, track, frame: int) -> None:
+        """Overwrite-edit each file at `frame` on `track`, one after another (like a Premiere drop)."""
+        from engine.media.probe import probe
+
+        if track_flag(track, "locked"):
+            self.message.emit(f"Track {track.name} is locked")
+            return
+        rate = self.document.rate
+        commands, at = [], frame
+        for path in paths:
+            try:
+                clip = clip_for(path, probe(path), rate)
+            except Exception as exc:  # each bad file is named; the others are still placed
+                self.message.emit(f"Cannot place {Path(path).name}: {exc}")
+                continue
+            commands.append(Overwrite(track, _rt(at, rate), clip, text=f"Place {clip.name}"))
+            at += int(round(clip.duration().rescaled_to(rate).value))
+        if commands:
+            self.push(_one(commands, "Place media"))
+
+
+def clip_for(path, info, rate: float) -> otio.schema.Clip:
+    """A clip of all of a media file (`info` is its probe); a still lasts STILL_SECONDS."""
+    name = Path(path).name
+    video = info.video
+    if video is None:
+        raise ValueError(f"{name} has no picture")
+    media_rate = float(video.rate or 0) or rate
+    frames = int(video.frame_count or 0)
+    if frames <= 1:  # a still: one image held for STILL_SECONDS
+        available = otio.opentime.TimeRange(_rt(0, rate), _rt(int(STILL_SECONDS * rate), rate))
+        ref = otio.schema.ExternalReference(target_url=str(path))
+    else:
+        available = otio.opentime.TimeRange(_rt(0, media_rate), _rt(frames, media_rate))
+        ref = otio.schema.ExternalReference(target_url=str(path), available_range=available)
+    return otio.schema.Clip(name=name, media_reference=ref, source_range=available)
