@@ -5,7 +5,7 @@ import sys
 from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt, QUrl
-from PySide6.QtGui import QAction, QDesktopServices, QKeySequence
+from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QApplication, QDockWidget, QMainWindow, QVBoxLayout, QWidget
 
 from desktop.bridge import EngineBridge
@@ -13,6 +13,7 @@ from desktop.credentials_prefs import CredentialsDialog, signing_settings
 from desktop.credentials_view import CredentialsReader
 from desktop.edit_controller import EditController
 from desktop.generation import GenerationController
+from desktop.menus import build_menus
 from desktop.playback import PlaybackController
 from desktop.project_actions import ProjectActions
 from desktop.timeline_view import TimelineView
@@ -56,7 +57,7 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(central)
         self.setDockNestingEnabled(True)
         self._make_docks()
-        self._make_menus()
+        build_menus(self)
         self._wire_persistent()
         self.actions.document_opened.connect(self._install_document)
         self._install_document(document or Document.new(rate=24, width=1920, height=1080), None)
@@ -180,78 +181,6 @@ class MainWindow(QMainWindow):
         self.actions.saved.connect(self.update_title)
 
     # -- menus and shortcuts --
-    def _action(self, menu, text, slot, shortcuts=(), name=None, checkable=False) -> QAction:
-        action = QAction(text, self)
-        if shortcuts:
-            action.setShortcuts([QKeySequence(s) for s in shortcuts])
-        action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
-        action.setCheckable(checkable)
-        action.setObjectName(name or "act_" + text.lower().replace(" ", "_").replace("…", "").replace("/", "_"))
-        action.triggered.connect(slot)
-        menu.addAction(action)
-        self.addAction(action)
-        return action
-
-    def _make_menus(self):
-        bar = self.menuBar()
-        a = self.actions
-        f = bar.addMenu("&File")
-        self._action(f, "New", a.new_project, ["Ctrl+N"], "act_new")
-        self._action(f, "Open…", a.open_dialog, ["Ctrl+O"], "act_open")
-        self.recent_menu = f.addMenu("Open Recent")
-        self._fill_recent_menu()
-        f.addSeparator()
-        self._action(f, "Save", a.save, ["Ctrl+S"], "act_save")
-        self._action(f, "Save As…", lambda: a.save_as(), ["Ctrl+Shift+S"], "act_save_as")
-        f.addSeparator()
-        self._action(f, "Import Media…", lambda: self.media_panel.import_dialog(), ["Ctrl+I"], "act_import")
-        self._action(f, "Export…", a.export_dialog, ["Ctrl+E"], "act_export")
-        self._action(f, "Render…", a.render_dialog, ["Ctrl+M"], "act_render")
-        f.addSeparator()
-        self._action(f, "Content Credentials…", self.edit_credentials, name="act_credentials")
-        f.addSeparator()
-        self._action(f, "Quit", self.close, ["Ctrl+Q"], "act_quit")
-
-        e = bar.addMenu("&Edit")
-        self.undo_action = self._action(e, "Undo", lambda: self.undo_stack.undo(), ["Ctrl+Z"], "act_undo")
-        self.redo_action = self._action(e, "Redo", lambda: self.undo_stack.redo(), ["Ctrl+Shift+Z", "Ctrl+Y"], "act_redo")
-        e.addSeparator()
-        self._action(e, "Razor at Playhead", lambda: self.edits.razor(self.playback.frame), ["B", "Ctrl+K"], "act_razor")
-        self._action(e, "Delete", lambda: self.edits.delete(), ["Delete", "Backspace"], "act_delete")
-        self._action(e, "Ripple Delete", lambda: self.edits.ripple_delete(), ["Shift+Delete", "Shift+Backspace"],
-                     "act_ripple_delete")
-        e.addSeparator()
-        self._action(e, "Select All", lambda: self.edits.select_all(), ["Ctrl+A"], "act_select_all")
-        self._action(e, "Deselect All", lambda: self.edits.set_selection([]), ["Ctrl+Shift+A"], "act_deselect")
-
-        m = bar.addMenu("&Marker")
-        self._action(m, "Mark In", lambda: self.edits.set_in(self.playback.frame), ["I"], "act_mark_in")
-        self._action(m, "Mark Out", lambda: self.edits.set_out(self.playback.frame), ["O"], "act_mark_out")
-        self._action(m, "Clear In and Out", self._clear_in_out, ["Ctrl+Shift+X"], "act_clear_in_out")
-        self._action(m, "Add Marker", lambda: self.edits.add_marker(self.playback.frame), ["M"], "act_add_marker")
-
-        p = bar.addMenu("&Playback")
-        self._action(p, "Play / Pause", lambda: self.playback.toggle_play(), ["Space"], "act_play")
-        self._action(p, "Shuttle Back", lambda: self.playback.shuttle_backward(), ["J"], "act_shuttle_back")
-        self._action(p, "Stop", lambda: self.playback.stop(), ["K"], "act_stop")
-        self._action(p, "Shuttle Forward", lambda: self.playback.shuttle_forward(), ["L"], "act_shuttle_forward")
-        self._action(p, "Previous Frame", lambda: self.playback.step(-1), ["Left"], "act_prev_frame")
-        self._action(p, "Next Frame", lambda: self.playback.step(1), ["Right"], "act_next_frame")
-        self._action(p, "Go to Start", lambda: self.playback.go_start(), ["Home"], "act_go_start")
-        self._action(p, "Go to End", lambda: self.playback.go_end(), ["End"], "act_go_end")
-
-        v = bar.addMenu("&View")
-        self._action(v, "Zoom In", lambda: self.canvas.zoom(1.5), ["+", "=", "Ctrl++"], "act_zoom_in")
-        self._action(v, "Zoom Out", lambda: self.canvas.zoom(1 / 1.5), ["-", "Ctrl+-"], "act_zoom_out")
-        self._action(v, "Zoom to Fit", lambda: self.canvas.zoom_to_fit(), ["Shift+Z"], "act_zoom_fit")
-        snap = self._action(v, "Snapping", self._toggle_snapping, ["S"], "act_snapping", checkable=True)
-        snap.setChecked(True)
-        v.addSeparator()
-        for name, dock in self.docks.items():
-            v.addAction(dock.toggleViewAction())
-        v.addSeparator()
-        self._action(v, "Reset Layout", self.reset_layout, [], "act_reset_layout")
-
     def _fill_recent_menu(self):
         self.recent_menu.clear()
         recent = self.actions.recent()
@@ -309,7 +238,7 @@ class MainWindow(QMainWindow):
         self.edits.set_out(None)
 
     def _toggle_snapping(self, checked: bool):
-        self.canvas.snapping = bool(checked)
+        self.edits.snapping = bool(checked)
 
     def edit_credentials(self) -> bool:
         """The Content Credentials preferences; saved ones apply to the next job."""

@@ -7,6 +7,7 @@ reported on `message` and nothing changes.
 """
 from __future__ import annotations
 
+import bisect
 from pathlib import Path
 
 import opentimelineio as otio
@@ -46,6 +47,7 @@ class EditController(QObject):
         self.selection: list = []
         self.in_point: int | None = None
         self.out_point: int | None = None
+        self.snapping = True
         # Subscribed before any view, so the index is current when a view repaints.
         self.document.subscribe(self._on_document_event)
 
@@ -81,6 +83,22 @@ class EditController(QObject):
         if self.in_point is None or self.out_point is None:
             return None
         return self.in_point, self.out_point
+
+    def snap(self, frame: int, limit: float, playhead: int, exclude: tuple[int, ...] = ()) -> tuple[int, int | None]:
+        """(frame, point) for the nearest edit point, playhead, marker or In/Out within `limit`
+        frames of `frame`, or (frame, None) when none is that close or snapping is off."""
+        if not self.snapping:
+            return frame, None
+        best, best_d = None, limit + 1
+        points = self.index.edit_points()
+        i = bisect.bisect_left(points, frame)
+        candidates = points[max(0, i - 2):i + 2] + [playhead] + self.index.marker_frames()
+        candidates += [f for f in (self.in_point, self.out_point) if f is not None]
+        for c in candidates:
+            d = abs(c - frame)
+            if c not in exclude and d <= limit and d < best_d:
+                best, best_d = c, d
+        return (best, best) if best is not None else (frame, None)
 
     def _on_document_event(self, event: str, payload: dict) -> None:
         track = payload.get("track") if isinstance(payload, dict) else None

@@ -295,7 +295,7 @@ class GeneratePanel(QWidget):
         path = str(Path(path).resolve())
         if self.model.findData(path) < 0:
             remember(path)
-            self.model.addItem(self._model_label(path), path)
+            self.model.addItem(_model_label(path), path)
         self.model.setCurrentIndex(self.model.findData(path))
         return True
 
@@ -347,19 +347,13 @@ class GeneratePanel(QWidget):
         if self._device_probe_started and index >= 0:
             self._settings.setValue(SETTINGS_DEVICE, self.device.itemData(index))
 
-    def _model_folders(self) -> list[str]:
-        return [str(p) for p in remembered()]
-
-    def _model_label(self, path: str) -> str:
-        return f"{Path(path).name} — {path}"
-
     def _load_models(self) -> None:
         self.model.blockSignals(True)
         self.model.addItem(EMBEDDED_LABEL, None)
-        for folder in self._model_folders():
-            self.model.addItem(self._model_label(folder), folder)
-        remembered = self._settings.value(SETTINGS_MODEL)
-        index = self.model.findData(remembered) if remembered else 0
+        for folder in map(str, remembered()):
+            self.model.addItem(_model_label(folder), folder)
+        chosen = self._settings.value(SETTINGS_MODEL)
+        index = self.model.findData(chosen) if chosen else 0
         self.model.setCurrentIndex(max(index, 0))
         self.model.blockSignals(False)
         self._model_changed(self.model.currentIndex())
@@ -419,6 +413,10 @@ class GeneratePanel(QWidget):
             "still": "Select a gap or an In/Out range to generate into it.",
         }[kind]
         self.selection_label.setText(f"{head} {more}")
+
+
+def _model_label(path: str) -> str:
+    return f"{Path(path).name} — {path}"
 
 
 def _mps_available(torch) -> bool:

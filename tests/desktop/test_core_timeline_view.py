@@ -103,7 +103,7 @@ def test_snapping_pulls_to_the_playhead_and_edit_points(cut):
     assert c.snap(31) == (30, 30)
     assert c.snap(13) == (12, 12)
     assert c.snap(18) == (18, None)
-    c.snapping = False
+    cut.edits.snapping = False
     assert c.snap(31) == (31, None)
 
 
