@@ -101,11 +101,7 @@ class EditController(QObject):
         return (best, best) if best is not None else (frame, None)
 
     def _on_document_event(self, event: str, payload: dict) -> None:
-        track = payload.get("track") if isinstance(payload, dict) else None
-        if track is not None and event not in ("track_added", "track_removed"):
-            self.index.rebuild_track(track)
-        else:
-            self.index.rebuild()
+        self.index.follow(event, payload)
         if self.selection:  # an item the edit removed is no longer selected
             live = {id(it) for l in self.index.layouts for it in l.items}
             kept = [it for it in self.selection if id(it) in live]

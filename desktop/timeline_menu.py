@@ -12,13 +12,21 @@ from desktop.timeline_items import app_data, is_generated, is_still, take_keys
 from engine.operations import ACTIONS, OPERATIONS
 
 
-def context_menu_for(canvas, pos: QPointF) -> QMenu | None:
-    """The menu a right-click at `pos` opens (built, not shown; tests trigger its actions)."""
+def _under(canvas, pos: QPointF):
+    """(layout, index, item) under `pos`, or None off the items."""
     hit = canvas.hit(pos)
     if hit is None or hit[1] is None:
         return None
     layout, i, _ = hit
-    item = layout.items[i]
+    return layout, i, layout.items[i]
+
+
+def context_menu_for(canvas, pos: QPointF) -> QMenu | None:
+    """The menu a right-click at `pos` opens (built, not shown; tests trigger its actions)."""
+    under = _under(canvas, pos)
+    if under is None:
+        return None
+    layout, i, item = under
     if item not in canvas.edits.selection:
         canvas.edits.set_selection([item])
     menu = QMenu(canvas)
@@ -73,11 +81,10 @@ def context_menu_for(canvas, pos: QPointF) -> QMenu | None:
 
 def tooltip_for(canvas, pos: QPointF) -> str | None:
     """What hovering shows: a clip's name, length, state and, when it failed, why."""
-    hit = canvas.hit(pos)
-    if hit is None or hit[1] is None:
+    under = _under(canvas, pos)
+    if under is None:
         return None
-    layout, i, _ = hit
-    item = layout.items[i]
+    layout, i, item = under
     seconds = (layout.ends[i] - layout.starts[i]) / canvas.document.rate
     if isinstance(item, otio.schema.Gap):
         return f"Gap, {seconds:.2f} s: right-click to generate into it"
