@@ -67,25 +67,44 @@ class JobHandle(QObject):
 
 
 class EngineBridge(QObject):
-    """Wraps `engine.engine_thread.Engine`; `submit` hands out a JobHandle per job."""
+    """Wraps the local engine thread, or a remote engine (`latentcut serve` at `engine_url`,
+    same interface and events); `submit` hands out a JobHandle per job."""
 
     queued = Signal(object)             # the JobHandle of a job just submitted
     _arrived = Signal(object)           # an engine event, emitted on a worker thread
 
-    def __init__(self, model=None, device=None, parent=None, signing=None):
+    def __init__(self, model=None, device=None, parent=None, signing=None, engine_url: str | None = None,
+                 token: str | None = None):
         super().__init__(parent)
-        from engine.engine_thread import Engine  # the engine imports torch lazily; keep Qt start fast
-
         self._handles: dict[str, JobHandle] = {}
         # Held while a job is submitted, so an event always finds its handle.
         self._lock = threading.RLock()
         self._closed = False
         self.model = model
         self.device = device
+        self.signing = signing
         # Worker threads emit, the UI thread dispatches: a queued connection. A job's events
         # reach its handle only from the event loop, so whoever submitted it has connected first.
         self._arrived.connect(self._dispatch, Qt.ConnectionType.QueuedConnection)
-        self._engine = Engine(on_event=self._on_event, model=model, device=device, signing=signing)
+        self._retired: list = []  # engines replaced by use_engine, still finishing their jobs
+        self._engine = None
+        self.use_engine(engine_url, token)
+
+    def use_engine(self, url: str | None, token: str | None = None) -> None:
+        """New jobs go to the remote engine at `url` (None: this computer). Jobs already
+        submitted finish where they run, and still report to their handles."""
+        from engine.remote_engine import open_engine  # the engine imports torch lazily; keep Qt start fast
+
+        if self._engine is not None:
+            self._retired.append(self._engine)
+        self.engine_url = url or None
+        self._engine = open_engine(on_event=self._on_event, url=self.engine_url, token=token, model=self.model,
+                                   device=self.device, signing=self.signing)
+
+    @property
+    def engine(self):
+        """The engine new jobs go to (an Engine or a RemoteEngine)."""
+        return self._engine
 
     # -- API used by the window and the panels --
     def submit(self, job, priority: int = 0) -> JobHandle:
@@ -100,11 +119,15 @@ class EngineBridge(QObject):
         return handle
 
     def set_signing(self, signing) -> None:
-        """Who signs the Content Credentials of files written from now on (SigningSettings)."""
+        """Who signs the Content Credentials of files written from now on (SigningSettings);
+        a remote engine signs its results with its own signer."""
+        self.signing = signing
         self._engine.set_signing(signing)
 
     def cancel(self, job_id: str) -> None:
-        self._engine.cancel(job_id)
+        for engine in (self._engine, *self._retired):
+            if engine.cancel(job_id):
+                return
 
     def handle(self, job_id: str) -> JobHandle | None:
         """The handle of the job submitted under `job_id`, or None."""
@@ -121,7 +144,8 @@ class EngineBridge(QObject):
         if self._closed:
             return
         self._closed = True
-        self._engine.shutdown()
+        for engine in (self._engine, *self._retired):
+            engine.shutdown()
 
     # -- engine side: runs on the engine's worker threads --
     def _on_event(self, event) -> None:

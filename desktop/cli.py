@@ -26,6 +26,8 @@ from engine.jobs import (DEFAULT_STRENGTH, SEED_MAX, AnimateJob, ExtendJob, Fill
                          ModelJob, RenderJob, RestyleJob)
 from timeline.errors import ProjectError
 
+from desktop.cli_serve import add_serve_parser
+
 PROG = "latentcut"
 EXPORT_SUFFIXES = (".otio", ".otioz", ".otiod", ".edl", ".xml", ".fcpxml", ".xges", ".mlt")
 DEMO_SHOTS = """\
@@ -219,7 +221,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--steps", type=positive_int)
     p.add_argument("--device", choices=("cpu", "cuda", "mps"))
     p.add_argument("--model", metavar="DIR", help="use this model folder instead of the embedded model")
+    _engine_options(p)
     p.set_defaults(func=cmd_demo)
+
+    add_serve_parser(sub, positive_int)
     return parser
 
 
@@ -243,6 +248,14 @@ def _model_options(p: argparse.ArgumentParser, prompt: bool = True, prompt_requi
     p.add_argument("--threads", type=positive_int, help="CPU threads for the model")
     p.add_argument("--json", action="store_true", help="print the result's metadata as JSON")
     add_signing_options(p)
+    _engine_options(p)
+
+
+def _engine_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--engine", metavar="URL", default=os.environ.get("LATENTCUT_ENGINE"),
+                   help="run on a `latentcut serve` engine at URL (default $LATENTCUT_ENGINE; none: this computer)")
+    p.add_argument("--token", default=os.environ.get("LATENTCUT_TOKEN"),
+                   help="the engine's bearer token (default $LATENTCUT_TOKEN)")
 
 
 # ---- entry point ------------------------------------------------------------------------
@@ -457,7 +470,7 @@ def _check_video_output(out: str) -> None:
 
 # ---- model commands ---------------------------------------------------------------------
 def _common(args, **extra) -> dict:
-    if args.model is not None and not Path(args.model).is_dir():
+    if args.model is not None and not args.engine and not Path(args.model).is_dir():
         raise Failure(f"--model: {args.model} is not a model folder (it does not exist)")
     fields = dict(negative_prompt=args.negative_prompt, seed=args.seed, steps=args.steps, guidance=args.guidance,
                   size=args.size, rate=args.rate, model=args.model, device=args.device)
@@ -505,7 +518,8 @@ def cmd_restyle(args) -> int:
 
 
 def _run_model(args, job: ModelJob) -> int:
-    result = run_jobs([job], label=job.op, threads=args.threads, signing=signing_from_args(args))[0]
+    result = run_jobs([job], label=job.op, threads=args.threads, signing=signing_from_args(args),
+                      engine=args.engine, token=args.token)[0]
     prov = result["provenance"]
     _report(result, args.json, f"wrote {result['path']} ({result['frames']} frames, {result['width']}x"
                                f"{result['height']} at {result['rate']:g} fps, seed {prov['seed']}, "
@@ -545,14 +559,15 @@ def cmd_storyboard(args) -> int:
         _check_video_output(args.render)
     common = _common(args, output=str(board.with_name(board.stem + "_media")))
     failed = build_storyboard(shots, board, common, threads=args.threads, render=args.render, json_out=args.json,
-                              signing=signing_from_args(args))
+                              signing=signing_from_args(args), engine=args.engine, token=args.token)
     if failed:
         raise Failure(f"{failed} of {len(shots)} shots failed; their recipes stay in {board} to retry in the app")
     return 0
 
 
 def build_storyboard(shots, board: Path, common: dict, threads: int | None = None, render: str | None = None,
-                     json_out: bool = False, signing=None) -> int:
+                     json_out: bool = False, signing=None, engine: str | None = None,
+                     token: str | None = None) -> int:
     """Generates every shot, then saves a project with one generated clip per shot (recipe +
     take-1; a failed shot keeps its recipe marked failed). Returns the number that failed."""
     from engine.storyboard import storyboard_shots
@@ -563,7 +578,7 @@ def build_storyboard(shots, board: Path, common: dict, threads: int | None = Non
     rate = common.get("rate") or 24.0
     board_shots = storyboard_shots(shots, common, rate)
     finals = run_jobs([s.job for s in board_shots], label="storyboard", threads=threads, keep_going=True,
-                      signing=signing)
+                      signing=signing, engine=engine, token=token)
 
     done = [f for f in finals if isinstance(f, dict)]
     width, height = (done[0]["width"], done[0]["height"]) if done else (common.get("size") or (1920, 1080))
@@ -598,8 +613,10 @@ def cmd_demo(args) -> int:
 
     if args.model is not None:
         model = Path(args.model)
-        if not model.is_dir():
+        if not args.engine and not model.is_dir():
             raise Failure(f"--model: {model} is not a model folder (it does not exist)")
+    elif args.engine:
+        model = None  # the engine's default model
     else:
         try:
             model = embedded_model_dir()
@@ -610,10 +627,12 @@ def cmd_demo(args) -> int:
     (out / "shots.txt").write_text(DEMO_SHOTS, encoding="utf-8")
     board = out / "board.otio"
     common = dict(seed=1, steps=args.steps, guidance=None, negative_prompt="", size=None, rate=24.0,
-                  model=str(model), device=args.device, output=str(out / "board_media"))
-    print(f"latentcut demo: generating {len(parse_storyboard(DEMO_SHOTS))} shots with {Path(model).name} "
-          f"(a few seconds each on a CPU)...", file=sys.stderr)
-    failed = build_storyboard(parse_storyboard(DEMO_SHOTS), board, common, render=str(out / "board.mp4"))
+                  model=None if model is None else str(model), device=args.device, output=str(out / "board_media"))
+    where = f"on {args.engine}" if args.engine else "(a few seconds each on a CPU)"
+    print(f"latentcut demo: generating {len(parse_storyboard(DEMO_SHOTS))} shots with "
+          f"{Path(model).name if model else 'the engine default model'} {where}...", file=sys.stderr)
+    failed = build_storyboard(parse_storyboard(DEMO_SHOTS), board, common, render=str(out / "board.mp4"),
+                              engine=args.engine, token=args.token)
     report = export_timeline(_load_document(str(board)), out / "board.edl")
     print(f"\nThe demo is in {out.resolve()}:\n"
           f"  board.mp4    the rendered animatic (AI-generated, labelled in its metadata)\n"
@@ -650,15 +669,16 @@ def cmd_models(args) -> int:
 
 # ---- running jobs through the engine ----------------------------------------------------
 def run_jobs(jobs: list[Job], label: str, threads: int | None = None, keep_going: bool = False,
-             signing=None) -> list:
-    """Runs jobs on an Engine with a progress bar on stderr; returns each job's result dict
-    (or, with keep_going, the failure message). Ctrl-C cancels the running job and raises
-    Interrupted; a failure raises Failure unless keep_going. `signing` (SigningSettings) says
-    who signs what the jobs write (default: the environment's signer, else the local one)."""
-    from engine.engine_thread import Engine
+             signing=None, engine: str | None = None, token: str | None = None) -> list:
+    """Runs jobs on the local engine thread (or the remote engine at URL `engine`) with a progress
+    bar on stderr; returns each job's result dict (or, with keep_going, the failure message).
+    Ctrl-C cancels the running job and raises Interrupted; a failure raises Failure unless
+    keep_going. `signing` (SigningSettings) says who signs what the jobs write here (default: the
+    environment's signer, else the local one); a remote engine signs its results with its own."""
+    from engine.remote_engine import open_engine
 
     bar = ProgressBar(label, len(jobs))
-    engine = Engine(on_event=bar.on_event, threads=threads, signing=signing)
+    engine = open_engine(on_event=bar.on_event, threads=threads, signing=signing, url=engine, token=token)
     try:
         ids = [engine.submit(job) for job in jobs]
         finals = []

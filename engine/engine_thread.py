@@ -28,7 +28,7 @@ import numpy as np
 from engine.credentials import SigningSettings
 from engine.errors import Cancelled
 from engine.media.retime import retime
-from engine.jobs import Job, MediaInput, ModelJob, ProxyJob, RenderJob, ThumbnailJob, draw_seed
+from engine.jobs import GenerateJob, Job, MediaInput, ModelJob, ProxyJob, RenderJob, ThumbnailJob, draw_seed
 from engine.operations import Operation, operation_of
 
 log = logging.getLogger("latentcut.engine")
@@ -75,10 +75,12 @@ class Engine:
     priorities run in submission order. `model`/`device` are the defaults for model jobs
     whose spec leaves them None; `threads` caps torch's CPU threads. `signing` says who signs
     the Content Credentials of every file a model job or a render writes (default: the
-    environment's studio signer, else the local one)."""
+    environment's studio signer, else the local one). `where` (a server's replica passes it) is
+    recorded in each result's provenance, with the model's device."""
 
     def __init__(self, on_event: Callable[[EngineEvent], None] | None = None, model: str | None = None,
-                 device: str | None = None, threads: int | None = None, signing: SigningSettings | None = None):
+                 device: str | None = None, threads: int | None = None, signing: SigningSettings | None = None,
+                 where: dict | None = None):
         if threads is not None and threads < 1:
             raise ValueError(f"threads: must be >= 1, got {threads}")
         self._signing = signing or SigningSettings.resolve()
@@ -86,6 +88,7 @@ class Engine:
         self._model = None if model is None else str(model)
         self._device = device
         self._threads = threads
+        self._where = where
         self._lock = threading.Condition()
         self._heaps: dict[str, list] = {"model": [], "media": []}
         self._entries: dict[str, _Entry] = {}
@@ -178,6 +181,11 @@ class Engine:
 
     def __exit__(self, *exc) -> None:
         self.shutdown()
+
+    def warm_up(self):
+        """Loads the default model now, on the caller's thread, so the first job does not wait
+        for it; call it before submitting model jobs. Returns the loaded backend."""
+        return self._backend_for(GenerateJob())
 
     @property
     def loaded_backend(self):
@@ -276,6 +284,8 @@ class Engine:
         metadata.setdefault("seed", seed)
         provenance = build_provenance(job, metadata, frames, result.rate, backend.name, backend.sha256,
                                       ENGINE_VERSION)
+        if self._where is not None:
+            provenance["where"] = dict(self._where, device=str(getattr(backend, "device", "")))
         return write_result(frames, result.rate, provenance, output_path_for(job, provenance["seed"]),
                             cancel=entry.cancel, signing=self._signing)
 

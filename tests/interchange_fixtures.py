@@ -14,6 +14,7 @@ import opentimelineio as otio
 
 from timeline import Document
 from timeline.generated import AddTake, make_pending_clip
+from timeline.provenance import APP_KEY
 
 RT = otio.opentime.RationalTime
 TR = otio.opentime.TimeRange
@@ -140,7 +141,7 @@ def feature_cut(folder: Path, rate=24) -> Document:
     tl.tracks.insert(1, v2)
     a1 = doc.audio_tracks[0]
     a1.name = "Music"
-    a1.enabled = False  # muted
+    a1.metadata[APP_KEY] = {"muted": True}  # muted in the track header
     a1.append(_clip("music", music, rate_f, 48, length=36))
     return doc
 

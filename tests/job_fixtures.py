@@ -1,4 +1,4 @@
-"""Tiny moving clips encoded with PyAV, shared by the engine-thread and CLI tests."""
+"""Tiny moving clips and stills encoded with PyAV, shared by the engine-thread, CLI and server tests."""
 from pathlib import Path
 
 import av
@@ -21,6 +21,19 @@ def encode_clip(path: Path, count: int = 12, rate: int = 8, width: int = 64, hei
             img[10:18, x:x + 8] = 255
             for packet in stream.encode(av.VideoFrame.from_ndarray(img, format="rgb24")):
                 container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    return path
+
+
+def encode_still(path: Path, width: int = 64, height: int = 32) -> Path:
+    ys, xs = np.mgrid[0:height, 0:width]
+    img = np.stack([(xs * 4) % 256, (ys * 8) % 256, np.full_like(xs, 128)], -1).astype(np.uint8)
+    with av.open(str(path), "w", format="image2") as container:
+        stream = container.add_stream("png", rate=1)
+        stream.width, stream.height, stream.pix_fmt = width, height, "rgb24"
+        for packet in stream.encode(av.VideoFrame.from_ndarray(img, format="rgb24")):
+            container.mux(packet)
         for packet in stream.encode():
             container.mux(packet)
     return path

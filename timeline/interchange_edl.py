@@ -173,11 +173,29 @@ def read_edl(path, rate: float | None = None, notes: list | None = None) -> otio
     return tl
 
 
+_TO_CLIP = re.compile(r"^TO (?:CLIP|FILE):\s*(\S.*)$")
+
+
+def _incoming_media(clip, comments: list) -> list:
+    """OTIO's reader gives the incoming clip of a dissolve the outgoing clip's media and leaves
+    the right one in a ``TO CLIP:`` comment; point the clip at it."""
+    for i, comment in enumerate(comments):
+        found = _TO_CLIP.match(str(comment))
+        if found and isinstance(clip.media_reference, otio.schema.ExternalReference):
+            clip.media_reference.target_url = found.group(1).strip()
+            return comments[:i] + comments[i + 1:]
+    return comments
+
+
 def restore_generated(tl) -> otio.schema.Timeline:
-    """Our own comment lines back into provenance; they leave the carried comments."""
+    """After OTIO's reader: each dissolve's incoming media, and our own comment lines back into
+    provenance (they leave the carried comments)."""
     for clip in tl.find_clips():
         cmx = clip.metadata.get("cmx_3600")
         comments = list(cmx.get("comments") or []) if cmx is not None else []
+        if comments:
+            comments = _incoming_media(clip, comments)
+            cmx["comments"] = comments
         record = parse_lines(comments)
         if record is None:
             continue

@@ -15,36 +15,18 @@ from xml.etree import ElementTree
 
 import opentimelineio as otio
 
-from .interchange_prepare import active_media_only
+from .interchange_prepare import active_media_only, nesting_as_stacks_of_tracks
 from .interchange_recipe import parse_text, provenance_record, record_text, restore
 from .provenance import APP_KEY, generated_note
 
 NS = "fcp_xml"
+WIPE = "SMPTE_Wipe"
 _COLOURS = {getattr(otio.schema.MarkerColor, n) for n in dir(otio.schema.MarkerColor) if n.isupper()}
 
 
 def _fcp(obj) -> dict:
     md = obj.metadata.get(NS)
     return dict(md) if md is not None else {}
-
-
-def _nested_items_in_tracks(stack) -> None:
-    """A stack may hold clips directly; FCP XML sequences hold tracks, so wrap each in one."""
-    for i, child in enumerate(list(stack)):
-        if not isinstance(child, otio.schema.Track):
-            layer = otio.schema.Track(kind=otio.schema.TrackKind.Video)
-            stack[i] = layer  # detaches child from the stack
-            layer.append(child)
-
-
-def _nested_tracks_in_stacks(track) -> None:
-    """A track nested in a track becomes a one-track stack: a nested sequence in FCP XML."""
-    for i, child in enumerate(list(track)):
-        if isinstance(child, otio.schema.Track):
-            rng, child.source_range = child.source_range, None
-            stack = otio.schema.Stack(name=child.name, source_range=rng)
-            track[i] = stack
-            stack.append(child)
 
 
 def _generator(ref) -> None:
@@ -79,6 +61,13 @@ def _mark_item(item, number: int) -> None:
         _mark_marker(marker)
 
 
+def _mark_wipe(transition) -> None:
+    md = _fcp(transition)
+    md["effect"] = {"name": transition.name or "Edge Wipe", "effectid": "Edge Wipe",
+                    "effectcategory": "Wipe", "effecttype": "transition", "mediatype": "video"}
+    transition.metadata[NS] = md
+
+
 def _mark_marker(marker) -> None:
     md = _fcp(marker)
     md["color"] = marker.color
@@ -96,15 +85,13 @@ def _walk_tracks(stack):
 
 def fcp_timeline(tl, width: int | None, height: int | None) -> otio.schema.Timeline:
     """Shape the prepared copy ``tl`` for the FCP XML writer (in place) and return it."""
-    for track in list(_walk_tracks(tl.tracks)):
-        _nested_tracks_in_stacks(track)
-        for child in track:
-            if isinstance(child, otio.schema.Stack):
-                _nested_items_in_tracks(child)
+    nesting_as_stacks_of_tracks(tl)
     number = 0
     for track in list(_walk_tracks(tl.tracks)):
         _mark_track(track)
         for item in track:
+            if isinstance(item, otio.schema.Transition) and item.transition_type == WIPE:
+                _mark_wipe(item)
             if isinstance(item, (otio.schema.Clip, otio.schema.Stack)):
                 number += 1
                 _mark_item(item, number)
@@ -131,10 +118,17 @@ def fcp_timeline(tl, width: int | None, height: int | None) -> otio.schema.Timel
 def _parser_class():
     """OTIO's FCP XML parser, reading a nested ``<sequence>``'s tracks from its ``<media>``
     (the stock parser looks for tracks directly under the sequence and finds none, so every
-    nested sequence came back empty)."""
+    nested sequence came back empty), and wipes as wipes (it reads every transition as a
+    dissolve)."""
     base = otio.adapters.from_name("fcp_xml").module().FCP7XMLParser
 
     class NestedSequenceParser(base):
+        def transition_for_element(self, item_element, context):
+            transition = super().transition_for_element(item_element, context)
+            if "wipe" in (item_element.findtext("./effect/effectid") or "").lower():
+                transition.transition_type = WIPE
+            return transition
+
         def stack_for_element(self, element, context):
             if element.tag == "sequence":
                 media = self._derefed_element(element.find("./media"))

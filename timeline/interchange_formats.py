@@ -13,7 +13,7 @@ from fractions import Fraction
 import opentimelineio as otio
 
 from .generated import RECIPE
-from .interchange_prepare import active_media_only, flatten_nested, media_path
+from .interchange_prepare import active_media_only, flatten_nested, media_path, nesting_as_stacks_of_tracks
 from .provenance import APP_KEY, is_generated
 
 RationalTime = otio.opentime.RationalTime
@@ -80,6 +80,7 @@ def _transitions_between_media(track) -> None:
 
 def fcpxml_timeline(tl, rate: float) -> otio.schema.Timeline:
     active_media_only(tl)
+    nesting_as_stacks_of_tracks(tl)
     _generators_as_gaps(tl)
     return conformed(tl, rate)
 

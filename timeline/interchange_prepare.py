@@ -16,9 +16,23 @@ from urllib.parse import quote, unquote, urlparse
 import opentimelineio as otio
 
 from .generated import RECIPE
+from .provenance import track_flag
 
 RationalTime = otio.opentime.RationalTime
 TimeRange = otio.opentime.TimeRange
+
+
+def track_is_on(track) -> bool:
+    """Whether a track is seen or heard: enabled, and not muted in LatentCut's track header."""
+    return track_flag(track, "enabled") and not track_flag(track, "muted")
+
+
+def with_header_mutes_disabled(timeline) -> None:
+    """Other formats know no header mute apart from a track's enabled state: a track muted
+    in LatentCut is written disabled, so other editors do not play it either."""
+    for track in timeline.tracks:
+        if isinstance(track, otio.schema.Track) and not track_is_on(track):
+            track.enabled = False
 
 
 # -- media locations ------------------------------------------------------------------------
@@ -146,6 +160,37 @@ def flatten_nested(track) -> None:
             track.insert(i + j, item)
 
 
+def _nested_items_in_tracks(stack) -> None:
+    """A stack may hold clips directly; FCP XML sequences hold tracks, so wrap each in one."""
+    for i, child in enumerate(list(stack)):
+        if not isinstance(child, otio.schema.Track):
+            layer = otio.schema.Track(kind=otio.schema.TrackKind.Video)
+            stack[i] = layer  # detaches child from the stack
+            layer.append(child)
+
+
+def _nested_tracks_in_stacks(track) -> None:
+    """A track nested in a track becomes a one-track stack: a nested sequence in FCP XML."""
+    for i, child in enumerate(list(track)):
+        if isinstance(child, otio.schema.Track):
+            rng, child.source_range = child.source_range, None
+            stack = otio.schema.Stack(name=child.name, source_range=rng)
+            track[i] = stack
+            stack.append(child)
+
+
+def nesting_as_stacks_of_tracks(timeline) -> None:
+    """Writers that nest (FCP XML, FCPXML) take a nested stack of tracks only."""
+    pending = [t for t in timeline.tracks if isinstance(t, otio.schema.Track)]
+    while pending:
+        track = pending.pop()
+        _nested_tracks_in_stacks(track)
+        for child in track:
+            if isinstance(child, otio.schema.Stack):
+                _nested_items_in_tracks(child)
+                pending += [t for t in child if isinstance(t, otio.schema.Track)]
+
+
 # -- takes ----------------------------------------------------------------------------------
 def active_media_only(timeline) -> None:
     """Formats without takes hold the active media reference of each clip only; a clip not
@@ -166,5 +211,6 @@ def prepared_copy(timeline, base_dir: Path) -> tuple[otio.schema.Timeline, list[
     """A copy of ``timeline`` with file URLs and every range filled in, ready for a writer,
     and what had to change on the way."""
     tl = copy.deepcopy(timeline)
+    with_header_mutes_disabled(tl)
     with_file_urls(tl, base_dir)
     return tl, with_ranges(tl)

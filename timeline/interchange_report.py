@@ -90,8 +90,9 @@ def _walk(inv, track, key, offset, rate, window=None):
     """Record ``track``'s children under top-level track ``key``; ``offset`` maps the
     track's time to the timeline's, ``window`` (timeline time) is the part a nesting item
     shows."""
-    for i, child in enumerate(track):
-        rng = track.range_of_child_at_index(i)  # track time
+    ranges = track.range_of_all_children()  # track time; one pass, not one per child
+    for child in track:
+        rng = ranges[child]
         start = offset + rng.start_time
         lo, hi = start, start + rng.duration
         if window is not None:

@@ -5,20 +5,7 @@ import av
 import numpy as np
 import pytest
 
-from job_fixtures import clip, clip_b, encode_clip, tiny_model  # noqa: F401  (fixtures are registered by import)
-
-
-def encode_still(path: Path, width: int = 64, height: int = 32) -> Path:
-    ys, xs = np.mgrid[0:height, 0:width]
-    img = np.stack([(xs * 4) % 256, (ys * 8) % 256, np.full_like(xs, 128)], -1).astype(np.uint8)
-    with av.open(str(path), "w", format="image2") as container:
-        stream = container.add_stream("png", rate=1)
-        stream.width, stream.height, stream.pix_fmt = width, height, "rgb24"
-        for packet in stream.encode(av.VideoFrame.from_ndarray(img, format="rgb24")):
-            container.mux(packet)
-        for packet in stream.encode():
-            container.mux(packet)
-    return path
+from job_fixtures import clip, clip_b, encode_clip, encode_still, tiny_model  # noqa: F401  (fixtures are registered by import)
 
 
 def encode_audio(path: Path, seconds: float = 1.0, sample_rate: int = 16000) -> Path:

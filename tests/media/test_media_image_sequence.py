@@ -12,6 +12,7 @@ from opentimelineio.opentime import TimeRange as TR
 from engine.errors import MissingMedia
 from engine.media.render import render_timeline
 from interchange_fixtures import H, W
+from timeline.provenance import APP_KEY
 
 
 def write_sequence(folder, count):
@@ -32,7 +33,7 @@ def cut(folder, start, frames):
         target_url_base=str(folder) + "/", name_prefix="shot.", name_suffix=".png", start_frame=1,
         frame_zero_padding=4, rate=24, available_range=TR(RT(0, 24), RT(10, 24)))
     tl = otio.schema.Timeline(name="stills")
-    tl.metadata["latentcut"] = {"rate": 24, "width": W, "height": H}
+    tl.metadata[APP_KEY] = {"rate": 24, "width": W, "height": H}
     track = otio.schema.Track(name="V1")
     track.append(otio.schema.Clip(name="stills", media_reference=ref, source_range=TR(RT(start, 24), RT(frames, 24))))
     tl.tracks.append(track)

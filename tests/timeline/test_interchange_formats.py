@@ -14,6 +14,7 @@ from desktop.cli import main
 from timeline import Document, ProjectError
 from timeline.generated import RECIPE
 from timeline.interchange import export_timeline, import_timeline
+from timeline.interchange_prepare import track_is_on
 from timeline.provenance import APP_KEY, is_generated
 
 SAMPLES = Path(__file__).parents[1] / "interchange_samples"
@@ -91,6 +92,13 @@ def test_impossible_timecodes_rule_out_24fps(tmp_path):
     assert Document(import_timeline(edl)).rate == 25
 
 
+def test_a_dissolves_incoming_clip_keeps_its_own_media(cut24, tmp_path):
+    doc, folder = cut24
+    report = export_timeline(doc, tmp_path / "cut.edl")
+    assert not any("became" in d and "media" in d for d in report.dropped)
+    assert clip(import_timeline(tmp_path / "cut.edl"), "green").media_reference.target_url == f"{folder}/green.mp4"
+
+
 # -- 4, 5: FCP XML ----------------------------------------------------------------------------
 def test_fcp_xml_keeps_enabled_track_names_colours_size_generators_and_nesting(cut24, tmp_path):
     doc, _ = cut24
@@ -98,7 +106,8 @@ def test_fcp_xml_keeps_enabled_track_names_colours_size_generators_and_nesting(c
     back = import_timeline(tmp_path / "cut.xml")
     assert clip(back, "blue").enabled is False and clip(back, "red").enabled is True
     tracks = {t.name: t for t in back.tracks}
-    assert tracks["Titles"].enabled is False and tracks["Music"].enabled is False
+    assert tracks["Titles"].enabled is False
+    assert tracks["Music"].enabled is False  # muted in LatentCut's header: disabled in FCP XML
     assert tracks["Picture"].enabled is True
     assert [m.color for m in clip(back, "red").markers] == ["GREEN"]
     assert [m.color for m in back.tracks.markers] == ["BLUE"]
@@ -242,7 +251,7 @@ def _kept(feature, back, text):
     checks = {
         "disabled clip": lambda: "blue" in names and not names["blue"].enabled,
         "hidden track": lambda: "Titles" in tracks and not tracks["Titles"].enabled,
-        "muted track": lambda: "Music" in tracks and not tracks["Music"].enabled,
+        "muted track": lambda: "Music" in tracks and not track_is_on(tracks["Music"]),
         "track names": lambda: {"Picture", "Titles", "Music"} <= set(tracks),
         "nested stack": lambda: any(isinstance(c, otio.schema.Stack) for t in back.tracks for c in t),
         "dissolve": lambda: any(getattr(c, "transition_type", "") == "SMPTE_Dissolve" for t in back.tracks for c in t),
@@ -307,7 +316,7 @@ def test_no_feature_is_lost_silently_in_any_format(tmp_path, rate):
     silent = [(fmt, f) for fmt, row in table.items() for f, state in row.items() if state == "LOST SILENTLY"]
     assert silent == []
     assert set(table["otio"].values()) == {"kept"}
-    assert table["xml"]["disabled clip"] == table["xml"]["marker colours"] == "kept"
+    assert table["xml"]["disabled clip"] == table["xml"]["marker colours"] == table["xml"]["wipe"] == "kept"
     assert table["edl"]["generated clip"] == table["xml"]["generated clip"] == "kept"
 
 
@@ -315,7 +324,9 @@ def test_report_names_vanished_effects_wipes_and_colours_in_editor_words(cut24, 
     doc, _ = cut24
     dropped = "\n".join(export_timeline(doc, tmp_path / "cut.xml").dropped)
     assert "effect Blur is left out" in dropped and "effect FreezeFrame is left out" in dropped
-    assert "wipe at" in dropped and "became a dissolve" in dropped
+    assert "wipe" not in dropped  # FCP XML keeps it as an Edge Wipe
+    dropped = "\n".join(export_timeline(doc, tmp_path / "cut.mlt").dropped)
+    assert "wipe 'wipe' on video track Picture: became a dissolve" in dropped
     dropped = "\n".join(export_timeline(doc, tmp_path / "cut.xges").dropped)
     assert "hidden in LatentCut but visible in the xges" in dropped
     assert "muted in LatentCut but audible in the xges" in dropped
