@@ -13,7 +13,7 @@ import argparse
 import tempfile
 from pathlib import Path
 
-from serve_bench import GenerateJob, median_seconds, start_server
+from serve_bench import GenerateJob, model_folder, median_seconds, start_server
 
 
 def main() -> None:
@@ -24,16 +24,11 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args()
 
-    from engine.backends.embedded import embedded_model_dir
     from engine.engine_thread import Engine
     from engine.remote_engine import RemoteEngine
 
     with tempfile.TemporaryDirectory() as tmp:
-        if args.tiny:
-            from engine.model.tiny import make_tiny_model_folder
-            model = str(make_tiny_model_folder(Path(tmp) / "tiny"))
-        else:
-            model = args.model or str(embedded_model_dir())
+        model = model_folder(args, tmp)
 
         def job(i: int) -> GenerateJob:
             return GenerateJob(prompt="a red ball moving left over a field at sunset, static camera", seconds=2.0,

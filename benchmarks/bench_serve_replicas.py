@@ -13,7 +13,7 @@ import argparse
 import tempfile
 from pathlib import Path
 
-from serve_bench import GenerateJob, run_all, start_server
+from serve_bench import GenerateJob, model_folder, run_all, start_server
 
 
 def main() -> None:
@@ -23,15 +23,10 @@ def main() -> None:
     parser.add_argument("--shots", type=int, default=8)
     args = parser.parse_args()
 
-    from engine.backends.embedded import embedded_model_dir
     from engine.remote_engine import RemoteEngine
 
     with tempfile.TemporaryDirectory() as tmp:
-        if args.tiny:
-            from engine.model.tiny import make_tiny_model_folder
-            model = str(make_tiny_model_folder(Path(tmp) / "tiny"))
-        else:
-            model = args.model or str(embedded_model_dir())
+        model = model_folder(args, tmp)
         shots = [GenerateJob(prompt=f"shot {i}: pan left over mountains at sunset", seconds=2.0, seed=i,
                              output=str(Path(tmp) / "out")) for i in range(args.shots)]
         seconds = {}

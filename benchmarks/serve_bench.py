@@ -1,7 +1,6 @@
 """What the `latentcut serve` benchmarks share: a server on a local Ray, and timed jobs."""
 from __future__ import annotations
 
-import logging
 import statistics
 import sys
 import time
@@ -18,11 +17,10 @@ def start_server(model: str, replicas: int, threads: int, cpus: int):
     """An EngineServer serving `model` on loopback, on a Ray this process starts with `cpus` CPUs."""
     import ray
 
-    from engine.serve.server import EngineServer, ServeOptions
+    from engine.serve.server import EngineServer, ServeOptions, start_local_ray
 
     if not ray.is_initialized():
-        ray.init(num_cpus=cpus, object_store_memory=OBJECT_STORE, include_dashboard=False,
-                 logging_level=logging.WARNING, log_to_driver=False)
+        start_local_ray(cpus, OBJECT_STORE)
     server = EngineServer(ServeOptions(port=0, replicas=replicas, models=[model], threads=threads))
     server.start()
     server.start_background()
@@ -42,3 +40,13 @@ def run_all(engine, jobs: list[GenerateJob]) -> float:
 
 def median_seconds(engine, make_job, repeats: int) -> float:
     return statistics.median(run_all(engine, [make_job(i)]) for i in range(repeats))
+
+
+def model_folder(args, tmp: str) -> str:
+    """--tiny: a tiny random model made in tmp; else --model or the embedded model."""
+    from engine.backends.embedded import embedded_model_dir
+
+    if args.tiny:
+        from engine.model.tiny import make_tiny_model_folder
+        return str(make_tiny_model_folder(Path(tmp) / "tiny"))
+    return args.model or str(embedded_model_dir())

@@ -6,22 +6,27 @@ from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt, QUrl
 from PySide6.QtGui import QDesktopServices
-from PySide6.QtWidgets import QApplication, QDockWidget, QMainWindow, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QApplication, QDockWidget, QMainWindow, QMessageBox, QVBoxLayout, QWidget
 
 from desktop.bridge import EngineBridge
 from desktop.credentials_prefs import CredentialsDialog, signing_settings
 from desktop.credentials_view import CredentialsReader
 from desktop.edit_controller import EditController
+from desktop.engine_prefs import EngineDialog, EngineStatus, engine_choice
 from desktop.generation import GenerationController
 from desktop.menus import build_menus
 from desktop.playback import PlaybackController
 from desktop.project_actions import ProjectActions
+from desktop.slot_errors import report_slot_errors
+from desktop.timeline_items import used_media
 from desktop.timeline_view import TimelineView
 from desktop.undo import UndoStack
 from desktop.viewer import Viewer
 from engine.operations import ACTIONS
+from timeline.storyboard import shots_of
 
 LAYOUT_VERSION = 1
+JOBS_H = 150                 # the Jobs dock in the first layout: its header and one job
 
 
 class MainWindow(QMainWindow):
@@ -36,12 +41,18 @@ class MainWindow(QMainWindow):
         self.setObjectName("latentcut_main")
         self.settings = settings or QSettings()
         signing = signing_settings(self.settings)
-        self.bridge = bridge or EngineBridge(model=model, device=device, parent=self, signing=signing)
+        engine_url, token = engine_choice(self.settings)
+        self.bridge = bridge or EngineBridge(model=model, device=device, parent=self, signing=signing,
+                                             engine_url=engine_url, token=token)
         self._own_bridge = bridge is None
         if not self._own_bridge:
             self.bridge.set_signing(signing)
+            if engine_url:
+                self.bridge.use_engine(engine_url, token)
+        self.engine_status = EngineStatus(self.bridge, self)
         self.credentials_reader = CredentialsReader(signing.trust_anchors, parent=self)
         self._shut_down = False
+        self._error_box = None
         self.document = None
         self.undo_stack = None
         self.actions = ProjectActions(self, self.settings)
@@ -110,8 +121,29 @@ class MainWindow(QMainWindow):
         self._dock("jobs", "Jobs", self.jobs_panel, R)
         self._dock("timeline", "Timeline", self._host("timeline"), B)
         self.docks["generate"].raise_()
-        self.resizeDocks([self.docks["timeline"]], [330], Qt.Orientation.Vertical)
-        self.resizeDocks([self.docks["media"], self.docks["generate"]], [320, 380], Qt.Orientation.Horizontal)
+        self.resizeDocks([self.docks["media"], self.docks["generate"]], [300, 400], Qt.Orientation.Horizontal)
+
+    def fit_docks(self):
+        """The first layout (and Reset Layout) for this window's size: the timeline only as tall as
+        its tracks, Jobs one job tall, and the Generate panel the rest of the right column."""
+        V = Qt.Orientation.Vertical
+        timeline_h = self.timeline_view.needed_height() + self._dock_title_height()
+        self.resizeDocks([self.docks["viewer"], self.docks["timeline"]], [self.height() - timeline_h, timeline_h], V)
+        status = self.statusBar()
+        bars = self.menuBar().sizeHint().height() + (status.sizeHint().height() if status.isVisible() else 0)
+        column = self.height() - bars - timeline_h
+        self.resizeDocks([self.docks["generate"], self.docks["jobs"]], [column - JOBS_H, JOBS_H], V)
+
+    def _dock_title_height(self) -> int:
+        dock = self.docks["timeline"]
+        return max(dock.height() - dock.widget().height(), dock.fontMetrics().height() + 10)
+
+    def showEvent(self, event):
+        super().showEvent(event)
+        if self._fit_on_show:
+            self._fit_on_show = False
+            self.layout().activate()  # Qt sizes docks only after a layout pass
+            self.fit_docks()
 
     # -- one document at a time: these parts are rebuilt when a project is opened --
     def _install_document(self, doc, path):
@@ -125,7 +157,8 @@ class MainWindow(QMainWindow):
             self.canvas.thumbnails.shutdown()
         self.document = doc
         self.undo_stack = UndoStack(doc, self)
-        self.edits = EditController(self.undo_stack, self)
+        self.edits = EditController(self.undo_stack, self,
+                                    trust_anchors=lambda: self.credentials_reader.trust_anchors)
         self.timeline_view = TimelineView(doc, self.edits)
         self.canvas = self.timeline_view.canvas
         self.playback = PlaybackController(doc, proxy_for=self.media_panel.proxy_for, parent=self)
@@ -144,6 +177,8 @@ class MainWindow(QMainWindow):
             action.setEnabled(False)
             action.setText(text)
         self.update_title()
+        self.media_panel.show_project_media(used_media(doc.timeline))
+        self.storyboard_panel.set_shots(shots_of(doc.timeline))
         self.playback.refresh()
         self._on_selection_changed()
 
@@ -175,6 +210,8 @@ class MainWindow(QMainWindow):
         # bridge may outlive it.
         self.media_panel.media_activated.connect(self._show_source)
         self.media_panel.proxy_ready.connect(self._on_proxy_ready)
+        self.engine_status.changed.connect(self.jobs_panel.set_engine_state)
+        self.engine_status.refresh()
         self.jobs_panel.reveal_requested.connect(self.reveal)
         self.actions.message.connect(self.show_message)
         self.actions.recent_changed.connect(self._fill_recent_menu)
@@ -197,8 +234,7 @@ class MainWindow(QMainWindow):
         state = self.settings.value("window/state")
         if geometry is not None:
             self.restoreGeometry(geometry)
-        if state is not None:
-            self.restoreState(state, LAYOUT_VERSION)
+        self._fit_on_show = state is None or not self.restoreState(state, LAYOUT_VERSION)
 
     def save_layout(self):
         self.settings.setValue("window/geometry", self.saveGeometry())
@@ -208,6 +244,7 @@ class MainWindow(QMainWindow):
         self.restoreState(self._default_state, LAYOUT_VERSION)
         for dock in self.docks.values():
             dock.show()
+        self.fit_docks()
 
     # -- status --
     def update_title(self, *_):
@@ -219,6 +256,14 @@ class MainWindow(QMainWindow):
 
     def show_message(self, text: str):
         self.statusBar().showMessage(text, 8000)
+
+    def show_error(self, text: str):
+        """An unexpected error: the status bar and a dialog that does not block the app."""
+        self.show_message(text)
+        if self._error_box is None:
+            self._error_box = QMessageBox(QMessageBox.Icon.Warning, "LatentCut", text, parent=self)
+        self._error_box.setText(text)
+        self._error_box.open()
 
     # -- selection → panels --
     def _on_selection_changed(self):
@@ -249,6 +294,17 @@ class MainWindow(QMainWindow):
         self.bridge.set_signing(signing)
         self.credentials_reader.set_trust_anchors(signing.trust_anchors)
         self.show_message("Content Credentials settings saved; they apply to the next generation or render")
+        return True
+
+    def edit_engine(self) -> bool:
+        """The Engine preference (this computer or a remote server); new jobs go to the choice."""
+        dialog = EngineDialog(self.settings, self)
+        if not dialog.exec():
+            return False
+        url, token = engine_choice(self.settings)
+        self.bridge.use_engine(url, token)
+        self.engine_status.refresh()
+        self.show_message(f"New generations run on {url or 'this computer'}")
         return True
 
     # -- generation --
@@ -305,6 +361,8 @@ class MainWindow(QMainWindow):
             return
         self._shut_down = True
         self.actions.autosave_timer.stop()
+        self.engine_status.stop()
+        self.actions.end_session()
         self.playback.shutdown()
         self.canvas.thumbnails.shutdown()
         if self._own_bridge:
@@ -322,7 +380,9 @@ def run_app(project_path=None) -> int:
     except ImportError:
         pass  # the look is optional; the app works without the style sheet
     window = MainWindow()
+    report_slot_errors(window)
     window.show()
+    window.actions.offer_untitled_recovery()
     if project_path is not None and not window.actions.open_project(project_path):
         window.show_message(f"Could not open {project_path}")
     return app.exec()

@@ -1,7 +1,7 @@
 """`latentcut`: the command line. With no arguments (or a .otio file) it opens the app.
 
 Exit codes: 0 done, 1 the command failed (missing or unreadable file, model error...),
-2 the command line itself is wrong, 130 cancelled with Ctrl-C. Expected errors print one
+2 the command line itself is wrong, 130 cancelled with Ctrl-C, 143 cancelled by SIGTERM. Expected errors print one
 line on stderr, never a traceback (set LATENTCUT_DEBUG=1 to see the engine's tracebacks).
 
 The media and project commands (probe, export, render, new, add) never import torch; the
@@ -14,16 +14,17 @@ import json
 import logging
 import os
 import re
+import signal
 import sys
 import threading
-import time
 import warnings
 from pathlib import Path
 
 from desktop.cli_credentials import add_signing_options, add_verify_command, credentials_summary, signing_from_args
+from desktop.cli_progress import ProgressBar, steps_per_window
 from engine.errors import LatentCutError
-from engine.jobs import (DEFAULT_STRENGTH, SEED_MAX, AnimateJob, ExtendJob, FillJob, GenerateJob, Job, MediaInput,
-                         ModelJob, RenderJob, RestyleJob)
+from engine.jobs import (DEFAULT_STRENGTH, MAX_RATE, MAX_SECONDS, MAX_SIDE, SEED_MAX, AnimateJob, ExtendJob, FillJob,
+                         GenerateJob, Job, MediaInput, ModelJob, RenderJob, RestyleJob)
 from timeline.errors import ProjectError
 
 from desktop.cli_serve import add_serve_parser
@@ -47,22 +48,67 @@ class Failure(LatentCutError):
 
 
 class Interrupted(Exception):
-    """Ctrl-C cancelled a job (exit 130)."""
+    """Ctrl-C (exit 130) or SIGTERM (exit 143) cancelled a job."""
+
+    def __init__(self, message: str, code: int = 130):
+        super().__init__(message)
+        self.code = code
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, as job controllers send it: handled like Ctrl-C, but exits 143."""
+
+
+def _install_signal_handlers() -> None:
+    """Ctrl-C and SIGTERM cancel cleanly however the process was started: a shell starts a
+    background job with SIGINT ignored, and Python then keeps ignoring it."""
+    def terminate(signum, frame):
+        raise Terminated()
+
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, terminate)
 
 
 # ---- argument types ---------------------------------------------------------------------
+MAX_STEPS = 1000  # the pipelines' own bound on denoising steps
+MAX_GUIDANCE = 100.0
+
+
 def size_arg(text: str) -> tuple[int, int]:
     m = re.fullmatch(r"\s*(\d+)\s*[xX]\s*(\d+)\s*", text)
     if not m or int(m.group(1)) <= 0 or int(m.group(2)) <= 0:
         raise argparse.ArgumentTypeError(f"invalid size {text!r}: expected WIDTHxHEIGHT such as 256x144")
+    if max(int(m.group(1)), int(m.group(2))) > MAX_SIDE:
+        raise argparse.ArgumentTypeError(f"{text} is too large: each side is at most {MAX_SIDE}")
     return int(m.group(1)), int(m.group(2))
 
 
-def positive_float(text: str) -> float:
+def at_most(kind, limit, unit: str = ""):
+    """An argument type: ``kind`` parsed, then refused above ``limit`` (checked before any work)."""
+    def parse(text: str):
+        value = kind(text)
+        if value > limit:
+            raise argparse.ArgumentTypeError(f"must be at most {limit:g}{unit}, got {text}")
+        return value
+    return parse
+
+
+def _number(text: str) -> float:
     try:
-        value = float(text)
+        return float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"invalid number {text!r}") from None
+
+
+def guidance_arg(text: str) -> float:
+    value = _number(text)
+    if not 0 <= value <= MAX_GUIDANCE:
+        raise argparse.ArgumentTypeError(f"must be from 0 to {MAX_GUIDANCE:g}, got {text}")
+    return value
+
+
+def positive_float(text: str) -> float:
+    value = _number(text)
     if not value > 0 or value == float("inf"):
         raise argparse.ArgumentTypeError(f"must be greater than 0, got {text}")
     return value
@@ -132,7 +178,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     p = sub.add_parser("probe", help="print a media file's streams, rate, size and metadata as JSON")
-    p.add_argument("file")
+    p.add_argument("file", help="a video, audio or image file")
+    p.add_argument("--json", action="store_true", help="print JSON (the default; accepted for scripts)")
     p.set_defaults(func=cmd_probe)
 
     add_verify_command(sub)
@@ -141,35 +188,43 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("project", help="a project, or any timeline OTIO reads (.edl .xml .fcpxml ...)")
     p.add_argument("out", help="the output file; its extension picks the format")
     p.add_argument("--rate", type=float, help="frame rate to read an EDL at, when it does not say")
+    p.add_argument("--force", action="store_true", help="replace OUT if it exists")
     p.add_argument("--json", action="store_true", help="print the path, format and what was dropped as JSON")
     p.set_defaults(func=cmd_export)
 
     p = sub.add_parser("render", help="render a project to one video file")
-    p.add_argument("project")
+    p.add_argument("project", help="the project (.otio), or a cut in any format export writes and OTIO reads "
+                                   "(.otioz .otiod .edl .xml .fcpxml .xges)")
     p.add_argument("out", help="the video file (.mp4 .mov .mkv .webm)")
     p.add_argument("--range", type=range_arg, metavar="START-END", help="timeline seconds or MM:SS, e.g. 2-5.5")
     p.add_argument("--size", type=size_arg, metavar="WxH", help="output size (default: the project's)")
-    p.add_argument("--rate", type=positive_float, help="output frame rate (default: the project's)")
+    p.add_argument("--rate", type=at_most(positive_float, MAX_RATE), help="output frame rate (default: the project's)")
+    p.add_argument("--force", action="store_true", help="replace OUT if it exists")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
     add_signing_options(p)
     p.set_defaults(func=cmd_render)
 
     p = sub.add_parser("new", help="create an empty project (one V1 and one A1 track)")
-    p.add_argument("project")
-    p.add_argument("--rate", type=positive_float, default=24.0)
-    p.add_argument("--size", type=size_arg, default=(1920, 1080), metavar="WxH")
+    p.add_argument("project", help="the project file to create (NAME.otio; media go in NAME_media/)")
+    p.add_argument("--rate", type=at_most(positive_float, MAX_RATE), default=24.0,
+                   help="timeline frame rate (default 24)")
+    p.add_argument("--size", type=size_arg, default=(1920, 1080), metavar="WxH",
+                   help="frame size of the cut (default 1920x1080)")
     p.add_argument("--force", action="store_true", help="replace an existing project file")
     p.set_defaults(func=cmd_new)
 
     p = sub.add_parser("add", help="append media files as clips to a track of a project")
-    p.add_argument("project")
-    p.add_argument("media", nargs="+")
-    p.add_argument("--track", help="track name (default V1 for video, A1 for audio-only files); "
-                                   "created if missing")
+    p.add_argument("project", help="the project (.otio) to add to; saved in place")
+    p.add_argument("media", nargs="+", help="video, audio or image files, added in this order")
+    p.add_argument("--track", help="track name for the picture (default V1), or for the sound of an audio-only "
+                                   "file (default A1); created if missing. The sound of a video goes on A1, "
+                                   "linked to its picture")
+    p.add_argument("--still-seconds", type=at_most(positive_float, MAX_SECONDS, " s"), default=5.0, metavar="S",
+                   help="how long a still image lasts on the timeline (default 5)")
     p.set_defaults(func=cmd_add)
 
     p = sub.add_parser("generate", help="generate a shot from a prompt")
-    p.add_argument("prompt")
+    p.add_argument("prompt", help="what the shot shows, e.g. \"a red ball moving left over a field at sunset\"")
     _model_options(p, prompt=False)
     p.set_defaults(func=cmd_generate)
 
@@ -180,7 +235,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_animate)
 
     p = sub.add_parser("extend", help="continue a clip (after its end, or before its start with --head)")
-    p.add_argument("input")
+    p.add_argument("input", help="the clip to continue")
     p.add_argument("--head", action="store_true", help="make frames that lead into the clip's first frame")
     p.add_argument("--frames", type=frames_arg, metavar="START-END",
                    help="use only these frames of the input (END excluded), e.g. 0-48")
@@ -188,13 +243,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_extend)
 
     p = sub.add_parser("fill", help="bridge the gap between the end of clip A and the start of clip B")
-    p.add_argument("a")
-    p.add_argument("b")
+    p.add_argument("a", help="the clip before the gap (its last frames lead in)")
+    p.add_argument("b", help="the clip after the gap (its first frames lead out)")
     _model_options(p)
     p.set_defaults(func=cmd_fill)
 
     p = sub.add_parser("restyle", help="keep a clip's layout and motion, change its look")
-    p.add_argument("input")
+    p.add_argument("input", help="the clip to restyle")
     p.add_argument("--frames", type=frames_arg, metavar="START-END",
                    help="restyle only these frames of the input (END excluded), e.g. 0-48")
     _model_options(p, prompt_required=True, seconds=False)
@@ -204,22 +259,24 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("storyboard", help="generate one clip per shot of a SECONDS: prompt file into a project")
     p.add_argument("shots", help="text file, one shot per line: `SECONDS: prompt` or `prompt`")
-    p.add_argument("-o", "--output", required=True, metavar="BOARD.otio")
+    p.add_argument("-o", "--output", required=True, metavar="BOARD.otio",
+                   help="the project to write; the shots go in BOARD_media/ beside it")
     p.add_argument("--render", metavar="BOARD.mp4", help="also render the animatic to this file")
-    p.add_argument("--force", action="store_true", help="replace an existing BOARD.otio")
+    p.add_argument("--force", action="store_true", help="replace an existing BOARD.otio (and BOARD.mp4)")
     _model_options(p, prompt=False, output=False, seconds=False)
     p.set_defaults(func=cmd_storyboard)
 
     p = sub.add_parser("models", help="list model folders and the operations each can do")
-    p.add_argument("dirs", nargs="*", metavar="DIR")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("dirs", nargs="*", metavar="DIR",
+                   help="model folders (default: the embedded model and the folders in $LATENTCUT_MODELS)")
+    p.add_argument("--json", action="store_true", help="print the list as JSON")
     p.set_defaults(func=cmd_models)
 
     p = sub.add_parser("demo", help="the headless demo: a short storyboard made and rendered with the "
                                     "embedded model")
     p.add_argument("--out", default="latentcut-demo", metavar="DIR", help="folder for the demo (default ./latentcut-demo)")
-    p.add_argument("--steps", type=positive_int)
-    p.add_argument("--device", choices=("cpu", "cuda", "mps"))
+    p.add_argument("--steps", type=at_most(positive_int, MAX_STEPS), help="denoising steps (default: the model's)")
+    p.add_argument("--device", choices=("cpu", "cuda", "mps"), help="default: CUDA, then MPS, then CPU")
     p.add_argument("--model", metavar="DIR", help="use this model folder instead of the embedded model")
     _engine_options(p)
     p.set_defaults(func=cmd_demo)
@@ -233,16 +290,20 @@ def _model_options(p: argparse.ArgumentParser, prompt: bool = True, prompt_requi
     if output:
         p.add_argument("-o", "--output", required=True, metavar="OUT.mp4",
                        help="the video file to write (.mp4 .mov .mkv .webm)")
+        p.add_argument("--force", action="store_true", help="replace OUT.mp4 if it exists")
     if prompt:
-        p.add_argument("--prompt", required=prompt_required, default="")
+        p.add_argument("--prompt", required=prompt_required, default="",
+                       help="what the new footage shows" + ("" if prompt_required else " (optional)"))
     p.add_argument("--negative-prompt", default="", help="what the result should not look like")
     if seconds:
-        p.add_argument("--seconds", type=positive_float, default=2.0, help="length of the new footage (default 2)")
+        p.add_argument("--seconds", type=at_most(positive_float, MAX_SECONDS, " s"), default=2.0,
+                       help=f"length of the new footage (default 2, at most {MAX_SECONDS:g})")
     p.add_argument("--seed", type=seed_arg, help="same seed, inputs and device give the same frames (default: random)")
-    p.add_argument("--steps", type=positive_int, help="denoising steps (default: the model's)")
-    p.add_argument("--guidance", type=float, help="classifier-free guidance scale (default: the model's)")
+    p.add_argument("--steps", type=at_most(positive_int, MAX_STEPS),
+                   help=f"denoising steps (default: the model's, at most {MAX_STEPS})")
+    p.add_argument("--guidance", type=guidance_arg, help="classifier-free guidance scale (default: the model's)")
     p.add_argument("--size", type=size_arg, metavar="WxH", help="frame size (default: the model's native size)")
-    p.add_argument("--rate", type=positive_float, help="frame rate of the output")
+    p.add_argument("--rate", type=at_most(positive_float, MAX_RATE), help="frame rate of the output")
     p.add_argument("--model", metavar="DIR", help="a local model folder (default: the embedded model)")
     p.add_argument("--device", choices=("cpu", "cuda", "mps"), help="default: CUDA, then MPS, then CPU")
     p.add_argument("--threads", type=positive_int, help="CPU threads for the model")
@@ -277,6 +338,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.command is None:
         parser.print_usage(sys.stderr)
         return 2
+    if threading.current_thread() is threading.main_thread():
+        _install_signal_handlers()
     return _guard(lambda: args.func(args), args.command)
 
 
@@ -286,10 +349,10 @@ def _guard(fn, command: str) -> int:
         return int(fn() or 0)
     except Interrupted as exc:
         _err(command, str(exc))
-        return 130
-    except KeyboardInterrupt:
-        _err(command, "interrupted")
-        return 130
+        return exc.code
+    except KeyboardInterrupt as exc:
+        _err(command, "terminated" if isinstance(exc, Terminated) else "interrupted")
+        return 143 if isinstance(exc, Terminated) else 130
     except UsageError as exc:
         _err(command, str(exc))
         return 2
@@ -343,10 +406,16 @@ def open_app(project: str | None) -> int:
 # ---- media and project commands (no torch) ---------------------------------------------
 def cmd_probe(args) -> int:
     from engine.media.probe import probe
+    from timeline.provenance import APP_KEY
 
-    info = json.loads(probe(args.file).to_json())
-    info["credentials"] = credentials_summary(args.file)
-    print(json.dumps(info, indent=2))
+    facts = probe(args.file).to_dict()
+    tag = facts["metadata"].get(APP_KEY)
+    try:  # the tag holds JSON text (a take's provenance, a render's segments): show the object
+        facts["metadata"][APP_KEY] = json.loads(tag) if tag else tag
+    except ValueError:
+        pass  # not ours after all: shown as the text it is
+    facts["credentials"] = credentials_summary(args.file)
+    print(json.dumps(facts, indent=2))
     return 0
 
 
@@ -357,6 +426,7 @@ def cmd_export(args) -> int:
     if suffix not in EXPORT_SUFFIXES:
         raise UsageError(f"{args.out}: cannot tell the format from '{suffix or 'no extension'}'; "
                          f"use one of {' '.join(EXPORT_SUFFIXES)}")
+    _check_new_file(args.out, args.force)
     report = export_timeline(_load_document(args.project, args.rate), args.out)
     if args.json:
         print(json.dumps({"path": str(report.path), "format": report.format, "dropped": list(report.dropped)},
@@ -369,9 +439,10 @@ def cmd_export(args) -> int:
 
 
 def cmd_render(args) -> int:
-    if not Path(args.project).is_file():
+    if not Path(args.project).exists():
         raise Failure(f"{args.project}: project not found")
     _check_video_output(args.out)
+    _check_new_file(args.out, args.force)
     job = RenderJob(output=args.out, project=args.project, range=args.range, size=args.size, rate=args.rate)
     result = run_jobs([job], label="render", signing=signing_from_args(args))[0]
     _report(result, args.json, f"rendered {result['path']} ({result['frames']} frames, "
@@ -398,43 +469,47 @@ def cmd_new(args) -> int:
 def cmd_add(args) -> int:
     import opentimelineio as otio
 
-    from engine.media.probe import probe
-    from timeline.edits import AddTrack, Append
+    from engine.credentials.settings import configured_trust_anchors
+    from engine.media.importing import clips_for_file
+    from timeline.edits import AddTrack
+    from timeline.links import PlaceLinked
     from timeline.project import load_project, save_project
 
     doc = load_project(args.project)
     # Check every file first, so a bad one leaves the project as it was.
     plan = []
     for media in args.media:
-        info = probe(media)
-        if info.video is not None:
-            kind, rate, frames = otio.schema.TrackKind.Video, info.video.rate, info.video.frame_count
-        else:
-            kind, rate = otio.schema.TrackKind.Audio, doc.rate
-            frames = round(info.duration * rate)
-        if frames <= 0:
-            raise Failure(f"{media}: has no frames to add")
-        name = args.track or ("V1" if kind == otio.schema.TrackKind.Video else "A1")
-        track = _find_track(doc, name)
-        if track is not None and track.kind != kind:
-            raise Failure(f"--track: {name} is a {track.kind.lower()} track, but {media} is "
-                          f"{'video' if kind == otio.schema.TrackKind.Video else 'audio only'}")
-        plan.append((media, kind, rate, frames, name))
-    for media, kind, rate, frames, name in plan:
-        track = _find_track(doc, name)
-        if track is None:
-            add = AddTrack(kind=kind, name=name)
-            add.do(doc)
-            track = add.track
-        # media time: the whole file, at the file's own rate
-        available = otio.opentime.TimeRange(otio.opentime.RationalTime(0, rate),
-                                            otio.opentime.RationalTime(frames, rate))
-        clip = otio.schema.Clip(name=Path(media).name,
-                                media_reference=otio.schema.ExternalReference(
-                                    target_url=str(Path(media).resolve()), available_range=available),
-                                source_range=available)
-        Append(track, clip).do(doc)
-        print(f"added {Path(media).name} to {name} ({frames / rate:.2f} s)")
+        made = clips_for_file(media, doc.rate, args.still_seconds, trust_anchors=configured_trust_anchors())
+        pairs = []
+        for clip, kind in ((made.video, otio.schema.TrackKind.Video), (made.audio, otio.schema.TrackKind.Audio)):
+            if clip is None:
+                continue
+            # --track names where the picture goes (or the sound of an audio-only file)
+            main = clip is (made.video or made.audio)
+            name = args.track if args.track and main else ("V1" if kind == otio.schema.TrackKind.Video else "A1")
+            track = _find_track(doc, name)
+            if track is not None and track.kind != kind:
+                raise Failure(f"--track: {name} is a {track.kind.lower()} track, but {media} is "
+                                 f"{'video' if made.video is not None else 'audio only'}")
+            pairs.append((name, kind, clip))
+        plan.append((media, made, pairs))
+    for media, made, pairs in plan:
+        placed = []
+        for name, kind, clip in pairs:
+            track = _find_track(doc, name)
+            if track is None:
+                add = AddTrack(kind=kind, name=name)
+                add.do(doc)
+                track = add.track
+            placed.append((track, clip))
+        # linked halves start together, after whatever is on either track
+        at = max(doc.track_end(track) for track, _ in placed)
+        PlaceLinked(placed, at).do(doc)
+        where = " and ".join(track.name for track, _ in placed)
+        marks = " (AI-generated, with its recipe)" if made.generated else ""
+        if made.credentials.state != "none":
+            marks += f"; Content Credentials: {made.credentials.label}"
+        print(f"added {Path(media).name} to {where} ({made.duration.to_seconds():.2f} s){marks}")
     save_project(doc, args.project)
     return 0
 
@@ -468,6 +543,12 @@ def _check_video_output(out: str) -> None:
         raise UsageError(f"{out}: the output must be a .mp4, .mov, .mkv or .webm file")
 
 
+def _check_new_file(out: str, force: bool) -> None:
+    """Every command that writes a file refuses to replace one unless given --force."""
+    if Path(out).exists() and not force:
+        raise Failure(f"{out}: already exists (use --force to replace it)")
+
+
 # ---- model commands ---------------------------------------------------------------------
 def _common(args, **extra) -> dict:
     if args.model is not None and not args.engine and not Path(args.model).is_dir():
@@ -476,6 +557,7 @@ def _common(args, **extra) -> dict:
                   size=args.size, rate=args.rate, model=args.model, device=args.device)
     if getattr(args, "output", None) is not None and "output" not in extra:
         _check_video_output(args.output)
+        _check_new_file(args.output, args.force)
         fields["output"] = args.output
     if hasattr(args, "seconds"):
         fields["seconds"] = args.seconds
@@ -517,8 +599,18 @@ def cmd_restyle(args) -> int:
                                        strength=args.strength, **_common(args)))
 
 
+def checked(job: ModelJob, what: str = "") -> ModelJob:
+    """The job after the checks made before any model loads; their warnings go to stderr."""
+    from engine.preflight import check_job
+
+    job, notes = check_job(job, what)
+    for note in notes:
+        print(f"{PROG}: warning: {note}", file=sys.stderr)
+    return job
+
+
 def _run_model(args, job: ModelJob) -> int:
-    result = run_jobs([job], label=job.op, threads=args.threads, signing=signing_from_args(args),
+    result = run_jobs([checked(job)], label=job.op, threads=args.threads, signing=signing_from_args(args),
                       engine=args.engine, token=args.token)[0]
     prov = result["provenance"]
     _report(result, args.json, f"wrote {result['path']} ({result['frames']} frames, {result['width']}x"
@@ -557,6 +649,7 @@ def cmd_storyboard(args) -> int:
         raise Failure(f"{args.output}: already exists (use --force to replace it)")
     if args.render:
         _check_video_output(args.render)
+        _check_new_file(args.render, args.force)
     common = _common(args, output=str(board.with_name(board.stem + "_media")))
     failed = build_storyboard(shots, board, common, threads=args.threads, render=args.render, json_out=args.json,
                               signing=signing_from_args(args), engine=args.engine, token=args.token)
@@ -576,7 +669,7 @@ def build_storyboard(shots, board: Path, common: dict, threads: int | None = Non
     from timeline.project import save_project
 
     rate = common.get("rate") or 24.0
-    board_shots = storyboard_shots(shots, common, rate)
+    board_shots = storyboard_shots(shots, common, rate, check=checked)
     finals = run_jobs([s.job for s in board_shots], label="storyboard", threads=threads, keep_going=True,
                       signing=signing, engine=engine, token=token)
 
@@ -606,6 +699,24 @@ def build_storyboard(shots, board: Path, common: dict, threads: int | None = Non
     return failed
 
 
+DEMO_FILES = ("shots.txt", "board.otio", "board.mp4", "board.edl", ".board.otio.autosave")
+
+
+def replace_demo(out: Path) -> bool:
+    """Remove what an earlier demo wrote in ``out`` (its files and media folder, nothing
+    else), so a new run does not pile up takes. True when there was one."""
+    import shutil
+
+    found = [out / name for name in DEMO_FILES if (out / name).is_file()]
+    media = out / "board_media"
+    had_media = media.is_dir()
+    for path in found:
+        path.unlink()
+    if had_media:
+        shutil.rmtree(media)
+    return bool(found) or had_media
+
+
 def cmd_demo(args) -> int:
     from engine.backends.embedded import embedded_model_dir
     from timeline.interchange import export_timeline
@@ -624,6 +735,8 @@ def cmd_demo(args) -> int:
             raise Failure(f"the demo cannot run: {exc}") from None
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
+    if replace_demo(out):
+        print(f"latentcut demo: replacing the last demo in {out}", file=sys.stderr)
     (out / "shots.txt").write_text(DEMO_SHOTS, encoding="utf-8")
     board = out / "board.otio"
     common = dict(seed=1, steps=args.steps, guidance=None, negative_prompt="", size=None, rate=24.0,
@@ -634,10 +747,11 @@ def cmd_demo(args) -> int:
     failed = build_storyboard(parse_storyboard(DEMO_SHOTS), board, common, render=str(out / "board.mp4"),
                               engine=args.engine, token=args.token)
     report = export_timeline(_load_document(str(board)), out / "board.edl")
+    held = "".join(f"\n      - {item}" for item in report.dropped)
     print(f"\nThe demo is in {out.resolve()}:\n"
           f"  board.mp4    the rendered animatic (AI-generated, labelled in its metadata)\n"
           f"  board.otio   the project: open it with `latentcut {board}`\n"
-          f"  board.edl    the cut for another editor ({len(report.dropped)} things the EDL cannot hold)\n"
+          f"  board.edl    the cut for another editor; an EDL cannot hold:{held or ' (nothing lost)'}\n"
           f"  shots.txt    the storyboard it was made from")
     return 1 if failed else 0
 
@@ -654,7 +768,7 @@ def cmd_models(args) -> int:
         rows.append(describe(folder))
     if args.json:
         print(json.dumps(rows, indent=2, default=str))
-        return 0
+        return 1 if any(row.get("error") for row in rows) else 0
     if not rows:
         print("no model folders known; name one (latentcut models DIR) or list folders in $LATENTCUT_MODELS")
     for row in rows:
@@ -664,7 +778,7 @@ def cmd_models(args) -> int:
             print(f"    cannot run: {row['error']}")
         else:
             print(f"    can: {', '.join(row['operations'])}")
-    return 0
+    return 1 if any(row.get("error") for row in rows) else 0
 
 
 # ---- running jobs through the engine ----------------------------------------------------
@@ -677,13 +791,18 @@ def run_jobs(jobs: list[Job], label: str, threads: int | None = None, keep_going
     environment's signer, else the local one); a remote engine signs its results with its own."""
     from engine.remote_engine import open_engine
 
-    bar = ProgressBar(label, len(jobs))
+    bar = ProgressBar(label, len(jobs), [steps_per_window(job) for job in jobs])
     engine = open_engine(on_event=bar.on_event, threads=threads, signing=signing, url=engine, token=token)
+    wait_for_workers = True
     try:
         ids = [engine.submit(job) for job in jobs]
         finals = []
         for n, job_id in enumerate(ids):
-            final = _wait(engine, job_id)
+            try:
+                final = _wait(engine, job_id, bar)
+            except Interrupted:
+                wait_for_workers = bar.working
+                raise
             if final.kind == "cancelled":
                 raise Interrupted(f"cancelled; no file was written for {jobs[n].describe()}")
             if final.kind == "failed":
@@ -695,79 +814,26 @@ def run_jobs(jobs: list[Job], label: str, threads: int | None = None, keep_going
         return finals
     finally:
         bar.close()
-        engine.shutdown()
+        # A job cancelled while its model was still loading writes nothing; the load cannot be
+        # interrupted, so the process does not wait for it (the worker threads are daemons).
+        engine.shutdown(timeout=None if wait_for_workers else 0.1)
 
 
-def _wait(engine, job_id: str):
-    """Waits for the job; Ctrl-C cancels it and waits for the engine to clean up."""
+def _wait(engine, job_id: str, bar: ProgressBar):
+    """Waits for the job; Ctrl-C cancels it and, once it has begun making frames (a render
+    writes as it goes), waits for the engine to clean up its partial file."""
     try:
         while True:
             final = engine.wait(job_id, timeout=0.2)
             if final is not None:
                 return final
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
+        code = 143 if isinstance(exc, Terminated) else 130
         engine.cancel(job_id)
         print(file=sys.stderr)
+        if not bar.working:
+            raise Interrupted("cancelled before any frame was made; nothing was written", code) from None
         final = engine.wait(job_id)
         if final is not None and final.kind == "done":
-            raise Interrupted(f"interrupted after {final.result['path']} was written") from None
-        raise Interrupted("cancelled; no partial file was left") from None
-
-
-class ProgressBar:
-    """A one-line bar on a terminal; on a pipe, a line per quarter so logs stay short."""
-
-    width = 30
-
-    def __init__(self, label: str, count: int, stream=None):
-        self.label = label
-        self.count = count
-        self.job_index = -1  # jobs run one after another, so the n-th start is the n-th job
-        self.stream = stream or sys.stderr
-        self.tty = self.stream.isatty()
-        self._last_quarter = -1
-        self._started = time.monotonic()
-        self._drawn = False
-        self._lock = threading.Lock()
-
-    def on_event(self, event) -> None:
-        with self._lock:
-            if event.kind == "started":
-                self.job_index += 1
-                self._started = time.monotonic()
-                self._last_quarter = -1
-                self._line(f"{self._prefix()} started")
-            elif event.kind == "progress" and event.total:
-                self._progress(event.step, event.total)
-
-    def _prefix(self) -> str:
-        return f"{self.label} {self.job_index + 1}/{self.count}" if self.count > 1 else self.label
-
-    def _progress(self, step: int, total: int) -> None:
-        frac = min(1.0, step / total)
-        if self.tty:
-            filled = int(frac * self.width)
-            elapsed = time.monotonic() - self._started
-            eta = f" ETA {elapsed / step * (total - step):.0f}s" if 0 < step < total else "    "
-            self.stream.write(f"\r{self._prefix()} [{'#' * filled}{'.' * (self.width - filled)}] "
-                              f"{step}/{total}{eta}   ")
-            self.stream.flush()
-            self._drawn = True
-        elif int(frac * 4) > self._last_quarter:
-            self._last_quarter = int(frac * 4)
-            self._line(f"{self._prefix()} {step}/{total}")
-
-    def _line(self, text: str) -> None:
-        if self.tty and self._drawn:
-            self.stream.write("\n")
-            self._drawn = False
-        if not self.tty:
-            self.stream.write(text + "\n")
-            self.stream.flush()
-
-    def close(self) -> None:
-        with self._lock:
-            if self._drawn:
-                self.stream.write("\n")
-                self.stream.flush()
-                self._drawn = False
+            raise Interrupted(f"interrupted after {final.result['path']} was written", code) from None
+        raise Interrupted("cancelled; no partial file was left", code) from None

@@ -12,6 +12,7 @@ import json
 import sys
 
 from engine.credentials import SigningSettings
+from engine.credentials.settings import configured_trust_anchors
 
 EXIT_INVALID = 1
 EXIT_NONE = 3
@@ -40,7 +41,7 @@ def signing_from_args(args) -> SigningSettings:
 def add_verify_command(sub) -> None:
     p = sub.add_parser("verify", help="check a media file's Content Credentials (C2PA); "
                                       "exit 0 valid, 1 invalid, 3 none")
-    p.add_argument("file")
+    p.add_argument("file", help="the media file to check")
     p.add_argument("--trust-anchors", metavar="CAS.pem",
                    help="CA certificates whose signers count as trusted (default: $LATENTCUT_TRUST_ANCHORS)")
     p.add_argument("--json", action="store_true", help="print everything the manifest store holds")
@@ -50,8 +51,7 @@ def add_verify_command(sub) -> None:
 def cmd_verify(args) -> int:
     from engine.credentials.reading import read_credentials
 
-    trust = SigningSettings.resolve(trust_anchors=args.trust_anchors).trust_anchors
-    creds = read_credentials(args.file, trust_anchors=trust)
+    creds = read_credentials(args.file, trust_anchors=args.trust_anchors or configured_trust_anchors())
     if args.json:
         print(json.dumps(creds.to_json(), indent=2, sort_keys=True, default=str))
     else:
@@ -106,7 +106,7 @@ def credentials_summary(path: str) -> dict:
     """The short form `latentcut probe` adds to its JSON."""
     from engine.credentials.reading import read_credentials
 
-    creds = read_credentials(path, trust_anchors=SigningSettings.resolve().trust_anchors)
+    creds = read_credentials(path, trust_anchors=configured_trust_anchors())
     return {"state": creds.label, "manifest": creds.manifest_id, "generated": creds.generated,
             "contains_generated": creds.contains_generated, "signer": creds.signer or None,
             "reason": creds.reason or None, "summary": creds.summary()}

@@ -17,6 +17,10 @@ def add_serve_parser(sub, positive_int) -> None:
                                                        "needs --token)")
     p.add_argument("--port", type=int, default=8765, help="port to listen on (default 8765)")
     p.add_argument("--replicas", type=positive_int, default=1, help="replicas per model (default 1)")
+    p.add_argument("--max-replicas", type=positive_int, metavar="M",
+                   help="let Serve scale each model between --min-replicas and M replicas with the queue")
+    p.add_argument("--min-replicas", type=int, metavar="m",
+                   help="the fewest replicas when autoscaling (default 0: none while idle)")
     p.add_argument("--gpus-per-replica", type=float, default=0.0, metavar="G",
                    help="GPUs each replica asks Ray for (default 0: the CPU)")
     p.add_argument("--model", nargs="+", action="extend", default=[], metavar="DIR",
@@ -34,6 +38,7 @@ def cmd_serve(args) -> int:
     from engine.serve.server import EngineServer, ServeOptions
 
     options = ServeOptions(address=args.address, host=args.host, port=args.port, replicas=args.replicas,
+                           min_replicas=args.min_replicas, max_replicas=args.max_replicas,
                            gpus_per_replica=args.gpus_per_replica, models=args.model, token=args.token,
                            threads=args.threads, max_upload_mb=args.max_upload_mb)
     try:

@@ -7,17 +7,15 @@ from __future__ import annotations
 from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import (
     QDialog,
-    QDialogButtonBox,
     QFileDialog,
     QFormLayout,
     QHBoxLayout,
-    QLabel,
     QLineEdit,
     QPushButton,
-    QVBoxLayout,
     QWidget,
 )
 
+from desktop.prefs_dialog import lay_out
 from engine.credentials import SigningSettings
 
 PREFIX = "credentials/"
@@ -72,22 +70,10 @@ class CredentialsDialog(QDialog):
             line.addWidget(edit, 1)
             line.addWidget(browse)
             form.addRow(label, row)
-        note = QLabel("Every generated clip and every render is signed. Without a studio certificate, "
-                      "LatentCut signs with a local certificate it made for you; readers show that "
-                      "signer as untrusted. Environment variables override these settings.", self)
-        note.setWordWrap(True)
-        note.setProperty("role", "muted")
-        self.error = QLabel(self)
-        self.error.setObjectName("credentials_error")
-        self.error.setStyleSheet("color: #ff8a8a")
-        buttons = QDialogButtonBox(QDialogButtonBox.Save | QDialogButtonBox.Cancel, self)
-        buttons.accepted.connect(self.save)
-        buttons.rejected.connect(self.reject)
-        layout = QVBoxLayout(self)
-        layout.addLayout(form)
-        layout.addWidget(note)
-        layout.addWidget(self.error)
-        layout.addWidget(buttons)
+        self.error = lay_out(self, form, "Every generated clip and every render is signed. Without a studio "
+                             "certificate, LatentCut signs with a local certificate it made for you; readers "
+                             "show that signer as untrusted. Environment variables override these settings.",
+                             "credentials")
 
     def values(self) -> dict[str, str | None]:
         return {key: edit.text().strip() or None for key, edit in self.fields.items()}

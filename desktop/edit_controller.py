@@ -15,13 +15,11 @@ from PySide6.QtCore import QObject, Signal
 
 from desktop.timeline_items import TimelineIndex
 from timeline.commands import CompoundCommand
-from timeline.edits import (AddMarker, CloseGap, Insert, Lift, Move, Overwrite, RippleDelete, SetAppMetadata,
-                            SetEnabled, Split, TrimHead, TrimTail)
+from timeline.edits import AddMarker, AddTrack, CloseGap, Insert, RippleDelete, SetAppMetadata, SetEnabled
 from timeline.errors import EditError
 from timeline.generated import DropTake, SwitchTake
+from timeline.links import LinkedDelete, LinkedMove, LinkedSplit, LinkedTrim, PlaceLinked, partners
 from timeline.provenance import track_flag, with_track_flag
-
-STILL_SECONDS = 5.0          # default length of a dropped still, as in Premiere
 
 
 def _rt(frames: int, rate: float):
@@ -39,9 +37,10 @@ class EditController(QObject):
     selection_changed = Signal()   # the selection or the In/Out marks changed
     message = Signal(str)          # a sentence for the status bar: why an edit did not happen
 
-    def __init__(self, undo_stack, parent=None):
+    def __init__(self, undo_stack, parent=None, trust_anchors=lambda: None):
         super().__init__(parent)
         self.undo_stack = undo_stack
+        self.trust_anchors = trust_anchors  # () -> the CA file that imported credentials are checked against
         self.document = undo_stack.document
         self.index = TimelineIndex(self.document.timeline, self.document.rate)
         self.selection: list = []
@@ -134,44 +133,51 @@ class EditController(QObject):
         self.push(AddMarker(self.document.timeline.tracks, marker))
 
     def razor(self, frame: int) -> None:
-        """Cut at `frame`: the selected clips' tracks, or every unlocked track when none is selected."""
+        """Cut at `frame`: the selected clips' tracks, or every unlocked track when none is
+        selected. A linked clip's partner is cut with it, and the pieces after the cut stay linked."""
         clips = self.selected_clips()
         layouts = ([self.index.locate(c)[0] for c in clips if self.index.locate(c)] if clips
                    else self.index.layouts)
         commands, seen = [], set()
         for layout in layouts:
-            if id(layout) in seen or track_flag(layout.track, "locked"):
+            if id(layout.track) in seen or track_flag(layout.track, "locked"):
                 continue
-            seen.add(id(layout))
+            seen.add(id(layout.track))
             i = layout.index_at(frame)
             if i is not None and layout.starts[i] < frame and not isinstance(layout.items[i], otio.schema.Gap):
-                commands.append(Split(layout.track, _rt(frame, self.document.rate)))
+                seen.update(id(p.parent()) for p in partners(self.document, layout.items[i]))
+                commands.append(LinkedSplit(layout.track, _rt(frame, self.document.rate)))
         if not commands:
             self.message.emit("Nothing to cut at the playhead")
             return
         self.push(_one(commands, "Razor"))
 
-    def delete(self, items=None) -> None:
-        """Delete leaves a gap (lift); a gap is closed. `items` default to the selection."""
-        items = [i for i in (self.selection if items is None else items) if self._unlocked(i)]
-        commands = [CloseGap(i) if isinstance(i, otio.schema.Gap) else Lift(i) for i in items]
+    def delete(self, items=None, ripple: bool = False) -> None:
+        """Delete leaves a gap (lift), ripple delete closes the space; a linked clip's partner goes
+        with it. A gap is closed. `items` default to the selection."""
+        commands, gone = [], set()
+        for item in self.selection if items is None else items:
+            if id(item) in gone or not self._unlocked(item):
+                continue
+            if isinstance(item, otio.schema.Gap):
+                commands.append(CloseGap(item))
+                continue
+            gone.update(id(p) for p in partners(self.document, item))
+            commands.append(LinkedDelete(item, ripple=ripple))
         if commands:
-            self.push(_one(commands, "Delete"))
+            self.push(_one(commands, "Ripple delete" if ripple else "Delete"))
 
     def ripple_delete(self, items=None) -> None:
         """Delete and close the space, moving later items earlier."""
-        items = [i for i in (self.selection if items is None else items) if self._unlocked(i)]
-        commands = [CloseGap(i) if isinstance(i, otio.schema.Gap) else RippleDelete(i) for i in items]
-        if commands:
-            self.push(_one(commands, "Ripple delete"))
+        self.delete(items, ripple=True)
 
     def move_item(self, item, track, frame: int, ripple: bool) -> None:
         """Drag-move; with the ripple modifier the clip is pulled out (closing its space) and inserted."""
         if not self._unlocked(item) or track_flag(track, "locked"):
             return
         rate = self.document.rate
-        if not ripple:
-            self.push(Move(item, track, _rt(frame, rate)))
+        if not ripple:  # a linked partner moves by the same amount on its own track
+            self.push(LinkedMove(item, track, _rt(frame, rate)))
             return
         layout, i = self.index.locate(item)
         start, end = layout.starts[i], layout.ends[i]
@@ -184,8 +190,8 @@ class EditController(QObject):
         if not self._unlocked(item):
             return
         rate = self.document.rate
-        # The view reports where the edge went; the commands take how much shorter the clip gets.
-        self.push(TrimHead(item, _rt(delta, rate), ripple) if edge == "head" else TrimTail(item, _rt(-delta, rate), ripple))
+        # The view reports where the edge went; the command takes how much shorter the clip gets.
+        self.push(LinkedTrim(item, edge, _rt(delta if edge == "head" else -delta, rate), ripple))
 
     def set_track_flag(self, track, which: str, value: bool) -> None:
         if which == "enabled":
@@ -200,38 +206,41 @@ class EditController(QObject):
         self.push(DropTake(clip, key))
 
     def place_media(self, paths, track, frame: int) -> None:
-        """Overwrite-edit each file at `frame` on `track`, one after another (like a Premiere drop)."""
-        from engine.media.probe import probe
+        """Overwrite-edit each file at `frame`, one after another (like a Premiere drop): the
+        picture on `track` (or the first video track), its sound linked on the first audio track."""
+        from engine.media.importing import STILL_SECONDS, clips_for_file
 
         if track_flag(track, "locked"):
             self.message.emit(f"Track {track.name} is locked")
             return
         rate = self.document.rate
-        commands, at = [], frame
+        commands, at, targets = [], frame, {}
         for path in paths:
             try:
-                clip = clip_for(path, probe(path), rate)
+                made = clips_for_file(path, rate, STILL_SECONDS, trust_anchors=self.trust_anchors())
             except Exception as exc:  # each bad file is named; the others are still placed
                 self.message.emit(f"Cannot place {Path(path).name}: {exc}")
                 continue
-            commands.append(Overwrite(track, _rt(at, rate), clip, text=f"Place {clip.name}"))
-            at += int(round(clip.duration().rescaled_to(rate).value))
+            pairs = []
+            for clip, kind in ((made.video, otio.schema.TrackKind.Video), (made.audio, otio.schema.TrackKind.Audio)):
+                if clip is None:
+                    continue
+                if kind not in targets:
+                    targets[kind] = self._drop_target(track, kind, commands)
+                pairs.append((targets[kind], clip))
+            commands.append(PlaceLinked(pairs, _rt(at, rate), text=f"Place {made.path.name}"))
+            at += int(round(made.duration.rescaled_to(rate).value))
         if commands:
             self.push(_one(commands, "Place media"))
 
-
-def clip_for(path, info, rate: float) -> otio.schema.Clip:
-    """A clip of all of a media file (`info` is its probe); a still lasts STILL_SECONDS."""
-    name = Path(path).name
-    video = info.video
-    if video is None:
-        raise ValueError(f"{name} has no picture")
-    media_rate = float(video.rate or 0) or rate
-    frames = int(video.frame_count or 0)
-    if frames <= 1:  # a still: one image held for STILL_SECONDS
-        available = otio.opentime.TimeRange(_rt(0, rate), _rt(int(STILL_SECONDS * rate), rate))
-        ref = otio.schema.ExternalReference(target_url=str(path))
-    else:
-        available = otio.opentime.TimeRange(_rt(0, media_rate), _rt(frames, media_rate))
-        ref = otio.schema.ExternalReference(target_url=str(path), available_range=available)
-    return otio.schema.Clip(name=name, media_reference=ref, source_range=available)
+    def _drop_target(self, track, kind, commands: list):
+        """The track a dropped file's `kind` half lands on; a new one (added by `commands`) when none."""
+        if track.kind == kind:
+            return track
+        tracks = self.document.video_tracks if kind == otio.schema.TrackKind.Video else self.document.audio_tracks
+        if tracks:
+            return tracks[0]
+        add = AddTrack(kind=kind)
+        add.track = otio.schema.Track(name="V1" if kind == otio.schema.TrackKind.Video else "A1", kind=kind)
+        commands.append(add)
+        return add.track

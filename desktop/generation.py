@@ -352,11 +352,12 @@ class GenerationController(QObject):
         from timeline.commands import CompoundCommand
         from timeline.edits import InsertTrack
         from timeline.generated import PlacePendingClip
+        from timeline.storyboard import STORYBOARD_TRACK
 
         if not shots:
             self.message.emit("The storyboard has no shots to build")
             return []
-        track = otio.schema.Track(name="Storyboard", kind=otio.schema.TrackKind.Video)
+        track = otio.schema.Track(name=STORYBOARD_TRACK, kind=otio.schema.TrackKind.Video)
         top_video = max((i for i, t in enumerate(self.document.timeline.tracks)
                          if t.kind == otio.schema.TrackKind.Video), default=-1)
         fields = self._model_job_fields(params, None)

@@ -38,6 +38,7 @@ def build_menus(window) -> None:
     _action(window, f, "Render…", a.render_dialog, ["Ctrl+M"], "act_render")
     f.addSeparator()
     _action(window, f, "Content Credentials…", window.edit_credentials, name="act_credentials")
+    _action(window, f, "Engine…", window.edit_engine, name="act_engine")
     f.addSeparator()
     _action(window, f, "Quit", window.close, ["Ctrl+Q"], "act_quit")
 

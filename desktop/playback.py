@@ -19,6 +19,7 @@ from PySide6.QtGui import QImage
 
 from desktop.audio_playback import AudioPlayback
 from desktop.timeline_items import TimelineIndex, app_value, generation_status, media_path
+from timeline.timecode import format_timecode
 
 MAX_SHUTTLE = 8
 
@@ -79,7 +80,7 @@ def array_to_qimage(frame: np.ndarray) -> QImage:
 class FrameDecoder(QObject):
     """Decodes requested frames on its own thread; only the newest request is served."""
 
-    frame_ready = Signal(int, object)   # timeline frame, QImage
+    frame_ready = Signal(int, object, object)   # timeline frame, the MediaFrame asked for, QImage
     error = Signal(str)                 # a sentence naming the file
 
     def __init__(self, max_readers: int = 4, parent=None):
@@ -137,7 +138,7 @@ class FrameDecoder(QObject):
                     self._failed_paths.add(source.path)
                     self.error.emit(f"Cannot show {source.path}: {exc}")
                 continue
-            self.frame_ready.emit(frame, image)
+            self.frame_ready.emit(frame, source, image)
         for reader in self._readers.values():
             reader.close()
         self._readers.clear()
@@ -196,8 +197,7 @@ class PlaybackController(QObject):
         return self.index.duration
 
     def timecode(self, frame: int | None = None) -> str:
-        value = self.frame if frame is None else frame
-        return otio.opentime.to_timecode(otio.opentime.RationalTime(value, self.rate), self.rate)
+        return format_timecode(self.frame if frame is None else frame, self.rate)
 
     # -- transport --
     def seek(self, frame: int) -> None:
@@ -340,8 +340,10 @@ class PlaybackController(QObject):
             self._shown_request = None
             self.picture_changed.emit(source)
 
-    def _on_decoded(self, frame: int, image) -> None:
-        if frame == self.frame or self.playing:
+    def _on_decoded(self, frame: int, source: MediaFrame, image) -> None:
+        # A decode asked for before an edit (a pending clip landing here) must not cover what the
+        # edit put on screen: only the request still wanted is shown.
+        if self.playing or (frame == self.frame and source == self._shown_request):
             self.picture_changed.emit(image)
 
     def _on_document_event(self, event: str, payload: dict) -> None:

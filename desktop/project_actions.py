@@ -6,7 +6,9 @@ them; by default they are a QMessageBox and a QFileDialog.
 """
 from __future__ import annotations
 
-import tempfile
+import os
+import shutil
+import time
 from pathlib import Path
 
 from PySide6.QtCore import QObject, QSettings, QTimer, Signal
@@ -22,6 +24,15 @@ EXPORT_FILTERS = ("OpenTimelineIO (*.otio);;OTIO bundle with media (*.otioz);;CM
                   "MLT XML: Shotcut, Kdenlive (*.mlt)")
 EDL_RATES = {"23.976": 24000 / 1001, "24": 24.0, "25": 25.0, "29.97": 30000 / 1001, "30": 30.0}
 RENDER_FILTERS = "MPEG-4 H.264 (*.mp4);;QuickTime (*.mov);;Matroska (*.mkv)"
+UNTITLED = "untitled.otio"  # an untitled session's stand-in project path, inside its session folder
+
+
+def unsaved_root() -> Path:
+    """Untitled projects live here, one folder per session (autosave and generated media), so a
+    crash before the first save loses nothing."""
+    from engine.credentials.local_ca import data_dir
+
+    return data_dir() / "unsaved"
 
 
 def default_prompt(parent):
@@ -62,7 +73,7 @@ class ProjectActions(QObject):
         self.path: Path | None = None
         self.prompt = default_prompt(window)
         self.choose_path = default_choose_path(window)
-        self._session_media: Path | None = None
+        self._session: Path | None = None   # this window's folder for an untitled project
         self.autosave_timer = QTimer(self)
         self.autosave_timer.setInterval(autosave_ms)
         self.autosave_timer.timeout.connect(self.autosave_now)
@@ -88,15 +99,20 @@ class ProjectActions(QObject):
         return self.document.timeline.name or "Untitled"
 
     def media_dir(self) -> Path:
-        """Where generated media goes: NAME_media/ next to the project, or a session folder until saved."""
+        """Where generated media goes: NAME_media/ next to the project, or the session folder's
+        media/ in the user's data folder until it is saved."""
         if self.path is not None:
             folder = self.path.with_name(f"{self.path.stem}_media")
         else:
-            if self._session_media is None:
-                self._session_media = Path(tempfile.mkdtemp(prefix="latentcut-unsaved-"))
-            folder = self._session_media
+            folder = self.session_folder() / "media"
         folder.mkdir(parents=True, exist_ok=True)
         return folder
+
+    def session_folder(self) -> Path:
+        if self._session is None:
+            self._session = unsaved_root() / f"{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}-{id(self):x}"
+            self._session.mkdir(parents=True, exist_ok=True)
+        return self._session
 
     # -- recent projects --
     def recent(self) -> list[str]:
@@ -229,17 +245,57 @@ class ProjectActions(QObject):
 
     # -- autosave --
     def autosave_now(self) -> Path | None:
-        """Write the autosave file next to the project when there are unsaved changes."""
+        """Write the autosave file when there are unsaved changes: next to the project, or in
+        the session folder while the project is untitled."""
         from timeline.errors import ProjectError
         from timeline.project import autosave
 
-        if self.path is None or not self.modified:
+        if not self.modified:
             return None
         try:
-            return autosave(self.document, self.path)
+            return autosave(self.document, self.path or self.session_folder() / UNTITLED)
         except (ProjectError, OSError) as exc:
             self.message.emit(f"Autosave failed: {exc}")
             return None
+
+    def end_session(self) -> None:
+        """The window closes after the user saved or discarded: no untitled autosave to recover."""
+        from timeline.project import discard_recovery
+
+        if self._session is not None:
+            discard_recovery(self._session / UNTITLED)
+
+    def offer_untitled_recovery(self) -> bool:
+        """At start: offer the newest untitled project a previous session left unsaved (a crash).
+        Recover opens it, still untitled and modified; Discard deletes it and its media."""
+        from timeline.errors import ProjectError
+        from timeline.project import autosave_path, load_project
+
+        autosaves = sorted((autosave_path(folder / UNTITLED) for folder in unsaved_root().glob("*")
+                            if folder != self._session and autosave_path(folder / UNTITLED).is_file()),
+                           key=lambda p: p.stat().st_mtime_ns)
+        if not autosaves:
+            return False
+        newest = autosaves[-1]
+        when = time.strftime("%d %b %H:%M", time.localtime(newest.stat().st_mtime))
+        choice = self.prompt("Recover unsaved project",
+                             f"An untitled project was not saved when LatentCut last closed (autosaved {when}). "
+                             "Recover it?", ["Recover", "Discard"])
+        if choice != "Recover":
+            shutil.rmtree(newest.parent, ignore_errors=True)
+            return False
+        try:
+            doc = load_project(newest.parent / UNTITLED, use_recovery=True)
+        except (ProjectError, OSError, ValueError) as exc:
+            self.prompt("Cannot recover", f"Cannot recover {newest}: {exc}", ["OK"])
+            return False
+        if self._session is not None:
+            shutil.rmtree(self._session, ignore_errors=True)
+        self._session = newest.parent  # its generated media are already in this folder
+        self._install(doc, None)
+        self.undo_stack.resetClean()  # recovered changes are not saved anywhere yet
+        self.window.update_title()
+        return True
 
     # -- export --
     def export_dialog(self):

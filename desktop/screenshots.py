@@ -1,6 +1,6 @@
 """Screenshots of LatentCut's main workflows, taken by driving the real app offscreen.
 
-    python -m desktop.screenshots [--out docs/screenshots] [--model DIR|tiny] [--steps N]
+    python -m desktop.screenshots [--out docs/screenshots] [--model DIR|tiny] [--steps N] [--size WxH]
 
 It makes its own media (encoded with PyAV), its own settings and an unsaved project in a temporary
 folder, runs real jobs on the engine thread (the embedded model when it is shipped, else a tiny
@@ -109,20 +109,20 @@ class Shooter:
         self.wait(lambda: any(p is not None for p in got), timeout, f"the viewer to show frame {frame}")
 
 
-def _model_folder(choice: str | None, tmp: Path) -> tuple[str | None, str, int]:
-    """(model folder for the bridge, words for the log, default steps). A None folder means the
-    shipped embedded model. The tiny model runs a step in milliseconds, so it gets more steps
-    than a real model, enough for the pending state to show."""
+def _model_folder(choice: str | None, tmp: Path) -> tuple[str | None, str, int | None]:
+    """(model folder for the bridge, words for the log, steps; None: the model's own default).
+    A None folder means the shipped embedded model. The tiny model runs a step in milliseconds,
+    so it gets more steps than a real model, enough for the pending state to show."""
     if choice not in (None, "tiny"):
         folder = Path(choice).expanduser()
         if not (folder / "config.json").is_file() and not (folder / "model_index.json").is_file():
             raise SystemExit(f"screenshots: --model {folder} has neither config.json nor model_index.json")
-        return str(folder), str(folder), 20
+        return str(folder), str(folder), None
     if choice is None:
         from engine.backends.embedded import embedded_model_dir
 
         try:
-            return None, f"the embedded model ({embedded_model_dir()})", 20
+            return None, f"the embedded model ({embedded_model_dir()})", None
         except FileNotFoundError:
             pass  # not trained/shipped in this checkout: fall back to the tiny model
     from engine.model.tiny import make_tiny_model_folder
@@ -148,7 +148,7 @@ def run(out: Path, model_choice: str | None, steps: int | None, size: tuple[int,
         tmp = Path(tmp_name)
         model, words, default_steps = _model_folder(model_choice, tmp)
         steps = steps or default_steps
-        print(f"screenshots: generating with {words}, {steps} steps", flush=True)
+        print(f"screenshots: generating with {words}, {steps or 'its default'} steps", flush=True)
         from desktop.app import MainWindow
         from desktop.bridge import EngineBridge
 
@@ -171,14 +171,8 @@ def run(out: Path, model_choice: str | None, steps: int | None, size: tuple[int,
 
 def _workflows(shots: Shooter, window, bridge, tmp: Path, steps: int) -> None:
     import opentimelineio as otio
-    from PySide6.QtCore import Qt
 
-    size_h = window.height()
     shots.settle(600)
-    # A shorter timeline than the default leaves the panels above room. Qt only honours this
-    # after the first layout pass, and only when the docks on both sides of the split are named.
-    window.resizeDocks([window.docks["viewer"], window.docks["timeline"]], [size_h - 360, 300], Qt.Vertical)
-    shots.settle(300)
     shots.save("01-empty-project")
 
     # Media: import, place two clips with a one-second gap between them, select the first.
@@ -207,10 +201,12 @@ def _workflows(shots: Shooter, window, bridge, tmp: Path, steps: int) -> None:
     window.edits.set_selection([gap])
     gen = window.generate_panel
     gen.prompt.setPlainText("a red ball moving left over a field at sunset, static camera")
-    gen.steps.setValue(steps)
+    if steps is not None:
+        gen.steps.setValue(steps)
     gen.seed_lock.setChecked(True)
     gen.seed.setValue(1234)
     window.docks["generate"].raise_()
+    bridge.queued.connect(lambda job: job.failed.connect(lambda message: print(f"job failed: {message}", flush=True)))
     window.playback.seek(60)  # inside the gap, where the pending clip lands
     handle = window.generation.request("generate", gen.params())
     if handle is None:
@@ -269,8 +265,8 @@ def main(argv=None) -> int:
     parser.add_argument("--model", default=None,
                         help="model folder, or 'tiny' for a tiny random model (default: the embedded model if shipped)")
     parser.add_argument("--steps", type=int, default=None,
-                        help="denoising steps per generation (default: 40 with the tiny model, 20 otherwise)")
-    parser.add_argument("--size", default="1600x1000", help="window size WxH")
+                        help="denoising steps per generation (default: 40 with the tiny model, else the model's own)")
+    parser.add_argument("--size", default="1400x900", help="window size WxH (the README shows 1400x900)")
     args = parser.parse_args(argv)
     try:
         w, h = (int(v) for v in args.size.lower().split("x"))

@@ -33,6 +33,16 @@ def media_path(ref) -> str | None:
     return url
 
 
+def used_media(timeline) -> list[str]:
+    """Every file the timeline's clips play (each once, in timeline order): a project's media."""
+    paths: dict[str, None] = {}
+    for clip in timeline.find_clips():
+        path = media_path(clip.media_reference)
+        if path is not None:
+            paths.setdefault(path, None)
+    return list(paths)
+
+
 def generation_status(item) -> str | None:
     """"pending", "failed" or "done" for a generated clip, None otherwise."""
     if not isinstance(item, otio.schema.Clip) or not is_generated(item):

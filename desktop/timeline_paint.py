@@ -11,6 +11,7 @@ from PySide6.QtGui import QBrush, QColor, QFont, QPainter, QPen
 
 from desktop.timeline_look import COLORS, HEADER_W, RULER_H, ClipLook
 from timeline.provenance import track_flag
+from timeline.timecode import format_timecode
 
 
 class TimelinePainter:
@@ -178,7 +179,7 @@ class TimelinePainter:
             x = self.canvas.x_of(frame)
             if x >= HEADER_W:
                 p.drawLine(QPointF(x, RULER_H - 8), QPointF(x, RULER_H))
-                tc = otio.opentime.to_timecode(otio.opentime.RationalTime(frame, rate), rate)
+                tc = format_timecode(frame, rate)
                 p.drawText(QPointF(x + 3, RULER_H - 10), tc)
             frame += step
         for name, point in (("I", self.canvas.edits.in_point), ("O", self.canvas.edits.out_point)):
@@ -198,7 +199,7 @@ class TimelinePainter:
         p.fillRect(QRectF(0, 0, HEADER_W, RULER_H), QColor(44, 46, 52))
         p.setPen(QColor(230, 230, 235))
         p.drawText(QRectF(6, 0, HEADER_W - 8, RULER_H), Qt.AlignmentFlag.AlignVCenter,
-                   otio.opentime.to_timecode(otio.opentime.RationalTime(self.canvas.playhead, self.canvas.document.rate), self.canvas.document.rate))
+                   format_timecode(self.canvas.playhead, self.canvas.document.rate))
         for row, layout in enumerate(self.canvas.index.layouts):
             y, h = self.canvas.row_top(row), self.canvas.row_height(layout)
             p.fillRect(QRectF(0, y, HEADER_W, h), QColor(48, 50, 58))

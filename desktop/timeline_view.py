@@ -149,6 +149,7 @@ class TimelineCanvas(QWidget):
             return
         for x in (old_x, new_x):
             self.update(int(x) - 8, 0, 17, self.height())
+        self.update(0, 0, HEADER_W, RULER_H)  # the corner timecode
 
     def set_progress(self, clip, fraction: float | None) -> None:
         if fraction is None:
@@ -408,6 +409,11 @@ class TimelineView(QWidget):
         self.scrollbar.valueChanged.connect(self._on_scroll)
         self._syncing = False
         self._sync_scrollbar()
+
+    def needed_height(self) -> int:
+        """Ruler, every track, a little room below to drop onto, and the scroll bar."""
+        c = self.canvas
+        return c.row_top(len(c.index.layouts)) + AUDIO_H + self.scrollbar.sizeHint().height()
 
     def _sync_scrollbar(self):
         c = self.canvas

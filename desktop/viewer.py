@@ -3,10 +3,11 @@ from __future__ import annotations
 
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QFont, QIcon, QImage, QPainter, QPixmap
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QToolButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QSizePolicy, QToolButton, QVBoxLayout, QWidget
 
 from desktop.audio_playback import AUDIO_ON, MUTED_NO_DEVICE, MUTED_NO_MULTIMEDIA, MUTED_SHUTTLE
 from desktop.playback import PlaybackController, TitleCard
+from timeline.timecode import parse_timecode
 
 AUDIO_TIPS = {
     AUDIO_ON: "Sound plays with the picture at normal speed",
@@ -114,12 +115,17 @@ class Viewer(QWidget):
         self.playback = playback
         doc = playback.document
         self.frame_view = FrameView((doc.width or 16) / (doc.height or 9))
-        self.timecode_label = QLabel()
+        # Shows the playhead; type a timecode (or a frame count) and press Enter to go there.
+        self.timecode_label = QLineEdit()
         self.timecode_label.setObjectName("viewer_timecode")
+        self.timecode_label.setToolTip("Playhead. Type a timecode or a frame number and press Enter to go there")
+        self.timecode_label.setFrame(False)
+        self.timecode_label.returnPressed.connect(self._go_to_typed)
         mono = QFont("monospace")
         mono.setStyleHint(QFont.StyleHint.Monospace)
         mono.setPointSize(12)
         self.timecode_label.setFont(mono)
+        self.timecode_label.setFixedWidth(self.timecode_label.fontMetrics().horizontalAdvance("-00:00:00:000") + 12)
         self.dropped_label = QLabel()
         self.dropped_label.setObjectName("viewer_dropped")
         self.audio_label = QLabel()
@@ -165,10 +171,22 @@ class Viewer(QWidget):
 
     def _update_labels(self, *_):
         pb = self.playback
-        self.timecode_label.setText(pb.timecode())
+        if not self.timecode_label.hasFocus():  # leave what the user is typing alone
+            self.timecode_label.setText(pb.timecode())
         dropped = pb.dropped_frames
         self.dropped_label.setText(f"dropped {dropped}" if dropped else "")
         self.dropped_label.setToolTip("Frames skipped so playback keeps the timeline rate")
+
+    def _go_to_typed(self):
+        pb = self.playback
+        try:
+            frame = parse_timecode(self.timecode_label.text(), pb.rate)
+        except ValueError as exc:
+            pb.error.emit(str(exc))
+            frame = pb.frame
+        self.timecode_label.clearFocus()
+        pb.seek(frame)
+        self._update_labels()
 
     def _show_audio_status(self, status: str):
         self.audio_label.setText(status)

@@ -257,7 +257,7 @@ class Engine:
         check_signing(job, self._signing)
         backend = self._backend_for(job)
         if op.name not in backend.operations:
-            raise ValueError(f"model: {backend.name} cannot {op.name} "
+            raise ValueError(f"the model {backend.name} cannot {op.name} "
                              f"(it can {', '.join(sorted(backend.operations)) or 'do nothing'})")
         if entry.cancel.is_set():
             raise Cancelled()
@@ -364,7 +364,7 @@ def _read(inp: MediaInput, name: str, edge: str | None, limit: int | None) -> tu
         count = reader.frame_count
         stop = count if inp.stop is None else inp.stop
         if inp.start >= count or stop > count:
-            raise ValueError(f"{name}: frames {inp.start}-{stop} are outside {inp.path} ({count} frames)")
+            raise ValueError(f"{inp.path}: has {count} frames, so frames {inp.start}-{stop} are not in it")
         if edge is not None:
             if limit is None:
                 limit = max(1, math.ceil(CONTEXT_SECONDS * reader.rate))
@@ -388,13 +388,12 @@ def _run_render(job: RenderJob, progress, cancel: threading.Event, signing: Sign
     from engine.results import sign_render, unsigned_target
     from engine.version import ENGINE_VERSION
 
+    from timeline import Document
+    from timeline.interchange import import_timeline
     from timeline.provenance import APP_KEY
 
-    from timeline import Document
-    from timeline.project import load_project
-
-    if job.project is not None:
-        doc = load_project(job.project)
+    if job.project is not None:  # any format export writes (.otio .otioz .otiod .edl .xml)
+        doc = Document(import_timeline(job.project))
         base_dir = job.base_dir or str(Path(job.project).resolve().parent)
     else:
         doc = Document(otio.adapters.read_from_string(job.timeline_json, "otio_json"))
@@ -403,6 +402,10 @@ def _run_render(job: RenderJob, progress, cancel: threading.Event, signing: Sign
     time_range = None
     if job.range is not None:
         rate = doc.rate
+        length = timeline.tracks.duration().to_seconds()
+        if job.range[1] > length + 0.5 / rate:
+            raise ValueError(f"the range {job.range[0]:g}-{job.range[1]:g} s runs past the end of the cut, "
+                             f"which is {length:.2f} s long")
         start = otio.opentime.RationalTime.from_seconds(job.range[0]).rescaled_to(rate)
         end = otio.opentime.RationalTime.from_seconds(job.range[1]).rescaled_to(rate)
         # timeline (track) time

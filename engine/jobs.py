@@ -26,6 +26,11 @@ def draw_seed() -> int:
     """A fresh seed in 0..SEED_MAX, for a job whose ``seed`` is None (the engine records it)."""
     return random.randint(0, SEED_MAX)
 
+# Upper bounds, checked before any work: a typo must not start a day-long job or a huge allocation.
+MAX_SECONDS = 600.0   # new footage per job (10 minutes)
+MAX_SIDE = 4096       # frame width or height in pixels
+MAX_RATE = 240.0      # frames per second
+
 
 @dataclass
 class MediaInput:
@@ -96,14 +101,10 @@ class ModelJob(Job):
     output: str = "."
 
     def __post_init__(self):
-        if self.size is not None:
-            self.size = tuple(int(v) for v in self.size)
-            if len(self.size) != 2 or min(self.size) <= 0:
-                raise ValueError(f"size: expected (width, height) with both > 0, got {self.size}")
-        if not self.seconds > 0:
-            raise ValueError(f"seconds: must be > 0, got {self.seconds}")
-        if self.rate is not None and not self.rate > 0:
-            raise ValueError(f"rate: must be > 0, got {self.rate}")
+        self.size = _check_size(self.size)
+        if not 0 < self.seconds <= MAX_SECONDS:
+            raise ValueError(f"seconds: must be more than 0 and at most {MAX_SECONDS:g}, got {self.seconds}")
+        _check_rate(self.rate)
         if self.steps is not None and self.steps < 1:
             raise ValueError(f"steps: must be >= 1, got {self.steps}")
         if self.seed is not None and (isinstance(self.seed, bool) or not isinstance(self.seed, int)
@@ -239,10 +240,8 @@ class RenderJob(Job):
             self.range = tuple(float(v) for v in self.range)
             if len(self.range) != 2 or self.range[0] < 0 or self.range[1] <= self.range[0]:
                 raise ValueError(f"range: expected (start, end) seconds with 0 <= start < end, got {self.range}")
-        if self.size is not None:
-            self.size = tuple(int(v) for v in self.size)
-            if len(self.size) != 2 or min(self.size) <= 0:
-                raise ValueError(f"size: expected (width, height) with both > 0, got {self.size}")
+        self.size = _check_size(self.size)
+        _check_rate(self.rate)
 
     def describe(self) -> str:
         return f"render {Path(self.output).name}"
@@ -317,6 +316,20 @@ def job_from_dict(data: dict[str, Any]) -> Job:
 
 def job_from_json(text: str) -> Job:
     return job_from_dict(json.loads(text))
+
+
+def _check_size(size) -> tuple[int, int] | None:
+    if size is None:
+        return None
+    size = tuple(int(v) for v in size)
+    if len(size) != 2 or not all(0 < v <= MAX_SIDE for v in size):
+        raise ValueError(f"size: expected (width, height), each more than 0 and at most {MAX_SIDE}, got {size}")
+    return size
+
+
+def _check_rate(rate) -> None:
+    if rate is not None and not 0 < rate <= MAX_RATE:
+        raise ValueError(f"rate: must be more than 0 and at most {MAX_RATE:g}, got {rate}")
 
 
 def _media_input(value: MediaInput | dict | str | None, name: str) -> MediaInput:

@@ -19,6 +19,7 @@ import torch
 import torch.nn.functional as F
 from einops import rearrange
 
+from .constraints import Constraints, warn_adjusted
 from .device import default_dtype, pick_device, set_threads
 from .errors import Cancelled
 from .media.retime import hold_indices, retime
@@ -159,10 +160,9 @@ class LatentCutPipeline:
         op = request.op
         if op not in self.operations:
             raise ValueError(f"op: model {self.name!r} cannot {op!r} (it supports {sorted(self.operations)})")
-        size = request.size or self.native_size
-        m = cfg.size_multiple
-        if size[0] % m or size[1] % m:
-            raise ValueError(f"size: width and height must be positive multiples of {m}, got {size[0]}x{size[1]}")
+        # rounded to the model's grid with a warning, as the diffusers backends do
+        size, note = Constraints(self.name, 1, cfg.size_multiple).fit_size(*(request.size or self.native_size))
+        warn_adjusted(note, [])
         args = request.replace(size=size, rate=request.rate or self.native_rate,
                                steps=cfg.default_steps if request.steps is None else request.steps,
                                guidance=cfg.default_guidance if request.guidance is None else request.guidance)

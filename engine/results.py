@@ -21,7 +21,7 @@ import numpy as np
 
 from engine.credentials import SigningSettings
 from engine.jobs import ModelJob
-from timeline.provenance import APP_KEY, latentcut_metadata
+from timeline.provenance import APP_KEY, latentcut_metadata, now_iso
 
 AI_LABEL = "AI-generated"
 
@@ -35,6 +35,7 @@ def build_provenance(job: ModelJob, metadata: dict[str, Any], frames: np.ndarray
         return default if value is None else value
 
     model = metadata.get("model") or {}
+    created = now_iso()
     return latentcut_metadata(
         job.op,
         prompt=pick("prompt", job.prompt),
@@ -46,6 +47,10 @@ def build_provenance(job: ModelJob, metadata: dict[str, Any], frames: np.ndarray
         model={"name": model.get("name") or backend_name, "sha256": model.get("sha256") or backend_sha256},
         source=[dict(vars(inp)) for inp in job.inputs()],
         engine_version=engine_version,
+        created=created,
+        # The take's source timecode: the time of day it was made, as a camera stamps its clips,
+        # so an EDL can tell takes apart and relink each to its file.
+        timecode=created[11:19] + ":00",
         status="done",
         label=AI_LABEL,
         frames=int(frames.shape[0]),
@@ -100,13 +105,13 @@ def write_result(frames: np.ndarray, rate: float, provenance: dict[str, Any], pa
     signing = signing or SigningSettings.resolve()
     path = Path(path)
     written = write_video(unsigned_target(path, signing), frames, rate, metadata=container_metadata(provenance),
-                          cancel=cancel)
+                          cancel=cancel, timecode=provenance.get("timecode"))
     if signing.enabled:
         sign_file(written, path, *generated_manifest(provenance, path.name), signing)
         provenance = {**provenance, "credentials": credentials_record(path, signing)}
         written = path
     return {
-        "path": str(written),
+        "path": str(Path(written).absolute()),  # resolves whatever folder the caller moves to
         "frames": int(frames.shape[0]),
         "rate": float(rate),
         "width": int(frames.shape[2]),

@@ -6,6 +6,7 @@ engine draws a seed for each and records it).
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import opentimelineio as otio
@@ -27,16 +28,20 @@ def shot_seed(seed: int | None, index: int) -> int | None:
     return None if seed is None else seed + index
 
 
-def storyboard_shots(shots: list[Shot], fields: dict, rate: float) -> list[StoryboardShot]:
+def storyboard_shots(shots: list[Shot], fields: dict, rate: float,
+                     check: Callable[[GenerateJob, str], GenerateJob] | None = None) -> list[StoryboardShot]:
     """One job and pending clip per shot. ``fields`` are the GenerateJob fields every shot shares
     (``seed`` is the storyboard's: see ``shot_seed``); each lasts its shot's length in whole
-    frames at ``rate``."""
+    frames at ``rate``. ``check(job, "shot N")`` may return a corrected job (the CLI's checks
+    before loading); the clip's recipe is made from what it returns."""
     out = []
     start = otio.opentime.RationalTime(0, rate)
     for i, shot in enumerate(shots):
         length = otio.opentime.RationalTime(max(1, round(float(shot.seconds) * rate)), rate)
         job = GenerateJob(**{**fields, "prompt": shot.prompt, "seconds": length.to_seconds(), "rate": rate,
                              "seed": shot_seed(fields.get("seed"), i)})
+        if check is not None:
+            job = check(job, f"shot {i + 1}")
         clip = make_pending_clip(op=job.op, params=job.to_dict(), duration=length, name=f"shot {i + 1}")
         out.append(StoryboardShot(job, clip, start))
         start += length

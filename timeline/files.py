@@ -16,7 +16,8 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     JSON dumps). On a normal exit the file is synced and renamed over ``path``, keeping the old
     file's mode (or 0644); on an exception it is removed. Raises OSError."""
     path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    # the PID in the name tells a save in flight from one a killed process left (project.py)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.{os.getpid()}-", suffix=".tmp")
     os.close(fd)
     tmp = Path(tmp)
     try:

@@ -198,3 +198,25 @@ class MarkFailed(EditCommand):
         md = _require_generated(self.clip)
         md.update(status="failed", error=self.message)
         self.step(doc, SetAppMetadata(self.clip, md))
+
+
+def clip_from_generated_file(path, available_range: TimeRange, provenance: dict, name: str = "") -> otio.schema.Clip:
+    """A clip for a file LatentCut generated, rebuilt from the provenance in its container:
+    the recipe (the job it records) and the file as take-1, marked generated and done, so an
+    imported take is never passed off as camera footage. ``available_range`` is the file's
+    range (its media time)."""
+    params = provenance.get("job") if isinstance(provenance.get("job"), dict) else {}
+    params = {k: v for k, v in params.items() if k != "kind"}
+    op = str(provenance.get("op") or "generate")
+    clip = make_pending_clip(op, params, available_range.duration, name=name or Path(str(path)).stem,
+                             engine_version=str(provenance.get("engine_version") or ""))
+    take = _jsonable(dict(provenance), "provenance")
+    refs = dict(clip.media_references())
+    refs["take-1"] = otio.schema.ExternalReference(target_url=str(path), available_range=available_range)
+    clip.set_media_references(refs, "take-1")
+    md = app_data(clip)
+    md.update(take)
+    md.update(takes={"take-1": take}, status="done", generated=True)
+    write_app_data(clip, md)
+    clip.source_range = available_range
+    return clip

@@ -122,10 +122,6 @@ def _write_and_read(tl, fmt, rate, size, out, name):
             text = otio.adapters.write_to_string(tl, adapter_name=fmt, **options)
         if fmt == "xges":
             text = xges_text(text, rate, *size)
-    except ValueError as exc:
-        if str(exc).startswith("doc_or_timeline:"):
-            raise
-        raise ProjectError(out, f"the {name} writer cannot write this cut: {_first_line(exc)}") from exc
     except Exception as exc:  # adapters raise many kinds of errors for cuts they cannot hold
         raise ProjectError(out, f"the {name} writer cannot write this cut: {_first_line(exc)}") from exc
     try:

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import io
 import re
+from pathlib import Path
 
 import opentimelineio as otio
 
 from .errors import ProjectError
 from .interchange_prepare import active_media_only, flatten_nested
 from .interchange_recipe import TAG, parse_lines, provenance_record, record_lines, restore
-from .provenance import APP_KEY, generated_note
+from .provenance import APP_KEY, app_value, generated_note, is_generated
 
 RATE_LINE = f"* {TAG} RATE: "
 _RATE_COMMENT = re.compile(r"^\*\s*" + TAG + r" RATE:\s*([0-9.]+)\s*$", re.M)
@@ -29,16 +30,57 @@ REEL_LEN = 8  # CMX 3600 reel names: up to 8 characters, no spaces
 _COMMON_RATES = (24.0, 25.0, 30.0, 50.0, 60.0)
 
 
-def _reel(clip) -> tuple[str, str | None]:
-    """A valid reel name for ``clip`` and the name it replaces when it had to change it."""
+def _reel(clip, reels: dict) -> tuple[str, str | None]:
+    """A valid reel name for ``clip`` and the name it replaces when it had to change it.
+    Each media file gets its own reel, unique in the EDL (``reels`` maps file to reel so
+    far): a generated take is named after its clip and take number (``shot_1T2``), so two
+    takes never share one; other media keep a given reel or take the file's name."""
     ref = clip.media_reference
     if isinstance(ref, otio.schema.GeneratorReference) and ref.generator_kind in _GENERATOR_REELS:
         return _GENERATOR_REELS[ref.generator_kind], None
+    media = getattr(ref, "target_url", None) or f"clip {id(clip)}"
+    if media in reels:
+        return reels[media], None
     given = str((clip.metadata.get("cmx_3600") or {}).get("reel") or "")
-    wanted = given or clip.name or ""
-    reel = _REEL_CHARS.sub("_", wanted.strip())[:REEL_LEN] or "AX"
+    take = re.fullmatch(r"take-(\d+)", clip.active_media_reference_key) if is_generated(clip) else None
+    suffix = f"T{take.group(1)}" if take else ""
+    if given:
+        wanted = given
+    elif take or not getattr(ref, "target_url", None):
+        wanted = clip.name or ""
+    else:
+        wanted = Path(otio.url_utils.filepath_from_url(ref.target_url)).stem
+    base = _REEL_CHARS.sub("_", wanted.strip())[:REEL_LEN - len(suffix)] + suffix or "AX"
+    reel, n = base, 2
+    while reel in reels.values():
+        reel = base[:REEL_LEN - len(str(n))] + str(n)
+        n += 1
+    reels[media] = reel
     changed = given if given and given != reel else None
     return reel, changed
+
+
+def _timecode_start(clip, rate: float):
+    """Where a generated take's file starts in source timecode (the time of day it was made,
+    stamped in the file), at the clip's media rate; None when it carries none."""
+    timecode = app_value(clip, "timecode") if is_generated(clip) else None
+    if not timecode:
+        return None
+    try:
+        return otio.opentime.from_timecode(str(timecode), round(rate))
+    except (ValueError, TypeError):
+        return None  # a rate timecode cannot count in: such media cannot go in an EDL anyway
+
+
+def _shift_media_time(clip, by) -> None:
+    """Move a clip's media time (its source range and its media's range) by ``by``."""
+    src = clip.source_range
+    shift = by.rescaled_to(src.start_time.rate)
+    clip.source_range = otio.opentime.TimeRange(src.start_time + shift, src.duration)
+    ref = clip.media_reference
+    if ref is not None and ref.available_range is not None:
+        ref.available_range = otio.opentime.TimeRange(ref.available_range.start_time + shift,
+                                                      ref.available_range.duration)
 
 
 def _video_track(tl) -> otio.schema.Track:
@@ -46,7 +88,7 @@ def _video_track(tl) -> otio.schema.Track:
         if isinstance(track, otio.schema.Track) and track.kind == otio.schema.TrackKind.Video \
                 and track.enabled:
             return track
-    raise ValueError("doc_or_timeline: an EDL needs an enabled video track")
+    raise ValueError("an EDL holds one video track, and this cut has no video track that is switched on")
 
 
 def _cuts_for_early_dissolves(track) -> None:
@@ -70,8 +112,9 @@ def edl_timeline(tl) -> tuple[otio.schema.Timeline, list[str]]:
     flatten_nested(keep)
     notes = []
     _cuts_for_early_dissolves(keep)
+    reels: dict[str, str] = {}
     for clip in keep.find_clips():
-        reel, changed = _reel(clip)
+        reel, changed = _reel(clip, reels)
         cmx = dict(clip.metadata.get("cmx_3600") or {})
         cmx["reel"] = reel
         if changed is not None:
@@ -82,6 +125,9 @@ def edl_timeline(tl) -> tuple[otio.schema.Timeline, list[str]]:
             comments = [c for c in (cmx.get("comments") or []) if not str(c).startswith(TAG)]
             cmx["comments"] = comments + [generated_note(clip)] + record_lines(record)
         clip.metadata["cmx_3600"] = cmx
+        start = _timecode_start(clip, clip.source_range.start_time.rate) if clip.source_range else None
+        if start is not None:  # the event's source timecode is the one in the take's file
+            _shift_media_time(clip, start)
     active_media_only(tl)
     return tl, notes
 
@@ -202,4 +248,7 @@ def restore_generated(tl) -> otio.schema.Timeline:
         cmx["comments"] = [c for c in comments if not str(c).startswith(TAG)
                            and not str(c).startswith("AI-GENERATED by LatentCut")]
         restore(clip, record)
+        start = _timecode_start(clip, clip.source_range.start_time.rate) if clip.source_range else None
+        if start is not None:  # back to the file's own frames, counted from its first
+            _shift_media_time(clip, otio.opentime.RationalTime(-start.value, start.rate))
     return tl

@@ -220,7 +220,9 @@ def _clip_losses(a: _Clip, b: _Clip, fmt: str) -> list[str]:
     out += _marker_losses(fa["markers"], fb["markers"])
     lost_takes = sorted(set(fa["takes"]) - set(fb["takes"]))
     if lost_takes:
-        out.append(f"the other take(s) {', '.join(lost_takes)} are left out")
+        many = len(lost_takes) > 1
+        out.append(f"the other take{'s' * many} ({', '.join(lost_takes)}) {'are' if many else 'is'} "
+                   f"not kept in the {fmt}")
     if fa["generated"] and not fb["generated"]:
         out.append("it is no longer marked AI-generated, and its generation settings are lost")
     elif fa["generated"] and fa["generated"] != fb["generated"]:

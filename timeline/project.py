@@ -2,11 +2,13 @@
 
 Saves are atomic (temporary file in the same folder, flushed, fsynced, renamed over the old
 file). Media paths inside the project folder are stored relative to it and made absolute on
-load, so a moved project folder still opens. Autosave writes ``.NAME.otio.autosave``; when it
+load, so a moved project folder still opens. A save killed half-way leaves a hidden
+``.NAME.otio.PID-XXXX.tmp``; the next save or open removes it. Autosave writes ``.NAME.otio.autosave``; when it
 is newer than the project, ``recovery_for`` offers it.
 """
 from __future__ import annotations
 
+import glob
 import json
 import os
 import re
@@ -80,9 +82,13 @@ def timeline_from_json(text: str, path, folder=None) -> otio.schema.Timeline:
 
 # -- writing ---------------------------------------------------------------------------------
 def write_timeline(timeline, path: Path) -> None:
-    """Save ``timeline`` as OTIO JSON at ``path``, media inside its folder stored relative."""
-    text = relative_media_json(timeline.to_json_string(indent=4), path.parent)
-    write_text_atomic(text, path)
+    """Save ``timeline`` as OTIO JSON at ``path``, media inside its folder stored relative.
+
+    A relative path in a document in memory was given relative to the current folder (a
+    loaded project's paths are all absolute), so it is made absolute first: stored as it is,
+    it would be read back against the project's folder and name another file."""
+    text = absolute_media_json(timeline.to_json_string(indent=4), Path.cwd())
+    write_text_atomic(relative_media_json(text, path.parent), path)
 
 
 def write_text_atomic(text: str, path: Path) -> None:
@@ -92,6 +98,33 @@ def write_text_atomic(text: str, path: Path) -> None:
         write_atomic(path, text)
     except OSError as exc:
         raise ProjectError(path, f"cannot write: {exc.strerror or exc}") from exc
+
+
+def remove_stale_temps(path: Path) -> list[Path]:
+    """Delete the temporary files a killed save of ``path`` left beside it
+    (``.NAME.otio.PID-XXXX.tmp`` whose process is gone, or older ones without a PID).
+    Returns what was removed."""
+    removed = []
+    for tmp in path.parent.glob(f".{glob.escape(path.name)}.*.tmp"):
+        match = re.fullmatch(r"(\d+)-.*", tmp.name[len(path.name) + 2:-len(".tmp")])
+        if match and _process_alive(int(match.group(1))):
+            continue  # a save in flight in a running process
+        try:
+            tmp.unlink()
+            removed.append(tmp)
+        except OSError:
+            pass  # not ours to remove (permissions): leave it
+    return removed
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # exists, owned by someone else
+        return True
+    return True
 
 
 def _document_timeline(doc) -> otio.schema.Timeline:
@@ -110,6 +143,7 @@ def save_project(doc, path) -> Path:
         raise ValueError(f"path: a project file must end in {PROJECT_SUFFIX}, got {path}")
     if not path.parent.is_dir():
         raise ProjectError(path, "the folder does not exist")
+    remove_stale_temps(path)
     write_timeline(_document_timeline(doc), path)
     media_folder(path).mkdir(exist_ok=True)
     autosave_path(path).unlink(missing_ok=True)
@@ -166,6 +200,8 @@ def load_project(path, use_recovery: bool = False) -> Document:
     """Open project ``path``; with ``use_recovery`` open its newer autosave instead (if any).
     Relative media paths are resolved against the project's folder."""
     path = Path(path)
+    if path.parent.is_dir():
+        remove_stale_temps(path)
     source = path
     if use_recovery:
         source = recovery_for(path) or path

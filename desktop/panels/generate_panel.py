@@ -11,7 +11,6 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QFormLayout,
     QFrame,
-    QGridLayout,
     QHBoxLayout,
     QLabel,
     QPlainTextEdit,
@@ -24,15 +23,20 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.panels.jobs_panel import ElidedLabel
+from desktop.panels.prompt_words import UnknownWordMarker
 from desktop.theme import icon
 from engine.backends.model_folders import forget, model_folder_problem, remember, remembered
 from engine.jobs import DEFAULT_STRENGTH, SEED_MAX, draw_seed
 from engine.operations import ACTIONS, OPERATIONS, SELECTION_KINDS
+from engine.vocabulary import summary as vocabulary_summary
+from engine.vocabulary import unknown_words
 
 OPS = tuple(ACTIONS)  # the action buttons, in the registry's order
 OPS_NEEDING_PROMPT = frozenset(key for key, action in ACTIONS.items() if OPERATIONS[action.op].needs_prompt)
 SETTINGS_MODEL = "generate/model"
 SETTINGS_DEVICE = "generate/device"
+SETTINGS_ADVANCED = "generate/advanced_open"
 EMBEDDED_LABEL = "Embedded (previz)"
 
 
@@ -86,8 +90,17 @@ class GeneratePanel(QWidget):
         self.prompt = QPlainTextEdit(self)
         self.prompt.setObjectName("generate_prompt")
         self.prompt.setPlaceholderText("Describe the shot, e.g. “a red ball moving left over a field at sunset, static camera”")
-        self.prompt.setFixedHeight(72)
-        self.prompt.textChanged.connect(self._relabel)
+        self.prompt.setFixedHeight(56)
+        # With the embedded model: the words it understands (one line; all of it in the tooltip),
+        # and a line naming the prompt's words it does not, which are also underlined.
+        self.word_marker = UnknownWordMarker(self.prompt.document())
+        self.vocabulary = ElidedLabel("", self)
+        self.vocabulary.setObjectName("generate_vocabulary")
+        self.vocabulary.setProperty("role", "muted")
+        self.unknown_words = ElidedLabel("", self)
+        self.unknown_words.setObjectName("generate_unknown_words")
+        self.unknown_words.setProperty("role", "error")
+        self.prompt.textChanged.connect(self._show_vocabulary)
         self.negative_prompt = QPlainTextEdit(self)
         self.negative_prompt.setObjectName("generate_negative_prompt")
         self.negative_prompt.setPlaceholderText("What to avoid (optional)")
@@ -115,13 +128,16 @@ class GeneratePanel(QWidget):
         self.steps = QSpinBox(self)
         self.steps.setObjectName("generate_steps")
         self.steps.setRange(1, 200)
-        self.steps.setValue(20)
         self.guidance = QDoubleSpinBox(self)
         self.guidance.setObjectName("generate_guidance")
         self.guidance.setRange(0.0, 30.0)
         self.guidance.setSingleStep(0.5)
         self.guidance.setDecimals(1)
-        self.guidance.setValue(5.0)
+        # Steps and guidance follow the chosen model's own defaults until the user sets them.
+        self._user_set: set[str] = set()
+        self._applying_defaults = False
+        self.steps.valueChanged.connect(lambda *_: self._mark_user_set("steps"))
+        self.guidance.valueChanged.connect(lambda *_: self._mark_user_set("guidance"))
         self.strength = QDoubleSpinBox(self)
         self.strength.setObjectName("generate_strength")
         self.strength.setRange(0.05, 1.0)
@@ -178,6 +194,7 @@ class GeneratePanel(QWidget):
             button.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Fixed)
             button.clicked.connect(lambda _=False, op=op: self._request(op))
             self.buttons[op] = button
+        self.prompt.textChanged.connect(self._relabel)
         self.selection_label = QLabel(self)
         self.selection_label.setObjectName("generate_selection")
         self.selection_label.setProperty("role", "muted")
@@ -194,26 +211,46 @@ class GeneratePanel(QWidget):
         model_row.addWidget(self.add_model_button)
         model_row.addWidget(self.remove_model_button)
 
-        numbers = QGridLayout()
-        numbers.setHorizontalSpacing(8)
-        numbers.setVerticalSpacing(2)
-        for i, (text, widget) in enumerate(
-            (("Duration", self.seconds), ("Steps", self.steps), ("Guidance", self.guidance), ("Strength", self.strength))
-        ):
-            label = QLabel(text, self)
-            label.setProperty("role", "muted")
-            row, col = 2 * (i // 2), i % 2
-            numbers.addWidget(label, row, col)
-            numbers.addWidget(widget, row + 1, col)
+        def pair(*fields) -> QHBoxLayout:  # labelled fields on one line
+            row = QHBoxLayout()
+            row.setSpacing(6)
+            for n, (text, widget) in enumerate(fields):
+                label = QLabel(text, self)
+                label.setProperty("role", "muted")
+                if n:
+                    row.addSpacing(6)
+                row.addWidget(label)
+                row.addWidget(widget, 1)
+            return row
 
         form = QFormLayout()
         form.addRow("Prompt", self.prompt)
-        form.addRow("Negative", self.negative_prompt)
+        form.addRow("", self.vocabulary)
+        form.addRow("", self.unknown_words)
         form.addRow("Seed", seed_row)
-        form.addRow(numbers)
-        form.addRow("Model", model_row)
-        form.addRow("", self.model_message)
-        form.addRow("Device", self.device)
+        form.addRow(pair(("Duration", self.seconds), ("Strength", self.strength)))
+
+        # Advanced settings fold away (and stay as the user left them), so the first window shows
+        # every everyday control without scrolling.
+        self.advanced_toggle = QToolButton(self)
+        self.advanced_toggle.setObjectName("generate_advanced_toggle")
+        self.advanced_toggle.setText("Advanced")
+        self.advanced_toggle.setToolTip("Negative prompt, steps, guidance, model and device")
+        self.advanced_toggle.setToolButtonStyle(Qt.ToolButtonTextBesideIcon)
+        self.advanced_toggle.setCheckable(True)
+        self.advanced_toggle.setAutoRaise(True)
+        self.advanced = QWidget(self)
+        self.advanced.setObjectName("generate_advanced")
+        advanced = QFormLayout(self.advanced)
+        advanced.setContentsMargins(0, 0, 0, 0)
+        advanced.addRow("Negative", self.negative_prompt)
+        advanced.addRow(pair(("Steps", self.steps), ("Guidance", self.guidance)))
+        advanced.addRow("Model", model_row)
+        advanced.addRow("", self.model_message)
+        advanced.addRow("Device", self.device)
+        self.advanced_toggle.toggled.connect(self._advanced_toggled)
+        form.addRow(self.advanced_toggle)
+        form.addRow(self.advanced)
 
         # The actions sit in a footer outside the scroll area, so they stay in view in a short dock.
         self.actions_box = QFrame(self)
@@ -231,7 +268,8 @@ class GeneratePanel(QWidget):
         inner.setContentsMargins(8, 8, 8, 8)
         inner.addLayout(form)
         inner.addStretch(1)
-        scroll = QScrollArea(self)
+        scroll = self.body_scroll = QScrollArea(self)  # only an unusually short dock needs it
+        scroll.setObjectName("generate_scroll")
         scroll.setWidgetResizable(True)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
         scroll.setWidget(body)
@@ -242,6 +280,8 @@ class GeneratePanel(QWidget):
         outer.addWidget(self.actions_box)
 
         self._seed_lock_toggled(False)
+        self.advanced_toggle.setChecked(self._settings.value(SETTINGS_ADVANCED, False, type=bool))
+        self._advanced_toggled(self.advanced_toggle.isChecked())
         self.set_selection("none", "")
 
     # -- API --
@@ -335,8 +375,8 @@ class GeneratePanel(QWidget):
         for key, label in found:
             if self.device.findData(key) < 0:
                 self.device.addItem(label, key)
-        remembered = self._settings.value(SETTINGS_DEVICE)
-        index = self.device.findData(remembered) if remembered else -1
+        saved = self._settings.value(SETTINGS_DEVICE)
+        index = self.device.findData(saved) if saved else -1
         if index < 0 and found:
             index = self.device.findData(found[0][0])  # an accelerator beats the CPU by default
         if index >= 0:
@@ -366,7 +406,46 @@ class GeneratePanel(QWidget):
         self.model_message.setText(problem or "")
         self.model_message.setVisible(bool(problem))
         self.model.setToolTip(path or "The previz model that ships with LatentCut")
+        self.word_marker.set_vocabulary(None if path else unknown_words)
+        self._show_vocabulary()
         self.remove_model_button.setEnabled(bool(path))
+        if not problem:
+            self._apply_model_defaults(path)
+
+    def _show_vocabulary(self) -> None:
+        """What the embedded model understands, and which of the prompt's words it does not."""
+        embedded = self.word_marker.unknown is not None
+        unknown = self.word_marker.words(self.prompt.toPlainText())
+        self.vocabulary.setVisible(embedded)
+        self.vocabulary.setText(f"Knows: {vocabulary_summary()}" if embedded else "")
+        self.unknown_words.setVisible(bool(unknown))
+        self.unknown_words.setText(f"Not understood: {', '.join(unknown)}" if unknown else "")
+
+    def _apply_model_defaults(self, path) -> None:
+        """The model's own steps and guidance, in the fields the user has not set."""
+        from engine.backends.registry import default_settings
+
+        try:
+            defaults = default_settings(path)
+        except (OSError, ValueError):  # a broken model keeps the fields; its job will say what is wrong
+            return
+        self._applying_defaults = True
+        try:
+            for key, box in (("steps", self.steps), ("guidance", self.guidance)):
+                if key not in self._user_set:
+                    box.setValue(defaults[key])
+                box.setToolTip(f"This model's default is {defaults[key]:g}")
+        finally:
+            self._applying_defaults = False
+
+    def _mark_user_set(self, key: str) -> None:
+        if not self._applying_defaults:
+            self._user_set.add(key)
+
+    def _advanced_toggled(self, open_: bool) -> None:
+        self.advanced.setVisible(open_)
+        self.advanced_toggle.setArrowType(Qt.DownArrow if open_ else Qt.RightArrow)
+        self._settings.setValue(SETTINGS_ADVANCED, bool(open_))
 
     def _seed_lock_toggled(self, locked: bool) -> None:
         self.seed_lock.setIcon(icon("lock" if locked else "unlock"))
@@ -412,7 +491,9 @@ class GeneratePanel(QWidget):
             "generated_clip": "Select a gap or an In/Out range to generate into it; Regenerate is in the Inspector.",
             "still": "Select a gap or an In/Out range to generate into it.",
         }[kind]
-        self.selection_label.setText(f"{head} {more}")
+        # The other operations' hint is a tooltip, so the footer stays short on a laptop screen.
+        self.selection_label.setText(head)
+        self.selection_label.setToolTip(more)
 
 
 def _model_label(path: str) -> str:

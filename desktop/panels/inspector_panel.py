@@ -29,16 +29,16 @@ from timeline.edits import Rename, SetEnabled
 from timeline.generated import RECIPE as RECIPE_KEY
 from timeline.generated import DropTake, SwitchTake, take_keys
 from timeline.provenance import app_data, is_generated, to_plain
+from timeline.timecode import format_timecode
 
 RECIPE_FIELDS = (
     ("op", "Operation"), ("prompt", "Prompt"), ("negative_prompt", "Negative prompt"), ("seed", "Seed"),
     ("steps", "Steps"), ("guidance", "Guidance"), ("strength", "Strength"), ("seconds", "Length (s)"),
 )
 TAKE_ROLE = Qt.UserRole
+EMPTY_TEXT = "Select a clip or gap on the timeline to see its properties."
 
 
-def _tc(time: otio.opentime.RationalTime, rate: float) -> str:
-    return otio.opentime.to_timecode(time.rescaled_to(rate), rate)
 
 
 def _text(value) -> str:
@@ -48,7 +48,7 @@ def _text(value) -> str:
         return f"{value:g}"
     if isinstance(value, otio.opentime.TimeRange):
         rate = value.duration.rate
-        return f"{_tc(value.start_time, rate)}–{_tc(value.end_time_exclusive(), rate)}"
+        return f"{format_timecode(value.start_time, rate)}–{format_timecode(value.end_time_exclusive(), rate)}"
     if isinstance(value, dict) and "path" in value:
         rest = {k: v for k, v in value.items() if k != "path"}
         return f"{Path(str(value['path'])).name}" + (f" ({_text(rest)})" if rest else "")
@@ -92,7 +92,7 @@ class InspectorPanel(QWidget):
         self._body.setContentsMargins(8, 8, 8, 8)
         self._body.setSpacing(6)
 
-        self.empty = QLabel("Select a clip or gap on the timeline to see its properties.", body)
+        self.empty = QLabel(EMPTY_TEXT, body)
         self.empty.setObjectName("inspector_empty")
         self.empty.setProperty("role", "muted")
         self.empty.setWordWrap(True)
@@ -114,7 +114,6 @@ class InspectorPanel(QWidget):
         header = QHBoxLayout()
         header.addWidget(self.kind, 1)
         header.addWidget(self.badge)
-        header.addWidget(self.credentials_badge)
 
         # Properties.
         self.properties = QFormLayout()
@@ -196,6 +195,7 @@ class InspectorPanel(QWidget):
         details.setContentsMargins(0, 0, 0, 0)
         details.addWidget(self.name)
         details.addLayout(header)
+        details.addWidget(self.credentials_badge, 0, Qt.AlignLeft)  # a line of its own: it can be long
         details.addWidget(self.generated)
         details.addWidget(self._section("Properties"))
         details.addLayout(self.properties)
@@ -230,15 +230,24 @@ class InspectorPanel(QWidget):
         item = self.item
         if item is not None and item.parent() is None:
             item = self.item = None  # it left the timeline (deleted, or undone)
+        self.empty.setText(EMPTY_TEXT)
         self.empty.setVisible(item is None)
         self.details.setVisible(item is not None)
         if item is None:
             return
-        self._show_properties(item)
-        generated = is_generated(item)
-        self.generated.setVisible(generated)
-        if generated:
-            self._show_generated(item)
+        try:
+            self._show_properties(item)
+            generated = is_generated(item)
+            self.generated.setVisible(generated)
+            if generated:
+                self._show_generated(item)
+        except Exception as exc:
+            # Half-filled fields would show the previous item's data as this one's: say so instead.
+            self.item = None
+            self.details.hide()
+            self.empty.setText(f"Cannot show {getattr(item, 'name', '') or 'this item'}: {exc}")
+            self.empty.show()
+            raise
 
     def switch_take(self, key: str | None) -> None:
         clip = self.item
@@ -279,10 +288,10 @@ class InspectorPanel(QWidget):
             kind = type(item).__name__
         self.kind.setText(f"{kind} on {track.name or 'an unnamed track'}")
         self.fields["track"].setText(track.name or "—")
-        self.fields["start"].setText(_tc(record.start_time, rate))
-        self.fields["end"].setText(_tc(record.end_time_exclusive(), rate))
+        self.fields["start"].setText(format_timecode(record.start_time, rate))
+        self.fields["end"].setText(format_timecode(record.end_time_exclusive(), rate))
         self.fields["duration"].setText(
-            f"{_tc(record.duration, rate)}  ({record.duration.to_seconds():.2f} s)")
+            f"{format_timecode(record.duration, rate)}  ({record.duration.to_seconds():.2f} s)")
         is_clip = isinstance(item, otio.schema.Clip)
         for key in ("source", "media"):
             self.properties.setRowVisible(self.fields[key], is_clip)
@@ -291,7 +300,7 @@ class InspectorPanel(QWidget):
             source = item.trimmed_range()  # the clip's media time
             src_rate = source.duration.rate or rate
             self.fields["source"].setText(
-                f"{_tc(source.start_time, src_rate)} – {_tc(source.end_time_exclusive(), src_rate)}")
+                f"{format_timecode(source.start_time, src_rate)} – {format_timecode(source.end_time_exclusive(), src_rate)}")
             ref = item.media_reference
             if isinstance(ref, otio.schema.ExternalReference):
                 self.fields["media"].setText(ref.target_url)

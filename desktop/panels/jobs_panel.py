@@ -281,6 +281,9 @@ class JobsPanel(QWidget):
         self.bridge = bridge
         self.cards: dict[str, JobCard] = {}
 
+        self.engine = ElidedLabel("Engine: this computer", self)
+        self.engine.setObjectName("jobs_engine")
+        self.engine.setProperty("role", "muted")
         self.summary = QLabel(self)
         self.summary.setObjectName("jobs_summary")
         self.summary.setProperty("role", "muted")
@@ -311,11 +314,17 @@ class JobsPanel(QWidget):
         top.addWidget(self.clear_button)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
+        layout.addWidget(self.engine)
         layout.addLayout(top)
         layout.addWidget(scroll, 1)
 
         bridge.queued.connect(self._on_queued)
         self._update_summary()
+
+    def set_engine_state(self, text: str) -> None:
+        """One line on the engine jobs go to: this computer, or a server's reachability, models,
+        replicas and queue."""
+        self.engine.setText(text)
 
     def card(self, job_id: str) -> JobCard | None:
         return self.cards.get(job_id)

@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 
 from desktop.credentials_view import CredentialsReader, badge_for
 from desktop.theme import COLORS, icon
+from timeline.timecode import format_timecode
 
 MEDIA_MIME = "application/x-latentcut-media"
 VIDEO_SUFFIXES = {".mp4", ".mov", ".mkv", ".webm", ".avi", ".m4v", ".mxf", ".mpg", ".mpeg", ".ts", ".mts"}
@@ -48,15 +49,6 @@ KIND_ROLE = Qt.UserRole + 4   # "video" | "audio" | "still"
 CRED_ROLE = Qt.UserRole + 5   # the file's Credentials once read (engine.credentials.reading)
 
 
-def _timecode(seconds: float, rate: float) -> str:
-    rate = rate or 24.0
-    frames = int(round(seconds * rate))
-    fps = int(round(rate))
-    f = frames % fps
-    s = frames // fps
-    return f"{s // 3600:02d}:{s // 60 % 60:02d}:{s % 60:02d}:{f:02d}"
-
-
 def facts_for(info) -> str:
     """One line of probe facts: size, rate, duration, codecs."""
     parts = []
@@ -64,7 +56,7 @@ def facts_for(info) -> str:
         v = info.video
         parts.append(f"{v.display_width}×{v.display_height}")
         parts.append(f"{v.rate:.3f}".rstrip("0").rstrip(".") + (" fps (variable)" if v.variable_rate else " fps"))
-        parts.append(_timecode(info.duration, v.rate))
+        parts.append(format_timecode(int(round(info.duration * v.rate)), v.rate) if v.rate else f"{info.duration:.2f} s")
         parts.append(v.codec)
     else:
         parts.append(f"{info.duration:.2f} s")
@@ -334,9 +326,18 @@ class MediaPanel(QWidget):
     def selected_paths(self) -> list[str]:
         return [it.data(PATH_ROLE) for it in self.list.selectedItems()]
 
+    def show_project_media(self, paths) -> None:
+        """List a (re)opened project's media instead of the last project's, with thumbnails and
+        proxies made again in the background."""
+        self._forget([self.list.item(i) for i in range(self.list.count())])
+        self.add_files(paths)
+
     def remove_selected(self) -> None:
         """Take the selected files out of the panel (the files on disk are untouched)."""
-        for item in self.list.selectedItems():
+        self._forget(self.list.selectedItems())
+
+    def _forget(self, items) -> None:
+        for item in items:
             path = item.data(PATH_ROLE)
             self._items.pop(path, None)
             self._info.pop(path, None)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from engine.backends.constraints import warn_adjusted
+from engine.constraints import warn_adjusted
 from engine.backends.families import family_module, recognise
 from engine.backends.families.common import LatentProjection, OpContext
 from engine.backends.model_folders import remember

@@ -20,6 +20,7 @@ from engine.backends.model_folders import is_model_folder, remembered
 from engine.backends.weights import weight_files
 from engine.errors import LatentCutError
 
+
 def describe(folder: str | os.PathLike) -> dict:
     """What a model folder is and which operations it can do. A folder that is not a model at all
     raises ValueError; a model that cannot run (unsupported pipeline, missing or cut-off weights)
@@ -53,6 +54,26 @@ def describe(folder: str | os.PathLike) -> dict:
     else:
         row["operations"] = sorted(OPERATIONS)
     return row
+
+
+def default_settings(folder: str | os.PathLike | None = None) -> dict:
+    """{"steps", "guidance"} a model runs with when a job leaves them unset (None: the embedded
+    model), read from JSON alone; ValueError naming the folder when it is not a model."""
+    from engine.backends.embedded import EMBEDDED_MODEL_DIR
+    from engine.backends.families import family_module
+    from engine.model.config import ModelConfig
+
+    folder = Path(folder).expanduser() if folder else EMBEDDED_MODEL_DIR
+    if (folder / "model_index.json").is_file():
+        family = family_module(recognise(folder).module).FAMILY
+        return {"steps": int(family.default_steps), "guidance": float(family.default_guidance)}
+    config = folder / "config.json"
+    try:
+        data = json.loads(config.read_text(encoding="utf-8"))
+        values = ModelConfig.from_dict(data, str(config))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, AttributeError, TypeError) as exc:
+        raise ValueError(f"model: {config} cannot be read ({exc})") from None
+    return {"steps": int(values.default_steps), "guidance": float(values.default_guidance)}
 
 
 def known_model_folders() -> list[Path]:

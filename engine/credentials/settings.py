@@ -62,3 +62,8 @@ class SigningSettings:
         return cls(enabled=not no_sign, cert=chosen_cert or None, key=chosen_key or None,
                    tsa_url=tsa_url or env.get(ENV_TSA) or prefs.get("tsa_url") or None,
                    trust_anchors=trust_anchors or env.get(ENV_TRUST) or prefs.get("trust_anchors") or None)
+
+
+def configured_trust_anchors(preferences: Mapping[str, str | None] | None = None) -> str | None:
+    """The trust anchors for reading credentials: $LATENTCUT_TRUST_ANCHORS, else the preference."""
+    return os.environ.get(ENV_TRUST) or (preferences or {}).get("trust_anchors") or None

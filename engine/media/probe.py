@@ -31,6 +31,9 @@ _ISOBMFF_FORMATS = ("mov", "mp4")
 _TEXT_DEMUXERS = {"tty", "txt"}
 # Packets scanned to tell constant from variable frame rate (a few seconds of video).
 _VFR_SCAN_PACKETS = 600
+# Packets arrive in decode order, so a scan cut off part-way misses a few frames shown just
+# before its last ones (B-frames); that many of the latest times are left out of the spacing.
+_REORDER_SLACK = 16
 
 
 @dataclasses.dataclass
@@ -164,23 +167,26 @@ def _fraction_str(rate: Fraction) -> str:
     return f"{rate.numerator}/{rate.denominator}"
 
 
-def _scan_video(container, stream) -> list[int]:
-    """Sorted presentation times of the first packets of `stream`."""
+def _scan_video(container, stream) -> tuple[list[int], bool]:
+    """Sorted presentation times of the first frames of `stream`, and whether that is all of
+    them. A scan that stops early leaves out its latest times: frames still to come in decode
+    order would leave gaps there."""
     pts = []
     for packet in container.demux(stream):
         if packet.pts is not None and packet.size:
             pts.append(packet.pts)
             if len(pts) >= _VFR_SCAN_PACKETS:
-                break
+                pts.sort()
+                return pts[:-_REORDER_SLACK], False
     pts.sort()
-    return pts
+    return pts, True
 
 
 def video_info(path: str, container, stream) -> VideoInfo:
     """Describe the video `stream` of an open container (scans its first packets, decodes one frame)."""
     ctx = stream.codec_context
     tb = stream.time_base
-    pts = _scan_video(container, stream)
+    pts, complete = _scan_video(container, stream)
     deltas = {b - a for a, b in zip(pts, pts[1:])}
     # Variable when the frame spacing differs by more than one tick of rounding.
     variable = bool(deltas) and (max(deltas) - min(deltas)) > 1
@@ -212,7 +218,7 @@ def video_info(path: str, container, stream) -> VideoInfo:
     elif container.duration is not None:
         duration_s = container.duration / av.time_base
     if not frame_count:
-        if len(pts) < _VFR_SCAN_PACKETS:
+        if complete:
             frame_count = len(pts)
         elif duration_s:
             frame_count = round(duration_s * float(rate))

@@ -83,6 +83,14 @@ class FrameReader:
         stream.codec_context.thread_type = "AUTO"
         stream.codec_context.thread_count = self._threads
 
+    @property
+    def _sws_threads(self) -> int:
+        """Threads for the RGB conversion: the decoder's, or the cores this process may use
+        (libswscale's own "auto" counts every core of the machine, not those it may run on)."""
+        if self._threads:
+            return self._threads
+        return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
     # -- timing ----------------------------------------------------------------------------
     @property
     def duration(self) -> float:
@@ -130,13 +138,12 @@ class FrameReader:
             yield from frames
 
     def _rgb(self, frame: av.VideoFrame, size: tuple[int, int] | None) -> np.ndarray:
-        if size is None:
-            arr = frame.to_ndarray(format="rgb24")
-        else:
-            w, h = size
-            if self.rotation in (90, 270):
-                w, h = h, w  # scale before turning, in the coded orientation
-            arr = frame.reformat(width=w, height=h, format="rgb24").to_ndarray()
+        # libswscale converts in slices on as many threads as the decoder has (to_ndarray's own
+        # conversion is much slower); the array is a view of the converted frame, not a copy.
+        w, h = size or (None, None)
+        if size is not None and self.rotation in (90, 270):
+            w, h = h, w  # scale before turning, in the coded orientation
+        arr = frame.reformat(width=w, height=h, format="rgb24", threads=self._sws_threads).to_ndarray()
         if self.rotation:
             arr = np.ascontiguousarray(np.rot90(arr, k=self.rotation // 90))
         arr.flags.writeable = False

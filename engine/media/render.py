@@ -165,11 +165,11 @@ def _output_size(timeline, size, segments, base_dir: Path) -> tuple[int, int]:
                         w, h = info.video.display_width, info.video.display_height
                         break
             if not (w and h):
-                raise ValueError("size: the timeline names no resolution and has no video clip to take one from")
+                raise ValueError("the cut names no frame size and has no video clip to take one from; give a size")
     if w <= 0 or h <= 0:
-        raise ValueError(f"size: must be positive, got {w}x{h}")
+        raise ValueError(f"the frame size must be positive, got {w}x{h}")
     if w % 2 or h % 2:
-        raise ValueError(f"size: width and height must be even for 4:2:0 video, got {w}x{h}")
+        raise ValueError(f"the frame size must be even in both directions for H.264 4:2:0 video, got {w}x{h}")
     return w, h
 
 
@@ -371,7 +371,7 @@ def render_timeline(
         lo, hi = 0.0, total_s
     frame_count = round((hi - lo) * fps)
     if frame_count <= 0:
-        raise ValueError(f"range: nothing to render ({hi - lo:.3f}s of timeline at {fps:g} fps)")
+        raise ValueError(f"nothing to render: the range {lo:g}-{hi:g} s is shorter than one frame at {fps:g} fps")
     hi = lo + frame_count / fps
 
     # 2. resolve what is on screen and on air, and check every file before writing

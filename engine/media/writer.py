@@ -56,7 +56,8 @@ class VideoWriter:
     `metadata` becomes container tags (title, comment, and any other key such as `latentcut`).
     `audio_rate`/`audio_channels` open an audio track fed by `write_audio(samples)`
     (float32 [n, channels] in -1..1). `rotation` stores a display rotation (counter-clockwise
-    degrees). `cancel`, when set, makes the next write raise `Cancelled` and removes the output.
+    degrees). `timecode` ("HH:MM:SS:FF") is the first frame's source timecode. `cancel`, when set,
+    makes the next write raise `Cancelled` and removes the output.
     """
 
     def __init__(
@@ -74,6 +75,7 @@ class VideoWriter:
         preset: str | None = None,
         rotation: int = 0,
         cancel: threading.Event | None = None,
+        timecode: str | None = None,
     ):
         self.path = Path(path)
         ext = self.path.suffix.lower()
@@ -93,6 +95,7 @@ class VideoWriter:
         self._encoder = encoder
         self._options = _encoder_options(codec, crf, gop, preset)
         self._rotation = rotation
+        self._timecode = timecode
         self._cancel = cancel
         self._audio_rate = audio_rate
         self._audio_channels = audio_channels
@@ -134,6 +137,8 @@ class VideoWriter:
         stream.options = self._options
         if self._rotation:
             stream.set_display_rotation(self._rotation)
+        if self._timecode:  # the start timecode (MP4/MOV write it as a tmcd track)
+            stream.metadata["timecode"] = self._timecode
         self._video = stream
         if self._audio_rate is not None:
             audio = self._container.add_stream(_AUDIO_CODEC.get(self.path.suffix.lower(), "aac"),

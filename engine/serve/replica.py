@@ -91,12 +91,17 @@ class EngineReplica:
         return {"kind": "cancelled"}
 
 
-def engine_deployment(name: str, replicas: int, cpus: float, gpus: float):
-    """The deployment of one model: `replicas` copies, each asking Ray for `cpus` and `gpus`."""
+def engine_deployment(name: str, replicas: int, cpus: float, gpus: float, scale: tuple[int, int] | None = None):
+    """The deployment of one model: `replicas` copies, each asking Ray for `cpus` and `gpus`;
+    with `scale` (min, max), Serve starts `replicas` and scales between min and max with the
+    queue (min 0: none while idle)."""
+    count = {"num_replicas": replicas} if scale is None else {"autoscaling_config": {
+        "min_replicas": scale[0], "initial_replicas": replicas, "max_replicas": scale[1],
+        "target_ongoing_requests": 1}}  # one job per replica: a waiting job asks for another replica
     return serve.deployment(
         EngineReplica,
         name=name,
-        num_replicas=replicas,
+        **count,
         max_ongoing_requests=1,          # one job per replica; Serve queues the rest at the caller
         ray_actor_options={"num_cpus": cpus, "num_gpus": gpus},
         graceful_shutdown_timeout_s=5,   # a stopping server cancels jobs rather than waiting for them

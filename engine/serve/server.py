@@ -32,6 +32,8 @@ class ServeOptions:
     host: str = "127.0.0.1"
     port: int = 8765
     replicas: int = 1
+    min_replicas: int | None = None  # with max_replicas: Serve autoscales between them
+    max_replicas: int | None = None
     gpus_per_replica: float = 0.0
     models: list[str] = field(default_factory=list)   # model folders; empty: the embedded model
     token: str | None = None
@@ -46,6 +48,13 @@ class ServeOptions:
                              f"give --token or LATENTCUT_TOKEN, or keep --host 127.0.0.1")
         if self.replicas < 1:
             raise ValueError(f"--replicas: must be 1 or more, got {self.replicas}")
+        if self.min_replicas is not None and self.max_replicas is None:
+            raise ValueError("--min-replicas: give --max-replicas too (autoscaling runs between them)")
+        if self.max_replicas is not None:
+            low = 0 if self.min_replicas is None else self.min_replicas
+            if not 0 <= low <= self.replicas <= self.max_replicas:
+                raise ValueError(f"--max-replicas: need 0 <= --min-replicas ({low}) <= --replicas ({self.replicas}) "
+                                 f"<= --max-replicas ({self.max_replicas})")
         if self.gpus_per_replica < 0:
             raise ValueError(f"--gpus-per-replica: must be 0 or more, got {self.gpus_per_replica}")
         if not 0 <= self.port <= 65535:
@@ -91,9 +100,7 @@ class EngineServer:
             if opts.address:
                 ray.init(address=opts.address, logging_level=logging.WARNING, log_to_driver=False)
             else:
-                ray.init(num_cpus=max(os.cpu_count() or 1, int(cpus * opts.replicas)), include_dashboard=False,
-                         object_store_memory=opts.object_store_bytes, logging_level=logging.WARNING,
-                         log_to_driver=False)
+                start_local_ray(max(os.cpu_count() or 1, int(cpus * opts.replicas)), opts.object_store_bytes)
                 self._started_ray = True
         gpus = opts.gpus_per_replica
         if gpus and ray.cluster_resources().get("GPU", 0) < gpus:
@@ -105,7 +112,8 @@ class EngineServer:
         for folder in folders:
             name = model_name(folder)
             app = f"latentcut-{name}"
-            deployment = engine_deployment(name, opts.replicas, cpus, gpus)
+            scale = None if opts.max_replicas is None else (opts.min_replicas or 0, opts.max_replicas)
+            deployment = engine_deployment(name, opts.replicas, cpus, gpus, scale)
             handles[name] = serve.run(deployment.bind(folder, None if gpus else "cpu", opts.threads, self.url),
                                       name=app, route_prefix=None)
             self.apps[name] = app
@@ -186,6 +194,38 @@ class _HttpServer(uvicorn.Server):
     def handle_exit(self, sig, frame) -> None:
         self.dispatcher.closing = True
         super().handle_exit(sig, frame)
+
+
+def start_local_ray(cpus: int, object_store_bytes: int, attempts: int = 3) -> None:
+    """Starts a Ray on this machine. Ray gives its node 30 s to register (not configurable),
+    which a loaded machine can miss; then the half-started daemons are stopped and it tries again."""
+    import ray
+
+    for attempt in range(1, attempts + 1):
+        try:
+            ray.init(num_cpus=cpus, object_store_memory=object_store_bytes, include_dashboard=False,
+                     logging_level=logging.WARNING, log_to_driver=False)
+            return
+        except Exception as exc:  # Ray raises a bare Exception for this
+            ray.shutdown()
+            _stop_half_started_ray()
+            if "timed out during startup" not in str(exc) or attempt == attempts:
+                raise
+            log.warning("Ray's node did not start in time (attempt %d); trying again", attempt)
+
+
+def _stop_half_started_ray() -> None:
+    """Kills the daemons of a Ray session this process started but never joined (their
+    session folder ends with this process's id); ray.shutdown does not know them."""
+    import psutil
+
+    mine = re.compile(rf"/session_[0-9_-]+_{os.getpid()}(/|\s|$)")
+    for proc in psutil.Process().children(recursive=True):
+        try:
+            if mine.search(" ".join(proc.cmdline())):
+                proc.kill()
+        except psutil.Error:
+            continue
 
 
 def model_name(folder: str) -> str:

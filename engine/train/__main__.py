@@ -1,7 +1,7 @@
 """python -m engine.train --preset previz [--device cuda|cpu] [--steps N] [--resume DIR] [--out DIR]
 
-Also: --export-from CHECKPOINT --out DIR [--decoder-from CHECKPOINT --pool POOL] writes a shipping
-model folder (fp16 weights).
+Also: --export-from CHECKPOINT --out DIR [--decoder-from CHECKPOINT] writes a shipping model folder
+(fp16 weights) with its preview projection refitted on the model's own samples.
 """
 from __future__ import annotations
 
@@ -25,8 +25,6 @@ def main(argv: list[str] | None = None) -> int:
                         help="convert this checkpoint folder into a shipping model folder at --out")
     parser.add_argument("--decoder-from", type=Path, default=None,
                         help="with --export-from: take the (refined) decoder from this checkpoint")
-    parser.add_argument("--pool", type=Path, default=None,
-                        help="with --export-from: refit the preview projection on this run's pool.safetensors")
     args = parser.parse_args(argv)
 
     from engine.train.train import export, run
@@ -35,7 +33,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.export_from is not None:
             if args.out is None:
                 parser.error("--export-from needs --out")
-            folder = export(args.export_from, args.out, decoder_from=args.decoder_from, pool=args.pool)
+            folder = export(args.export_from, args.out, decoder_from=args.decoder_from)
             print(f"exported {args.export_from} -> {folder}")
             return 0
         best = run(args.preset, args.out or Path("runs") / args.preset, device=args.device, steps=args.steps,

@@ -348,7 +348,7 @@ def train_denoiser(model: LatentCutLDM, text_encoder, pool: LatentPool, texts: T
             state.setdefault("evals", []).append(record)
             best = state.get("best")
             if best is None or (acc["mean"], -state["probe_loss"]) >= (best["mean"], -best["probe_loss"]):
-                fit_preview_on_pool(model, pool, device)
+                fit_preview_on_samples(model, text_encoder, device, count=preset.eval_prompts)
                 save_model(out / "best", model)
                 state["best"] = {"step": step + 1, "mean": acc["mean"], "probe_loss": state["probe_loss"],
                                  "wall_s": round(state["wall_s"], 1)}
@@ -359,9 +359,31 @@ def train_denoiser(model: LatentCutLDM, text_encoder, pool: LatentPool, texts: T
 
 
 @torch.no_grad()
-def fit_preview_on_pool(model: LatentCutLDM, pool: LatentPool, device: torch.device, clips: int = 2) -> float:
-    z = pool.latents[:clips].to(device)
-    return fit_preview(model.preview, z, model.decode_latents(z).float())
+def fit_preview_on_samples(model: LatentCutLDM, text_encoder, device: torch.device, count: int = 8,
+                           seed: int = 0) -> float:
+    """Fit the preview on latents the model itself samples (at its default steps and guidance)
+    against what its decoder makes of them. The preview only ever sees the denoiser's estimates,
+    which sit elsewhere than the encoder's latents of rendered clips: a fit on those showed night
+    scenes 80 levels too bright. Returns the fit's RMS error."""
+    from engine.pipeline import LatentCutPipeline
+
+    was_training = model.training
+    model.eval()
+    pipe = LatentCutPipeline(model, text_encoder, name=model.config.name, sha256="training", device=device,
+                             dtype=next(model.parameters()).dtype)
+    rng = np.random.default_rng([seed, 11])
+    seen = []  # (scaled latents, decoded frames) of each generation's final decode
+    hook = model.autoencoder.decoder.register_forward_hook(
+        lambda module, args, out: seen.append((args[0].float() * model.config.scaling_factor, out.float().clamp(-1, 1))))
+    try:
+        for i in range(count):
+            scene = sample_scene(int(rng.integers(0, EVAL_SEED_START)))
+            pipe.generate(prompt(scene), seconds=model.config.frames / model.config.fps, seed=i)
+    finally:
+        hook.remove()
+        model.train(was_training)
+    latents, frames = torch.cat([z for z, _ in seen]), torch.cat([f for _, f in seen])
+    return fit_preview(model.preview, latents.to(device), frames.to(device))
 
 
 # ----------------------------------------------------------------------------- driver
@@ -452,11 +474,10 @@ def run(preset_name: str, out: Path, device: str = "cpu", steps: int | None = No
     return out / "best"
 
 
-def export(src: Path, dst: Path, half: bool = True, decoder_from: Path | None = None,
-           pool: Path | None = None) -> Path:
+def export(src: Path, dst: Path, half: bool = True, decoder_from: Path | None = None) -> Path:
     """Write a shipping model folder (fp16 weights where harmless) from a training checkpoint,
-    optionally with the decoder of another checkpoint of the same autoencoder (a refined decoder);
-    the preview projection is then refitted on the pool's latents."""
+    optionally with the decoder of another checkpoint of the same autoencoder (a refined decoder).
+    The preview projection is refitted on the model's own samples either way."""
     model = load_model(Path(src), "cpu")
     if decoder_from is not None:
         other = load_model(Path(decoder_from), "cpu")
@@ -465,10 +486,7 @@ def export(src: Path, dst: Path, half: bool = True, decoder_from: Path | None = 
             raise ValueError(f"decoder_from: {decoder_from} has another encoder than {src}; its decoder "
                              f"would not understand these latents")
         model.autoencoder.decoder.load_state_dict(other.autoencoder.decoder.state_dict())
-        if pool is None:
-            raise ValueError("pool: refitting the preview for a swapped decoder needs the run's pool.safetensors")
-    if pool is not None:
-        fit_preview_on_pool(model, LatentPool.load(Path(pool)), torch.device("cpu"))
+    fit_preview_on_samples(model, load_text_encoder(Path(src), model.config, "cpu"), torch.device("cpu"))
     return save_model(dst, model, model.config, half=half)
 
 

@@ -4,7 +4,7 @@ import re
 import numpy as np
 import pytest
 
-from engine.backends.constraints import ConstraintWarning
+from engine.constraints import ConstraintWarning
 from engine.requests import AnimateRequest, ExtendRequest, FillRequest, GenerateRequest, RestyleRequest
 
 EXPECTED_OPS = {

@@ -25,7 +25,7 @@ def check_output(cli, path, frames, rate, op, prompt=None):
     assert (info["video"]["width"], info["video"]["height"]) == (64, 32)
     assert info["video"]["rate"] == pytest.approx(rate)
     assert "AI-generated" in info["metadata"]["comment"]
-    prov = json.loads(info["metadata"]["latentcut"])
+    prov = info["metadata"]["latentcut"]  # probe shows the tag as an object
     assert prov["op"] == op and prov["generated"] is True
     assert prov["seed"] == 5 and prov["steps"] == 2
     assert len(prov["model"]["sha256"]) == 64
@@ -220,31 +220,83 @@ def test_demo_runs_headless_and_says_where_the_output_went(cli, tmp_path, tiny_m
     assert str(out.resolve()) in res.out and "board.mp4" in res.out
 
 
+def test_demo_with_a_relative_or_default_out_opens_from_anywhere_and_replaces_the_last_one(
+        cli, tmp_path, tiny_model, monkeypatch):
+    from engine.media.probe import probe
+    from timeline.project import load_project
+
+    monkeypatch.chdir(tmp_path)
+    for args in (["--out", "sub/demo"], [], []):
+        res = cli("demo", *args, "--model", tiny_model, "--steps", "1")
+        assert res.rc == 0, res.err
+    assert "replacing the last demo" in res.err
+    # what the EDL cannot hold is listed, one line each, in an editor's words
+    listed = [line.strip()[2:] for line in res.out.splitlines() if line.startswith("      - ")]
+    assert "audio track A1: not in the EDL" in listed
+    monkeypatch.chdir("/")
+    for out in (tmp_path / "sub" / "demo", tmp_path / "latentcut-demo"):
+        assert sorted(p.name for p in (out / "board_media").iterdir()) == sorted(
+            p.name for p in (out / "board_media").glob("generate_*_s[123].mp4"))
+        assert len(list((out / "board_media").iterdir())) == 3  # no *_2.mp4 from the run before
+        doc = load_project(out / "board.otio")
+        takes = [c.media_reference.target_url for c in doc.video_tracks[0].find_clips()]
+        assert len(takes) == 3 and all(Path(t).is_file() for t in takes)
+        assert probe(out / "board.mp4").video.frame_count == 144
+        reels = [line.split()[1] for line in (out / "board.edl").read_text().splitlines() if line[:3].isdigit()]
+        assert reels == ["shot_1T1", "shot_2T1", "shot_3T1"]  # one reel per take
+
+
+def test_a_storyboard_into_a_relative_subfolder_opens_from_anywhere(cli, tmp_path, tiny_model, monkeypatch):
+    from timeline.project import load_project
+
+    monkeypatch.chdir(tmp_path)
+    Path("shots.txt").write_text("1: a red ball\n1: a blue box\n")
+    Path("sub").mkdir()
+    res = cli("storyboard", "shots.txt", "-o", "sub/board.otio", "--render", "sub/board.mp4", "--model", tiny_model,
+              *FAST)
+    assert res.rc == 0, res.err
+    monkeypatch.chdir("/")
+    takes = [c.media_reference.target_url for c in load_project(tmp_path / "sub/board.otio").timeline.find_clips()]
+    assert len(takes) == 2 and all(Path(t).is_file() for t in takes)
+    assert all(Path(t).parent == tmp_path / "sub" / "board_media" for t in takes)
+
+
 def test_demo_without_a_model_says_so(cli, tmp_path):
     res = cli("demo", "--out", tmp_path / "demo", "--model", tmp_path / "missing")
     assert res.rc == 1 and "missing" in res.err and "Traceback" not in res.err
 
 
-def test_ctrl_c_cancels_cleanly_and_leaves_no_file(tmp_path, tiny_model):
+def _ignore_sigint():
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # as a shell starts a background job
+
+
+@pytest.mark.parametrize("sig, code, ignored, when", [(signal.SIGINT, 130, False, "1/1000"),
+                                                       (signal.SIGINT, 130, True, "started"),
+                                                       (signal.SIGTERM, 143, False, "1/1000")])
+def test_ctrl_c_cancels_cleanly_and_leaves_no_file(tmp_path, tiny_model, sig, code, ignored, when):
+    """Ctrl-C exits 130 and SIGTERM 143, with no partial file, even when the process was
+    started with SIGINT ignored (a background job of a script): while the model loads (at
+    "started"), or while it makes frames (at the first step)."""
     out = tmp_path / "long.mp4"
     proc = subprocess.Popen([sys.executable, "-m", "desktop", "generate", "a long one", "-o", str(out),
                              "--steps", "1000", "--seconds", "1", "--seed", "1", "--model", str(tiny_model)],
-                            cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=_ignore_sigint if ignored else None)
     try:
-        deadline = time.monotonic() + 120
+        deadline = time.monotonic() + 600  # a generous bound: loading a model on a busy machine is slow
         seen = ""
-        while "started" not in seen and time.monotonic() < deadline:
+        while when not in seen and time.monotonic() < deadline:
             line = proc.stderr.readline()
             if not line:
                 break
             seen += line
-        assert "started" in seen, seen
-        proc.send_signal(signal.SIGINT)
-        _, err = proc.communicate(timeout=120)
+        assert when in seen, seen
+        proc.send_signal(sig)
+        _, err = proc.communicate(timeout=300)
     finally:
         if proc.poll() is None:
             proc.kill()
-    assert proc.returncode == 130, err
+    assert proc.returncode == code, err
     assert "cancelled" in err and "Traceback" not in err
     assert list(tmp_path.iterdir()) == []
 

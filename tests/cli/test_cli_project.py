@@ -247,3 +247,25 @@ def test_progress_bar_draws_in_place_on_a_terminal_and_in_lines_on_a_pipe():
     assert term.getvalue().endswith("\n")
     lines = pipe.getvalue().splitlines()
     assert lines[0] == "render started" and lines[-1] == "render 8/8" and len(lines) <= 6
+
+
+def test_progress_shows_windows_and_steps_with_a_total_eta():
+    from desktop.cli_progress import ProgressBar, steps_per_window
+    from engine.engine_thread import EngineEvent
+    from engine.jobs import GenerateJob, RestyleJob
+
+    job = GenerateJob(prompt="x", seconds=4, steps=10)
+    assert steps_per_window(job) == 10
+    assert steps_per_window(RestyleJob(prompt="x", source="a.mp4", steps=10, strength=0.5)) == 5
+    term, pipe = _Terminal(), io.StringIO()
+    for stream in (term, pipe):
+        bar = ProgressBar("generate", 1, [steps_per_window(job)], stream=stream)
+        bar.on_event(EngineEvent("started", "j"))
+        for i in range(1, 31):
+            bar.on_event(EngineEvent("progress", "j", step=i, total=30))
+        bar.close()
+    assert "window 2/3, step 4/10 ETA" in term.getvalue()
+    assert "window 3/3, step 10/10" in term.getvalue() and "30/30" not in term.getvalue()
+    lines = pipe.getvalue().splitlines()
+    assert lines[1].startswith("generate window 1/3, step ") and " ETA " in lines[1]
+    assert lines[-1] == "generate window 3/3, step 10/10"

@@ -77,6 +77,20 @@ def test_viewer_draws_a_title_card_for_a_pending_clip(qtbot, cut):
     assert centre.blue() > centre.red()   # the card's blue background, not black
 
 
+def test_a_pending_clip_landing_under_the_playhead_shows_its_title_card_at_once(qtbot, cut):
+    """The decode asked for just before the clip landed must not cover the card when it arrives."""
+    pb = cut.playback
+    with qtbot.waitSignal(pb.picture_changed, timeout=20_000, check_params_cb=lambda pic: isinstance(pic, QImage)):
+        pb.seek(2)
+    pb.seek(3)  # a decode of frame 3 is now in flight
+    pending = make_pending_clip("generate", {"prompt": "night city"}, otio.opentime.RationalTime(12, 24), "shot")
+    cut.undo_stack.push_command(PlacePendingClip(pending, cut.document.video_tracks[0], otio.opentime.RationalTime(0, 24)))
+    assert cut.viewer.frame_view.picture == TitleCard("night city", "pending")
+    qtbot.waitUntil(lambda: pb._decoder._pending is None, timeout=10_000)
+    qtbot.wait(200)  # the stale decode's queued signal is delivered by now
+    assert cut.viewer.frame_view.picture == TitleCard("night city", "pending")
+
+
 def test_the_clock_drops_late_frames_instead_of_drifting(cut):
     pb = cut.playback
     pb.audio.outputs = NoAudioOutput()

@@ -242,3 +242,120 @@ def test_run_app_opens_the_project_and_returns_the_exit_code(qtbot, tmp_path, mo
     QTimer.singleShot(50, close_when_shown)
     assert app_module.run_app(path) == 0
     assert opened[0].actions.path == path and opened[0].document.rate == 25
+
+
+@pytest.mark.qt_no_exception_capture
+def test_an_exception_in_a_slot_becomes_a_message_to_the_user(qtbot, window):
+    from PySide6.QtCore import QObject, Signal
+
+    from desktop.slot_errors import report_slot_errors
+
+    class Source(QObject):
+        fired = Signal()
+
+    def broken_slot():
+        raise ValueError("SMPTE timecode does not support this rate")
+
+    reporter = report_slot_errors(window)
+    try:
+        source = Source()
+        source.fired.connect(broken_slot)
+        source.fired.emit()
+    finally:
+        reporter.uninstall()
+    assert "SMPTE timecode does not support this rate" in window.statusBar().currentMessage()
+    assert window._error_box.isVisible() and "SMPTE" in window._error_box.text()
+
+
+def test_a_reopened_project_lists_its_media_with_thumbnails_and_proxies(qtbot, edited, media, bridge,
+                                                                       isolated_settings, tmp_path):
+    from desktop.panels.media_panel import STATUS_ROLE
+
+    path = tmp_path / "cut.otio"
+    assert edited.actions.save_as(path)
+    other = MainWindow(bridge=bridge, settings=isolated_settings)
+    try:
+        assert other.media_panel.paths() == []
+        assert other.actions.open_project(path)
+        assert sorted(other.media_panel.paths()) == sorted(media)
+        qtbot.waitUntil(lambda: all(other.media_panel.state(p) == "ready" for p in media), timeout=20_000)
+        qtbot.waitUntil(lambda: all(other.media_panel.proxy_for(p) for p in media), timeout=60_000)
+        for row in range(other.media_panel.list.count()):
+            item = other.media_panel.list.item(row)
+            thumbnail = item.data(Qt.DecorationRole)
+            assert thumbnail is not None and not thumbnail.isNull()
+            assert item.data(STATUS_ROLE).startswith("Proxy ready")
+        other.actions.new_project()
+        assert other.media_panel.paths() == []  # not the last project's media
+    finally:
+        other.undo_stack.setClean()
+        other.close()
+
+
+def test_a_reopened_storyboard_project_shows_its_shots(qtbot, window, bridge, isolated_settings, tmp_path):
+    """As `latentcut storyboard` writes it: generated shots end to end on V1."""
+    from timeline import Document
+    from timeline.generated import MarkFailed, PlacePendingClip, make_pending_clip
+    from timeline.project import save_project
+    from timeline.storyboard import Shot
+
+    doc = Document.new(rate=12, width=64, height=36)
+    start = otio.opentime.RationalTime(0, 12)
+    for n, (seconds, prompt) in enumerate([(2.0, "day over a field"), (1.5, "a red ball at sunset")], 1):
+        clip = make_pending_clip("generate", {"prompt": prompt, "seconds": seconds},
+                                 otio.opentime.RationalTime(seconds * 12, 12), name=f"shot {n}")
+        PlacePendingClip(clip, doc.video_tracks[0], start).do(doc)
+        MarkFailed(clip, "no engine").do(doc)
+        start += clip.duration()
+    path = save_project(doc, tmp_path / "board.otio")
+    window.actions.prompt = Answers("Discard")
+    assert window.actions.open_project(path)
+    assert window.storyboard_panel.shots() == [Shot(2.0, "day over a field"), Shot(1.5, "a red ball at sunset")]
+    assert window.storyboard_panel.build_button.isEnabled()  # edit and build again
+
+
+def test_an_untitled_project_is_autosaved_and_offered_back_at_the_next_start(qtbot, edited, bridge,
+                                                                           isolated_settings, tmp_path, monkeypatch):
+    monkeypatch.setenv("LATENTCUT_DATA_DIR", str(tmp_path / "data"))
+    edited.undo_stack.push_command(AddTrack(name="never saved"))
+    autosaved = edited.actions.autosave_now()
+    assert autosaved is not None and autosaved.is_file()
+    assert (tmp_path / "data") in autosaved.parents
+    assert edited.actions.media_dir().parent == autosaved.parent  # generated media survive a crash too
+    edited.undo_stack.setClean()  # the "crash": the window goes without saving or closing
+
+    other = MainWindow(bridge=bridge, settings=isolated_settings)
+    try:
+        other.actions.prompt = Answers("Recover")
+        assert other.actions.offer_untitled_recovery()
+        assert other.actions.prompt.asked[0][0] == "Recover unsaved project"
+        assert "never saved" in [t.name for t in other.document.timeline.tracks]
+        assert other.isWindowModified() and other.actions.path is None
+        assert other.actions.media_dir().parent == autosaved.parent
+    finally:
+        other.undo_stack.setClean()
+        other.close()  # a clean close: nothing is left to recover
+    third = MainWindow(bridge=bridge, settings=isolated_settings)
+    try:
+        third.actions.prompt = _unexpected_prompt_for_test
+        assert not third.actions.offer_untitled_recovery()
+    finally:
+        third.close()
+
+
+def test_a_discarded_untitled_recovery_is_deleted(edited, bridge, isolated_settings, tmp_path, monkeypatch):
+    monkeypatch.setenv("LATENTCUT_DATA_DIR", str(tmp_path / "data"))
+    edited.actions.autosave_now()
+    edited.undo_stack.setClean()
+    other = MainWindow(bridge=bridge, settings=isolated_settings)
+    try:
+        other.actions.prompt = Answers("Discard")
+        assert not other.actions.offer_untitled_recovery()
+        other.actions.prompt = _unexpected_prompt_for_test
+        assert not other.actions.offer_untitled_recovery()
+    finally:
+        other.close()
+
+
+def _unexpected_prompt_for_test(title, text, choices):
+    raise AssertionError(f"unexpected prompt {title!r}: {text}")

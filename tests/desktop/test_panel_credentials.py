@@ -115,3 +115,16 @@ def test_the_app_signs_renders_with_its_preferences(qtbot, window, tmp_path, med
     window.media_panel.add_files([out])
     qtbot.waitUntil(lambda: window.media_panel.credentials(out) is not None, timeout=30000)
     assert window.media_panel.credentials(out).state == "valid"
+
+
+def test_a_dropped_take_without_its_tag_is_placed_as_a_generated_clip(qtbot, window, tmp_path):
+    from timeline.provenance import APP_KEY, is_generated
+
+    write_take(tmp_path / "shot.mp4", count=24, rate=24.0)
+    data = (tmp_path / "shot.mp4").read_bytes()
+    (tmp_path / "stripped.mp4").write_bytes(data.replace(b"mdtalatentcut", b"mdtaxxxxxxxxx"))
+    window.edits.place_media([str(tmp_path / "stripped.mp4")], window.document.video_tracks[0], 0)
+    [clip] = window.document.video_tracks[0].find_clips()
+    assert is_generated(clip) and clip.metadata[APP_KEY]["credentials"]["state"] == "invalid"
+    window.inspector.set_item(clip)
+    qtbot.waitUntil(lambda: window.inspector.credentials_badge.state == "invalid", timeout=30000)

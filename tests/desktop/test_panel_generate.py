@@ -32,7 +32,7 @@ def test_gap_selection_says_generate_into_gap(panel):
     # Only what applies is shown; the hint line says how to reach the rest.
     assert {op for op in OPS if not panel.buttons[op].isHidden()} == {"generate", "fill"}
     assert panel.selection_label.text().startswith("Selection: 1.5 s gap on V1.")
-    assert "a clip to extend" in panel.selection_label.text()
+    assert "a clip to extend" in panel.selection_label.toolTip()
 
 
 def test_nothing_selected_generates_at_the_playhead(panel):
@@ -209,3 +209,54 @@ def test_the_app_and_latentcut_models_share_one_list_of_model_folders(qtbot, set
     assert second.model.findData(str(wan.resolve())) > 0 and second.model.findData(str(ldm.resolve())) > 0
     second.remove_model_folder(str(ldm.resolve()))
     assert model_folders.remembered() == [wan.resolve()]
+
+
+def test_steps_and_guidance_come_from_the_chosen_model_unless_the_user_set_them(qtbot, panel, tiny_model):
+    from engine.backends.registry import default_settings
+
+    embedded = default_settings(None)
+    assert (panel.steps.value(), panel.guidance.value()) == (embedded["steps"], embedded["guidance"]) == (10, 4.0)
+    assert panel.add_model_folder(tiny_model)
+    assert (panel.steps.value(), panel.guidance.value()) == (3, 3.0)  # the tiny model's own
+    panel.steps.setValue(7)  # the user's choice stays; guidance still follows the model
+    panel.model.setCurrentIndex(0)
+    assert (panel.steps.value(), panel.guidance.value()) == (7, 4.0)
+
+
+def test_advanced_settings_fold_away_and_stay_as_left(qtbot, settings):
+    first = GeneratePanel(settings=settings)
+    qtbot.addWidget(first)
+    first.show()
+    assert not first.advanced_toggle.isChecked()
+    for hidden in (first.negative_prompt, first.steps, first.guidance, first.model, first.device):
+        assert not hidden.isVisible()
+    for shown in (first.prompt, first.seed, first.seconds, first.strength, first.advanced_toggle):
+        assert shown.isVisible()
+    qtbot.mouseClick(first.advanced_toggle, Qt.LeftButton)
+    assert first.steps.isVisible() and first.model.isVisible()
+    settings.sync()
+    second = GeneratePanel(settings=settings)
+    qtbot.addWidget(second)
+    second.show()
+    assert second.advanced_toggle.isChecked() and second.device.isVisible()
+
+
+def test_the_embedded_model_shows_the_words_it_knows_and_marks_the_others(qtbot, panel, tiny_model):
+    from PySide6.QtGui import QTextCharFormat
+
+    def underlined():
+        block = panel.prompt.document().firstBlock()
+        return {block.text()[f.start:f.start + f.length] for f in block.layout().formats()
+                if f.format.underlineStyle() == QTextCharFormat.UnderlineStyle.WaveUnderline}
+
+    panel.show()
+    panel.prompt.setPlainText("a purple ball over the sea at sunset, zoom in")
+    assert panel.vocabulary.isVisible() and "day/sunset/night" in panel.vocabulary.text()
+    assert "zoom in/out" in panel.vocabulary.text() and "mountains/sea/city/field" in panel.vocabulary.text()
+    assert panel.unknown_words.isVisible() and panel.unknown_words.text() == "Not understood: purple"
+    assert underlined() == {"purple"}
+    panel.prompt.setPlainText("a red ball over the sea at sunset")
+    assert panel.unknown_words.isHidden() and underlined() == set()
+    panel.prompt.setPlainText("a purple ball")
+    assert panel.add_model_folder(tiny_model)  # another model: no previz vocabulary to show
+    assert panel.vocabulary.isHidden() and panel.unknown_words.isHidden() and underlined() == set()

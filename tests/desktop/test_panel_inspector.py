@@ -179,3 +179,25 @@ def test_panel_stops_listening_when_deleted(qtbot, stack, tmp_path):
     qtbot.wait(10)
     assert len(stack.document._listeners) == listeners - 1
     stack.undo()  # no event reaches the deleted widget
+
+
+def test_an_item_that_cannot_be_shown_says_so_instead_of_showing_the_previous_one(qtbot, panel, stack, tmp_path,
+                                                                               monkeypatch):
+    import desktop.panels.inspector_panel as inspector
+
+    first = place_generated(stack, tmp_path, takes=1)
+    panel.set_item(first)
+    assert panel.name.text() == "shot 1"
+    second = make_pending_clip("generate", PARAMS, RT(24, 24), name="shot 2")
+    stack.push_command(PlacePendingClip(second, stack.document.video_tracks[0], RT(96, 24)))
+
+    def broken(*args):
+        raise ValueError("no timecode at this rate")
+
+    monkeypatch.setattr(inspector, "format_timecode", broken)
+    with pytest.raises(ValueError):  # raised on to the window's reporter, which shows it
+        panel.set_item(second)
+    assert panel.details.isHidden() and "shot 2: no timecode at this rate" in panel.empty.text()
+    monkeypatch.undo()
+    panel.set_item(first)
+    assert not panel.details.isHidden() and panel.empty.isHidden()

@@ -59,7 +59,7 @@ def test_import_probes_and_thumbnails_off_the_ui_thread(qtbot, panel, clip):
     item = item_for(panel, clip)
     facts = item.data(FACTS_ROLE)
     assert "64×36" in facts and "12 fps" in facts and "h264" in facts and "48 kHz" in facts
-    assert "00:00:01:00" in facts  # 12 frames at 12 fps
+    assert "00:00:01+00" in facts  # 12 frames at 12 fps: seconds+frames, SMPTE has no 12 fps
     pixmap = item.data(Qt.DecorationRole)
     assert pixmap is not None and pixmap.height() == 54
     assert panel.info(clip).video.frame_count == 12

@@ -158,7 +158,8 @@ def test_a_failing_job_is_reported_and_the_next_job_still_runs(engine, tmp_path)
 def test_a_frame_range_outside_the_source_fails_naming_it(engine, clip, tmp_path):
     _, final = run(engine, RestyleJob(source=MediaInput(str(clip), 4, 99), prompt="x", output=str(tmp_path)))
     assert final.kind == "failed"
-    assert "source" in final.message and str(clip) in final.message
+    assert "frames 4-99" in final.message and str(clip) in final.message
+    assert "source:" not in final.message  # the file is named, not the job's field
 
 
 def test_missing_model_folder_fails_naming_it(engine, tmp_path):

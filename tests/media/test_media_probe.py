@@ -6,6 +6,7 @@ import subprocess
 import sys
 from fractions import Fraction
 
+import numpy as np
 import pytest
 
 import media_fixtures as mf
@@ -63,3 +64,20 @@ def test_import_does_not_pull_torch():
     code = "import sys, engine.media, engine.media.render, engine.media.proxy; print('torch' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_a_long_constant_rate_render_with_b_frames_is_constant(tmp_path):
+    """636 frames at 24 fps with B-frames: more packets than the rate scan reads, so the scan
+    stops between a frame and the B-frames shown before it. It must not read as variable."""
+    from engine.media.writer import VideoWriter
+
+    path = tmp_path / "render.mp4"
+    with VideoWriter(path, 24, preset="medium") as writer:
+        for i in range(636):
+            frame = np.zeros((36, 64, 3), np.uint8)
+            frame[:, i % 64] = 255
+            writer.write(frame)
+    info = probe(path)
+    assert not info.video.variable_rate
+    assert info.video.rate_fraction == "24/1" and info.video.frame_count == 636
+    assert info.video.frame_count / info.video.rate == pytest.approx(26.5)

@@ -129,7 +129,6 @@ BAD = [
     ("generate", dict(prompt="x", seconds=float("nan")), "seconds"),
     ("generate", dict(prompt="x", seconds="2"), "seconds"),
     ("generate", dict(prompt="x", seconds=0.01), "seconds"),
-    ("generate", dict(prompt="x", seconds=1, size=(60, 32)), "size"),
     ("generate", dict(prompt="x", seconds=1, size=(0, 32)), "size"),
     ("generate", dict(prompt="x", seconds=1, size="64x32"), "size"),
     ("generate", dict(prompt="x", seconds=1, steps=0), "steps"),
@@ -194,3 +193,11 @@ def test_large_footage_is_resized_to_the_generation_size(pipe):
     frames = np.random.default_rng(1).integers(0, 256, (20, 180, 320, 3), np.uint8)  # > one resize chunk
     check_video(pipe.restyle(RestyleRequest(frames=frames, prompt="day", rate=8)), 20, 8.0)
     check_video(pipe.extend(ExtendRequest(frames=frames, seconds=0.5, rate=8, size=(96, 48))), 4, 8.0, size=(96, 48))
+
+
+def test_a_size_off_the_models_grid_is_rounded_with_a_warning(pipe):
+    from engine.constraints import ConstraintWarning
+
+    with pytest.warns(ConstraintWarning, match="60x30 to 64x32"):
+        result = pipe.generate(GenerateRequest(prompt="a red ball", seconds=1.0, size=(60, 30), steps=1))
+    assert result.frames.shape[1:3] == (32, 64)

@@ -22,11 +22,10 @@ def serving(model, replicas: int = 2, token: str | None = TOKEN, address: str | 
     cluster at `address`; stopped, with that Ray, on exit."""
     import ray
 
-    from engine.serve.server import EngineServer, ServeOptions
+    from engine.serve.server import EngineServer, ServeOptions, start_local_ray
 
     if address is None:
-        ray.init(num_cpus=replicas, object_store_memory=OBJECT_STORE, include_dashboard=False,
-                 logging_level=logging.WARNING, log_to_driver=False)
+        start_local_ray(replicas, OBJECT_STORE)
     else:
         ray.init(address=address, logging_level=logging.WARNING, log_to_driver=False)
     server = EngineServer(ServeOptions(port=0, replicas=replicas, models=[str(model)], token=token, threads=1))

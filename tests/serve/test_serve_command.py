@@ -28,6 +28,8 @@ def latentcut(*args, **kwargs) -> subprocess.Popen:
 @pytest.mark.parametrize("args, message", [
     (["--host", "0.0.0.0"], "--token: the server only binds 0.0.0.0 (beyond this computer) with a token"),
     (["--replicas", "0"], "--replicas: must be 1 or more"),
+    (["--min-replicas", "1"], "--min-replicas: give --max-replicas too"),
+    (["--replicas", "3", "--max-replicas", "2"], "--max-replicas: need 0 <= --min-replicas (0) <= --replicas (3)"),
     (["--model", "/nowhere"], "--model: /nowhere is not a model folder"),
 ])
 def test_serve_refuses_bad_options_before_starting_anything(args, message):
@@ -74,8 +76,9 @@ def test_sigterm_mid_job_fails_it_as_unreachable_in_the_app_and_leaves_no_ray_pr
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     url = f"http://127.0.0.1:{port}"
+    # autoscaling between 1 and 2 replicas (Serve's autoscaling_config), starting with 1
     server = latentcut("serve", "--port", str(port), "--model", str(tiny_model), "--threads", "1",
-                       "--token", TOKEN, start_new_session=True)
+                       "--min-replicas", "1", "--max-replicas", "2", "--token", TOKEN, start_new_session=True)
     bridge = window = None
     try:
         deadline = time.monotonic() + 400

@@ -109,7 +109,7 @@ MALFORMED = {
     "unknown operation": (json.dumps({"operation": "explode", "prompt": "x"}).encode(), "application/json",
                           400, "unknown operation 'explode'"),
     "size out of range": (json.dumps({"prompt": "x", "size": "99999x10"}).encode(), "application/json", 400,
-                          "size: width and height must be"),
+                          "size: expected (width, height), each more than 0 and at most"),
     "size not WxH": (json.dumps({"prompt": "x", "size": "big"}).encode(), "application/json", 400, "size:"),
     "seconds out of range": (json.dumps({"prompt": "x", "seconds": 600}).encode(), "application/json", 400,
                              "seconds: at most"),
@@ -262,6 +262,10 @@ def test_the_app_runs_every_operation_on_the_remote_engine(qtbot, server, tmp_pa
     window = MainWindow(bridge=bridge, settings=settings)
     window.actions.prompt = lambda title, text, choices: pytest.fail(f"unexpected prompt {title!r}: {text}")
     try:
+        window.engine_status.refresh()  # the Jobs panel shows the server's state
+        qtbot.waitUntil(lambda: "reachable" in window.jobs_panel.engine.text(), timeout=60_000)
+        assert window.jobs_panel.engine.text().startswith(f"Engine: {server.url}, reachable; ")
+        assert "(2 replicas); 1 node;" in window.jobs_panel.engine.text()
         # V1: still 0-120, clip 120-156, gap, clip_b 168-204, gap, clip 216-252 (24 fps timeline)
         track = window.document.video_tracks[0]
         still = encode_still(tmp_path / "still.png")

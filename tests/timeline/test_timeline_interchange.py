@@ -121,7 +121,7 @@ def test_edl_keeps_one_video_track_says_what_it_dropped_and_labels_generated_cli
     assert snapshot(doc) == before  # exporting never changes the document
     dropped = "\n".join(report.dropped)
     assert "video track V2" in dropped and "audio track A1" in dropped
-    assert "clip 'gen'" in dropped and "take(s) take-1 are left out" in dropped
+    assert "clip 'gen'" in dropped and "the other take (take-1) is not kept in the EDL" in dropped
     assert "'todo'" not in dropped  # a clip not generated yet keeps its recipe in the comments
     assert "video track V1: marker 'beat' is left out" in dropped
     assert "nested stack 'comp'" in dropped
@@ -165,5 +165,37 @@ def test_bad_export_and_import_arguments(cut, tmp_path):
         import_timeline(bad)
     empty = Document.new()
     empty.timeline.tracks[0].enabled = False
-    with pytest.raises(ValueError, match="video track"):
+    with pytest.raises(ProjectError, match="video track"):
         export_timeline(empty, folder / "empty.edl")
+
+
+def test_an_edl_of_a_cut_without_video_names_the_file_not_a_parameter(tmp_path):
+    doc = Document.new(rate=24, width=64, height=36)
+    for track in doc.video_tracks:
+        track.enabled = False
+    with pytest.raises(ProjectError) as err:
+        export_timeline(doc, tmp_path / "cut.edl")
+    assert "cut.edl" in str(err.value) and "video track" in str(err.value)
+    assert "doc_or_timeline" not in str(err.value)
+
+
+def test_edl_reels_are_unique_per_take_with_the_takes_source_timecode(tmp_path):
+    doc = Document.new(rate=24, width=64, height=36)
+    track = doc.video_tracks[0]
+    Append(track, make_clip("interview_1", url=str(tmp_path / "interview_1.mp4"))).do(doc)
+    Append(track, make_clip("interview_2", url=str(tmp_path / "interview_2.mp4"))).do(doc)
+    for n, timecode in ((1, "10:00:00:00"), (2, "10:00:05:00")):
+        clip = make_pending_clip("generate", {"prompt": "night", "seed": n}, frames(24), f"shot {n}")
+        PlacePendingClip(clip, track, doc.track_end(track)).do(doc)
+        AddTake(clip, str(tmp_path / f"generate_night_s{n}.mp4"), TR(RT(0, 24), RT(48, 24)),
+                {"seed": n, "timecode": timecode}).do(doc)
+    export_timeline(doc, tmp_path / "cut.edl")
+    events = [line.split() for line in (tmp_path / "cut.edl").read_text().splitlines()
+              if line[:3].isdigit()]
+    assert [e[1] for e in events] == ["intervie", "intervi2", "shot_1T1", "shot_2T1"]
+    assert [e[4] for e in events[2:]] == ["10:00:00:00", "10:00:05:00"]  # source in
+    back = import_timeline(tmp_path / "cut.edl")
+    clips = back.find_clips()
+    assert [c.metadata["cmx_3600"]["reel"] for c in clips][2:] == ["shot_1T1", "shot_2T1"]
+    # read back, a take's in point counts its file's frames again (the timecode is the file's)
+    assert [c.source_range.start_time.value for c in clips[2:]] == [0, 0]

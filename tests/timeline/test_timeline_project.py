@@ -166,3 +166,41 @@ def test_only_media_paths_are_rewritten(tmp_path):
     assert '"target_url_base": "cut_media/frames/"' in text
     back = load_project(path)
     assert snapshot(back) == snapshot(doc)  # other strings untouched, paths back to absolute
+
+
+def test_media_paths_relative_to_the_current_folder_resolve_after_save(tmp_path, monkeypatch):
+    """A take path given relative to the current folder (as the engine returns it for a
+    relative --out) must name the same file after save and load, wherever the project is."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "sub" / "board_media").mkdir(parents=True)
+    (tmp_path / "sub" / "board_media" / "take.mp4").write_bytes(b"\0")
+    (tmp_path / "elsewhere.mp4").write_bytes(b"\0")
+    doc = Document.new(rate=24, width=64, height=36)
+    track = doc.video_tracks[0]
+    Append(track, make_clip("cam", url="elsewhere.mp4")).do(doc)
+    clip = make_pending_clip("generate", {"prompt": "night", "seed": 1}, frames(24), "gen")
+    PlacePendingClip(clip, track, frames(48)).do(doc)
+    AddTake(clip, "sub/board_media/take.mp4", TR(RT(0, 24), RT(24, 24))).do(doc)
+    save_project(doc, "sub/board.otio")
+    text = (tmp_path / "sub" / "board.otio").read_text()
+    assert '"target_url": "board_media/take.mp4"' in text
+    monkeypatch.chdir("/")
+    loaded = urls(load_project(tmp_path / "sub" / "board.otio"))
+    assert sorted(loaded) == sorted([str(tmp_path / "elsewhere.mp4"), str(tmp_path / "sub/board_media/take.mp4")])
+    assert all(os.path.isfile(u) for u in loaded)
+
+
+def test_a_killed_save_leaves_temps_that_the_next_save_or_open_removes(tmp_path):
+    path = tmp_path / "cut.otio"
+    save_project(Document.new(rate=24, width=64, height=36), path)
+    dead = tmp_path / ".cut.otio.999999999-abc123.tmp"   # a save whose process is gone
+    older = tmp_path / ".cut.otio.k2j3h4.tmp"           # the name earlier versions used
+    live = tmp_path / f".cut.otio.{os.getpid()}-zz.tmp"  # a save in flight in a running process
+    other = tmp_path / ".other.otio.999999999-a.tmp"    # another project's
+    for p in (dead, older, live, other):
+        p.write_text("{")
+    load_project(path)
+    assert not dead.exists() and not older.exists() and live.exists() and other.exists()
+    dead.write_text("{")
+    save_project(Document.new(rate=24, width=64, height=36), path)
+    assert not dead.exists() and live.exists()

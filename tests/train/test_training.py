@@ -47,19 +47,20 @@ def test_export_writes_fp16_weights_that_load(tiny_run, tmp_path):
     model = load_model(tmp_path / "ship")
     reference = load_model(tiny_run / "best")
     for (name, a), b in zip(model.state_dict().items(), reference.state_dict().values()):
-        assert torch.allclose(a, b, atol=2e-3, rtol=2e-3), name
+        if not name.startswith("preview."):  # export refits the preview on the model's own samples
+            assert torch.allclose(a, b, atol=2e-3, rtol=2e-3), name
 
 
 def test_export_can_take_a_refined_decoder(tiny_run, tmp_path):
     args = ["--export-from", str(tiny_run / "best"), "--out", str(tmp_path / "ship"),
-            "--decoder-from", str(tiny_run / "checkpoint"), "--pool", str(tiny_run / "pool.safetensors")]
+            "--decoder-from", str(tiny_run / "checkpoint")]
     assert main(args) == 0
     assert load_model(tmp_path / "ship").config.name == "previz-tiny"
     from engine.model.tiny import make_tiny_model_folder
 
     stranger = make_tiny_model_folder(tmp_path / "stranger", text_encoder=None, text_dim=384)
     with pytest.raises(ValueError, match="another encoder"):
-        train.export(tiny_run / "best", tmp_path / "bad", decoder_from=stranger, pool=tiny_run / "pool.safetensors")
+        train.export(tiny_run / "best", tmp_path / "bad", decoder_from=stranger)
 
 
 def test_resume_continues_exactly(tiny_run, tmp_path, monkeypatch):
@@ -90,3 +91,18 @@ def test_bad_arguments_are_named(tmp_path, capsys):
     assert "held out" in capsys.readouterr().err
     with pytest.raises(ValueError, match="preset"):
         train.run("huge", tmp_path / "y")
+
+
+def test_the_step_preview_is_a_blurry_version_of_the_result(tiny_run):
+    """The preview is fitted on the model's own samples, so each step's preview has the mean
+    colour of the frame that is finally decoded (it once showed a magenta and yellow checker)."""
+    import numpy as np
+
+    pipe = LatentCutPipeline.from_pretrained(tiny_run / "best", device="cpu")
+    for seed, text in enumerate(("pan right over mountains at night", "zoom in on a yellow box in a city, day")):
+        previews = []
+        out = pipe.generate(text, seconds=1.0, seed=100 + seed, callback=lambda s, t, p: previews.append(p))
+        result = out.frames[out.frames.shape[0] // 2].reshape(-1, 3).mean(0)
+        assert previews[-1].shape == out.frames.shape[1:]
+        for step, preview in enumerate(previews):
+            assert np.abs(preview.reshape(-1, 3).mean(0) - result).max() <= 20, (text, step)
