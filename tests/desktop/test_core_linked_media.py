@@ -36,12 +36,12 @@ def test_a_drop_places_linked_picture_and_sound(film):
 
 def test_linked_clips_move_trim_razor_and_delete_together(film):
     (video,), (audio,) = clips(film)
-    film.move_item(video, film.document.video_tracks[0], 30, False)
+    film.edits.move_item(video, film.document.video_tracks[0], 30, False)
     assert starts(film) == [30, 30]
-    film.trim_item(audio, "tail", -6, False)
+    film.edits.trim_item(audio, "tail", -6, False)
     assert video.duration().value == audio.duration().value == 18
     film.playback.seek(36)
-    film.razor()
+    film.edits.razor(film.playback.frame)
     assert [len(c) for c in clips(film)] == [2, 2]
     second = clips(film)[0][1]
     film.edits.set_selection([second])
