@@ -37,8 +37,12 @@ def storyboard_shots(shots: list[Shot], fields: dict, rate: float,
     out = []
     start = otio.opentime.RationalTime(0, rate)
     for i, shot in enumerate(shots):
-        length = otio.opentime.RationalTime(max(1, round(float(shot.seconds) * rate)), rate)
-        job = GenerateJob(**{**fields, "prompt": shot.prompt, "seconds": length.to_seconds(), "rate": rate,
+        frames = round(float(shot.seconds) * rate)
+        length = otio.opentime.RationalTime(max(1, frames), rate)
+        # A shot shorter than a frame keeps its seconds, so its job fails naming them (the
+        # storyboard is still saved, with that shot's recipe marked failed).
+        seconds = length.to_seconds() if frames >= 1 else float(shot.seconds)
+        job = GenerateJob(**{**fields, "prompt": shot.prompt, "seconds": seconds, "rate": rate,
                              "seed": shot_seed(fields.get("seed"), i)})
         if check is not None:
             job = check(job, f"shot {i + 1}")
