@@ -155,18 +155,3 @@ def unsigned_target(path: str | os.PathLike, signing: SigningSettings) -> Path:
 
 def _unsigned_name(path: Path) -> Path:
     return path.with_name(f".{path.stem}.unsigned-{os.getpid()}-{threading.get_ident():x}{path.suffix}")
-
-
-def provenance_from_tags(tags: dict[str, str]) -> dict[str, Any] | None:
-    """The provenance `container_metadata` wrote, read back from a file's container tags
-    (keys lower-cased, as probe gives them); None for a file LatentCut did not generate."""
-    text = tags.get("latentcut")
-    if not text:
-        return None
-    try:
-        provenance = json.loads(text)
-    except ValueError:
-        return None
-    if not isinstance(provenance, dict) or not provenance.get("generated") or not provenance.get("op"):
-        return None
-    return provenance

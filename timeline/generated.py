@@ -125,6 +125,14 @@ class AddTake(EditCommand):
                                                            self.clip.duration())))
 
 
+def take_from_result(clip, result: dict) -> AddTake:
+    """The AddTake for an engine's ``done`` result (``path``, ``frames``, ``rate``,
+    ``provenance``): the take is all of the written file (its media time from 0)."""
+    rate = float(result["rate"])
+    available = TimeRange(RationalTime(0, rate), RationalTime(int(result["frames"]), rate))
+    return AddTake(clip, result["path"], available, result.get("provenance") or {})
+
+
 class SwitchTake(EditCommand):
     """Make another take (or the recipe) the active media reference."""
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import copy
 import datetime as _dt
+import json as _json
 from pathlib import Path
 
 import opentimelineio as otio
@@ -144,6 +145,21 @@ def latentcut_metadata(op: str, prompt: str = "", negative_prompt: str = "", see
     }
     md.update(extra)
     return md
+
+
+def provenance_from_tags(tags: dict) -> dict | None:
+    """The provenance a generated file carries in its container tags (the JSON under the app
+    key; keys lower-cased, as probe gives them); None for a file LatentCut did not generate."""
+    text = tags.get(APP_KEY)
+    if not text:
+        return None
+    try:
+        provenance = _json.loads(text)
+    except ValueError:
+        return None
+    if not isinstance(provenance, dict) or not provenance.get("generated") or not provenance.get("op"):
+        return None
+    return provenance
 
 
 def is_generated(item) -> bool:

@@ -1,7 +1,6 @@
 """Generate panel: the generation parameters, model and device, and buttons that name what they do."""
 from __future__ import annotations
 
-import random
 import sys
 from pathlib import Path
 
@@ -27,29 +26,18 @@ from PySide6.QtWidgets import (
 from desktop.panels.jobs_panel import ElidedLabel
 from desktop.panels.prompt_words import UnknownWordMarker
 from desktop.theme import icon
+from engine.backends.model_folders import forget, model_folder_problem, remember, remembered
+from engine.jobs import DEFAULT_STRENGTH, SEED_MAX, draw_seed
+from engine.operations import ACTIONS, OPERATIONS, SELECTION_KINDS
 from engine.vocabulary import summary as vocabulary_summary
 from engine.vocabulary import unknown_words
 
-OPS = ("generate", "fill", "extend_head", "extend_tail", "restyle", "animate")
-SELECTION_KINDS = ("none", "gap", "clip", "generated_clip", "still", "range")
-OPS_NEEDING_PROMPT = frozenset({"generate", "restyle", "animate"})
-MODEL_MARKERS = ("config.json", "model_index.json")
-SEED_MAX = 2**31 - 1
-SETTINGS_MODELS = "generate/model_folders"
+OPS = tuple(ACTIONS)  # the action buttons, in the registry's order
+OPS_NEEDING_PROMPT = frozenset(key for key, action in ACTIONS.items() if OPERATIONS[action.op].needs_prompt)
 SETTINGS_MODEL = "generate/model"
 SETTINGS_DEVICE = "generate/device"
 SETTINGS_ADVANCED = "generate/advanced_open"
 EMBEDDED_LABEL = "Embedded (previz)"
-
-
-def model_folder_problem(path) -> str | None:
-    """Why PATH is not a model folder, or None when it has config.json or model_index.json."""
-    folder = Path(path)
-    if not folder.is_dir():
-        return f"{folder} is not a folder."
-    if not any((folder / name).is_file() for name in MODEL_MARKERS):
-        return f"{folder} has neither config.json nor model_index.json, so it is not a model folder."
-    return None
 
 
 class _DeviceProbe(QRunnable):
@@ -122,7 +110,7 @@ class GeneratePanel(QWidget):
         self.seed = QSpinBox(self)
         self.seed.setObjectName("generate_seed")
         self.seed.setRange(0, SEED_MAX)
-        self.seed.setValue(random.randint(0, SEED_MAX))
+        self.seed.setValue(draw_seed())
         self.seed.setMinimumWidth(90)
         self.seed.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Fixed)
         self.seed_lock = QToolButton(self)
@@ -135,7 +123,7 @@ class GeneratePanel(QWidget):
         self.seed_random.setObjectName("generate_seed_random")
         self.seed_random.setIcon(icon("dice"))
         self.seed_random.setToolTip("Draw a new random seed")
-        self.seed_random.clicked.connect(lambda: self.seed.setValue(random.randint(0, SEED_MAX)))
+        self.seed_random.clicked.connect(lambda: self.seed.setValue(draw_seed()))
 
         self.steps = QSpinBox(self)
         self.steps.setObjectName("generate_steps")
@@ -155,7 +143,7 @@ class GeneratePanel(QWidget):
         self.strength.setRange(0.05, 1.0)
         self.strength.setSingleStep(0.05)
         self.strength.setDecimals(2)
-        self.strength.setValue(0.7)
+        self.strength.setValue(DEFAULT_STRENGTH)
         self.strength.setToolTip("Restyle: how far the look may move from the source (1 = all new)")
         self.seconds = QDoubleSpinBox(self)
         self.seconds.setObjectName("generate_seconds")
@@ -166,7 +154,7 @@ class GeneratePanel(QWidget):
         self.seconds.setValue(2.0)
         self.seconds.valueChanged.connect(self._relabel)
 
-        # Model: the embedded one plus folders the user added (remembered in QSettings).
+        # Model: the embedded one plus the remembered folders (the list `latentcut models` reads).
         self.model = QComboBox(self)
         self.model.setObjectName("generate_model")
         self.model.setToolTip("The embedded previz model, or a local model folder you added")
@@ -198,10 +186,8 @@ class GeneratePanel(QWidget):
 
         # Action buttons, one per op.
         self.buttons: dict[str, QPushButton] = {}
-        icons = {"generate": "generate", "fill": "fill", "extend_head": "extend_head",
-                 "extend_tail": "extend_tail", "restyle": "restyle", "animate": "animate"}
         for op in OPS:
-            button = QPushButton(icon(icons[op]), op, self)
+            button = QPushButton(icon(op), op, self)  # an icon per action key
             button.setObjectName(f"generate_action_{op}")
             button.setProperty("role", "primary" if op == "generate" else "action")
             # Long selection summaries must not widen the dock; the tooltip carries the full text.
@@ -303,7 +289,7 @@ class GeneratePanel(QWidget):
         """The values for a job spec. Unlocked, a fresh seed is drawn and shown, so the
         recipe records the seed that was actually used."""
         if not self.seed_lock.isChecked():
-            self.seed.setValue(random.randint(0, SEED_MAX))
+            self.seed.setValue(draw_seed())
         return {
             "prompt": self.prompt.toPlainText().strip(),
             "negative_prompt": self.negative_prompt.toPlainText().strip(),
@@ -347,11 +333,9 @@ class GeneratePanel(QWidget):
             return False
         self.model_message.hide()
         path = str(Path(path).resolve())
-        folders = self._model_folders()
-        if path not in folders:
-            folders.append(path)
-            self._settings.setValue(SETTINGS_MODELS, folders)
-            self.model.addItem(self._model_label(path), path)
+        if self.model.findData(path) < 0:
+            remember(path)
+            self.model.addItem(_model_label(path), path)
         self.model.setCurrentIndex(self.model.findData(path))
         return True
 
@@ -360,8 +344,7 @@ class GeneratePanel(QWidget):
         if not path:
             return
         path = str(path)
-        folders = [f for f in self._model_folders() if f != path]
-        self._settings.setValue(SETTINGS_MODELS, folders)
+        forget(path)
         index = self.model.findData(path)
         if index > 0:
             self.model.removeItem(index)
@@ -392,8 +375,8 @@ class GeneratePanel(QWidget):
         for key, label in found:
             if self.device.findData(key) < 0:
                 self.device.addItem(label, key)
-        remembered = self._settings.value(SETTINGS_DEVICE)
-        index = self.device.findData(remembered) if remembered else -1
+        saved = self._settings.value(SETTINGS_DEVICE)
+        index = self.device.findData(saved) if saved else -1
         if index < 0 and found:
             index = self.device.findData(found[0][0])  # an accelerator beats the CPU by default
         if index >= 0:
@@ -404,20 +387,13 @@ class GeneratePanel(QWidget):
         if self._device_probe_started and index >= 0:
             self._settings.setValue(SETTINGS_DEVICE, self.device.itemData(index))
 
-    def _model_folders(self) -> list[str]:
-        value = self._settings.value(SETTINGS_MODELS) or []
-        return [value] if isinstance(value, str) else [str(v) for v in value]
-
-    def _model_label(self, path: str) -> str:
-        return f"{Path(path).name} — {path}"
-
     def _load_models(self) -> None:
         self.model.blockSignals(True)
         self.model.addItem(EMBEDDED_LABEL, None)
-        for folder in self._model_folders():
-            self.model.addItem(self._model_label(folder), folder)
-        remembered = self._settings.value(SETTINGS_MODEL)
-        index = self.model.findData(remembered) if remembered else 0
+        for folder in map(str, remembered()):
+            self.model.addItem(_model_label(folder), folder)
+        chosen = self._settings.value(SETTINGS_MODEL)
+        index = self.model.findData(chosen) if chosen else 0
         self.model.setCurrentIndex(max(index, 0))
         self.model.blockSignals(False)
         self._model_changed(self.model.currentIndex())
@@ -484,19 +460,15 @@ class GeneratePanel(QWidget):
     def _relabel(self, *args) -> None:
         secs = f"{self.seconds.value():.1f} s"
         kind, what = self._kind, self._summary or f"the {self._kind.replace('generated_', '')}"
-        # What each applicable op will do to this selection; the other buttons are hidden.
+        # What each action the registry enables for this selection will do; the other buttons are hidden.
         if kind == "none":
-            labels = {"generate": f"Generate {secs} at {what}" if self._summary else f"Generate {secs} at the playhead"}
-        elif kind == "gap":
-            labels = {"generate": f"Generate into {what}",  # the gap's own length, not the Duration field
-                      "fill": f"Fill {what} from its neighbours"}
-        elif kind == "range":
-            labels = {"generate": f"Generate into {what}", "restyle": f"Restyle {what}"}
-        elif kind == "still":
-            labels = {"animate": f"Animate {what} into {secs}", "restyle": f"Restyle {what}"}
-        else:  # a clip, generated or not
-            labels = {"extend_head": f"Extend head of {what} by {secs}",
-                      "extend_tail": f"Extend tail of {what} by {secs}", "restyle": f"Restyle {what}"}
+            generate = f"Generate {secs} at {what}" if self._summary else f"Generate {secs} at the playhead"
+        else:
+            generate = f"Generate into {what}"  # a gap's or range's own length, not the Duration field
+        texts = {"generate": generate, "fill": f"Fill {what} from its neighbours",
+                 "extend_head": f"Extend head of {what} by {secs}", "extend_tail": f"Extend tail of {what} by {secs}",
+                 "restyle": f"Restyle {what}", "animate": f"Animate {what} into {secs}"}
+        labels = {key: text for key, text in texts.items() if ACTIONS[key].enabled_for({kind})}
         has_prompt = bool(self.prompt.toPlainText().strip())
         for op, button in self.buttons.items():
             button.setVisible(op in labels)
@@ -522,6 +494,10 @@ class GeneratePanel(QWidget):
         # The other operations' hint is a tooltip, so the footer stays short on a laptop screen.
         self.selection_label.setText(head)
         self.selection_label.setToolTip(more)
+
+
+def _model_label(path: str) -> str:
+    return f"{Path(path).name} — {path}"
 
 
 def _mps_available(torch) -> bool:

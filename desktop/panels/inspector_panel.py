@@ -72,10 +72,12 @@ class InspectorPanel(QWidget):
 
     regenerate_requested = Signal(object, bool)  # clip, same_seed
 
-    def __init__(self, undo_stack, parent=None, credentials: CredentialsReader | None = None):
+    def __init__(self, undo_stack, parent=None, credentials: CredentialsReader | None = None, push=None):
         super().__init__(parent)
         self.setObjectName("inspector_panel")
         self.undo_stack = undo_stack
+        # Where its edits go: the window gives the edit controller's push (its one error path).
+        self._push = push or undo_stack.push_command
         self.item = None
         self.credentials_reader = credentials or CredentialsReader(parent=self)
         self.credentials_reader.read.connect(self._on_credentials)
@@ -251,13 +253,13 @@ class InspectorPanel(QWidget):
         clip = self.item
         if clip is None or not key or key == clip.active_media_reference_key:
             return
-        self.undo_stack.push_command(SwitchTake(clip, key))
+        self._push(SwitchTake(clip, key))
 
     def drop_take(self, key: str | None) -> None:
         clip = self.item
         if clip is None or not key or key == RECIPE_KEY:
             return
-        self.undo_stack.push_command(DropTake(clip, key))
+        self._push(DropTake(clip, key))
 
     # -- internals --
     def _section(self, text: str) -> QLabel:
@@ -409,12 +411,12 @@ class InspectorPanel(QWidget):
         item = self.item
         name = self.name.text().strip()
         if item is not None and name and name != item.name:
-            self.undo_stack.push_command(Rename(item, name))
+            self._push(Rename(item, name))
 
     def _set_enabled(self, checked: bool) -> None:
         item = self.item
         if item is not None and bool(item.enabled) != checked:
-            self.undo_stack.push_command(SetEnabled(item, checked))
+            self._push(SetEnabled(item, checked))
 
     def _regenerate(self, same_seed: bool) -> None:
         if self.item is not None and is_generated(self.item):

@@ -37,6 +37,7 @@ from engine.train.cases import DEFAULT_MIX, make_batch
 from engine.train.data import LatentPool, TextCache, autoencoder_batch, build_pool, check_training_seed
 from engine.train.world import EVAL_SEED_START, sample_scene
 from timeline.files import atomic_path, write_atomic
+from engine.requests import GenerateRequest
 
 STATE_NAME = "train_state.json"
 OPTIMIZER_NAME = "optimizer.safetensors"
@@ -287,8 +288,7 @@ def evaluate_generation(model: LatentCutLDM, text_encoder, count: int, device: t
                              dtype=torch.float32)
     hits: dict[str, list[int]] = {k: [] for k in ("time_of_day", "camera", "color", "motion")}
     for i, scene in enumerate(eval_scenes(count)):
-        clip = pipe.generate(prompt(scene), seconds=model.config.frames / model.config.fps, seed=i,
-                             steps=steps).frames
+        clip = pipe.generate(GenerateRequest(prompt=prompt(scene), seconds=model.config.frames / model.config.fps, seed=i, steps=steps)).frames
         guess = evaluate.classify_clip(clip)
         for k in hits:
             hits[k].append(int(guess[k] == getattr(scene, k)))

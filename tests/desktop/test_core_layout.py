@@ -21,8 +21,8 @@ def test_first_layout_fits(qtbot, bridge, isolated_settings, media, size, select
     win.show()
     qtbot.waitExposed(win)
     if selection == "clip":
-        win.place_media(media[:1], win.document.video_tracks[0], 0)
-        win.canvas.set_selection([win.document.video_tracks[0][0]])
+        win.edits.place_media(media[:1], win.document.video_tracks[0], 0)
+        win.edits.set_selection([win.document.video_tracks[0][0]])
     qtbot.wait(50)
     panel = win.generate_panel
     scroll = panel.findChild(type(panel.body_scroll), "generate_scroll")

@@ -10,7 +10,7 @@ from media_fixtures import encode
 @pytest.fixture
 def film(window, tmp_path):
     path = encode(tmp_path / "film.mp4", 24, Fraction(24), audio=True)
-    window.place_media([str(path)], window.document.video_tracks[0], 12)
+    window.edits.place_media([str(path)], window.document.video_tracks[0], 12)
     return window
 
 
@@ -36,16 +36,16 @@ def test_a_drop_places_linked_picture_and_sound(film):
 
 def test_linked_clips_move_trim_razor_and_delete_together(film):
     (video,), (audio,) = clips(film)
-    film.move_item(video, film.document.video_tracks[0], 30, False)
+    film.edits.move_item(video, film.document.video_tracks[0], 30, False)
     assert starts(film) == [30, 30]
-    film.trim_item(audio, "tail", -6, False)
+    film.edits.trim_item(audio, "tail", -6, False)
     assert video.duration().value == audio.duration().value == 18
     film.playback.seek(36)
-    film.razor()
+    film.edits.razor(film.playback.frame)
     assert [len(c) for c in clips(film)] == [2, 2]
     second = clips(film)[0][1]
-    film.canvas.set_selection([second])
-    film.delete_selection()
+    film.edits.set_selection([second])
+    film.edits.delete()
     assert [len(c) for c in clips(film)] == [1, 1]
     film.undo_stack.undo()
     assert [len(c) for c in clips(film)] == [2, 2]

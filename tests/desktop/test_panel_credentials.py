@@ -109,8 +109,9 @@ def test_the_app_signs_renders_with_its_preferences(qtbot, window, tmp_path, med
     rng = otio.opentime.TimeRange(RT(0, 8), RT(8, 8))
     Append(doc.video_tracks[0], otio.schema.Clip(name="red", media_reference=otio.schema.ExternalReference(
         target_url=media[0], available_range=rng), source_range=rng)).do(doc)
-    with qtbot.waitSignal(window.bridge.done, timeout=60000):
-        window.bridge.submit(RenderJob(output=str(out), timeline_json=doc.timeline.to_json_string()))
+    handle = window.bridge.submit(RenderJob(output=str(out), timeline_json=doc.timeline.to_json_string()))
+    with qtbot.waitSignal(handle.done, timeout=60000):
+        pass
     window.media_panel.add_files([out])
     qtbot.waitUntil(lambda: window.media_panel.credentials(out) is not None, timeout=30000)
     assert window.media_panel.credentials(out).state == "valid"
@@ -122,7 +123,7 @@ def test_a_dropped_take_without_its_tag_is_placed_as_a_generated_clip(qtbot, win
     write_take(tmp_path / "shot.mp4", count=24, rate=24.0)
     data = (tmp_path / "shot.mp4").read_bytes()
     (tmp_path / "stripped.mp4").write_bytes(data.replace(b"mdtalatentcut", b"mdtaxxxxxxxxx"))
-    window.place_media([str(tmp_path / "stripped.mp4")], window.document.video_tracks[0], 0)
+    window.edits.place_media([str(tmp_path / "stripped.mp4")], window.document.video_tracks[0], 0)
     [clip] = window.document.video_tracks[0].find_clips()
     assert is_generated(clip) and clip.metadata[APP_KEY]["credentials"]["state"] == "invalid"
     window.inspector.set_item(clip)

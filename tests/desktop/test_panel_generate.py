@@ -190,6 +190,27 @@ def test_device_list_has_cpu_and_only_available_accelerators(qtbot, panel):
     assert ("mps" in devices) == bool(mps is not None and mps.is_available())
 
 
+def test_the_app_and_latentcut_models_share_one_list_of_model_folders(qtbot, settings, tmp_path):
+    from engine.backends import model_folders, registry
+
+    ldm = tmp_path / "my-ldm"
+    ldm.mkdir()
+    (ldm / "config.json").write_text("{}")
+    first = GeneratePanel(settings=settings)
+    qtbot.addWidget(first)
+    assert first.add_model_folder(ldm)
+    assert ldm.resolve() in registry.known_model_folders()  # what `latentcut models` lists
+    wan = tmp_path / "wan"
+    wan.mkdir()
+    (wan / "model_index.json").write_text("{}")
+    model_folders.remember(wan)  # as loading a diffusers model does
+    second = GeneratePanel(settings=settings)
+    qtbot.addWidget(second)
+    assert second.model.findData(str(wan.resolve())) > 0 and second.model.findData(str(ldm.resolve())) > 0
+    second.remove_model_folder(str(ldm.resolve()))
+    assert model_folders.remembered() == [wan.resolve()]
+
+
 def test_steps_and_guidance_come_from_the_chosen_model_unless_the_user_set_them(qtbot, panel, tiny_model):
     from engine.backends.registry import default_settings
 

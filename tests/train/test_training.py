@@ -9,6 +9,7 @@ import engine.train.train as train
 from engine.model.loading import load_model
 from engine.pipeline import LatentCutPipeline
 from engine.train.__main__ import main
+from engine.requests import GenerateRequest
 
 
 @pytest.fixture(scope="module")
@@ -34,7 +35,7 @@ def test_losses_fall(tiny_run):
 
 def test_best_folder_loads_and_generates(tiny_run):
     pipe = LatentCutPipeline.from_pretrained(tiny_run / "best", device="cpu")
-    out = pipe.generate("a red ball moving left over a field at sunset, static camera", seconds=1.0, seed=1)
+    out = pipe.generate(GenerateRequest(prompt="a red ball moving left over a field at sunset, static camera", seconds=1.0, seed=1))
     assert out.frames.shape == (8, 32, 64, 3)
     assert pipe.config.scaling_factor != 1.0  # set from the encoded world
 
