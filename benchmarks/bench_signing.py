@@ -67,7 +67,8 @@ def clip_overhead(folder: Path, runs: int) -> None:
     print(f"  cpu:  {cpu:+.3f} s = {cpu / base:+.2%} of the unsigned command's wall time")
     wall = med["signed"]["wall"] - base
     print(f"  wall: {wall:+.3f} s = {wall / base:+.2%} (A/B of medians; noisy on a shared machine)")
-    print("  each run, unsigned / signed wall: " + ", ".join(f"{a:.1f} / {b:.1f} s" for a, b in zip(plain["wall"], signed["wall"])))
+    pairs = zip(plain["wall"], signed["wall"])
+    print("  each run, unsigned / signed wall: " + ", ".join(f"{a:.1f} / {b:.1f} s" for a, b in pairs))
 
 
 def cold_generate(folder: Path, sign: bool, n: int) -> dict[str, float]:

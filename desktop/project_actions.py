@@ -324,7 +324,8 @@ class ProjectActions(QObject):
             if report.dropped:
                 text += f" The {report.format} format dropped:\n" + "\n".join(f"• {d}" for d in report.dropped)
             if report.credentials:
-                text += "\nContent Credentials as the files are now:\n" + "\n".join(f"• {c}" for c in report.credentials)
+                text += "\nContent Credentials as the files are now:\n" + "\n".join(
+                    f"• {c}" for c in report.credentials)
             self.prompt("Exported with losses" if report.dropped else "Exported", text, ["OK"])
         else:
             self.message.emit(f"Exported {Path(report.path).name} ({report.format}); nothing was dropped")

@@ -100,7 +100,8 @@ def test_a_take_is_read_again_only_when_its_file_changed(tmp_path, monkeypatch):
 
     reads = []
     real = reading.read_credentials
-    monkeypatch.setattr(reading, "read_credentials", lambda path, **kw: reads.append(Path(path).name) or real(path, **kw))
+    monkeypatch.setattr(reading, "read_credentials",
+                        lambda path, **kw: reads.append(Path(path).name) or real(path, **kw))
     takes = [write_take(tmp_path / f"take{n}.mp4", count=24, rate=24.0, shift=n) for n in range(2)]
     doc = _cut_of(tmp_path, takes)
     for suffix in (".otio", ".edl", ".xml"):
