@@ -44,6 +44,7 @@ class EditController(QObject):
         self.document = undo_stack.document
         self.index = TimelineIndex(self.document.timeline, self.document.rate)
         self.selection: list = []
+        self.one_side = False
         self.in_point: int | None = None
         self.out_point: int | None = None
         self.snapping = True
@@ -51,8 +52,10 @@ class EditController(QObject):
         self.document.subscribe(self._on_document_event)
 
     # -- selection and In/Out --
-    def set_selection(self, items: list) -> None:
+    def set_selection(self, items: list, one_side: bool = False) -> None:
+        """`one_side` (an Alt-click, as in Premiere): delete and razor leave linked partners alone."""
         self.selection = list(items)
+        self.one_side = one_side
         self.selection_changed.emit()
 
     def selected_clips(self) -> list:
@@ -145,8 +148,10 @@ class EditController(QObject):
             seen.add(id(layout.track))
             i = layout.index_at(frame)
             if i is not None and layout.starts[i] < frame and not isinstance(layout.items[i], otio.schema.Gap):
-                seen.update(id(p.parent()) for p in partners(self.document, layout.items[i]))
-                commands.append(LinkedSplit(layout.track, _rt(frame, self.document.rate)))
+                linked = not (clips and self.one_side)
+                if linked:
+                    seen.update(id(p.parent()) for p in partners(self.document, layout.items[i]))
+                commands.append(LinkedSplit(layout.track, _rt(frame, self.document.rate), linked=linked))
         if not commands:
             self.message.emit("Nothing to cut at the playhead")
             return
@@ -162,8 +167,9 @@ class EditController(QObject):
             if isinstance(item, otio.schema.Gap):
                 commands.append(CloseGap(item))
                 continue
-            gone.update(id(p) for p in partners(self.document, item))
-            commands.append(LinkedDelete(item, ripple=ripple))
+            if not self.one_side:
+                gone.update(id(p) for p in partners(self.document, item))
+            commands.append(LinkedDelete(item, ripple=ripple, linked=not self.one_side))
         if commands:
             self.push(_one(commands, "Ripple delete" if ripple else "Delete"))
 
@@ -171,27 +177,34 @@ class EditController(QObject):
         """Delete and close the space, moving later items earlier."""
         self.delete(items, ripple=True)
 
-    def move_item(self, item, track, frame: int, ripple: bool) -> None:
-        """Drag-move; with the ripple modifier the clip is pulled out (closing its space) and inserted."""
+    def move_item(self, item, track, frame: int, ripple: bool, linked: bool = True) -> None:
+        """Drag-move; a linked partner moves by the same amount on its own track (unless `linked`
+        is False). A ripple move pulls each clip out (closing its space) and inserts it."""
         if not self._unlocked(item) or track_flag(track, "locked"):
             return
         rate = self.document.rate
-        if not ripple:  # a linked partner moves by the same amount on its own track
-            self.push(LinkedMove(item, track, _rt(frame, rate)))
+        if not ripple:
+            self.push(LinkedMove(item, track, _rt(frame, rate), linked=linked))
             return
         layout, i = self.index.locate(item)
-        start, end = layout.starts[i], layout.ends[i]
-        if track is layout.track and frame > start:
-            frame = max(start, frame - (end - start))  # the track closes up before the insert
-        self.push(CompoundCommand([RippleDelete(item), Insert(track, _rt(frame, rate), item)],
-                                  text=f"Ripple move {item.name}"))
+        shift = frame - layout.starts[i]
+        moves = [(item, track)] + [(p, p.parent()) for p in (partners(self.document, item) if linked else [])]
+        commands = []
+        for clip, target in moves:  # partners sit on other tracks, so each track is edited once
+            layout, i = self.index.locate(clip)
+            start, end = layout.starts[i], layout.ends[i]
+            to = start + shift
+            if target is layout.track and to > start:
+                to = max(start, to - (end - start))  # the track closes up before the insert
+            commands += [RippleDelete(clip), Insert(target, _rt(to, rate), clip)]
+        self.push(CompoundCommand(commands, text=f"Ripple move {item.name}"))
 
-    def trim_item(self, item, edge: str, delta: int, ripple: bool) -> None:
+    def trim_item(self, item, edge: str, delta: int, ripple: bool, linked: bool = True) -> None:
         if not self._unlocked(item):
             return
         rate = self.document.rate
         # The view reports where the edge went; the command takes how much shorter the clip gets.
-        self.push(LinkedTrim(item, edge, _rt(delta if edge == "head" else -delta, rate), ripple))
+        self.push(LinkedTrim(item, edge, _rt(delta if edge == "head" else -delta, rate), ripple, linked=linked))
 
     def set_track_flag(self, track, which: str, value: bool) -> None:
         if which == "enabled":
@@ -232,6 +245,10 @@ class EditController(QObject):
             at += int(round(made.duration.rescaled_to(rate).value))
         if commands:
             self.push(_one(commands, "Place media"))
+
+    def add_track(self, kind: str) -> bool:
+        """A new empty video track above the others, or audio track below them (V2, A2, ...)."""
+        return self.push(AddTrack(kind=kind))
 
     def _drop_target(self, track, kind, commands: list):
         """The track a dropped file's `kind` half lands on; a new one (added by `commands`) when none."""

@@ -2,6 +2,7 @@
 the shortcut table look up); every entry calls one method of a part the window holds."""
 from __future__ import annotations
 
+import opentimelineio as otio
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
 
@@ -20,7 +21,7 @@ def _action(window, menu, text, slot, shortcuts=(), name=None, checkable=False) 
 
 
 def build_menus(window) -> None:
-    """File, Edit, Marker, Playback and View. The parts a document brings (edits, playback,
+    """File, Edit, Sequence, Marker, Playback and View. The parts a document brings (edits, playback,
     canvas) are looked up when an entry is chosen, so the menus outlive a document switch."""
     bar = window.menuBar()
     a = window.actions
@@ -53,6 +54,12 @@ def build_menus(window) -> None:
     e.addSeparator()
     _action(window, e, "Select All", lambda: window.edits.select_all(), ["Ctrl+A"], "act_select_all")
     _action(window, e, "Deselect All", lambda: window.edits.set_selection([]), ["Ctrl+Shift+A"], "act_deselect")
+
+    s = bar.addMenu("&Sequence")
+    _action(window, s, "Add Video Track", lambda: window.edits.add_track(otio.schema.TrackKind.Video),
+            name="act_add_video_track")
+    _action(window, s, "Add Audio Track", lambda: window.edits.add_track(otio.schema.TrackKind.Audio),
+            name="act_add_audio_track")
 
     m = bar.addMenu("&Marker")
     _action(window, m, "Mark In", lambda: window.edits.set_in(window.playback.frame), ["I"], "act_mark_in")

@@ -27,7 +27,7 @@ class TimelinePainter:
         small = QFont(self.canvas.font())
         small.setPointSizeF(8.5)
         p.setFont(small)
-        y = RULER_H
+        y = RULER_H - self.canvas.top
         for layout in self.canvas.index.layouts:
             h = self.canvas.row_height(layout)
             if y + h >= clip_rect.top() and y <= clip_rect.bottom():
@@ -196,10 +196,6 @@ class TimelinePainter:
                 p.drawPolygon([QPointF(x - 4, RULER_H - 8), QPointF(x + 4, RULER_H - 8), QPointF(x, RULER_H)])
 
     def _paint_headers(self, p):
-        p.fillRect(QRectF(0, 0, HEADER_W, RULER_H), QColor(44, 46, 52))
-        p.setPen(QColor(230, 230, 235))
-        p.drawText(QRectF(6, 0, HEADER_W - 8, RULER_H), Qt.AlignmentFlag.AlignVCenter,
-                   format_timecode(self.canvas.playhead, self.canvas.document.rate))
         for row, layout in enumerate(self.canvas.index.layouts):
             y, h = self.canvas.row_top(row), self.canvas.row_height(layout)
             p.fillRect(QRectF(0, y, HEADER_W, h), QColor(48, 50, 58))
@@ -218,6 +214,11 @@ class TimelinePainter:
                 p.setBrush(QColor(220, 120, 60) if active else QColor(70, 72, 82))
                 p.drawRoundedRect(r, 3, 3)
                 self._paint_header_symbol(p, r, which, text)
+        # The corner last: rows scrolled up pass under it, as under the ruler.
+        p.fillRect(QRectF(0, 0, HEADER_W, RULER_H), QColor(44, 46, 52))
+        p.setPen(QColor(230, 230, 235))
+        p.drawText(QRectF(6, 0, HEADER_W - 8, RULER_H), Qt.AlignmentFlag.AlignVCenter,
+                   format_timecode(self.canvas.playhead, self.canvas.document.rate))
 
     @staticmethod
     def _paint_header_symbol(p, r: QRectF, which: str, text: str):

@@ -8,8 +8,9 @@ timeline_paint, clip looks and thumbnails in timeline_look, the right-click menu
 
 Gestures (Premiere/Resolve-like): click selects, Shift-click adds, dragging from an empty spot
 draws a rubber band; drag a clip to move it (also to another track), drag its edge to trim;
-hold Alt while dropping for a *ripple* move/trim. Snapping (toggle with S) pulls to edit points,
-the playhead, markers and In/Out. Ctrl+wheel zooms around the pointer, wheel scrolls.
+hold Ctrl while dropping for a *ripple* move/trim, Alt (click or drop) to act on one side of
+linked picture and sound. Snapping (toggle with S) pulls to edit points, the playhead, markers and
+In/Out. Ctrl+wheel zooms around the pointer, wheel scrolls along, Shift+wheel up and down the tracks.
 """
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ import math
 import opentimelineio as otio
 from PySide6.QtCore import QEvent, QMimeData, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QPainter
-from PySide6.QtWidgets import QMenu, QScrollBar, QToolTip, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QMenu, QScrollBar, QToolTip, QVBoxLayout, QWidget
 
 from desktop.timeline_items import TrackLayout
 from desktop.timeline_look import AUDIO_H, HEADER_W, RULER_H, VIDEO_H, ClipLook, LookCache, ThumbnailCache
@@ -38,8 +39,9 @@ class TimelineCanvas(QWidget):
     """Paints the tracks and handles the pointer; see the module docstring for gestures."""
 
     seek_requested = Signal(int)
-    move_requested = Signal(object, object, int, bool)       # item, target track, new start frame, ripple
-    trim_requested = Signal(object, str, int, bool)          # item, "head"|"tail", delta frames, ripple
+    # item, target track, new start frame, ripple (Ctrl), linked (False with Alt: this side only)
+    move_requested = Signal(object, object, int, bool, bool)
+    trim_requested = Signal(object, str, int, bool, bool)    # item, "head"|"tail", delta frames, ripple, linked
     action_requested = Signal(str, object, object)           # op, item, extra (e.g. take key)
     media_dropped = Signal(list, object, int)                # paths, track, frame
     track_flag_requested = Signal(object, str, bool)         # track, "enabled"|"muted"|"locked", value
@@ -52,6 +54,7 @@ class TimelineCanvas(QWidget):
         self.index = edits.index
         self.scale = 4.0          # pixels per frame
         self.origin = 0.0         # frame at the left edge of the track area
+        self.top = 0              # pixels of the track rows scrolled up under the ruler
         self.playhead = 0
         self.progress: dict[int, float] = {}   # id(pending clip) -> 0..1
         self.looks = LookCache()
@@ -71,13 +74,27 @@ class TimelineCanvas(QWidget):
         return VIDEO_H if layout.kind == otio.schema.TrackKind.Video else AUDIO_H
 
     def row_top(self, row: int) -> int:
-        y = RULER_H
+        y = RULER_H - self.top
         for layout in self.index.layouts[:row]:
             y += self.row_height(layout)
         return y
 
+    def rows_height(self) -> int:
+        """Every track row, and a little room below to drop onto."""
+        return sum(self.row_height(layout) for layout in self.index.layouts) + AUDIO_H
+
+    def max_top(self) -> int:
+        """How far the rows scroll: none while every track is in view (the room below may be cut);
+        else down to the room below the last track."""
+        visible = self.height() - RULER_H
+        if self.rows_height() - AUDIO_H <= visible:
+            return 0
+        return self.rows_height() - visible
+
     def row_at(self, y: float) -> int | None:
-        top = RULER_H
+        if y < RULER_H:
+            return None
+        top = RULER_H - self.top
         for row, layout in enumerate(self.index.layouts):
             h = self.row_height(layout)
             if top <= y < top + h:
@@ -132,6 +149,27 @@ class TimelineCanvas(QWidget):
         self.view_changed.emit()
         self.update()
 
+    def scroll_tracks_to(self, top: float) -> None:
+        """Scroll the track rows vertically (the ruler stays)."""
+        top = int(min(max(0, top), self.max_top()))
+        if top != self.top:
+            self.top = top
+            self.view_changed.emit()
+            self.update()
+
+    def show_row(self, row: int) -> None:
+        """Scroll the least that brings a whole row into view."""
+        y, h = self.row_top(row), self.row_height(self.index.layouts[row])
+        if y < RULER_H:
+            self.scroll_tracks_to(self.top - (RULER_H - y))
+        elif y + h > self.height():
+            self.scroll_tracks_to(self.top + (y + h - self.height()))
+
+    def resizeEvent(self, event):
+        super().resizeEvent(event)
+        self.top = min(self.top, self.max_top())
+        self.view_changed.emit()
+
     def zoom_to_fit(self) -> None:
         span = max(self.index.duration, int(self.document.rate * 10))
         self.scale = min(MAX_SCALE, max(MIN_SCALE, (self.width() - HEADER_W - 20) / span))
@@ -170,6 +208,11 @@ class TimelineCanvas(QWidget):
         # The edit controller, subscribed first, has brought the index up to date.
         if payload.get("track") is None or event in ("track_added", "track_removed"):
             self.looks.clear()
+        self.top = min(self.top, self.max_top())
+        if event == "track_added":
+            found = [i for i, layout in enumerate(self.index.layouts) if layout.track is payload.get("track")]
+            if found:
+                self.show_row(found[0])
         self.view_changed.emit()
         self.update()
 
@@ -217,8 +260,9 @@ class TimelineCanvas(QWidget):
             chosen = [s for s in self.edits.selection if s is not item] if item in self.edits.selection else self.edits.selection + [item]
             self.edits.set_selection(chosen)
             return
-        if item not in self.edits.selection:
-            self.edits.set_selection([item])
+        one_side = bool(event.modifiers() & Qt.KeyboardModifier.AltModifier)
+        if item not in self.edits.selection or one_side != self.edits.one_side:
+            self.edits.set_selection([item], one_side=one_side)
         x0, x1 = self.x_of(layout.starts[i]), self.x_of(layout.ends[i])
         locked = track_flag(layout.track, "locked")
         if locked:
@@ -289,7 +333,9 @@ class TimelineCanvas(QWidget):
         d, self._drag = self._drag, None
         if d is None:
             return
-        ripple = bool(event.modifiers() & Qt.KeyboardModifier.AltModifier)
+        # As in Premiere: Ctrl makes the edit a ripple, Alt leaves a linked partner where it is.
+        ripple = bool(event.modifiers() & Qt.KeyboardModifier.ControlModifier)
+        linked = not event.modifiers() & Qt.KeyboardModifier.AltModifier
         if d["mode"] == "band":
             if d.get("moved"):
                 self._band_select(QRectF(d["origin"], d["pos"]).normalized(), d["shift"])
@@ -301,12 +347,12 @@ class TimelineCanvas(QWidget):
             new_start, _, row = d["ghost"]
             target = self.index.layouts[row].track
             if new_start != d["start"] or target is not d["layout"].track:
-                self.move_requested.emit(d["item"], target, new_start, ripple)
+                self.move_requested.emit(d["item"], target, new_start, ripple, linked)
         elif d["mode"] == "trim" and d["moved"]:
             start, end, _ = d["ghost"]
             delta = start - d["start"] if d["edge"] == "head" else end - d["end"]
             if delta:
-                self.trim_requested.emit(d["item"], d["edge"], delta, ripple)
+                self.trim_requested.emit(d["item"], d["edge"], delta, ripple, linked)
         self.update()
 
     def _band_select(self, rect: QRectF, add: bool) -> None:
@@ -346,6 +392,8 @@ class TimelineCanvas(QWidget):
         if event.modifiers() & Qt.KeyboardModifier.ControlModifier:
             steps = delta.y() / 120.0
             self.zoom(1.25 ** steps, event.position().x())
+        elif event.modifiers() & Qt.KeyboardModifier.ShiftModifier:  # Shift+wheel: up and down the tracks
+            self.scroll_tracks_to(self.top - (delta.y() or delta.x()) / 120.0 * VIDEO_H / 2)
         else:
             amount = delta.x() if delta.x() else delta.y()
             self.scroll_to(self.origin - amount / 120.0 * 60 / self.scale)
@@ -394,26 +442,33 @@ def paths_from_mime(mime: QMimeData) -> list[str]:
 
 
 class TimelineView(QWidget):
-    """The canvas plus a horizontal scroll bar that follows zoom and the timeline's length."""
+    """The canvas with a horizontal scroll bar that follows zoom and the timeline's length, and a
+    vertical one, shown when the tracks are taller than the panel."""
 
     def __init__(self, document, edits, parent=None):
         super().__init__(parent)
         self.canvas = TimelineCanvas(document, edits, self)
         self.scrollbar = QScrollBar(Qt.Orientation.Horizontal, self)
+        self.vscrollbar = QScrollBar(Qt.Orientation.Vertical, self)
+        row = QHBoxLayout()
+        row.setContentsMargins(0, 0, 0, 0)
+        row.setSpacing(0)
+        row.addWidget(self.canvas, 1)
+        row.addWidget(self.vscrollbar)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
-        layout.addWidget(self.canvas, 1)
+        layout.addLayout(row, 1)
         layout.addWidget(self.scrollbar)
         self.canvas.view_changed.connect(self._sync_scrollbar)
         self.scrollbar.valueChanged.connect(self._on_scroll)
+        self.vscrollbar.valueChanged.connect(self._on_vscroll)
         self._syncing = False
         self._sync_scrollbar()
 
     def needed_height(self) -> int:
         """Ruler, every track, a little room below to drop onto, and the scroll bar."""
-        c = self.canvas
-        return c.row_top(len(c.index.layouts)) + AUDIO_H + self.scrollbar.sizeHint().height()
+        return RULER_H + self.canvas.rows_height() + self.scrollbar.sizeHint().height()
 
     def _sync_scrollbar(self):
         c = self.canvas
@@ -424,11 +479,20 @@ class TimelineView(QWidget):
         self.scrollbar.setPageStep(page)
         self.scrollbar.setSingleStep(max(1, page // 20))
         self.scrollbar.setValue(int(c.origin))
+        self.vscrollbar.setRange(0, c.max_top())
+        self.vscrollbar.setPageStep(max(1, c.height() - RULER_H))
+        self.vscrollbar.setSingleStep(VIDEO_H // 2)
+        self.vscrollbar.setValue(c.top)
+        self.vscrollbar.setVisible(c.max_top() > 0)
         self._syncing = False
 
     def _on_scroll(self, value: int):
         if not self._syncing:
             self.canvas.scroll_to(value)
+
+    def _on_vscroll(self, value: int):
+        if not self._syncing:
+            self.canvas.scroll_tracks_to(value)
 
     def resizeEvent(self, event):
         super().resizeEvent(event)

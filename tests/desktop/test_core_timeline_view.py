@@ -80,10 +80,10 @@ def test_drag_moves_a_clip_and_undo_puts_it_back(qtbot, cut):
     assert otio.adapters.write_to_string(cut.document.timeline) == before
 
 
-def test_alt_drag_is_a_ripple_move(qtbot, cut):
+def test_ctrl_drag_is_a_ripple_move(qtbot, cut):
     c = cut.canvas
     red, blue = v1(cut)
-    drag(qtbot, c, point(c, 6), point(c, 30), Qt.KeyboardModifier.AltModifier)
+    drag(qtbot, c, point(c, 6), point(c, 30), Qt.KeyboardModifier.ControlModifier)
     layout = c.index.layout_of(cut.document.video_tracks[0])
     # red is pulled out (blue closes up to 0) and inserted after blue.
     assert layout.range_of(blue) == (0, 12) and layout.range_of(red) == (12, 24)
