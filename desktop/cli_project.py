@@ -30,6 +30,7 @@ def cmd_probe(args) -> int:
 
 
 def cmd_export(args) -> int:
+    from engine.credentials.recheck import current_record
     from timeline.interchange import export_timeline
 
     suffix = Path(args.out).suffix.lower()
@@ -37,14 +38,16 @@ def cmd_export(args) -> int:
         raise UsageError(f"{args.out}: cannot tell the format from '{suffix or 'no extension'}'; "
                          f"use one of {' '.join(EXPORT_SUFFIXES)}")
     check_new_file(args.out, args.force)
-    report = export_timeline(load_document(args.project, args.rate), args.out)
+    report = export_timeline(load_document(args.project, args.rate), args.out, credentials=current_record)
     if args.json:
-        print(json.dumps({"path": str(report.path), "format": report.format, "dropped": list(report.dropped)},
-                         indent=2))
+        print(json.dumps({"path": str(report.path), "format": report.format, "dropped": list(report.dropped),
+                          "credentials": list(report.credentials)}, indent=2))
         return 0
     print(f"wrote {report.path} ({report.format})")
     for item in report.dropped:
         print(f"dropped: {item}")
+    for item in report.credentials:
+        print(f"credentials: {item}")
     return 0
 
 

@@ -303,13 +303,15 @@ class ProjectActions(QObject):
         return self.export(path) if path else None
 
     def export(self, path):
-        """Export the timeline; tells the user what the format could not carry."""
+        """Export the timeline; tells the user what the format could not carry and which
+        generated takes' Content Credentials changed since they were made."""
+        from engine.credentials.recheck import current_record
         from timeline.errors import ProjectError
         from timeline.interchange import export_timeline
 
         base = self.path.parent if self.path is not None else None
         try:
-            report = export_timeline(self.document, path, base_dir=base)
+            report = export_timeline(self.document, path, base_dir=base, credentials=current_record)
         except (ProjectError, ValueError, OSError) as exc:
             self.prompt("Export failed", f"Cannot export to {path}: {exc}", ["OK"])
             return None
@@ -317,9 +319,13 @@ class ProjectActions(QObject):
             self.prompt("Export failed", f"Cannot export to {path}: the writer failed "
                         f"({type(exc).__name__}: {exc})", ["OK"])
             return None
-        if report.dropped:
-            lines = "\n".join(f"• {d}" for d in report.dropped)
-            self.prompt("Exported with losses", f"Exported {Path(report.path).name}. The {report.format} format dropped:\n{lines}", ["OK"])
+        if report.dropped or report.credentials:
+            text = f"Exported {Path(report.path).name}."
+            if report.dropped:
+                text += f" The {report.format} format dropped:\n" + "\n".join(f"• {d}" for d in report.dropped)
+            if report.credentials:
+                text += "\nContent Credentials as the files are now:\n" + "\n".join(f"• {c}" for c in report.credentials)
+            self.prompt("Exported with losses" if report.dropped else "Exported", text, ["OK"])
         else:
             self.message.emit(f"Exported {Path(report.path).name} ({report.format}); nothing was dropped")
         return report

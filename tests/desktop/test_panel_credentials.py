@@ -128,3 +128,20 @@ def test_a_dropped_take_without_its_tag_is_placed_as_a_generated_clip(qtbot, win
     assert is_generated(clip) and clip.metadata[APP_KEY]["credentials"]["state"] == "invalid"
     window.inspector.set_item(clip)
     qtbot.waitUntil(lambda: window.inspector.credentials_badge.state == "invalid", timeout=30000)
+
+
+def test_export_says_which_take_s_credentials_changed_since_it_was_made(window, tmp_path):
+    take = write_take(tmp_path / "shot.mp4", count=24, rate=24.0)
+    clip = make_pending_clip("generate", {"prompt": "p"}, RT(24, 24), name="shot")
+    window.undo_stack.push_command(PlacePendingClip(clip, window.document.video_tracks[0], RT(0, 24)))
+    available = otio.opentime.TimeRange(RT(0, 24), RT(24, 24))
+    window.undo_stack.push_command(AddTake(clip, take["path"], available, take["provenance"]))
+    tamper(tmp_path / "shot.mp4")
+    asked = []
+    window.actions.prompt = lambda title, text, choices: asked.append((title, text)) or "OK"
+    report = window.actions.export(tmp_path / "cut.otio")
+    [(title, text)] = asked
+    assert title == "Exported" and report.dropped == []
+    assert "clip 'shot' (take-1, shot.mp4): Content Credentials changed from untrusted to invalid" in text
+    exported = otio.adapters.read_from_file(str(tmp_path / "cut.otio"))
+    assert exported.find_clips()[0].metadata["latentcut"]["credentials"]["state"] == "invalid"
