@@ -26,7 +26,6 @@ from engine.operations import ACTIONS
 from timeline.storyboard import shots_of
 
 LAYOUT_VERSION = 1
-JOBS_H = 150                 # the Jobs dock in the first layout: its header and one job
 
 
 class MainWindow(QMainWindow):
@@ -132,7 +131,8 @@ class MainWindow(QMainWindow):
         status = self.statusBar()
         bars = self.menuBar().sizeHint().height() + (status.sizeHint().height() if status.isVisible() else 0)
         column = self.height() - bars - timeline_h
-        self.resizeDocks([self.docks["generate"], self.docks["jobs"]], [column - JOBS_H, JOBS_H], V)
+        jobs_h = self.jobs_panel.one_job_height() + self._dock_title_height()
+        self.resizeDocks([self.docks["generate"], self.docks["jobs"]], [column - jobs_h, jobs_h], V)
 
     def _dock_title_height(self) -> int:
         dock = self.docks["timeline"]

@@ -1,14 +1,9 @@
 """Generate panel: the generation parameters, model and device, and buttons that name what they do."""
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
-from PySide6.QtCore import QObject, QRunnable, QSettings, Qt, QThreadPool, Signal
+from PySide6.QtCore import QSettings, Qt, Signal
 from PySide6.QtWidgets import (
-    QComboBox,
     QDoubleSpinBox,
-    QFileDialog,
     QFormLayout,
     QFrame,
     QHBoxLayout,
@@ -24,9 +19,9 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.panels.jobs_panel import ElidedLabel
+from desktop.panels.model_choice import DeviceChoice, ModelChoice
 from desktop.panels.prompt_words import UnknownWordMarker
 from desktop.theme import icon
-from engine.backends.model_folders import forget, model_folder_problem, remember, remembered
 from engine.jobs import DEFAULT_STRENGTH, SEED_MAX, draw_seed
 from engine.operations import ACTIONS, OPERATIONS, SELECTION_KINDS
 from engine.vocabulary import summary as vocabulary_summary
@@ -34,38 +29,7 @@ from engine.vocabulary import unknown_words
 
 OPS = tuple(ACTIONS)  # the action buttons, in the registry's order
 OPS_NEEDING_PROMPT = frozenset(key for key, action in ACTIONS.items() if OPERATIONS[action.op].needs_prompt)
-SETTINGS_MODEL = "generate/model"
-SETTINGS_DEVICE = "generate/device"
 SETTINGS_ADVANCED = "generate/advanced_open"
-EMBEDDED_LABEL = "Embedded (previz)"
-
-
-class _DeviceProbe(QRunnable):
-    """Imports torch off the UI thread (it takes seconds) and lists the accelerators present."""
-
-    class Signals(QObject):
-        found = Signal(list)
-
-    def __init__(self, signals: "_DeviceProbe.Signals"):
-        super().__init__()
-        self.signals = signals
-
-    def run(self):
-        found = []
-        try:
-            import torch
-
-            if torch.cuda.is_available():
-                found.append(("cuda", f"CUDA · {torch.cuda.get_device_name(0)}"))
-            mps = getattr(torch.backends, "mps", None)
-            if mps is not None and mps.is_available():
-                found.append(("mps", "Apple GPU (MPS)"))
-        except Exception:  # noqa: BLE001 - a broken torch install leaves the CPU choice, which always works
-            found = []
-        try:
-            self.signals.found.emit(found)
-        except RuntimeError:
-            pass  # the panel closed while torch was loading; nobody is left to tell
 
 
 class GeneratePanel(QWidget):
@@ -84,7 +48,6 @@ class GeneratePanel(QWidget):
         self._settings = settings if settings is not None else QSettings()
         self._kind = "none"
         self._summary = ""
-        self._device_probe_started = False
 
         # Prompt fields.
         self.prompt = QPlainTextEdit(self)
@@ -154,35 +117,12 @@ class GeneratePanel(QWidget):
         self.seconds.setValue(2.0)
         self.seconds.valueChanged.connect(self._relabel)
 
-        # Model: the embedded one plus the remembered folders (the list `latentcut models` reads).
-        self.model = QComboBox(self)
-        self.model.setObjectName("generate_model")
-        self.model.setToolTip("The embedded previz model, or a local model folder you added")
-        self.model.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
-        self.model.setMinimumContentsLength(12)
-        self.model.currentIndexChanged.connect(self._model_changed)
-        self.add_model_button = QToolButton(self)
-        self.add_model_button.setObjectName("generate_add_model")
-        self.add_model_button.setIcon(icon("folder_add"))
-        self.add_model_button.setToolTip("Add a local model folder (with config.json or model_index.json)")
-        self.add_model_button.clicked.connect(self.add_model_dialog)
-        self.remove_model_button = QToolButton(self)
-        self.remove_model_button.setObjectName("generate_remove_model")
-        self.remove_model_button.setIcon(icon("remove"))
-        self.remove_model_button.setToolTip("Forget the selected model folder (the folder itself is kept)")
-        self.remove_model_button.clicked.connect(lambda: self.remove_model_folder(self.model.currentData()))
-        self.model_message = QLabel(self)
-        self.model_message.setObjectName("generate_model_message")
-        self.model_message.setWordWrap(True)
-        self.model_message.setProperty("role", "error")
-        self.model_message.hide()
-
-        # Device: CPU at once; accelerators join when the background probe finds them.
-        self.device = QComboBox(self)
-        self.device.setObjectName("generate_device")
-        self.device.addItem("CPU", "cpu")
-        self.device.currentIndexChanged.connect(self._device_changed)
-        self._load_models()
+        # What it runs on: the model (its own steps and guidance fill the fields) and the device.
+        self.models = ModelChoice(self._settings, self)
+        self.models.changed.connect(self._model_changed)
+        self.device = DeviceChoice(self._settings, self)
+        self.device.found.connect(self.devices_found)
+        self.models.refresh()
 
         # Action buttons, one per op.
         self.buttons: dict[str, QPushButton] = {}
@@ -205,12 +145,6 @@ class GeneratePanel(QWidget):
         seed_row.addWidget(self.seed, 1)
         seed_row.addWidget(self.seed_random)
         seed_row.addWidget(self.seed_lock)
-        model_row = QHBoxLayout()
-        model_row.setSpacing(4)
-        model_row.addWidget(self.model, 1)
-        model_row.addWidget(self.add_model_button)
-        model_row.addWidget(self.remove_model_button)
-
         def pair(*fields) -> QHBoxLayout:  # labelled fields on one line
             row = QHBoxLayout()
             row.setSpacing(6)
@@ -245,8 +179,7 @@ class GeneratePanel(QWidget):
         advanced.setContentsMargins(0, 0, 0, 0)
         advanced.addRow("Negative", self.negative_prompt)
         advanced.addRow(pair(("Steps", self.steps), ("Guidance", self.guidance)))
-        advanced.addRow("Model", model_row)
-        advanced.addRow("", self.model_message)
+        advanced.addRow("Model", self.models)
         advanced.addRow("Device", self.device)
         self.advanced_toggle.toggled.connect(self._advanced_toggled)
         form.addRow(self.advanced_toggle)
@@ -299,7 +232,7 @@ class GeneratePanel(QWidget):
             "guidance": float(self.guidance.value()),
             "strength": float(self.strength.value()),
             "seconds": float(self.seconds.value()),
-            "model": self.model.currentData(),
+            "model": self.models.path(),
             "device": self.device.currentData(),
         }
 
@@ -324,92 +257,15 @@ class GeneratePanel(QWidget):
         self._summary = summary.strip()
         self._relabel()
 
-    def add_model_folder(self, path) -> bool:
-        """Add PATH to the model list and select it; if it is not a model folder, say why."""
-        problem = model_folder_problem(path)
-        if problem:
-            self.model_message.setText(problem)
-            self.model_message.show()
-            return False
-        self.model_message.hide()
-        path = str(Path(path).resolve())
-        if self.model.findData(path) < 0:
-            remember(path)
-            self.model.addItem(_model_label(path), path)
-        self.model.setCurrentIndex(self.model.findData(path))
-        return True
-
-    def remove_model_folder(self, path) -> None:
-        """Forget a user-added model folder; the embedded model cannot be removed."""
-        if not path:
-            return
-        path = str(path)
-        forget(path)
-        index = self.model.findData(path)
-        if index > 0:
-            self.model.removeItem(index)
-
-    def add_model_dialog(self) -> bool:
-        path = QFileDialog.getExistingDirectory(self, "Add a model folder")
-        return self.add_model_folder(path) if path else False
-
-    def probe_devices(self) -> None:
-        """List CUDA/MPS when present. torch is imported on a pool thread so start-up stays fast."""
-        if self._device_probe_started:
-            return
-        self._device_probe_started = True
-        torch = sys.modules.get("torch")
-        if torch is not None and not torch.cuda.is_available() and not _mps_available(torch):
-            self._devices_found([])
-            return
-        signals = _DeviceProbe.Signals(self)  # owned by the panel, so it lives as long as the listener
-        signals.found.connect(self._devices_found)
-        QThreadPool.globalInstance().start(_DeviceProbe(signals))
-
     # -- internals --
     def showEvent(self, event):
         super().showEvent(event)
-        self.probe_devices()
+        self.device.probe()  # the first show: torch loads in the background only when needed
 
-    def _devices_found(self, found: list) -> None:
-        for key, label in found:
-            if self.device.findData(key) < 0:
-                self.device.addItem(label, key)
-        saved = self._settings.value(SETTINGS_DEVICE)
-        index = self.device.findData(saved) if saved else -1
-        if index < 0 and found:
-            index = self.device.findData(found[0][0])  # an accelerator beats the CPU by default
-        if index >= 0:
-            self.device.setCurrentIndex(index)
-        self.devices_found.emit()
-
-    def _device_changed(self, index: int) -> None:
-        if self._device_probe_started and index >= 0:
-            self._settings.setValue(SETTINGS_DEVICE, self.device.itemData(index))
-
-    def _load_models(self) -> None:
-        self.model.blockSignals(True)
-        self.model.addItem(EMBEDDED_LABEL, None)
-        for folder in map(str, remembered()):
-            self.model.addItem(_model_label(folder), folder)
-        chosen = self._settings.value(SETTINGS_MODEL)
-        index = self.model.findData(chosen) if chosen else 0
-        self.model.setCurrentIndex(max(index, 0))
-        self.model.blockSignals(False)
-        self._model_changed(self.model.currentIndex())
-
-    def _model_changed(self, index: int) -> None:
-        path = self.model.itemData(index)
-        self._settings.setValue(SETTINGS_MODEL, path or "")
-        problem = model_folder_problem(path) if path else None
-        # A remembered folder may have been moved or deleted since; say so before a job fails.
-        self.model_message.setText(problem or "")
-        self.model_message.setVisible(bool(problem))
-        self.model.setToolTip(path or "The previz model that ships with LatentCut")
+    def _model_changed(self, path, usable: bool) -> None:
         self.word_marker.set_vocabulary(None if path else unknown_words)
         self._show_vocabulary()
-        self.remove_model_button.setEnabled(bool(path))
-        if not problem:
+        if usable:
             self._apply_model_defaults(path)
 
     def _show_vocabulary(self) -> None:
@@ -494,12 +350,3 @@ class GeneratePanel(QWidget):
         # The other operations' hint is a tooltip, so the footer stays short on a laptop screen.
         self.selection_label.setText(head)
         self.selection_label.setToolTip(more)
-
-
-def _model_label(path: str) -> str:
-    return f"{Path(path).name} — {path}"
-
-
-def _mps_available(torch) -> bool:
-    mps = getattr(torch.backends, "mps", None)
-    return bool(mps is not None and mps.is_available())

@@ -39,8 +39,6 @@ TAKE_ROLE = Qt.UserRole
 EMPTY_TEXT = "Select a clip or gap on the timeline to see its properties."
 
 
-
-
 def _text(value) -> str:
     if value is None or value == "":
         return "—"
@@ -359,17 +357,7 @@ class InspectorPanel(QWidget):
         self.takes.clear()
         active = clip.active_media_reference_key
         for key in take_keys(clip):
-            ref = refs[key]
-            name = Path(ref.target_url).name if isinstance(ref, otio.schema.ExternalReference) else type(ref).__name__
-            seed = (data.get("takes") or {}).get(key, {}).get("seed")
-            text = f"{'●' if key == active else '○'}  {key}  ·  {name}" + (f"  ·  seed {seed}" if seed is not None else "")
-            row = QListWidgetItem(text)
-            row.setData(TAKE_ROLE, key)
-            row.setToolTip(getattr(ref, "target_url", key))
-            if key == active:
-                font = QFont(row.font())
-                font.setBold(True)
-                row.setFont(font)
+            row = _take_row(refs[key], key, key == active, (data.get("takes") or {}).get(key, {}).get("seed"))
             self.takes.addItem(row)
             if key == (selected or active):
                 self.takes.setCurrentItem(row)
@@ -421,3 +409,17 @@ class InspectorPanel(QWidget):
     def _regenerate(self, same_seed: bool) -> None:
         if self.item is not None and is_generated(self.item):
             self.regenerate_requested.emit(self.item, same_seed)
+
+
+def _take_row(ref, key: str, active: bool, seed) -> QListWidgetItem:
+    """A row of the takes list: the take, its file and seed; the one in use is bold."""
+    name = Path(ref.target_url).name if isinstance(ref, otio.schema.ExternalReference) else type(ref).__name__
+    text = f"{'●' if active else '○'}  {key}  ·  {name}" + (f"  ·  seed {seed}" if seed is not None else "")
+    row = QListWidgetItem(text)
+    row.setData(TAKE_ROLE, key)
+    row.setToolTip(getattr(ref, "target_url", key))
+    if active:
+        font = QFont(row.font())
+        font.setBold(True)
+        row.setFont(font)
+    return row

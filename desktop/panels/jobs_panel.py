@@ -304,7 +304,7 @@ class JobsPanel(QWidget):
         self._list_layout.addWidget(self.empty)
         self._list_layout.addStretch(1)
         self._order: list[str] = []
-        scroll = QScrollArea(self)
+        self._scroll = scroll = QScrollArea(self)
         scroll.setWidgetResizable(True)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
         scroll.setWidget(self._list)
@@ -320,6 +320,18 @@ class JobsPanel(QWidget):
 
         bridge.queued.connect(self._on_queued)
         self._update_summary()
+
+    def one_job_height(self) -> int:
+        """The height that shows the panel's header lines and one whole job card."""
+        layout, lists = self.layout(), self._list_layout
+        margins = layout.contentsMargins().top() + layout.contentsMargins().bottom()
+        header = self.engine.sizeHint().height() + max(self.summary.sizeHint().height(),
+                                                       self.clear_button.sizeHint().height())
+        probe = JobCard("measure", None)
+        card = probe.sizeHint().height()
+        probe.deleteLater()
+        frame = 2 * self._scroll.frameWidth() + lists.contentsMargins().top() + lists.contentsMargins().bottom()
+        return margins + header + 2 * layout.spacing() + card + frame
 
     def set_engine_state(self, text: str) -> None:
         """One line on the engine jobs go to: this computer, or a server's reachability, models,

@@ -35,7 +35,15 @@ def test_first_layout_fits(qtbot, bridge, isolated_settings, media, size, select
             assert _in_view(button, panel), button.objectName()
     # The timeline is as tall as its two tracks plus a row to drop onto, not half the window.
     assert win.docks["timeline"].height() <= win.timeline_view.needed_height() + 60
-    assert win.docks["jobs"].height() >= 130  # the header and one whole job
+    # The Jobs dock shows its header and one whole job card (a real card, laid out in its list).
+    from desktop.panels.jobs_panel import JobCard
+
+    jobs = win.jobs_panel
+    card = JobCard("probe", None, jobs._list)
+    jobs._list_layout.insertWidget(0, card)
+    jobs.empty.hide()
+    qtbot.wait(50)
+    assert _in_view(card, jobs._scroll.viewport()), (card.geometry(), jobs._scroll.viewport().size())
     win.undo_stack.setClean()
 
 
