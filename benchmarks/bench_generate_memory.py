@@ -19,6 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from engine.backends.embedded import EMBEDDED_MODEL_DIR  # noqa: E402
 from engine.model.tiny import make_random_model_folder, make_tiny_model_folder  # noqa: E402
 from engine.pipeline import LatentCutPipeline  # noqa: E402
+from engine.requests import GenerateRequest
 
 
 def rss_mb(field: str) -> float:
@@ -56,7 +57,7 @@ def main() -> None:
         pipe.text_encoder.encode([""])  # the idle state of a warm engine
         reset_peak()
         loaded = rss_mb("VmRSS")
-        result = pipe.generate("zoom in on a yellow box in a city, day", args.seconds, seed=0)
+        result = pipe.generate(GenerateRequest(prompt="zoom in on a yellow box in a city, day", seconds=args.seconds, seed=0))
         peak = rss_mb("VmHWM")
     params = sum(p.numel() for p in pipe.model.parameters()) / 1e6
     print(f"model {pipe.name}: {params:.1f}M parameters; output {result.frames.shape}")

@@ -23,6 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from engine.backends.embedded import EMBEDDED_MODEL_DIR  # noqa: E402
 from engine.model.tiny import make_random_model_folder, make_tiny_model_folder  # noqa: E402
 from engine.pipeline import LatentCutPipeline  # noqa: E402
+from engine.requests import ExtendRequest, GenerateRequest, RestyleRequest
 
 
 def model_folder(args, tmp: Path) -> Path:
@@ -84,10 +85,10 @@ def main() -> None:
 
         def job():
             if args.op == "generate":
-                return pipe.generate(prompt, args.seconds, steps=args.steps, seed=1)
+                return pipe.generate(GenerateRequest(prompt=prompt, seconds=args.seconds, steps=args.steps, seed=1))
             if args.op == "extend":
-                return pipe.extend(clip, args.seconds, prompt=prompt, steps=args.steps, seed=1)
-            return pipe.restyle(clip, prompt, steps=args.steps, seed=1)
+                return pipe.extend(ExtendRequest(frames=clip, seconds=args.seconds, prompt=prompt, steps=args.steps, seed=1))
+            return pipe.restyle(RestyleRequest(frames=clip, prompt=prompt, steps=args.steps, seed=1))
 
         job()  # warm-up: first-call allocations and the prompt's text embedding
         ratios = []

@@ -120,10 +120,12 @@ def main(argv=None) -> int:
     width, height = (int(v) for v in args.size.lower().split("x"))
 
     app = QApplication.instance() or QApplication([])
+    from desktop.edit_controller import EditController
     from desktop.timeline_view import TimelineCanvas
+    from desktop.undo import UndoStack
 
     doc = build_document(args.clips)
-    canvas = TimelineCanvas(doc)
+    canvas = TimelineCanvas(doc, EditController(UndoStack(doc)))
     canvas.resize(width, height)
     canvas.show()
     app.processEvents()

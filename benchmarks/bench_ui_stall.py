@@ -39,16 +39,20 @@ class TickRecorder:
         self.timer.setInterval(TICK_MS)
         self.timer.timeout.connect(lambda: self.stamps.append(time.perf_counter()))
 
-    def run(self, start_work, finished_signal, timeout_s: float) -> list[float]:
+    def run(self, start_work, timeout_s: float) -> list[float]:
+        """Ticks while `start_work()` runs and the job whose handle it returns (if any) finishes."""
         loop = QEventLoop()
-        finished_signal.connect(loop.quit)
         QTimer.singleShot(int(timeout_s * 1000), loop.quit)
         self.stamps = []
         self.timer.start()
-        QTimer.singleShot(0, start_work)
+
+        def start():
+            handle = start_work()
+            if handle is not None:
+                handle.finished.connect(loop.quit)
+        QTimer.singleShot(0, start)
         loop.exec()
         self.timer.stop()
-        finished_signal.disconnect(loop.quit)
         return self.stalls()
 
     def stalls(self) -> list[float]:
@@ -105,7 +109,7 @@ def main(argv=None) -> int:
     doc = Document.new(rate=24, width=size[0], height=size[1])
     window = MainWindow(model=model, document=doc)
     window.show()
-    window.place_media(media, doc.video_tracks[0], 0)
+    window.edits.place_media(media, doc.video_tracks[0], 0)
     window.undo_stack.setClean()
     window.generate_panel.set_params({"prompt": "a red ball moving left over a field at sunset, static camera",
                                       "steps": args.steps, "seconds": args.seconds})
@@ -113,14 +117,14 @@ def main(argv=None) -> int:
 
     # Idle: the peer.
     QTimer.singleShot(0, lambda: None)
-    idle = recorder.run(lambda: None, window.bridge.cancelled, 1.5)
+    idle = recorder.run(lambda: None, 1.5)
 
     # Generations at the playhead, after the media (a pending clip, then the take). The first
     # also loads the model on the engine thread (cold); the second finds it loaded (warm).
     window.playback.seek(window.canvas.index.duration)
-    cold = recorder.run(lambda: window.generate("generate"), window.bridge.done, args.timeout)
+    cold = recorder.run(lambda: window.generate("generate"), args.timeout)
     window.playback.seek(window.canvas.index.duration)
-    gen = recorder.run(lambda: window.generate("generate"), window.bridge.done, args.timeout)
+    gen = recorder.run(lambda: window.generate("generate"), args.timeout)
     generated = [c for c in doc.timeline.find_clips() if (c.metadata.get("latentcut") or {}).get("status") == "done"]
     if not generated:
         print("the generation did not finish; see the Jobs panel message", file=sys.stderr)
@@ -128,7 +132,7 @@ def main(argv=None) -> int:
 
     # Render of the whole timeline.
     out = work / "render.mp4"
-    render = recorder.run(lambda: window.actions.render(out), window.bridge.done, args.timeout)
+    render = recorder.run(lambda: window.actions.render(out), args.timeout)
     if not out.is_file():
         print("the render did not finish", file=sys.stderr)
         return 1

@@ -29,6 +29,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from engine.requests import GenerateRequest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -132,8 +133,7 @@ def runner(config: str, folder: Path, device: str, args):
         seconds = args.frames / backend.native_rate
 
         def run(steps):
-            backend.generate(PROMPT, seconds, size=(args.width, args.height), steps=steps, seed=0,
-                             callback=lambda step, total, preview: None)
+            backend.generate(GenerateRequest(prompt=PROMPT, seconds=seconds, size=(args.width, args.height), steps=steps, seed=0, callback=lambda step, total, preview: None))
     return run, time.perf_counter() - start
 
 

@@ -32,6 +32,7 @@ from engine.train.captions import prompt  # noqa: E402
 from engine.train.ceiling import autoencoder_ceiling, psnr  # noqa: E402
 from engine.train.eval_prompts import free_prompt  # noqa: E402
 from engine.train.world import EVAL_SEED_START, render, restyled, sample_scene  # noqa: E402
+from engine.requests import ExtendRequest, FillRequest, GenerateRequest, RestyleRequest
 
 ATTRIBUTES = ("time_of_day", "camera", "color", "motion")
 SEAM_PASS = 1.5
@@ -50,7 +51,7 @@ def attribute_check(pipe, scenes, steps, free: bool = False) -> dict:
     frames = round(pipe.config.frames)
     for i, scene in enumerate(scenes):
         text = free_prompt(scene, i) if free else prompt(scene)
-        clip = pipe.generate(text, seconds=frames / pipe.native_rate, seed=i, steps=steps).frames
+        clip = pipe.generate(GenerateRequest(prompt=text, seconds=frames / pipe.native_rate, seed=i, steps=steps)).frames
         truth = render(scene, size[0], size[1], frames)
         guess, world = ev.classify_clip(clip), ev.classify_clip(truth)
         for k in ATTRIBUTES:
@@ -71,7 +72,7 @@ def long_shot_check(pipe, scenes, steps, seconds: float = 8.0) -> dict:
     """Shots longer than one window: the biggest frame-to-frame change over the median one."""
     ratios = []
     for i, scene in enumerate(scenes):
-        clip = pipe.generate(prompt(scene), seconds=seconds, seed=i, steps=steps).frames
+        clip = pipe.generate(GenerateRequest(prompt=prompt(scene), seconds=seconds, seed=i, steps=steps)).frames
         changes = ev.frame_changes(clip)
         ratios.append(float(changes.max() / max(np.median(changes), 0.5)))
     return {"seconds": seconds, "max_jump_over_median": float(np.median(ratios))}
@@ -96,8 +97,7 @@ def extend_check(pipe, scenes, steps) -> dict:
         clip = render(scene, w, h, pipe.config.frames)
         camera = ev.classify_camera(clip)
         for direction in ("tail", "head"):
-            new = pipe.extend(clip, seconds=2.0, direction=direction, prompt=prompt(scene), seed=i, steps=steps,
-                              rate=pipe.native_rate).frames
+            new = pipe.extend(ExtendRequest(frames=clip, seconds=2.0, direction=direction, prompt=prompt(scene), seed=i, steps=steps, rate=pipe.native_rate)).frames
             ratios.append(ev.seam_ratio(clip, new) if direction == "tail" else ev.seam_ratio(new, clip))
             continues.append(ev.classify_camera(new) == camera)
     return {"seam_ratio_median": float(np.median(ratios)), "seam_pass": float(np.mean(np.array(ratios) <= SEAM_PASS)),
@@ -112,8 +112,7 @@ def fill_check(pipe, scenes, steps) -> dict:
         cut = clip.shape[0] * 3 // 8
         before, after = clip[:cut], clip[-cut:]
         gap = (clip.shape[0] - before.shape[0] - after.shape[0]) / pipe.native_rate
-        new = pipe.fill(before, after, seconds=gap, prompt=prompt(scene), seed=i, steps=steps,
-                        rate=pipe.native_rate).frames
+        new = pipe.fill(FillRequest(before_frames=before, after_frames=after, seconds=gap, prompt=prompt(scene), seed=i, steps=steps, rate=pipe.native_rate)).frames
         a, b = ev.seam_ratio(before, new), ev.seam_ratio(new, after)
         ratios += [a, b]
         passes.append(a <= SEAM_PASS and b <= SEAM_PASS)
@@ -126,7 +125,7 @@ def restyle_check(pipe, scenes, steps) -> dict:
     for i, scene in enumerate(scenes):
         target = restyled(scene, i)
         clip = render(scene, w, h, pipe.config.frames)
-        new = pipe.restyle(clip, prompt(target), strength=0.7, seed=i, steps=steps, rate=pipe.native_rate).frames
+        new = pipe.restyle(RestyleRequest(frames=clip, prompt=prompt(target), strength=0.7, seed=i, steps=steps, rate=pipe.native_rate)).frames
         corr.append(ev.edge_correlation(clip, new))
         world_corr.append(ev.edge_correlation(clip, render(target, w, h, pipe.config.frames)))
         look.append(ev.classify_time_of_day(new) == target.time_of_day and ev.classify_color(new) == target.color)

@@ -4,16 +4,17 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-import opentimelineio as otio
 from PySide6.QtCore import QSettings, Qt, QUrl
-from PySide6.QtGui import QAction, QDesktopServices, QKeySequence
+from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QApplication, QDockWidget, QMainWindow, QMessageBox, QVBoxLayout, QWidget
 
 from desktop.bridge import EngineBridge
 from desktop.credentials_prefs import CredentialsDialog, signing_settings
 from desktop.credentials_view import CredentialsReader
+from desktop.edit_controller import EditController
 from desktop.engine_prefs import EngineDialog, EngineStatus, engine_choice
 from desktop.generation import GenerationController
+from desktop.menus import build_menus
 from desktop.playback import PlaybackController
 from desktop.project_actions import ProjectActions
 from desktop.slot_errors import report_slot_errors
@@ -21,15 +22,10 @@ from desktop.timeline_items import used_media
 from desktop.timeline_view import TimelineView
 from desktop.undo import UndoStack
 from desktop.viewer import Viewer
-from timeline.provenance import track_flag, with_track_flag
+from engine.operations import ACTIONS
 from timeline.storyboard import shots_of
 
 LAYOUT_VERSION = 1
-JOBS_H = 150                 # the Jobs dock in the first layout: its header and one job
-
-
-def _rt(frames: int, rate: float):
-    return otio.opentime.RationalTime(frames, rate)
 
 
 class MainWindow(QMainWindow):
@@ -71,7 +67,7 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(central)
         self.setDockNestingEnabled(True)
         self._make_docks()
-        self._make_menus()
+        build_menus(self)
         self._wire_persistent()
         self.actions.document_opened.connect(self._install_document)
         self._install_document(document or Document.new(rate=24, width=1920, height=1080), None)
@@ -135,7 +131,8 @@ class MainWindow(QMainWindow):
         status = self.statusBar()
         bars = self.menuBar().sizeHint().height() + (status.sizeHint().height() if status.isVisible() else 0)
         column = self.height() - bars - timeline_h
-        self.resizeDocks([self.docks["generate"], self.docks["jobs"]], [column - JOBS_H, JOBS_H], V)
+        jobs_h = self.jobs_panel.one_job_height() + self._dock_title_height()
+        self.resizeDocks([self.docks["generate"], self.docks["jobs"]], [column - jobs_h, jobs_h], V)
 
     def _dock_title_height(self) -> int:
         dock = self.docks["timeline"]
@@ -153,22 +150,26 @@ class MainWindow(QMainWindow):
         from desktop.panels import InspectorPanel
 
         # The previous document's parts (widgets go with _host_set below).
-        old_playback, old_generation, old_stack = getattr(self, "playback", None), getattr(self, "generation", None), self.undo_stack
+        old_parts = [getattr(self, name, None) for name in ("playback", "generation", "edits")] + [self.undo_stack]
+        old_playback = old_parts[0]
         if old_playback is not None:
             old_playback.shutdown()
             self.canvas.thumbnails.shutdown()
         self.document = doc
         self.undo_stack = UndoStack(doc, self)
-        self.timeline_view = TimelineView(doc)
+        self.edits = EditController(self.undo_stack, self,
+                                    trust_anchors=lambda: self.credentials_reader.trust_anchors)
+        self.timeline_view = TimelineView(doc, self.edits)
         self.canvas = self.timeline_view.canvas
         self.playback = PlaybackController(doc, proxy_for=self.media_panel.proxy_for, parent=self)
         self.viewer = Viewer(self.playback)
-        self.inspector = InspectorPanel(self.undo_stack, credentials=self.credentials_reader)
-        self.generation = GenerationController(self.undo_stack, self.bridge, self.canvas, self.actions.media_dir, self)
+        self.inspector = InspectorPanel(self.undo_stack, credentials=self.credentials_reader, push=self.edits.push)
+        self.generation = GenerationController(self.undo_stack, self.bridge, self.edits, self.canvas,
+                                               self.actions.media_dir, self)
         self._host_set("timeline", self.timeline_view)
         self._host_set("viewer", self.viewer)
         self._host_set("inspector", self.inspector)
-        for part in (old_playback, old_generation, old_stack):
+        for part in old_parts:
             if part is not None:
                 part.deleteLater()
         self._wire_document()
@@ -191,107 +192,32 @@ class MainWindow(QMainWindow):
         c.seek_requested.connect(pb.seek)
         pb.frame_changed.connect(c.set_playhead)
         pb.error.connect(self.show_message)
-        c.selection_changed.connect(self._on_selection_changed)
-        c.move_requested.connect(self.move_item)
-        c.trim_requested.connect(self.trim_item)
+        ed = self.edits
+        ed.selection_changed.connect(self._on_selection_changed)
+        ed.message.connect(self.show_message)
+        c.move_requested.connect(ed.move_item)
+        c.trim_requested.connect(ed.trim_item)
         c.action_requested.connect(self._on_context_action)
-        c.media_dropped.connect(self.place_media)
-        c.track_flag_requested.connect(self.set_track_flag)
+        c.media_dropped.connect(ed.place_media)
+        c.track_flag_requested.connect(ed.set_track_flag)
         self.inspector.regenerate_requested.connect(self._regenerate)
         gen.message.connect(self.show_message)
 
     def _wire_persistent(self):
-        b = self.bridge
         self.generate_panel.action_requested.connect(self.generate)
         self.storyboard_panel.build_animatic_requested.connect(self.build_animatic)
         # Bound methods, not lambdas: Qt drops these connections when the window goes, and the
         # bridge may outlive it.
         self.media_panel.media_activated.connect(self._show_source)
-        self.jobs_panel.retry_requested.connect(self.retry_job)
+        self.media_panel.proxy_ready.connect(self._on_proxy_ready)
         self.engine_status.changed.connect(self.jobs_panel.set_engine_state)
         self.engine_status.refresh()
         self.jobs_panel.reveal_requested.connect(self.reveal)
-        b.progress.connect(self.actions.on_job_progress)
-        b.done.connect(self._on_job_done)
-        b.failed.connect(self._on_job_failed)
-        b.cancelled.connect(self._on_job_cancelled)
         self.actions.message.connect(self.show_message)
         self.actions.recent_changed.connect(self._fill_recent_menu)
         self.actions.saved.connect(self.update_title)
 
     # -- menus and shortcuts --
-    def _action(self, menu, text, slot, shortcuts=(), name=None, checkable=False) -> QAction:
-        action = QAction(text, self)
-        if shortcuts:
-            action.setShortcuts([QKeySequence(s) for s in shortcuts])
-        action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
-        action.setCheckable(checkable)
-        action.setObjectName(name or "act_" + text.lower().replace(" ", "_").replace("…", "").replace("/", "_"))
-        action.triggered.connect(slot)
-        menu.addAction(action)
-        self.addAction(action)
-        return action
-
-    def _make_menus(self):
-        bar = self.menuBar()
-        a = self.actions
-        f = bar.addMenu("&File")
-        self._action(f, "New", a.new_project, ["Ctrl+N"], "act_new")
-        self._action(f, "Open…", a.open_dialog, ["Ctrl+O"], "act_open")
-        self.recent_menu = f.addMenu("Open Recent")
-        self._fill_recent_menu()
-        f.addSeparator()
-        self._action(f, "Save", a.save, ["Ctrl+S"], "act_save")
-        self._action(f, "Save As…", lambda: a.save_as(), ["Ctrl+Shift+S"], "act_save_as")
-        f.addSeparator()
-        self._action(f, "Import Media…", lambda: self.media_panel.import_dialog(), ["Ctrl+I"], "act_import")
-        self._action(f, "Export…", a.export_dialog, ["Ctrl+E"], "act_export")
-        self._action(f, "Render…", a.render_dialog, ["Ctrl+M"], "act_render")
-        f.addSeparator()
-        self._action(f, "Content Credentials…", self.edit_credentials, name="act_credentials")
-        self._action(f, "Engine…", self.edit_engine, name="act_engine")
-        f.addSeparator()
-        self._action(f, "Quit", self.close, ["Ctrl+Q"], "act_quit")
-
-        e = bar.addMenu("&Edit")
-        self.undo_action = self._action(e, "Undo", lambda: self.undo_stack.undo(), ["Ctrl+Z"], "act_undo")
-        self.redo_action = self._action(e, "Redo", lambda: self.undo_stack.redo(), ["Ctrl+Shift+Z", "Ctrl+Y"], "act_redo")
-        e.addSeparator()
-        self._action(e, "Razor at Playhead", self.razor, ["B", "Ctrl+K"], "act_razor")
-        self._action(e, "Delete", self.delete_selection, ["Delete", "Backspace"], "act_delete")
-        self._action(e, "Ripple Delete", self.ripple_delete_selection, ["Shift+Delete", "Shift+Backspace"], "act_ripple_delete")
-        e.addSeparator()
-        self._action(e, "Select All", lambda: self.canvas.select_all(), ["Ctrl+A"], "act_select_all")
-        self._action(e, "Deselect All", lambda: self.canvas.set_selection([]), ["Ctrl+Shift+A"], "act_deselect")
-
-        m = bar.addMenu("&Marker")
-        self._action(m, "Mark In", lambda: self.canvas.set_in(self.playback.frame), ["I"], "act_mark_in")
-        self._action(m, "Mark Out", lambda: self.canvas.set_out(self.playback.frame), ["O"], "act_mark_out")
-        self._action(m, "Clear In and Out", self._clear_in_out, ["Ctrl+Shift+X"], "act_clear_in_out")
-        self._action(m, "Add Marker", self.add_marker, ["M"], "act_add_marker")
-
-        p = bar.addMenu("&Playback")
-        self._action(p, "Play / Pause", lambda: self.playback.toggle_play(), ["Space"], "act_play")
-        self._action(p, "Shuttle Back", lambda: self.playback.shuttle_backward(), ["J"], "act_shuttle_back")
-        self._action(p, "Stop", lambda: self.playback.stop(), ["K"], "act_stop")
-        self._action(p, "Shuttle Forward", lambda: self.playback.shuttle_forward(), ["L"], "act_shuttle_forward")
-        self._action(p, "Previous Frame", lambda: self.playback.step(-1), ["Left"], "act_prev_frame")
-        self._action(p, "Next Frame", lambda: self.playback.step(1), ["Right"], "act_next_frame")
-        self._action(p, "Go to Start", lambda: self.playback.go_start(), ["Home"], "act_go_start")
-        self._action(p, "Go to End", lambda: self.playback.go_end(), ["End"], "act_go_end")
-
-        v = bar.addMenu("&View")
-        self._action(v, "Zoom In", lambda: self.canvas.zoom(1.5), ["+", "=", "Ctrl++"], "act_zoom_in")
-        self._action(v, "Zoom Out", lambda: self.canvas.zoom(1 / 1.5), ["-", "Ctrl+-"], "act_zoom_out")
-        self._action(v, "Zoom to Fit", lambda: self.canvas.zoom_to_fit(), ["Shift+Z"], "act_zoom_fit")
-        snap = self._action(v, "Snapping", self._toggle_snapping, ["S"], "act_snapping", checkable=True)
-        snap.setChecked(True)
-        v.addSeparator()
-        for name, dock in self.docks.items():
-            v.addAction(dock.toggleViewAction())
-        v.addSeparator()
-        self._action(v, "Reset Layout", self.reset_layout, [], "act_reset_layout")
-
     def _fill_recent_menu(self):
         self.recent_menu.clear()
         recent = self.actions.recent()
@@ -343,7 +269,7 @@ class MainWindow(QMainWindow):
     def _on_selection_changed(self):
         kind, summary = self.generation.selection_kind() if self.document is not None else ("none", "")
         self.generate_panel.set_selection(kind, summary)
-        clips = self.canvas.selected_clips()
+        clips = self.edits.selected_clips()
         self.inspector.set_item(clips[0] if len(clips) == 1 else None)
 
     def _name_undo(self, text: str):
@@ -353,39 +279,11 @@ class MainWindow(QMainWindow):
         self.redo_action.setText(f"Redo {text}" if text else "Redo")
 
     def _clear_in_out(self):
-        self.canvas.set_in(None)
-        self.canvas.set_out(None)
+        self.edits.set_in(None)
+        self.edits.set_out(None)
 
     def _toggle_snapping(self, checked: bool):
-        self.canvas.snapping = bool(checked)
-
-    # -- edits (each one undoable) --
-    def _push(self, command) -> bool:
-        from timeline.errors import EditError
-
-        try:
-            self.undo_stack.push_command(command)
-        except (EditError, ValueError, KeyError) as exc:
-            self.show_message(f"{getattr(command, 'text', 'Edit')}: {exc}")
-            return False
-        return True
-
-    def _unlocked(self, item) -> bool:
-        track = item.parent()
-        locked = track is not None and track_flag(track, "locked")
-        if locked:
-            self.show_message(f"Track {track.name} is locked")
-        return not locked
-
-    def add_marker(self):
-        """A marker on the sequence at the playhead (snapping pulls to it)."""
-        from timeline.edits import AddMarker
-
-        rate = self.document.rate
-        count = len(self.document.timeline.tracks.markers)
-        marker = otio.schema.Marker(name=f"Marker {count + 1}",
-                                    marked_range=otio.opentime.TimeRange(_rt(self.playback.frame, rate), _rt(0, rate)))
-        self._push(AddMarker(self.document.timeline.tracks, marker))
+        self.edits.snapping = bool(checked)
 
     def edit_credentials(self) -> bool:
         """The Content Credentials preferences; saved ones apply to the next job."""
@@ -409,167 +307,31 @@ class MainWindow(QMainWindow):
         self.show_message(f"New generations run on {url or 'this computer'}")
         return True
 
-    def razor(self):
-        """Cut at the playhead: the selected clips' tracks, or every unlocked track when none is
-        selected. A linked clip's partner is cut with it, and the pieces after the cut stay linked."""
-        from timeline.commands import CompoundCommand
-        from timeline.links import LinkedSplit, partners
-
-        frame = self.playback.frame
-        clips = self.canvas.selected_clips()
-        layouts = ([self.canvas.index.locate(c)[0] for c in clips if self.canvas.index.locate(c)] if clips
-                   else self.canvas.index.layouts)
-        commands, seen = [], set()
-        for layout in layouts:
-            if id(layout.track) in seen or track_flag(layout.track, "locked"):
-                continue
-            seen.add(id(layout.track))
-            i = layout.index_at(frame)
-            if i is not None and layout.starts[i] < frame and not isinstance(layout.items[i], otio.schema.Gap):
-                seen.update(id(p.parent()) for p in partners(self.document, layout.items[i]))
-                commands.append(LinkedSplit(layout.track, _rt(frame, self.document.rate)))
-        if not commands:
-            self.show_message("Nothing to cut at the playhead")
-            return
-        self._push(commands[0] if len(commands) == 1 else CompoundCommand(commands, text="Razor"))
-
-    def delete_selection(self, ripple: bool = False):
-        """Delete leaves a gap (lift), ripple delete closes the space; a linked clip's partner
-        goes with it. A selected gap is closed."""
-        from timeline.commands import CompoundCommand
-        from timeline.edits import CloseGap
-        from timeline.links import LinkedDelete, partners
-
-        commands, gone = [], set()
-        for item in self.canvas.selection:
-            if not self._unlocked(item) or id(item) in gone:
-                continue
-            if isinstance(item, otio.schema.Gap):
-                commands.append(CloseGap(item))
-                continue
-            gone.update(id(p) for p in partners(self.document, item))
-            commands.append(LinkedDelete(item, ripple=ripple))
-        if commands:
-            text = "Ripple delete" if ripple else "Delete"
-            self._push(commands[0] if len(commands) == 1 else CompoundCommand(commands, text=text))
-
-    def ripple_delete_selection(self):
-        """Delete and close the space, moving later items earlier."""
-        self.delete_selection(ripple=True)
-
-    def move_item(self, item, track, frame: int, ripple: bool):
-        """Drag-move; with the ripple modifier the clip is pulled out (closing its space) and inserted."""
-        from timeline.commands import CompoundCommand
-        from timeline.edits import Insert, RippleDelete
-        from timeline.links import LinkedMove
-
-        if not self._unlocked(item) or track_flag(track, "locked"):
-            return
-        rate = self.document.rate
-        if not ripple:  # a linked partner moves by the same amount on its own track
-            self._push(LinkedMove(item, track, _rt(frame, rate)))
-            return
-        layout, i = self.canvas.index.locate(item)
-        start, end = layout.starts[i], layout.ends[i]
-        if track is layout.track and frame > start:
-            frame = max(start, frame - (end - start))  # the track closes up before the insert
-        self._push(CompoundCommand([RippleDelete(item), Insert(track, _rt(frame, rate), item)], text=f"Ripple move {item.name}"))
-
-    def trim_item(self, item, edge: str, delta: int, ripple: bool):
-        from timeline.links import LinkedTrim
-
-        if not self._unlocked(item):
-            return
-        rate = self.document.rate
-        # The view reports where the edge went; the command takes how much shorter the clip gets.
-        self._push(LinkedTrim(item, edge, _rt(delta if edge == "head" else -delta, rate), ripple))
-
-    def set_track_flag(self, track, which: str, value: bool):
-        from timeline.edits import SetAppMetadata, SetEnabled
-
-        if which == "enabled":
-            self._push(SetEnabled(track, value))
-            return
-        self._push(SetAppMetadata(track, with_track_flag(track, which, value)))
-
-    def place_media(self, paths, track, frame: int):
-        """Overwrite-edit each file at `frame`, one after another (like a Premiere drop): the
-        picture on `track` (or the first video track), its sound linked on the first audio track."""
-        from engine.media.importing import STILL_SECONDS, clips_for_file
-        from timeline.commands import CompoundCommand
-        from timeline.links import PlaceLinked
-
-        if track_flag(track, "locked"):
-            self.show_message(f"Track {track.name} is locked")
-            return
-        rate = self.document.rate
-        commands, at = [], frame
-        targets = {}
-        for path in paths:
-            try:
-                made = clips_for_file(path, rate, STILL_SECONDS, trust_anchors=self.credentials_reader.trust_anchors)
-            except Exception as exc:  # each bad file is named; the others are still placed
-                self.show_message(f"Cannot place {Path(path).name}: {exc}")
-                continue
-            pairs = []
-            for clip, kind in ((made.video, otio.schema.TrackKind.Video), (made.audio, otio.schema.TrackKind.Audio)):
-                if clip is None:
-                    continue
-                if kind not in targets:
-                    targets[kind] = self._drop_target(track, kind, commands)
-                pairs.append((targets[kind], clip))
-            commands.append(PlaceLinked(pairs, _rt(at, rate), text=f"Place {made.path.name}"))
-            at += int(round(made.duration.rescaled_to(rate).value))
-        if commands:
-            self._push(commands[0] if len(commands) == 1 else CompoundCommand(commands, text="Place media"))
-
-    def _drop_target(self, track, kind, commands):
-        """The track a dropped file's `kind` half lands on; a new one (added by `commands`) when none."""
-        from timeline.edits import AddTrack
-
-        if track.kind == kind:
-            return track
-        tracks = self.document.video_tracks if kind == otio.schema.TrackKind.Video else self.document.audio_tracks
-        if tracks:
-            return tracks[0]
-        add = AddTrack(kind=kind)
-        add.track = otio.schema.Track(name="V1" if kind == otio.schema.TrackKind.Video else "A1", kind=kind)
-        commands.append(add)
-        return add.track
-
     # -- generation --
     def generate(self, op: str):
-        self.generation.request(op, self.generate_panel.params())
+        """Run the action `op` on the selection with the Generate panel's values; the job's handle."""
+        return self.generation.request(op, self.generate_panel.params())
 
     def build_animatic(self, shots):
         self.generation.build_animatic(shots, self.generate_panel.params())
 
     def _on_context_action(self, op: str, item, extra):
-        from timeline.generated import DropTake, SwitchTake
-
-        if op in ("generate", "fill", "extend_head", "extend_tail", "restyle", "animate"):
+        if op in ACTIONS:
             self.generation.request(op, self.generate_panel.params(), item)
         elif op in ("regenerate_new", "regenerate_same"):
             self.generation.retry(item, same_seed=op == "regenerate_same")
-        elif op == "switch_take":
-            self._push(SwitchTake(item, extra))
-        elif op == "drop_take":
-            self._push(DropTake(item, extra))
-        elif op == "delete":
-            self.canvas.set_selection([item])
-            self.delete_selection()
-        elif op == "ripple_delete":
-            self.canvas.set_selection([item])
-            self.ripple_delete_selection()
+        else:
+            self._on_menu_edit(op, item, extra)
 
-    def retry_job(self, job_id: str):
-        clip = self.generation.finished.get(job_id)
-        if clip is not None:
-            self.generation.retry(clip, same_seed=True)
-            return
-        job = self.bridge.job(job_id)
-        if job is not None:
-            self.bridge.submit(job)
+    def _on_menu_edit(self, op: str, item, extra):
+        """Edits asked for from the clip's context menu: takes, delete, ripple delete."""
+        if op == "switch_take":
+            self.edits.switch_take(item, extra)
+        elif op == "drop_take":
+            self.edits.drop_take(item, extra)
+        elif op in ("delete", "ripple_delete"):
+            self.edits.set_selection([item])
+            (self.edits.delete if op == "delete" else self.edits.ripple_delete)()
 
     def _regenerate(self, clip, same_seed: bool):
         self.generation.retry(clip, same_seed)
@@ -577,17 +339,8 @@ class MainWindow(QMainWindow):
     def _show_source(self, path: str):
         self.playback.show_source(path)
 
-    def _on_job_done(self, job_id: str, result):
-        self.actions.on_job_finished(job_id, "done", str(result.get("path", "")))
-        job = self.bridge.job(job_id)
-        if job is not None and getattr(job, "kind", "") == "proxy":
-            self.playback.refresh()  # a new proxy may now serve the frame on screen
-
-    def _on_job_failed(self, job_id: str, message: str):
-        self.actions.on_job_finished(job_id, "failed", message)
-
-    def _on_job_cancelled(self, job_id: str):
-        self.actions.on_job_finished(job_id, "cancelled")
+    def _on_proxy_ready(self, source: str, proxy: str):
+        self.playback.refresh()  # the new proxy may now serve the frame on screen
 
     def reveal(self, path: str):
         target = Path(path)

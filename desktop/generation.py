@@ -2,21 +2,21 @@
 
 1. From the Generate panel's values and the selection, build a job spec and push ONE command
    that places a pending clip (its recipe holds every parameter) on the target range.
-2. Submit the job to the bridge; progress moves the pending clip's overlay.
-3. On `done` push AddTake (undo removes the take); on `failed`/`cancelled` push MarkFailed, so
-   the recipe stays and the clip can be retried.
+2. Submit the job to the bridge; its handle's progress moves the pending clip's overlay.
+3. On the handle's `done` push AddTake (undo removes the take); on `failed`/`cancelled` push
+   MarkFailed, so the recipe stays and the clip can be retried (the handle's Retry does that).
 """
 from __future__ import annotations
 
-import random
 from dataclasses import dataclass
 
 import opentimelineio as otio
 from PySide6.QtCore import QObject, Signal
 
-from desktop.timeline_items import media_path
+from desktop.timeline_items import app_value, media_path
+from engine.jobs import DEFAULT_STRENGTH, AnimateJob, ExtendJob, FillJob, GenerateJob, MediaInput, RestyleJob
+from engine.operations import ACTIONS, operation_of
 
-SEED_MAX = 2**31 - 1
 CONDITION_FRAMES = 16    # frames of a neighbouring clip that condition extend and fill
 
 MODEL_FIELDS = ("prompt", "negative_prompt", "seconds", "seed", "steps", "guidance", "model", "device")
@@ -65,19 +65,14 @@ class GenerationController(QObject):
 
     message = Signal(str)     # a sentence for the status bar (problems and outcomes)
 
-    def __init__(self, undo_stack, bridge, canvas, media_dir, parent=None):
+    def __init__(self, undo_stack, bridge, edits, canvas, media_dir, parent=None):
         super().__init__(parent)
         self.undo_stack = undo_stack
         self.document = undo_stack.document
         self.bridge = bridge
-        self.canvas = canvas
+        self.edits = edits      # the selection and In/Out the requests work on
+        self.canvas = canvas    # shows a pending clip's progress
         self.media_dir = media_dir            # callable -> folder for generated media
-        self.jobs: dict[str, object] = {}     # job_id -> pending clip
-        self.finished: dict[str, object] = {}  # job_id -> clip of a failed/cancelled job (for Retry)
-        bridge.progress.connect(self._on_progress)
-        bridge.done.connect(self._on_done)
-        bridge.failed.connect(self._on_failed)
-        bridge.cancelled.connect(self._on_cancelled)
 
     # -- building the request --
     @property
@@ -88,7 +83,7 @@ class GenerationController(QObject):
         """(kind, summary) for GeneratePanel.set_selection, from the timeline's selection."""
         from desktop.timeline_items import generation_status, is_still
 
-        c = self.canvas
+        c = self.edits
         gap = c.selected_gap()
         if gap is not None:
             found = c.index.locate(gap)
@@ -112,13 +107,13 @@ class GenerationController(QObject):
         return rt.rescaled_to(self.rate).value / self.rate
 
     def _default_video_layout(self):
-        layouts = [l for l in self.canvas.index.video_layouts if l.track.enabled] or self.canvas.index.video_layouts
+        layouts = [l for l in self.edits.index.video_layouts if l.track.enabled] or self.edits.index.video_layouts
         if not layouts:
             raise GenerationError("The timeline has no video track: add one first")
         return layouts[-1]  # V1, the bottom video track
 
     def _target_for_generate(self, params: dict, item=None) -> Target:
-        c = self.canvas
+        c = self.edits
         gap = item if isinstance(item, otio.schema.Gap) else (c.selected_gap() if item is None else None)
         if gap is not None:
             layout, i = c.index.locate(gap)
@@ -127,16 +122,16 @@ class GenerationController(QObject):
         layout = self._default_video_layout()
         if rng is not None:
             return Target(layout.track, rng[0], rng[1] - rng[0])
-        return Target(layout.track, c.playhead, max(1, int(round(params["seconds"] * self.rate))))
+        return Target(layout.track, self.canvas.playhead, max(1, int(round(params["seconds"] * self.rate))))
 
-    def _model_job_fields(self, params: dict, seconds: float) -> dict:
-        fields = {k: params.get(k) for k in MODEL_FIELDS}
-        fields["seconds"] = seconds
+    def _model_job_fields(self, params: dict, seconds: float | None) -> dict:
+        """Job fields from the panel's values; a seed of None is left for the engine to draw."""
+        fields = {k: params.get(k) for k in MODEL_FIELDS if k != "seconds" or seconds is None}
+        if seconds is not None:
+            fields["seconds"] = seconds
         fields["rate"] = self.rate
         fields["output"] = str(self.media_dir())
-        if fields.get("seed") is None:
-            fields["seed"] = random.randint(0, SEED_MAX)
-        return fields
+        return {k: v for k, v in fields.items() if v is not None or k == "seed"}
 
     def _room(self, layout, i: int, direction: int, wanted: int) -> tuple[int, int]:
         """(start, length) of free space next to item i (direction -1 before, +1 after), up to `wanted`."""
@@ -156,68 +151,89 @@ class GenerationController(QObject):
         return end, 0
 
     def build(self, op: str, params: dict, item=None) -> tuple[object, Target]:
-        """The job spec and target for `op` on `item` (or the selection). Raises GenerationError."""
-        from engine.jobs import AnimateJob, ExtendJob, FillJob, GenerateJob, MediaInput, RestyleJob
+        """The job spec and target for the action `op` (a key of the operation registry's
+        ACTIONS) on `item` (or the selection). Raises GenerationError."""
+        action = ACTIONS.get(op)
+        if action is None:
+            raise GenerationError(f"Unknown generation operation {op!r}")
+        return getattr(self, f"_build_{action.op}")(action, params, item)
 
-        if op == "generate":
-            target = self._target_for_generate(params, item)
-            job = GenerateJob(**self._model_job_fields(params, target.length / self.rate))
-            return job, target
-        if op == "restyle" and item is None and not self.canvas.selection and self.canvas.marked_range():
-            return self._restyle_range(params)
-        clip = item if item is not None else self._single_selected(op)
-        found = self.canvas.index.locate(clip)
+    def _build_generate(self, action, params: dict, item):
+        target = self._target_for_generate(params, item)
+        return GenerateJob(**self._model_job_fields(params, target.length / self.rate)), target
+
+    def _located(self, action, item):
+        """(item, layout, index) of the item an action works on: `item`, else the selection."""
+        clip = item if item is not None else self._single_selected(action)
+        found = self.edits.index.locate(clip)
         if found is None:
             raise GenerationError(f"{clip.name!r} is not on a timeline track")
-        layout, i = found
-        if op == "fill":
-            if not isinstance(clip, otio.schema.Gap):
-                raise GenerationError("Fill needs a gap between two clips: select the gap first")
-            if i == 0 or i == len(layout.items) - 1:
-                raise GenerationError("Fill needs clips on both sides of the gap")
-            before, after = layout.items[i - 1], layout.items[i + 1]
-            bpath, bfirst, bstop = clip_source_frames(before)
-            apath, afirst, astop = clip_source_frames(after)
-            length = layout.ends[i] - layout.starts[i]
-            # Condition on the frames the neighbours actually show next to the gap.
-            job = FillJob(before=MediaInput(bpath, max(bfirst, bstop - CONDITION_FRAMES), bstop),
-                          after=MediaInput(apath, afirst, min(astop, afirst + CONDITION_FRAMES)),
-                          **self._model_job_fields(params, length / self.rate))
-            return job, Target(layout.track, layout.starts[i], length)
+        return (clip, *found)
+
+    def _source_clip(self, action, item):
+        clip, layout, i = self._located(action, item)
         if not isinstance(clip, otio.schema.Clip):
-            raise GenerationError(f"{op.replace('_', ' ').capitalize()} works on a clip: select one first")
+            raise GenerationError(f"{action.label} works on a clip: select one first")
+        return clip, layout, i
+
+    def _build_fill(self, action, params: dict, item):
+        gap, layout, i = self._located(action, item)
+        if not isinstance(gap, otio.schema.Gap):
+            raise GenerationError("Fill needs a gap between two clips: select the gap first")
+        if i == 0 or i == len(layout.items) - 1:
+            raise GenerationError("Fill needs clips on both sides of the gap")
+        before, after = layout.items[i - 1], layout.items[i + 1]
+        bpath, bfirst, bstop = clip_source_frames(before)
+        apath, afirst, astop = clip_source_frames(after)
+        length = layout.ends[i] - layout.starts[i]
+        # Condition on the frames the neighbours actually show next to the gap.
+        job = FillJob(before=MediaInput(bpath, max(bfirst, bstop - CONDITION_FRAMES), bstop),
+                      after=MediaInput(apath, afirst, min(astop, afirst + CONDITION_FRAMES)),
+                      **self._model_job_fields(params, length / self.rate))
+        return job, Target(layout.track, layout.starts[i], length)
+
+    def _build_extend(self, action, params: dict, item):
+        clip, layout, i = self._source_clip(action, item)
         path, first, stop = clip_source_frames(clip)
-        if op in ("extend_head", "extend_tail"):
-            direction = 1 if op == "extend_tail" else -1
-            wanted = max(1, int(round(params["seconds"] * self.rate)))
-            start, length = self._room(layout, i, direction, wanted)
-            if length <= 0:
-                side = "after" if direction > 0 else "before"
-                raise GenerationError(f"No room {side} {clip.name!r}: make a gap there first (move or trim the neighbour)")
-            source = (MediaInput(path, max(first, stop - CONDITION_FRAMES), stop) if direction > 0
-                      else MediaInput(path, first, min(stop, first + CONDITION_FRAMES)))
-            job = ExtendJob(source=source, direction="tail" if direction > 0 else "head",
-                            **self._model_job_fields(params, length / self.rate))
-            return job, Target(layout.track, start, length)
-        if op in ("restyle", "animate"):
-            # The result goes on the track above, over the same range, so the original stays.
-            length = layout.ends[i] - layout.starts[i]
-            fields = self._model_job_fields(params, length / self.rate)
-            if op == "restyle":
-                if not (fields.get("prompt") or "").strip():
-                    raise GenerationError("Restyle needs a prompt that describes the new look")
-                job = RestyleJob(source=MediaInput(path, first, stop), strength=float(params.get("strength", 0.7)), **fields)
-            else:
-                job = AnimateJob(image=MediaInput(path, first), **fields)
-            return job, Target(layout.track, layout.starts[i], length)
-        raise GenerationError(f"Unknown generation operation {op!r}")
+        tail = dict(action.fields)["direction"] == "tail"
+        wanted = max(1, int(round(params["seconds"] * self.rate)))
+        start, length = self._room(layout, i, 1 if tail else -1, wanted)
+        if length <= 0:
+            side = "after" if tail else "before"
+            raise GenerationError(f"No room {side} {clip.name!r}: make a gap there first (move or trim the neighbour)")
+        source = (MediaInput(path, max(first, stop - CONDITION_FRAMES), stop) if tail
+                  else MediaInput(path, first, min(stop, first + CONDITION_FRAMES)))
+        job = ExtendJob(source=source, direction="tail" if tail else "head",
+                        **self._model_job_fields(params, length / self.rate))
+        return job, Target(layout.track, start, length)
+
+    def _build_restyle(self, action, params: dict, item):
+        if item is None and not self.edits.selection and self.edits.marked_range():
+            return self._restyle_range(params)
+        clip, layout, i = self._source_clip(action, item)
+        path, first, stop = clip_source_frames(clip)
+        length = layout.ends[i] - layout.starts[i]
+        fields = self._restyle_fields(params, length / self.rate)
+        return RestyleJob(source=MediaInput(path, first, stop), **fields), Target(layout.track, layout.starts[i], length)
+
+    def _build_animate(self, action, params: dict, item):
+        clip, layout, i = self._source_clip(action, item)
+        path, first, _ = clip_source_frames(clip)
+        length = layout.ends[i] - layout.starts[i]
+        job = AnimateJob(image=MediaInput(path, first), **self._model_job_fields(params, length / self.rate))
+        return job, Target(layout.track, layout.starts[i], length)
+
+    def _restyle_fields(self, params: dict, seconds: float) -> dict:
+        fields = self._model_job_fields(params, seconds)
+        if not (fields.get("prompt") or "").strip():
+            raise GenerationError("Restyle needs a prompt that describes the new look")
+        fields["strength"] = float(params.get("strength", DEFAULT_STRENGTH))
+        return fields
 
     def _restyle_range(self, params: dict):
         """Restyle the In/Out part of the top-most clip under the In point."""
-        from engine.jobs import RestyleJob, MediaInput
-
-        first_frame, last_frame = self.canvas.marked_range()
-        for layout in self.canvas.index.video_layouts:
+        first_frame, last_frame = self.edits.marked_range()
+        for layout in self.edits.index.video_layouts:
             i = layout.index_at(first_frame)
             if i is None or not layout.track.enabled or not isinstance(layout.items[i], otio.schema.Clip):
                 continue
@@ -228,26 +244,23 @@ class GenerationController(QObject):
             scale = file_rate(clip) / self.rate
             start_in_file = first + int(round((first_frame - layout.starts[i]) * scale))
             count = max(1, int(round((end - first_frame) * scale)))
-            fields = self._model_job_fields(params, (end - first_frame) / self.rate)
-            if not (fields.get("prompt") or "").strip():
-                raise GenerationError("Restyle needs a prompt that describes the new look")
-            job = RestyleJob(source=MediaInput(path, start_in_file, start_in_file + count),
-                             strength=float(params.get("strength", 0.7)), **fields)
+            fields = self._restyle_fields(params, (end - first_frame) / self.rate)
+            job = RestyleJob(source=MediaInput(path, start_in_file, start_in_file + count), **fields)
             return job, Target(layout.track, first_frame, end - first_frame)
         raise GenerationError("No clip under the In point to restyle")
 
-    def _single_selected(self, op: str):
-        clips = self.canvas.selected_clips()
-        gap = self.canvas.selected_gap()
-        if op == "fill" and gap is not None:
+    def _single_selected(self, action):
+        clips = self.edits.selected_clips()
+        gap = self.edits.selected_gap()
+        if gap is not None and action.enabled_for({"gap"}):
             return gap
         if len(clips) != 1:
-            raise GenerationError(f"{op.replace('_', ' ').capitalize()} works on one selected clip")
+            raise GenerationError(f"{action.label} works on one selected clip")
         return clips[0]
 
     # -- running it --
-    def request(self, op: str, params: dict, item=None) -> str | None:
-        """Place a pending clip for `op` and queue its job; returns the job id (None on a problem)."""
+    def request(self, op: str, params: dict, item=None):
+        """Place a pending clip for `op` and queue its job; returns the job's handle (None on a problem)."""
         try:
             job, target = self.build(op, params, item)
         except (GenerationError, ValueError) as exc:
@@ -257,14 +270,15 @@ class GenerationController(QObject):
 
     @staticmethod
     def _clip_name(op: str, job) -> str:
-        """A short name: the prompt's first words (the AI badge already says it is generated)."""
+        """A short name: the prompt's first words (the AI badge already says it is generated),
+        and what made it unless it was a plain generation."""
         words = " ".join((job.prompt or "").split()[:5])
-        label = op.replace("_", " ")
+        label = ACTIONS[op].label.lower()
         if not words:
             return label
-        return words if op == "generate" else f"{words} ({label})"
+        return words if not operation_of(job).inputs else f"{words} ({label})"
 
-    def _place_and_submit(self, op: str, job, target: Target, name: str) -> str | None:
+    def _place_and_submit(self, op: str, job, target: Target, name: str):
         from timeline.commands import CompoundCommand
         from timeline.generated import PlacePendingClip, make_pending_clip
 
@@ -273,16 +287,16 @@ class GenerationController(QObject):
         clip = make_pending_clip(op=job.op, params=params, duration=rt(target.length, self.rate), name=name)
         commands = []
         track = target.track
-        if op in ("restyle", "animate"):
+        if operation_of(job).over_source:
             track, add = self._track_above(target.track)
             if add is not None:
                 commands.append(add)
         commands.append(PlacePendingClip(clip, track, rt(target.start, self.rate)))
-        command = commands[0] if len(commands) == 1 else CompoundCommand(commands, text=f"{op.replace('_', ' ').capitalize()}")
+        command = commands[0] if len(commands) == 1 else CompoundCommand(commands, text=ACTIONS[op].label)
         try:
             self.undo_stack.push_command(command)
         except (ValueError, KeyError) as exc:
-            self.message.emit(f"Cannot place the {op.replace('_', ' ')} clip: {exc}")
+            self.message.emit(f"Cannot place the {ACTIONS[op].label.lower()} clip: {exc}")
             return None
         return self._submit(clip, job)
 
@@ -298,13 +312,18 @@ class GenerationController(QObject):
         new = otio.schema.Track(name=f"V{len(self.document.video_tracks) + 1}", kind=otio.schema.TrackKind.Video)
         return new, InsertTrack(index + 1, new)
 
-    def _submit(self, clip, job) -> str:
-        job_id = self.bridge.submit(job)
-        self.jobs[job_id] = clip
+    def _submit(self, clip, job):
+        """Queue `job` for the pending `clip`; only this controller listens to the job's handle."""
+        handle = self.bridge.submit(job)
+        handle.on_retry = lambda: self.retry(clip, same_seed=True)  # the new take lands on the same clip
+        handle.watch(self, progress=lambda step, total: self._on_progress(clip, step, total),
+                     done=lambda result: self._on_done(clip, result),
+                     failed=lambda message: self._mark_failed(clip, message),
+                     cancelled=lambda: self._mark_failed(clip, "cancelled"))
         self.canvas.set_progress(clip, 0.0)
-        return job_id
+        return handle
 
-    def retry(self, clip, same_seed: bool = True) -> str | None:
+    def retry(self, clip, same_seed: bool = True):
         """Run a generated clip's recipe again (a failed one, or Regenerate); the result is a new take."""
         from engine.jobs import job_from_dict
 
@@ -314,7 +333,9 @@ class GenerationController(QObject):
             return None
         params = dict(recipe.parameters)
         if not same_seed:
-            params["seed"] = random.randint(0, SEED_MAX)
+            params["seed"] = None  # the engine draws a new one and records it with the take
+        elif params.get("seed") is None:
+            params["seed"] = app_value(clip, "seed")  # the seed the engine drew for the last take
         params["output"] = str(self.media_dir())
         try:
             job = job_from_dict(params)
@@ -323,72 +344,48 @@ class GenerationController(QObject):
             return None
         return self._submit(clip, job)
 
-    def build_animatic(self, shots, params: dict) -> list[str]:
-        """Lay one pending clip per shot on a new "Storyboard" track, end to end, and queue them all."""
-        from engine.jobs import GenerateJob
+    def build_animatic(self, shots, params: dict) -> list:
+        """Lay one pending clip per shot on a new "Storyboard" track, end to end, and queue them all.
+        A locked seed gives shot i the seed + i, as `latentcut storyboard --seed` does; unlocked,
+        the engine draws each shot's seed."""
+        from engine.storyboard import storyboard_shots
         from timeline.commands import CompoundCommand
         from timeline.edits import InsertTrack
-        from timeline.generated import PlacePendingClip, make_pending_clip
+        from timeline.generated import PlacePendingClip
         from timeline.storyboard import STORYBOARD_TRACK
 
         if not shots:
             self.message.emit("The storyboard has no shots to build")
             return []
-        rt = otio.opentime.RationalTime
         track = otio.schema.Track(name=STORYBOARD_TRACK, kind=otio.schema.TrackKind.Video)
         top_video = max((i for i, t in enumerate(self.document.timeline.tracks)
                          if t.kind == otio.schema.TrackKind.Video), default=-1)
+        fields = self._model_job_fields(params, None)
+        fields["seed"] = params.get("seed") if params.get("seed_locked") else None
+        board = storyboard_shots(shots, fields, self.rate)
         commands = [InsertTrack(top_video + 1, track)]
-        placed = []
-        start = 0
-        for n, shot in enumerate(shots, 1):
-            length = max(1, int(round(float(shot.seconds) * self.rate)))
-            fields = self._model_job_fields(dict(params, prompt=shot.prompt), length / self.rate)
-            if not params.get("seed_locked"):
-                fields["seed"] = random.randint(0, SEED_MAX)
-            job = GenerateJob(**fields)
-            clip = make_pending_clip(op="generate", params=job.to_dict(), duration=rt(length, self.rate), name=f"shot {n}")
-            commands.append(PlacePendingClip(clip, track, rt(start, self.rate)))
-            placed.append((clip, job))
-            start += length
+        commands += [PlacePendingClip(shot.clip, track, shot.start) for shot in board]
         self.undo_stack.push_command(CompoundCommand(commands, text="Build animatic"))
-        return [self._submit(clip, job) for clip, job in placed]
+        return [self._submit(shot.clip, shot.job) for shot in board]
 
-    # -- engine events (UI thread) --
-    def _on_progress(self, job_id: str, step: int, total: int):
-        clip = self.jobs.get(job_id)
-        if clip is not None and total > 0:
+    # -- a job's events (UI thread) --
+    def _on_progress(self, clip, step: int, total: int):
+        if total > 0:
             self.canvas.set_progress(clip, step / total)
 
-    def _on_done(self, job_id: str, result):
-        from timeline.generated import AddTake
+    def _on_done(self, clip, result):
+        from timeline.generated import take_from_result
 
-        clip = self.jobs.pop(job_id, None)
-        if clip is None:
-            return
         self.canvas.set_progress(clip, None)
         if clip.parent() is None:
             self.message.emit(f"{clip.name!r} was removed before its take arrived; the file is kept at {result.get('path')}")
             return
-        rate = float(result.get("rate") or self.rate)
-        available = otio.opentime.TimeRange(otio.opentime.RationalTime(0, rate),
-                                            otio.opentime.RationalTime(int(result.get("frames") or 0), rate))
-        self.undo_stack.push_command(AddTake(clip, result["path"], available, result.get("provenance") or {}))
+        self.undo_stack.push_command(take_from_result(clip, result))
         self.message.emit(f"New take for {clip.name!r}")
 
-    def _on_failed(self, job_id: str, message: str):
-        self._mark_failed(job_id, message)
-
-    def _on_cancelled(self, job_id: str):
-        self._mark_failed(job_id, "cancelled")
-
-    def _mark_failed(self, job_id: str, message: str):
+    def _mark_failed(self, clip, message: str):
         from timeline.generated import MarkFailed
 
-        clip = self.jobs.pop(job_id, None)
-        if clip is None:
-            return
-        self.finished[job_id] = clip
         self.canvas.set_progress(clip, None)
         if clip.parent() is None:
             return

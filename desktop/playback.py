@@ -347,11 +347,7 @@ class PlaybackController(QObject):
             self.picture_changed.emit(image)
 
     def _on_document_event(self, event: str, payload: dict) -> None:
-        track = payload.get("track") if isinstance(payload, dict) else None
-        if track is not None and event not in ("track_added", "track_removed"):
-            self.index.rebuild_track(track)
-        else:
-            self.index.rebuild()
+        self.index.follow(event, payload)
         self.audio.invalidate()
         if not self.playing:
             self.refresh()

@@ -303,13 +303,15 @@ class ProjectActions(QObject):
         return self.export(path) if path else None
 
     def export(self, path):
-        """Export the timeline; tells the user what the format could not carry."""
+        """Export the timeline; tells the user what the format could not carry and which
+        generated takes' Content Credentials changed since they were made."""
+        from engine.credentials.recheck import current_record
         from timeline.errors import ProjectError
         from timeline.interchange import export_timeline
 
         base = self.path.parent if self.path is not None else None
         try:
-            report = export_timeline(self.document, path, base_dir=base)
+            report = export_timeline(self.document, path, base_dir=base, credentials=current_record)
         except (ProjectError, ValueError, OSError) as exc:
             self.prompt("Export failed", f"Cannot export to {path}: {exc}", ["OK"])
             return None
@@ -317,9 +319,14 @@ class ProjectActions(QObject):
             self.prompt("Export failed", f"Cannot export to {path}: the writer failed "
                         f"({type(exc).__name__}: {exc})", ["OK"])
             return None
-        if report.dropped:
-            lines = "\n".join(f"• {d}" for d in report.dropped)
-            self.prompt("Exported with losses", f"Exported {Path(report.path).name}. The {report.format} format dropped:\n{lines}", ["OK"])
+        if report.dropped or report.credentials:
+            text = f"Exported {Path(report.path).name}."
+            if report.dropped:
+                text += f" The {report.format} format dropped:\n" + "\n".join(f"• {d}" for d in report.dropped)
+            if report.credentials:
+                text += "\nContent Credentials as the files are now:\n" + "\n".join(
+                    f"• {c}" for c in report.credentials)
+            self.prompt("Exported with losses" if report.dropped else "Exported", text, ["OK"])
         else:
             self.message.emit(f"Exported {Path(report.path).name} ({report.format}); nothing was dropped")
         return report
@@ -329,8 +336,9 @@ class ProjectActions(QObject):
         path = self.choose_path("save", "Render to a video file", RENDER_FILTERS)
         return self.render(path) if path else None
 
-    def render(self, path, range_seconds=None) -> str | None:
-        """Queue a render of the timeline as it is now; a progress dialog shows it and can cancel it."""
+    def render(self, path, range_seconds=None):
+        """Queue a render of the timeline as it is now; a progress dialog shows it and can cancel
+        it. Returns the job's handle (None when the render cannot be asked for)."""
         from engine.jobs import RenderJob
 
         bridge = self.window.bridge
@@ -341,24 +349,23 @@ class ProjectActions(QObject):
         except ValueError as exc:
             self.prompt("Cannot render", str(exc), ["OK"])
             return None
-        job_id = bridge.submit(job)
+        handle = bridge.submit(job)
         dialog = QProgressDialog(f"Rendering {Path(path).name}…", "Cancel", 0, 100, self.window)
         dialog.setObjectName("render_progress")
         dialog.setWindowTitle("Render")
         dialog.setMinimumDuration(0)
         dialog.setAutoClose(False)
         dialog.setAutoReset(False)
-        dialog.canceled.connect(lambda: bridge.cancel(job_id))
+        dialog.canceled.connect(handle.cancel)
         dialog.show()
-        self.render_jobs[job_id] = dialog
-        return job_id
+        self.render_jobs[handle.id] = dialog
+        handle.watch(dialog, progress=lambda step, total: dialog.setValue(int(100 * step / total)) if total else None,
+                     done=lambda result: self._render_finished(handle.id, "done", str(result.get("path", ""))),
+                     failed=lambda message: self._render_finished(handle.id, "failed", message),
+                     cancelled=lambda: self._render_finished(handle.id, "cancelled"))
+        return handle
 
-    def on_job_progress(self, job_id: str, step: int, total: int):
-        dialog = self.render_jobs.get(job_id)
-        if dialog is not None and total > 0:
-            dialog.setValue(int(100 * step / total))
-
-    def on_job_finished(self, job_id: str, outcome: str, detail: str = ""):
+    def _render_finished(self, job_id: str, outcome: str, detail: str = ""):
         dialog = self.render_jobs.pop(job_id, None)
         if dialog is None:
             return

@@ -17,6 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
+from desktop.bridge import FINISHED
+
 SHOTS = (
     ("01-empty-project", "A new, empty project"),
     ("02-media-on-timeline", "Media imported, on the timeline, first clip selected"),
@@ -183,12 +185,12 @@ def _workflows(shots: Shooter, window, bridge, tmp: Path, steps: int) -> None:
     shots.wait(lambda: all(panel.state(p) == "ready" for p in (day, dusk)), 60, "the media to be probed")
     shots.wait(lambda: all(panel.proxy_for(p) for p in (day, dusk)), 120, "the proxies")
     track = window.document.video_tracks[0]
-    window.place_media([str(day)], track, 0)
-    window.place_media([str(dusk)], track, 72)
+    window.edits.place_media([str(day)], track, 0)
+    window.edits.place_media([str(dusk)], track, 72)
     canvas = window.canvas
     canvas.zoom_to_fit()
     first = next(it for it in track if isinstance(it, otio.schema.Clip))
-    canvas.set_selection([first])
+    window.edits.set_selection([first])
     window.docks["inspector"].raise_()
     shots.show_frame(window.playback, 20)
     shots.settle(1500)  # timeline thumbnails arrive from a thread pool
@@ -196,7 +198,7 @@ def _workflows(shots: Shooter, window, bridge, tmp: Path, steps: int) -> None:
 
     # Generate into the gap; shoot while the pending clip shows its progress.
     gap = next(it for it in track if isinstance(it, otio.schema.Gap))
-    canvas.set_selection([gap])
+    window.edits.set_selection([gap])
     gen = window.generate_panel
     gen.prompt.setPlainText("a red ball moving left over a field at sunset, static camera")
     if steps is not None:
@@ -204,27 +206,22 @@ def _workflows(shots: Shooter, window, bridge, tmp: Path, steps: int) -> None:
     gen.seed_lock.setChecked(True)
     gen.seed.setValue(1234)
     window.docks["generate"].raise_()
-    done: set[str] = set()
-    bridge.done.connect(lambda job_id, result: done.add(job_id))
-    bridge.failed.connect(lambda job_id, message: (done.add(job_id), print(f"job failed: {message}", flush=True)))
-    bridge.cancelled.connect(lambda job_id: done.add(job_id))
-    wanted: dict = {}
-    pending = shots.save_when(bridge.progress, lambda job_id, step, total: job_id == wanted.get("id") and step >= total // 3,
-                              "03-generation-pending")
+    bridge.queued.connect(lambda job: job.failed.connect(lambda message: print(f"job failed: {message}", flush=True)))
     window.playback.seek(60)  # inside the gap, where the pending clip lands
-    wanted["id"] = job_id = window.generation.request("generate", gen.params())
-    if job_id is None:
+    handle = window.generation.request("generate", gen.params())
+    if handle is None:
         raise RuntimeError("screenshots: the generate request was refused (see the status bar)")
-    shots.wait(lambda: job_id in done, 600, "the generation to finish")
+    pending = shots.save_when(handle.progress, lambda step, total: step >= total // 3, "03-generation-pending")
+    shots.wait(lambda: handle.state in FINISHED, 600, "the generation to finish")
     if "path" not in pending:
         raise RuntimeError("screenshots: the generation finished before a third of its steps was reported")
 
     # A second take from the same recipe, then the clip in the Inspector.
     generated = next(it for it in track if isinstance(it, otio.schema.Clip) and "recipe" in it.media_references())
     second = window.generation.retry(generated, same_seed=False)
-    shots.wait(lambda: second in done, 600, "the second take")
+    shots.wait(lambda: second.state in FINISHED, 600, "the second take")
     shots.settle(300)
-    canvas.set_selection([generated])
+    window.edits.set_selection([generated])
     window.docks["inspector"].raise_()
     shots.show_frame(window.playback, 60)
     shots.settle(800)
@@ -234,21 +231,20 @@ def _workflows(shots: Shooter, window, bridge, tmp: Path, steps: int) -> None:
     from engine.jobs import ProxyJob
 
     failed = bridge.submit(ProxyJob(source=str(tmp / "media" / "deleted-rushes.mov")))
-    shots.wait(lambda: failed in done, 60, "the failed job")
+    shots.wait(lambda: failed.state in FINISHED, 60, "the failed job")
 
     # Storyboard → animatic: shoot while the first shots are still pending (title cards).
     board = window.storyboard_panel
     board.import_text(BOARD, source="storyboard.txt")
     rate = window.document.rate
     window.playback.seek(int(2.5 * rate))  # inside shot 2
-    canvas.set_selection([])
+    window.edits.set_selection([])
     window.docks["generate"].raise_()
-    ids: list[str] = []
-    animatic = shots.save_when(bridge.progress, lambda job_id, step, total: len(ids) > 1 and job_id == ids[1]
-                               and step >= total // 2, "05-storyboard-animatic")
-    ids.extend(window.generation.build_animatic(board.shots(), gen.params()))
+    shot_jobs = window.generation.build_animatic(board.shots(), gen.params())
+    animatic = shots.save_when(shot_jobs[1].progress, lambda step, total: step >= total // 2, "05-storyboard-animatic")
     canvas.zoom_to_fit()
-    shots.wait(lambda: "path" in animatic or ids[1] in done, 600, "the second animatic shot to be half done")
+    shots.wait(lambda: "path" in animatic or shot_jobs[1].state in FINISHED, 600,
+               "the second animatic shot to be half done")
     if "path" not in animatic:
         raise RuntimeError("screenshots: the animatic's second shot finished unseen")
 
@@ -256,9 +252,8 @@ def _workflows(shots: Shooter, window, bridge, tmp: Path, steps: int) -> None:
     jobs_dock = window.docks["jobs"]
     jobs_dock.setFloating(True)
     jobs_dock.resize(460, 640)
-    jobs = shots.save_when(bridge.progress, lambda job_id, step, total: job_id == ids[-1] and step >= total // 2,
-                           "06-jobs-panel", jobs_dock)
-    shots.wait(lambda: all(i in done for i in ids), 900, "the animatic")
+    jobs = shots.save_when(shot_jobs[-1].progress, lambda step, total: step >= total // 2, "06-jobs-panel", jobs_dock)
+    shots.wait(lambda: all(h.state in FINISHED for h in shot_jobs), 900, "the animatic")
     if "path" not in jobs:
         raise RuntimeError("screenshots: the last animatic shot finished unseen")
     jobs_dock.setFloating(False)

@@ -130,6 +130,15 @@ class TimelineIndex:
         self._edit_points: list[int] | None = None
         self.rebuild()
 
+    def follow(self, event: str, payload) -> None:
+        """Bring the index up to date after a document event: only the track it names, when it
+        names one (adding or removing a track shifts every row)."""
+        track = payload.get("track") if isinstance(payload, dict) else None
+        if track is not None and event not in ("track_added", "track_removed"):
+            self.rebuild_track(track)
+        else:
+            self.rebuild()
+
     def rebuild(self) -> None:
         tracks = list(self.timeline.tracks)
         video = [t for t in tracks if t.kind == otio.schema.TrackKind.Video]

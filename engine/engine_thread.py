@@ -17,7 +17,6 @@ import itertools
 import json
 import logging
 import math
-import random
 import threading
 import uuid
 from dataclasses import dataclass
@@ -29,8 +28,8 @@ import numpy as np
 from engine.credentials import SigningSettings
 from engine.errors import Cancelled
 from engine.media.retime import retime
-from engine.jobs import (AnimateJob, ExtendJob, FillJob, GenerateJob, Job, MediaInput, ModelJob, ProxyJob,
-                         RenderJob, RestyleJob, ThumbnailJob)
+from engine.jobs import GenerateJob, Job, MediaInput, ModelJob, ProxyJob, RenderJob, ThumbnailJob, draw_seed
+from engine.operations import Operation, operation_of
 
 log = logging.getLogger("latentcut.engine")
 
@@ -253,42 +252,30 @@ class Engine:
         from engine.version import ENGINE_VERSION
 
         job: ModelJob = entry.job
-        inputs = _read_inputs(job)  # bad input (or a bad signing key) fails before a model is loaded
+        op = operation_of(job)
+        inputs = _read_inputs(job, op)  # bad input (or a bad signing key) fails before a model is loaded
         check_signing(job, self._signing)
         backend = self._backend_for(job)
-        if job.op not in backend.operations:
-            raise ValueError(f"the model {backend.name} cannot {job.op} "
+        if op.name not in backend.operations:
+            raise ValueError(f"the model {backend.name} cannot {op.name} "
                              f"(it can {', '.join(sorted(backend.operations)) or 'do nothing'})")
         if entry.cancel.is_set():
             raise Cancelled()
-        seed = job.seed if job.seed is not None else random.randrange(2**31)
+        seed = job.seed if job.seed is not None else draw_seed()
 
         def callback(step: int, total: int, preview: np.ndarray | None) -> None:
             self._emit(EngineEvent("progress", entry.job_id, step=int(step), total=int(total)))
             if preview is not None:
                 self._emit(EngineEvent("preview", entry.job_id, step=int(step), total=int(total), preview=preview))
 
-        common = dict(size=job.size, seed=seed, steps=job.steps, guidance=job.guidance,
-                      negative_prompt=job.negative_prompt, callback=callback, cancel=entry.cancel)
-        if isinstance(job, GenerateJob):
-            result = backend.generate(job.prompt, job.seconds, rate=job.rate, **common)
-        elif isinstance(job, AnimateJob):
-            result = backend.animate(inputs["image"][0], job.prompt, job.seconds, rate=job.rate, **common)
-        else:
-            # Footage-based ops: frames in and out share one rate, the job's or else the footage's.
+        rate = job.rate
+        if op.footage:  # frames in and out share one rate, the job's or else the footage's
             rate = job.rate or next(iter(inputs.values()))[1]
-            clips = {name: retime(frames, src_rate, rate) for name, (frames, src_rate) in inputs.items()}
-            if isinstance(job, ExtendJob):
-                result = backend.extend(clips["source"], job.seconds, direction=job.direction,
-                                        prompt=job.prompt or None, rate=rate, **common)
-            elif isinstance(job, FillJob):
-                result = backend.fill(clips["before"], clips["after"], job.seconds, prompt=job.prompt or None,
-                                      rate=rate, **common)
-            elif isinstance(job, RestyleJob):
-                result = backend.restyle(clips["source"], job.prompt, strength=job.strength,
-                                         structure_weight=job.structure_weight, rate=rate, **common)
-            else:
-                raise ValueError(f"job: unknown model operation {job.op!r}")
+            media = {name: retime(frames, src_rate, rate) for name, (frames, src_rate) in inputs.items()}
+        else:  # a still: its one frame
+            media = {name: frames[0] for name, (frames, _) in inputs.items()}
+        request = op.request_for(job, media, rate, seed, callback=callback, cancel=entry.cancel)
+        result = getattr(backend, op.name)(request)
         if entry.cancel.is_set():
             raise Cancelled()
 
@@ -356,21 +343,15 @@ def failure_sentence(exc: BaseException) -> str:
 
 
 # ---- reading conditioning frames ------------------------------------------------------
-def _read_inputs(job: ModelJob) -> dict[str, tuple[np.ndarray, float]]:
+def _read_inputs(job: ModelJob, op: Operation) -> dict[str, tuple[np.ndarray, float]]:
     """Decodes each input's frames: (frames [T,H,W,3] uint8, source rate). Extend and fill
-    take only the edge that touches the new frames, about one model window long."""
-    if isinstance(job, AnimateJob):
-        frames, rate = _read(job.image, "image", edge="head", limit=1)
-        return {"image": (frames[0], rate)}
-    if isinstance(job, ExtendJob):
-        edge = "tail" if job.direction == "tail" else "head"
-        return {"source": _read(job.source, "source", edge=edge, limit=None)}
-    if isinstance(job, FillJob):
-        return {"before": _read(job.before, "before", edge="tail", limit=None),
-                "after": _read(job.after, "after", edge="head", limit=None)}
-    if isinstance(job, RestyleJob):
-        return {"source": _read(job.source, "source", edge=None, limit=None)}
-    return {}
+    take only the edge that touches the new frames, about one model window long; a still
+    input (animate) one frame."""
+    out = {}
+    for name, edge in zip(op.inputs, op.edges):
+        edge = job.direction if edge == "direction" else edge
+        out[name] = _read(getattr(job, name), name, edge=edge, limit=None if op.footage else 1)
+    return out
 
 
 def _read(inp: MediaInput, name: str, edge: str | None, limit: int | None) -> tuple[np.ndarray, float]:

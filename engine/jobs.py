@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import random
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
@@ -15,6 +16,15 @@ from typing import Any, ClassVar
 # An `output` ending in one of these is the exact file to write; anything else is a folder
 # in which the engine picks a unique file name.
 VIDEO_SUFFIXES = frozenset({".mp4", ".mov", ".mkv", ".webm"})
+# The one seed range (it fits a Qt spin box and every backend's generator).
+SEED_MAX = 2**31 - 1
+DEFAULT_STRENGTH = 0.7          # restyle: how far from the source the new look may go
+DEFAULT_STRUCTURE_WEIGHT = 1.0  # restyle: how closely the source's layout is kept
+
+
+def draw_seed() -> int:
+    """A fresh seed in 0..SEED_MAX, for a job whose ``seed`` is None (the engine records it)."""
+    return random.randint(0, SEED_MAX)
 
 # Upper bounds, checked before any work: a typo must not start a day-long job or a huge allocation.
 MAX_SECONDS = 600.0   # new footage per job (10 minutes)
@@ -97,6 +107,9 @@ class ModelJob(Job):
         _check_rate(self.rate)
         if self.steps is not None and self.steps < 1:
             raise ValueError(f"steps: must be >= 1, got {self.steps}")
+        if self.seed is not None and (isinstance(self.seed, bool) or not isinstance(self.seed, int)
+                                      or not 0 <= self.seed <= SEED_MAX):
+            raise ValueError(f"seed: expected an integer in 0..{SEED_MAX} or none, got {self.seed!r}")
         if self.model is not None:
             self.model = str(self.model)
         self.output = str(self.output)
@@ -183,8 +196,8 @@ class RestyleJob(ModelJob):
     kind: ClassVar[str] = "restyle"
     op: ClassVar[str] = "restyle"
     source: MediaInput | None = None
-    strength: float = 0.7
-    structure_weight: float = 1.0
+    strength: float = DEFAULT_STRENGTH
+    structure_weight: float = DEFAULT_STRUCTURE_WEIGHT
 
     def __post_init__(self):
         super().__post_init__()

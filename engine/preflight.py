@@ -41,7 +41,7 @@ def check_job(job: ModelJob, what: str = "") -> tuple[ModelJob, list[str]]:
     """The job with its steps resolved and its size fitted to the model's grid, and warnings (one line each) for a
     rounded size, a size far from the model's native one, and prompt words the embedded
     previz model does not know. ``what`` prefixes each warning (e.g. "shot 2")."""
-    from engine.backends.constraints import Constraints
+    from engine.constraints import Constraints
     from engine.vocabulary import vocabulary_note
 
     config = _latentcut_config(job)

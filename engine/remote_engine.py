@@ -24,7 +24,8 @@ from typing import Callable
 
 from engine.engine_thread import Engine, EngineEvent, failure_sentence
 from engine.jobs import Job, ModelJob
-from engine.serve.wire import frame_from_jpeg, jpeg_of, parse_sse
+from engine.operations import operation_of
+from engine.serve.wire import SERVER_FIELDS, frame_from_jpeg, jpeg_of, parse_sse
 
 log = logging.getLogger("latentcut.remote")
 
@@ -173,18 +174,18 @@ class RemoteEngine:
     def _request_of(self, job: ModelJob) -> tuple[dict, dict]:
         """The job's JSON with each media input replaced by an upload of its file."""
         spec = job.to_dict()
-        for name in ("output", "device"):
+        for name in SERVER_FIELDS:
             spec.pop(name)
         if spec.get("model"):
             spec["model"] = Path(spec["model"]).name
         elif self._model:
             spec["model"] = Path(self._model).name
         files = {}
-        for name, value in list(spec.items()):
-            if isinstance(value, dict) and "path" in value:
-                path = Path(value["path"])
-                files[name] = (path.name, path.read_bytes())
-                spec[name] = {"upload": name, "start": value["start"], "stop": value["stop"]}
+        for name in operation_of(job).inputs:
+            value = spec[name]
+            path = Path(value["path"])
+            files[name] = (path.name, path.read_bytes())
+            spec[name] = {"upload": name, "start": value["start"], "stop": value["stop"]}
         return {"job": json.dumps(spec)}, files
 
     def _follow(self, entry: _Remote) -> None:

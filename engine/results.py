@@ -107,8 +107,8 @@ def write_result(frames: np.ndarray, rate: float, provenance: dict[str, Any], pa
     written = write_video(unsigned_target(path, signing), frames, rate, metadata=container_metadata(provenance),
                           cancel=cancel, timecode=provenance.get("timecode"))
     if signing.enabled:
-        sign_file(written, path, *generated_manifest(provenance, path.name), signing)
-        provenance = {**provenance, "credentials": credentials_record(path, signing)}
+        provenance = {**provenance, "credentials": sign_file(written, path, *generated_manifest(provenance, path.name),
+                                                             signing)}
         written = path
     return {
         "path": str(Path(written).absolute()),  # resolves whatever folder the caller moves to
@@ -127,12 +127,13 @@ def sign_render(unsigned: Path, final: Path, segments: list[dict[str, Any]], sig
     from engine.credentials.embed import sign_file
     from engine.credentials.manifests import render_manifest
 
-    sign_file(Path(unsigned), Path(final), *render_manifest(segments, Path(final).name, engine_version), signing)
-    return credentials_record(final, signing)
+    return sign_file(Path(unsigned), Path(final), *render_manifest(segments, Path(final).name, engine_version),
+                     signing)
 
 
 def check_signing(job: ModelJob, signing: SigningSettings) -> None:
-    """Fails before any frame is made when the job's output could not be signed."""
+    """Fails before any frame is made when the job's output could not be signed, and starts
+    preparing the signer in the background, so that it is ready when the frames are."""
     if signing.enabled:
         from engine.credentials.embed import check_can_sign
 
@@ -142,7 +143,8 @@ def check_signing(job: ModelJob, signing: SigningSettings) -> None:
 def unsigned_target(path: str | os.PathLike, signing: SigningSettings) -> Path:
     """Where a writer puts a file before signing: a hidden name beside `path` (which is only
     ever written whole and signed), or `path` itself when signing is off. Checks first that
-    `path` can be signed, so a bad key or format fails before any work."""
+    `path` can be signed, so a bad key or format fails before any work, and starts preparing
+    the signer in the background."""
     from engine.credentials.embed import check_can_sign
 
     if not signing.enabled:
@@ -151,27 +153,5 @@ def unsigned_target(path: str | os.PathLike, signing: SigningSettings) -> Path:
     return _unsigned_name(Path(path))
 
 
-def credentials_record(path: str | os.PathLike, signing: SigningSettings) -> dict[str, Any]:
-    """What the document keeps of a file's credentials: the manifest identifier and state."""
-    from engine.credentials.reading import read_credentials
-
-    return read_credentials(path, trust_anchors=signing.trust_anchors).record()
-
-
 def _unsigned_name(path: Path) -> Path:
     return path.with_name(f".{path.stem}.unsigned-{os.getpid()}-{threading.get_ident():x}{path.suffix}")
-
-
-def provenance_from_tags(tags: dict[str, str]) -> dict[str, Any] | None:
-    """The provenance `container_metadata` wrote, read back from a file's container tags
-    (keys lower-cased, as probe gives them); None for a file LatentCut did not generate."""
-    text = tags.get("latentcut")
-    if not text:
-        return None
-    try:
-        provenance = json.loads(text)
-    except ValueError:
-        return None
-    if not isinstance(provenance, dict) or not provenance.get("generated") or not provenance.get("op"):
-        return None
-    return provenance

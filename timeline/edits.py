@@ -1,10 +1,8 @@
-"""Edit commands on the document: insert, overwrite, append, lift, ripple delete, split,
-trim, slip, move, tracks, markers and close gap.
-
-Primitive commands (InsertItem, RemoveItem, SetSourceRange, ...) each hold what they need to
-undo themselves exactly; every editor-facing edit is an ``EditCommand`` built from them.
-Record positions (``time``) are in track time; ``source_range`` values are in the item's
-media time. Times are ``RationalTime``/``TimeRange`` throughout.
+"""Edit commands on the document: insert, overwrite, append, lift, ripple delete, split, trim,
+slip, move, tracks, markers and close gap. Primitive commands (InsertItem, RemoveItem,
+SetSourceRange, ...) each hold what they need to undo themselves exactly; every editor-facing
+edit is an ``EditCommand`` built from them. Record positions (``time``) are in track time;
+``source_range`` values are in the item's media time; times are RationalTime/TimeRange throughout.
 """
 from __future__ import annotations
 
@@ -52,53 +50,48 @@ class RemoveItem(Command):
         doc.insert_item(self.track, self.index, self.item)
 
 
-class SetSourceRange(Command):
-    """Change an item's source range (media time); undo restores the old one."""
+class _SetValue(Command):
+    """Set one property of an item through the Document method `write`; undo restores the old value."""
 
-    text = "Set source range"
+    read = ""    # the item's attribute
+    write = ""   # the Document method that changes it
 
-    def __init__(self, item, source_range: TimeRange):
-        self.item, self.new = item, source_range
+    def __init__(self, item, value):
+        self.item, self.new = item, value
         self.old = None
 
     def do(self, doc):
-        self.old = self.item.source_range
-        doc.set_source_range(self.item, self.new)
+        self.old = getattr(self.item, self.read)
+        getattr(doc, self.write)(self.item, self.new)
 
     def undo(self, doc):
-        doc.set_source_range(self.item, self.old)
+        getattr(doc, self.write)(self.item, self.old)
 
 
-class SetEnabled(Command):
+class SetSourceRange(_SetValue):
+    """Change an item's source range (media time)."""
+
+    text, read, write = "Set source range", "source_range", "set_source_range"
+
+
+class SetEnabled(_SetValue):
     """Enable or disable a clip or track (hide a video track, mute an audio track)."""
 
+    read, write = "enabled", "set_enabled"
+
     def __init__(self, item, enabled: bool):
-        self.item, self.new = item, bool(enabled)
-        self.old = None
+        super().__init__(item, bool(enabled))
         self.text = ("Enable " if enabled else "Disable ") + (item.name or "item")
 
-    def do(self, doc):
-        self.old = self.item.enabled
-        doc.set_enabled(self.item, self.new)
 
-    def undo(self, doc):
-        doc.set_enabled(self.item, self.old)
-
-
-class Rename(Command):
+class Rename(_SetValue):
     """Rename a clip or track."""
 
+    read, write = "name", "set_name"
+
     def __init__(self, item, name: str):
-        self.item, self.new = item, name
-        self.old = None
+        super().__init__(item, name)
         self.text = f"Rename to {name}"
-
-    def do(self, doc):
-        self.old = self.item.name
-        doc.set_name(self.item, self.new)
-
-    def undo(self, doc):
-        doc.set_name(self.item, self.old)
 
 
 class SetAppMetadata(Command):

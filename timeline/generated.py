@@ -115,6 +115,7 @@ class AddTake(EditCommand):
             target_url=self.path, available_range=self.available_range)
         takes = dict(md.get("takes") or {})
         takes[self.key] = self.provenance
+        md.pop("credentials", None)  # the last take's; this take brings its own, if signed
         md.update(self.provenance)
         md.update(takes=takes, status="done", generated=True)
         md.pop("error", None)
@@ -122,6 +123,14 @@ class AddTake(EditCommand):
         self.step(doc, SetAppMetadata(self.clip, md))
         self.step(doc, SetSourceRange(self.clip, TimeRange(self.available_range.start_time,
                                                            self.clip.duration())))
+
+
+def take_from_result(clip, result: dict) -> AddTake:
+    """The AddTake for an engine's ``done`` result (``path``, ``frames``, ``rate``,
+    ``provenance``): the take is all of the written file (its media time from 0)."""
+    rate = float(result["rate"])
+    available = TimeRange(RationalTime(0, rate), RationalTime(int(result["frames"]), rate))
+    return AddTake(clip, result["path"], available, result.get("provenance") or {})
 
 
 class SwitchTake(EditCommand):
@@ -168,7 +177,10 @@ def _activate(cmd, doc, clip, refs: dict, key: str, md: dict) -> None:
         if md.get("status") == "done":
             md["status"] = "pending"
     else:
-        md.update((md.get("takes") or {}).get(key) or {})
+        take = (md.get("takes") or {}).get(key)
+        if take is not None:
+            md.pop("credentials", None)  # the other take's; this one brings its own, if signed
+            md.update(take)
         md["status"] = "done"
         md.pop("error", None)
     cmd.step(doc, SetMediaReferences(clip, refs, key))

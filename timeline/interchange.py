@@ -19,6 +19,7 @@ import opentimelineio as otio
 from .document import Document
 from .errors import ProjectError
 from .interchange_bundle import otioz_media_folder, read_otioz, write_bundle
+from .interchange_credentials import Check, with_current_credentials
 from .interchange_edl import check_edl, edl_rate, edl_timeline, read_edl, restore_generated, write_edl
 from .interchange_fcp import fcp_timeline, read_fcp_xml
 from .interchange_formats import fcpxml_timeline, mlt_timeline, xges_text, xges_timeline
@@ -38,11 +39,13 @@ FORMAT_NAMES = {"cmx_3600": "EDL", "fcp_xml": "FCP XML", "fcpx_xml": "FCPXML", "
 
 @dataclass
 class ExportReport:
-    """What ``export_timeline`` wrote and what the format could not hold."""
+    """What ``export_timeline`` wrote, what the format could not hold, and which generated
+    takes' Content Credentials are not what they were when the take was made."""
 
     path: Path
     format: str
     dropped: list[str] = field(default_factory=list)
+    credentials: list[str] = field(default_factory=list)
 
 
 def _timeline_of(doc_or_timeline) -> otio.schema.Timeline:
@@ -132,10 +135,13 @@ def _write_and_read(tl, fmt, rate, size, out, name):
     return text, back, more
 
 
-def export_timeline(doc_or_timeline, out_path, base_dir=None) -> ExportReport:
+def export_timeline(doc_or_timeline, out_path, base_dir=None, credentials: Check | None = None) -> ExportReport:
     """Write the cut in the format ``out_path``'s extension names (see ``FORMATS``).
     ``base_dir`` resolves relative media paths (defaults to the current folder).
-    Returns an ``ExportReport`` listing what the format could not hold."""
+    ``credentials`` reads a file's Content Credentials as they are now (the engine's
+    ``current_record``): given, each generated take is checked again and exported with its
+    current state. Returns an ``ExportReport`` listing what the format could not hold and
+    which credentials changed."""
     timeline = _timeline_of(doc_or_timeline)
     out = Path(out_path).absolute()
     fmt = FORMATS.get(out.suffix.lower())
@@ -146,6 +152,9 @@ def export_timeline(doc_or_timeline, out_path, base_dir=None) -> ExportReport:
         raise ProjectError(out, "the folder does not exist")
     base = Path(base_dir) if base_dir else Path.cwd()
     dropped: list[str] = []
+    changed: list[str] = []
+    if credentials is not None:
+        timeline, changed = with_current_credentials(timeline, base, credentials)
     if fmt == "otio_json":
         write_timeline(timeline, out)
     elif fmt in ("otioz", "otiod"):
@@ -153,7 +162,7 @@ def export_timeline(doc_or_timeline, out_path, base_dir=None) -> ExportReport:
     else:
         text, dropped = _write_text(timeline, fmt, out, base)
         write_text_atomic(text, out)
-    return ExportReport(path=out, format=out.suffix.lower().lstrip("."), dropped=dropped)
+    return ExportReport(path=out, format=out.suffix.lower().lstrip("."), dropped=dropped, credentials=changed)
 
 
 def _one_timeline(result) -> otio.schema.Timeline:

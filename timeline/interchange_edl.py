@@ -26,6 +26,7 @@ _REEL_CHARS = re.compile(r"[^A-Za-z0-9_]")
 # Generators an EDL names by reel (OTIO's reader turns them back into these generators).
 _GENERATOR_REELS = {"SMPTEBars": "BARS", "black": "BL", "Black": "BL"}
 REEL_LEN = 8  # CMX 3600 reel names: up to 8 characters, no spaces
+_STAMP = re.compile(r"^(\d{1,2}):(\d{2}):(\d{2})[:;.+](\d{1,3})$")
 # Rates that can be written as non-drop EDL timecode, and the next one up for each frame count.
 _COMMON_RATES = (24.0, 25.0, 30.0, 50.0, 60.0)
 
@@ -62,14 +63,18 @@ def _reel(clip, reels: dict) -> tuple[str, str | None]:
 
 def _timecode_start(clip, rate: float):
     """Where a generated take's file starts in source timecode (the time of day it was made,
-    stamped in the file), at the clip's media rate; None when it carries none."""
+    stamped in the file), at `rate`; None when it carries none. The stamp's frames count at the
+    file's own rate, which need not be a SMPTE one (the embedded model writes 12 fps), so it is
+    read as a time, the same whatever rate the clip is counted in, on writing and on reading."""
     timecode = app_value(clip, "timecode") if is_generated(clip) else None
-    if not timecode:
+    match = _STAMP.match(str(timecode or "").strip())
+    if match is None:
         return None
-    try:
-        return otio.opentime.from_timecode(str(timecode), round(rate))
-    except (ValueError, TypeError):
-        return None  # a rate timecode cannot count in: such media cannot go in an EDL anyway
+    h, m, s, ff = (int(g) for g in match.groups())
+    file_rate = app_value(clip, "rate")
+    file_rate = float(file_rate) if isinstance(file_rate, (int, float)) and file_rate > 0 else rate
+    seconds = h * 3600 + m * 60 + s + ff / max(1, round(file_rate))
+    return otio.opentime.RationalTime(round(seconds * rate), rate)
 
 
 def _shift_media_time(clip, by) -> None:

@@ -17,7 +17,8 @@ import opentimelineio as otio
 
 from .interchange_prepare import active_media_only, nesting_as_stacks_of_tracks
 from .interchange_recipe import parse_text, provenance_record, record_text, restore
-from .provenance import APP_KEY, generated_note
+from .provenance import APP_KEY, generated_note, timeline_rate
+from .timecode import smpte_rate
 
 NS = "fcp_xml"
 WIPE = "SMPTE_Wipe"
@@ -83,9 +84,23 @@ def _walk_tracks(stack):
                     yield from _walk_tracks(child)
 
 
+def _media_time_at(clip, rate: float) -> None:
+    """Count a clip's media time at ``rate``. FCP XML gives a file a SMPTE timecode at its own
+    rate, and a file at a rate without one (the embedded model's 12 fps) is then described at the
+    sequence's rate instead; the times in seconds are the same."""
+    for owner, attr in ((clip, "source_range"), (clip.media_reference, "available_range")):
+        span = getattr(owner, attr, None)
+        if span is not None and smpte_rate(span.start_time.rate) is None:
+            setattr(owner, attr, otio.opentime.TimeRange(span.start_time.rescaled_to(rate),
+                                                         span.duration.rescaled_to(rate)))
+
+
 def fcp_timeline(tl, width: int | None, height: int | None) -> otio.schema.Timeline:
     """Shape the prepared copy ``tl`` for the FCP XML writer (in place) and return it."""
     nesting_as_stacks_of_tracks(tl)
+    rate = timeline_rate(tl)
+    for clip in tl.find_clips():
+        _media_time_at(clip, rate)
     number = 0
     for track in list(_walk_tracks(tl.tracks)):
         _mark_track(track)

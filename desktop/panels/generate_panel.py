@@ -1,15 +1,9 @@
 """Generate panel: the generation parameters, model and device, and buttons that name what they do."""
 from __future__ import annotations
 
-import random
-import sys
-from pathlib import Path
-
-from PySide6.QtCore import QObject, QRunnable, QSettings, Qt, QThreadPool, Signal
+from PySide6.QtCore import QSettings, Qt, Signal
 from PySide6.QtWidgets import (
-    QComboBox,
     QDoubleSpinBox,
-    QFileDialog,
     QFormLayout,
     QFrame,
     QHBoxLayout,
@@ -25,59 +19,17 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.panels.jobs_panel import ElidedLabel
+from desktop.panels.model_choice import DeviceChoice, ModelChoice
 from desktop.panels.prompt_words import UnknownWordMarker
 from desktop.theme import icon
+from engine.jobs import DEFAULT_STRENGTH, SEED_MAX, draw_seed
+from engine.operations import ACTIONS, OPERATIONS, SELECTION_KINDS
 from engine.vocabulary import summary as vocabulary_summary
 from engine.vocabulary import unknown_words
 
-OPS = ("generate", "fill", "extend_head", "extend_tail", "restyle", "animate")
-SELECTION_KINDS = ("none", "gap", "clip", "generated_clip", "still", "range")
-OPS_NEEDING_PROMPT = frozenset({"generate", "restyle", "animate"})
-MODEL_MARKERS = ("config.json", "model_index.json")
-SEED_MAX = 2**31 - 1
-SETTINGS_MODELS = "generate/model_folders"
-SETTINGS_MODEL = "generate/model"
-SETTINGS_DEVICE = "generate/device"
+OPS = tuple(ACTIONS)  # the action buttons, in the registry's order
+OPS_NEEDING_PROMPT = frozenset(key for key, action in ACTIONS.items() if OPERATIONS[action.op].needs_prompt)
 SETTINGS_ADVANCED = "generate/advanced_open"
-EMBEDDED_LABEL = "Embedded (previz)"
-
-
-def model_folder_problem(path) -> str | None:
-    """Why PATH is not a model folder, or None when it has config.json or model_index.json."""
-    folder = Path(path)
-    if not folder.is_dir():
-        return f"{folder} is not a folder."
-    if not any((folder / name).is_file() for name in MODEL_MARKERS):
-        return f"{folder} has neither config.json nor model_index.json, so it is not a model folder."
-    return None
-
-
-class _DeviceProbe(QRunnable):
-    """Imports torch off the UI thread (it takes seconds) and lists the accelerators present."""
-
-    class Signals(QObject):
-        found = Signal(list)
-
-    def __init__(self, signals: "_DeviceProbe.Signals"):
-        super().__init__()
-        self.signals = signals
-
-    def run(self):
-        found = []
-        try:
-            import torch
-
-            if torch.cuda.is_available():
-                found.append(("cuda", f"CUDA · {torch.cuda.get_device_name(0)}"))
-            mps = getattr(torch.backends, "mps", None)
-            if mps is not None and mps.is_available():
-                found.append(("mps", "Apple GPU (MPS)"))
-        except Exception:  # noqa: BLE001 - a broken torch install leaves the CPU choice, which always works
-            found = []
-        try:
-            self.signals.found.emit(found)
-        except RuntimeError:
-            pass  # the panel closed while torch was loading; nobody is left to tell
 
 
 class GeneratePanel(QWidget):
@@ -96,7 +48,6 @@ class GeneratePanel(QWidget):
         self._settings = settings if settings is not None else QSettings()
         self._kind = "none"
         self._summary = ""
-        self._device_probe_started = False
 
         # Prompt fields.
         self.prompt = QPlainTextEdit(self)
@@ -122,7 +73,7 @@ class GeneratePanel(QWidget):
         self.seed = QSpinBox(self)
         self.seed.setObjectName("generate_seed")
         self.seed.setRange(0, SEED_MAX)
-        self.seed.setValue(random.randint(0, SEED_MAX))
+        self.seed.setValue(draw_seed())
         self.seed.setMinimumWidth(90)
         self.seed.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Fixed)
         self.seed_lock = QToolButton(self)
@@ -135,7 +86,7 @@ class GeneratePanel(QWidget):
         self.seed_random.setObjectName("generate_seed_random")
         self.seed_random.setIcon(icon("dice"))
         self.seed_random.setToolTip("Draw a new random seed")
-        self.seed_random.clicked.connect(lambda: self.seed.setValue(random.randint(0, SEED_MAX)))
+        self.seed_random.clicked.connect(lambda: self.seed.setValue(draw_seed()))
 
         self.steps = QSpinBox(self)
         self.steps.setObjectName("generate_steps")
@@ -155,7 +106,7 @@ class GeneratePanel(QWidget):
         self.strength.setRange(0.05, 1.0)
         self.strength.setSingleStep(0.05)
         self.strength.setDecimals(2)
-        self.strength.setValue(0.7)
+        self.strength.setValue(DEFAULT_STRENGTH)
         self.strength.setToolTip("Restyle: how far the look may move from the source (1 = all new)")
         self.seconds = QDoubleSpinBox(self)
         self.seconds.setObjectName("generate_seconds")
@@ -166,42 +117,17 @@ class GeneratePanel(QWidget):
         self.seconds.setValue(2.0)
         self.seconds.valueChanged.connect(self._relabel)
 
-        # Model: the embedded one plus folders the user added (remembered in QSettings).
-        self.model = QComboBox(self)
-        self.model.setObjectName("generate_model")
-        self.model.setToolTip("The embedded previz model, or a local model folder you added")
-        self.model.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
-        self.model.setMinimumContentsLength(12)
-        self.model.currentIndexChanged.connect(self._model_changed)
-        self.add_model_button = QToolButton(self)
-        self.add_model_button.setObjectName("generate_add_model")
-        self.add_model_button.setIcon(icon("folder_add"))
-        self.add_model_button.setToolTip("Add a local model folder (with config.json or model_index.json)")
-        self.add_model_button.clicked.connect(self.add_model_dialog)
-        self.remove_model_button = QToolButton(self)
-        self.remove_model_button.setObjectName("generate_remove_model")
-        self.remove_model_button.setIcon(icon("remove"))
-        self.remove_model_button.setToolTip("Forget the selected model folder (the folder itself is kept)")
-        self.remove_model_button.clicked.connect(lambda: self.remove_model_folder(self.model.currentData()))
-        self.model_message = QLabel(self)
-        self.model_message.setObjectName("generate_model_message")
-        self.model_message.setWordWrap(True)
-        self.model_message.setProperty("role", "error")
-        self.model_message.hide()
-
-        # Device: CPU at once; accelerators join when the background probe finds them.
-        self.device = QComboBox(self)
-        self.device.setObjectName("generate_device")
-        self.device.addItem("CPU", "cpu")
-        self.device.currentIndexChanged.connect(self._device_changed)
-        self._load_models()
+        # What it runs on: the model (its own steps and guidance fill the fields) and the device.
+        self.models = ModelChoice(self._settings, self)
+        self.models.changed.connect(self._model_changed)
+        self.device = DeviceChoice(self._settings, self)
+        self.device.found.connect(self.devices_found)
+        self.models.refresh()
 
         # Action buttons, one per op.
         self.buttons: dict[str, QPushButton] = {}
-        icons = {"generate": "generate", "fill": "fill", "extend_head": "extend_head",
-                 "extend_tail": "extend_tail", "restyle": "restyle", "animate": "animate"}
         for op in OPS:
-            button = QPushButton(icon(icons[op]), op, self)
+            button = QPushButton(icon(op), op, self)  # an icon per action key
             button.setObjectName(f"generate_action_{op}")
             button.setProperty("role", "primary" if op == "generate" else "action")
             # Long selection summaries must not widen the dock; the tooltip carries the full text.
@@ -219,12 +145,6 @@ class GeneratePanel(QWidget):
         seed_row.addWidget(self.seed, 1)
         seed_row.addWidget(self.seed_random)
         seed_row.addWidget(self.seed_lock)
-        model_row = QHBoxLayout()
-        model_row.setSpacing(4)
-        model_row.addWidget(self.model, 1)
-        model_row.addWidget(self.add_model_button)
-        model_row.addWidget(self.remove_model_button)
-
         def pair(*fields) -> QHBoxLayout:  # labelled fields on one line
             row = QHBoxLayout()
             row.setSpacing(6)
@@ -259,8 +179,7 @@ class GeneratePanel(QWidget):
         advanced.setContentsMargins(0, 0, 0, 0)
         advanced.addRow("Negative", self.negative_prompt)
         advanced.addRow(pair(("Steps", self.steps), ("Guidance", self.guidance)))
-        advanced.addRow("Model", model_row)
-        advanced.addRow("", self.model_message)
+        advanced.addRow("Model", self.models)
         advanced.addRow("Device", self.device)
         self.advanced_toggle.toggled.connect(self._advanced_toggled)
         form.addRow(self.advanced_toggle)
@@ -303,7 +222,7 @@ class GeneratePanel(QWidget):
         """The values for a job spec. Unlocked, a fresh seed is drawn and shown, so the
         recipe records the seed that was actually used."""
         if not self.seed_lock.isChecked():
-            self.seed.setValue(random.randint(0, SEED_MAX))
+            self.seed.setValue(draw_seed())
         return {
             "prompt": self.prompt.toPlainText().strip(),
             "negative_prompt": self.negative_prompt.toPlainText().strip(),
@@ -313,7 +232,7 @@ class GeneratePanel(QWidget):
             "guidance": float(self.guidance.value()),
             "strength": float(self.strength.value()),
             "seconds": float(self.seconds.value()),
-            "model": self.model.currentData(),
+            "model": self.models.path(),
             "device": self.device.currentData(),
         }
 
@@ -338,102 +257,15 @@ class GeneratePanel(QWidget):
         self._summary = summary.strip()
         self._relabel()
 
-    def add_model_folder(self, path) -> bool:
-        """Add PATH to the model list and select it; if it is not a model folder, say why."""
-        problem = model_folder_problem(path)
-        if problem:
-            self.model_message.setText(problem)
-            self.model_message.show()
-            return False
-        self.model_message.hide()
-        path = str(Path(path).resolve())
-        folders = self._model_folders()
-        if path not in folders:
-            folders.append(path)
-            self._settings.setValue(SETTINGS_MODELS, folders)
-            self.model.addItem(self._model_label(path), path)
-        self.model.setCurrentIndex(self.model.findData(path))
-        return True
-
-    def remove_model_folder(self, path) -> None:
-        """Forget a user-added model folder; the embedded model cannot be removed."""
-        if not path:
-            return
-        path = str(path)
-        folders = [f for f in self._model_folders() if f != path]
-        self._settings.setValue(SETTINGS_MODELS, folders)
-        index = self.model.findData(path)
-        if index > 0:
-            self.model.removeItem(index)
-
-    def add_model_dialog(self) -> bool:
-        path = QFileDialog.getExistingDirectory(self, "Add a model folder")
-        return self.add_model_folder(path) if path else False
-
-    def probe_devices(self) -> None:
-        """List CUDA/MPS when present. torch is imported on a pool thread so start-up stays fast."""
-        if self._device_probe_started:
-            return
-        self._device_probe_started = True
-        torch = sys.modules.get("torch")
-        if torch is not None and not torch.cuda.is_available() and not _mps_available(torch):
-            self._devices_found([])
-            return
-        signals = _DeviceProbe.Signals(self)  # owned by the panel, so it lives as long as the listener
-        signals.found.connect(self._devices_found)
-        QThreadPool.globalInstance().start(_DeviceProbe(signals))
-
     # -- internals --
     def showEvent(self, event):
         super().showEvent(event)
-        self.probe_devices()
+        self.device.probe()  # the first show: torch loads in the background only when needed
 
-    def _devices_found(self, found: list) -> None:
-        for key, label in found:
-            if self.device.findData(key) < 0:
-                self.device.addItem(label, key)
-        remembered = self._settings.value(SETTINGS_DEVICE)
-        index = self.device.findData(remembered) if remembered else -1
-        if index < 0 and found:
-            index = self.device.findData(found[0][0])  # an accelerator beats the CPU by default
-        if index >= 0:
-            self.device.setCurrentIndex(index)
-        self.devices_found.emit()
-
-    def _device_changed(self, index: int) -> None:
-        if self._device_probe_started and index >= 0:
-            self._settings.setValue(SETTINGS_DEVICE, self.device.itemData(index))
-
-    def _model_folders(self) -> list[str]:
-        value = self._settings.value(SETTINGS_MODELS) or []
-        return [value] if isinstance(value, str) else [str(v) for v in value]
-
-    def _model_label(self, path: str) -> str:
-        return f"{Path(path).name} — {path}"
-
-    def _load_models(self) -> None:
-        self.model.blockSignals(True)
-        self.model.addItem(EMBEDDED_LABEL, None)
-        for folder in self._model_folders():
-            self.model.addItem(self._model_label(folder), folder)
-        remembered = self._settings.value(SETTINGS_MODEL)
-        index = self.model.findData(remembered) if remembered else 0
-        self.model.setCurrentIndex(max(index, 0))
-        self.model.blockSignals(False)
-        self._model_changed(self.model.currentIndex())
-
-    def _model_changed(self, index: int) -> None:
-        path = self.model.itemData(index)
-        self._settings.setValue(SETTINGS_MODEL, path or "")
-        problem = model_folder_problem(path) if path else None
-        # A remembered folder may have been moved or deleted since; say so before a job fails.
-        self.model_message.setText(problem or "")
-        self.model_message.setVisible(bool(problem))
-        self.model.setToolTip(path or "The previz model that ships with LatentCut")
+    def _model_changed(self, path, usable: bool) -> None:
         self.word_marker.set_vocabulary(None if path else unknown_words)
         self._show_vocabulary()
-        self.remove_model_button.setEnabled(bool(path))
-        if not problem:
+        if usable:
             self._apply_model_defaults(path)
 
     def _show_vocabulary(self) -> None:
@@ -484,19 +316,15 @@ class GeneratePanel(QWidget):
     def _relabel(self, *args) -> None:
         secs = f"{self.seconds.value():.1f} s"
         kind, what = self._kind, self._summary or f"the {self._kind.replace('generated_', '')}"
-        # What each applicable op will do to this selection; the other buttons are hidden.
+        # What each action the registry enables for this selection will do; the other buttons are hidden.
         if kind == "none":
-            labels = {"generate": f"Generate {secs} at {what}" if self._summary else f"Generate {secs} at the playhead"}
-        elif kind == "gap":
-            labels = {"generate": f"Generate into {what}",  # the gap's own length, not the Duration field
-                      "fill": f"Fill {what} from its neighbours"}
-        elif kind == "range":
-            labels = {"generate": f"Generate into {what}", "restyle": f"Restyle {what}"}
-        elif kind == "still":
-            labels = {"animate": f"Animate {what} into {secs}", "restyle": f"Restyle {what}"}
-        else:  # a clip, generated or not
-            labels = {"extend_head": f"Extend head of {what} by {secs}",
-                      "extend_tail": f"Extend tail of {what} by {secs}", "restyle": f"Restyle {what}"}
+            generate = f"Generate {secs} at {what}" if self._summary else f"Generate {secs} at the playhead"
+        else:
+            generate = f"Generate into {what}"  # a gap's or range's own length, not the Duration field
+        texts = {"generate": generate, "fill": f"Fill {what} from its neighbours",
+                 "extend_head": f"Extend head of {what} by {secs}", "extend_tail": f"Extend tail of {what} by {secs}",
+                 "restyle": f"Restyle {what}", "animate": f"Animate {what} into {secs}"}
+        labels = {key: text for key, text in texts.items() if ACTIONS[key].enabled_for({kind})}
         has_prompt = bool(self.prompt.toPlainText().strip())
         for op, button in self.buttons.items():
             button.setVisible(op in labels)
@@ -522,8 +350,3 @@ class GeneratePanel(QWidget):
         # The other operations' hint is a tooltip, so the footer stays short on a laptop screen.
         self.selection_label.setText(head)
         self.selection_label.setToolTip(more)
-
-
-def _mps_available(torch) -> bool:
-    mps = getattr(torch.backends, "mps", None)
-    return bool(mps is not None and mps.is_available())

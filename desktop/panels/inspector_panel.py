@@ -39,8 +39,6 @@ TAKE_ROLE = Qt.UserRole
 EMPTY_TEXT = "Select a clip or gap on the timeline to see its properties."
 
 
-
-
 def _text(value) -> str:
     if value is None or value == "":
         return "—"
@@ -72,10 +70,12 @@ class InspectorPanel(QWidget):
 
     regenerate_requested = Signal(object, bool)  # clip, same_seed
 
-    def __init__(self, undo_stack, parent=None, credentials: CredentialsReader | None = None):
+    def __init__(self, undo_stack, parent=None, credentials: CredentialsReader | None = None, push=None):
         super().__init__(parent)
         self.setObjectName("inspector_panel")
         self.undo_stack = undo_stack
+        # Where its edits go: the window gives the edit controller's push (its one error path).
+        self._push = push or undo_stack.push_command
         self.item = None
         self.credentials_reader = credentials or CredentialsReader(parent=self)
         self.credentials_reader.read.connect(self._on_credentials)
@@ -251,13 +251,13 @@ class InspectorPanel(QWidget):
         clip = self.item
         if clip is None or not key or key == clip.active_media_reference_key:
             return
-        self.undo_stack.push_command(SwitchTake(clip, key))
+        self._push(SwitchTake(clip, key))
 
     def drop_take(self, key: str | None) -> None:
         clip = self.item
         if clip is None or not key or key == RECIPE_KEY:
             return
-        self.undo_stack.push_command(DropTake(clip, key))
+        self._push(DropTake(clip, key))
 
     # -- internals --
     def _section(self, text: str) -> QLabel:
@@ -357,17 +357,7 @@ class InspectorPanel(QWidget):
         self.takes.clear()
         active = clip.active_media_reference_key
         for key in take_keys(clip):
-            ref = refs[key]
-            name = Path(ref.target_url).name if isinstance(ref, otio.schema.ExternalReference) else type(ref).__name__
-            seed = (data.get("takes") or {}).get(key, {}).get("seed")
-            text = f"{'●' if key == active else '○'}  {key}  ·  {name}" + (f"  ·  seed {seed}" if seed is not None else "")
-            row = QListWidgetItem(text)
-            row.setData(TAKE_ROLE, key)
-            row.setToolTip(getattr(ref, "target_url", key))
-            if key == active:
-                font = QFont(row.font())
-                font.setBold(True)
-                row.setFont(font)
+            row = _take_row(refs[key], key, key == active, (data.get("takes") or {}).get(key, {}).get("seed"))
             self.takes.addItem(row)
             if key == (selected or active):
                 self.takes.setCurrentItem(row)
@@ -409,13 +399,27 @@ class InspectorPanel(QWidget):
         item = self.item
         name = self.name.text().strip()
         if item is not None and name and name != item.name:
-            self.undo_stack.push_command(Rename(item, name))
+            self._push(Rename(item, name))
 
     def _set_enabled(self, checked: bool) -> None:
         item = self.item
         if item is not None and bool(item.enabled) != checked:
-            self.undo_stack.push_command(SetEnabled(item, checked))
+            self._push(SetEnabled(item, checked))
 
     def _regenerate(self, same_seed: bool) -> None:
         if self.item is not None and is_generated(self.item):
             self.regenerate_requested.emit(self.item, same_seed)
+
+
+def _take_row(ref, key: str, active: bool, seed) -> QListWidgetItem:
+    """A row of the takes list: the take, its file and seed; the one in use is bold."""
+    name = Path(ref.target_url).name if isinstance(ref, otio.schema.ExternalReference) else type(ref).__name__
+    text = f"{'●' if active else '○'}  {key}  ·  {name}" + (f"  ·  seed {seed}" if seed is not None else "")
+    row = QListWidgetItem(text)
+    row.setData(TAKE_ROLE, key)
+    row.setToolTip(getattr(ref, "target_url", key))
+    if active:
+        font = QFont(row.font())
+        font.setBold(True)
+        row.setFont(font)
+    return row

@@ -22,6 +22,8 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.theme import icon
+from engine.jobs import ModelJob
+from engine.operations import action_of
 
 PREVIEW_W, PREVIEW_H = 96, 54
 _EXCEPTION_PREFIX = re.compile(r"^(?:[A-Za-z_][\w.]*(?:Error|Exception|Cancelled|Warning)):\s*")
@@ -59,11 +61,11 @@ def describe_job(job) -> str:
     """A title for a job spec: its kind and prompt or file."""
     if job is None:
         return "Job"
-    kind = getattr(job, "kind", "") or type(job).__name__.removesuffix("Job").lower()
-    title = {"generate": "Generate", "animate": "Animate", "fill": "Fill gap", "restyle": "Restyle",
-             "render": "Render", "proxy": "Proxy", "thumbnail": "Thumbnails"}.get(kind, kind.capitalize())
-    if kind == "extend":
-        title = f"Extend {getattr(job, 'direction', 'tail')}"
+    if isinstance(job, ModelJob):
+        title = action_of(job).label
+    else:
+        kind = getattr(job, "kind", "") or type(job).__name__.removesuffix("Job").lower()
+        title = {"render": "Render", "proxy": "Proxy", "thumbnail": "Thumbnails"}.get(kind, kind.capitalize())
     prompt = getattr(job, "prompt", "")
     if prompt:
         return f"{title}: {prompt}"
@@ -267,10 +269,10 @@ class JobCard(QFrame):
 
 
 class JobsPanel(QWidget):
-    """Lists the bridge's jobs, oldest first. Cancel goes straight to the bridge; Retry and
-    Reveal are requests the main window carries out."""
+    """Lists the bridge's jobs as cards: it hears of each through the bridge's `queued`, then
+    listens to that job's handle. Cancel and Retry go to the handle; Reveal is a request the
+    main window carries out."""
 
-    retry_requested = Signal(str)
     reveal_requested = Signal(str)
 
     def __init__(self, bridge, parent=None):
@@ -302,7 +304,7 @@ class JobsPanel(QWidget):
         self._list_layout.addWidget(self.empty)
         self._list_layout.addStretch(1)
         self._order: list[str] = []
-        scroll = QScrollArea(self)
+        self._scroll = scroll = QScrollArea(self)
         scroll.setWidgetResizable(True)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
         scroll.setWidget(self._list)
@@ -317,13 +319,19 @@ class JobsPanel(QWidget):
         layout.addWidget(scroll, 1)
 
         bridge.queued.connect(self._on_queued)
-        bridge.started.connect(self._on_started)
-        bridge.progress.connect(self._on_progress)
-        bridge.preview.connect(self._on_preview)
-        bridge.done.connect(self._on_done)
-        bridge.failed.connect(self._on_failed)
-        bridge.cancelled.connect(self._on_cancelled)
         self._update_summary()
+
+    def one_job_height(self) -> int:
+        """The height that shows the panel's header lines and one whole job card."""
+        layout, lists = self.layout(), self._list_layout
+        margins = layout.contentsMargins().top() + layout.contentsMargins().bottom()
+        header = self.engine.sizeHint().height() + max(self.summary.sizeHint().height(),
+                                                       self.clear_button.sizeHint().height())
+        probe = JobCard("measure", None)
+        card = probe.sizeHint().height()
+        probe.deleteLater()
+        frame = 2 * self._scroll.frameWidth() + lists.contentsMargins().top() + lists.contentsMargins().bottom()
+        return margins + header + 2 * layout.spacing() + card + frame
 
     def set_engine_state(self, text: str) -> None:
         """One line on the engine jobs go to: this computer, or a server's reachability, models,
@@ -347,56 +355,28 @@ class JobsPanel(QWidget):
             card.deleteLater()
         self._update_summary()
 
-    # -- bridge signals --
-    def _on_queued(self, job_id: str, job) -> None:
+    # -- job handles: the bridge announces each job; its handle tells this panel the rest --
+    def _on_queued(self, handle) -> None:
+        job_id = handle.id
         if job_id in self.cards:
             return
-        card = JobCard(job_id, job, self._list)
+        card = JobCard(job_id, handle.job, self._list)
         card.cancel_button.clicked.connect(lambda: self.cancel(job_id))
-        card.retry_button.clicked.connect(lambda: self.retry_requested.emit(job_id))
+        card.retry_button.clicked.connect(handle.retry)
         card.reveal_button.clicked.connect(lambda: self._reveal(job_id))
+        handle.watch(card, started=lambda: self._changed(card.set_started), progress=card.set_progress,
+                     preview=card.set_preview, done=lambda result: self._changed(card.set_done, result),
+                     failed=lambda message: self._changed(card.set_failed, message),
+                     cancelled=lambda: self._changed(card.set_cancelled))
         self.cards[job_id] = card
         self._list_layout.insertWidget(0, card)
         card.show()  # the layout would only show it on the next event-loop pass
         self._update_summary()
 
-    def _card_for(self, job_id: str) -> JobCard | None:
-        card = self.cards.get(job_id)
-        if card is None and self.bridge is not None:
-            # An event for a job queued before this panel existed: show it from here on.
-            job = self.bridge.job(job_id)
-            if job is not None:
-                self._on_queued(job_id, job)
-                card = self.cards.get(job_id)
-        return card
-
-    def _on_started(self, job_id: str) -> None:
-        if card := self._card_for(job_id):
-            card.set_started()
-            self._update_summary()
-
-    def _on_progress(self, job_id: str, step: int, total: int) -> None:
-        if card := self._card_for(job_id):
-            card.set_progress(step, total)
-
-    def _on_preview(self, job_id: str, frame) -> None:
-        if card := self._card_for(job_id):
-            card.set_preview(frame)
-
-    def _on_done(self, job_id: str, result) -> None:
-        if card := self._card_for(job_id):
-            card.set_done(result)
-            self._update_summary()
-
-    def _on_failed(self, job_id: str, message: str) -> None:
-        if card := self._card_for(job_id):
-            card.set_failed(message)
-            self._update_summary()
-
-    def _on_cancelled(self, job_id: str) -> None:
-        if card := self._card_for(job_id):
-            card.set_cancelled()
-            self._update_summary()
+    def _changed(self, update, *args) -> None:
+        """A card's state changed: update it, then the order and the summary."""
+        update(*args)
+        self._update_summary()
 
     def _reveal(self, job_id: str) -> None:
         card = self.cards.get(job_id)

@@ -233,7 +233,7 @@ class MediaPanel(QWidget):
         self._items: dict[str, QListWidgetItem] = {}
         self._info: dict[str, object] = {}
         self._proxies: dict[str, str] = {}
-        self._proxy_jobs: dict[str, str] = {}  # job id -> source path
+        self._making_proxies: set[str] = set()  # source paths whose proxy job is running
         self._tasks: set[_ProbeTask] = set()
         self._pool = QThreadPool(self)
         self._pool.setMaxThreadCount(2)
@@ -279,10 +279,6 @@ class MediaPanel(QWidget):
 
         self.list.delete_pressed.connect(self.remove_selected)
 
-        if bridge is not None:
-            bridge.done.connect(self._on_job_done)
-            bridge.failed.connect(self._on_job_failed)
-            bridge.cancelled.connect(self._on_job_cancelled)
         self._update_count()
 
     # -- API --
@@ -309,7 +305,7 @@ class MediaPanel(QWidget):
 
     def proxies_pending(self) -> int:
         """How many proxy jobs this panel is still waiting for."""
-        return len(self._proxy_jobs)
+        return len(self._making_proxies)
 
     def info(self, path):
         """The MediaInfo probed for PATH (None for stills and files still being probed)."""
@@ -443,16 +439,19 @@ class MediaPanel(QWidget):
         from engine.jobs import ProxyJob
 
         try:
-            job_id = self.bridge.submit(ProxyJob(source=path))
+            handle = self.bridge.submit(ProxyJob(source=path))
         except Exception as exc:  # noqa: BLE001 - the original stays usable; say why there is no proxy
             item.setData(STATUS_ROLE, f"No proxy: {exc}")
             return
-        self._proxy_jobs[job_id] = path
+        self._making_proxies.add(path)
+        handle.watch(self, done=lambda result: self._on_proxy_done(path, result),
+                     failed=lambda message: self._on_proxy_failed(path, message),
+                     cancelled=lambda: self._on_proxy_cancelled(path))
         item.setData(STATUS_ROLE, "Making proxy…")
 
-    def _on_job_done(self, job_id: str, result) -> None:
-        path = self._proxy_jobs.pop(job_id, None)
-        if path is None or path not in self._items:
+    def _on_proxy_done(self, path: str, result) -> None:
+        self._making_proxies.discard(path)
+        if path not in self._items:
             return
         proxy = (result or {}).get("path")
         if not proxy:
@@ -462,13 +461,13 @@ class MediaPanel(QWidget):
         self._items[path].setData(STATUS_ROLE, f"Proxy ready · {Path(proxy).name}")
         self.proxy_ready.emit(path, str(proxy))
 
-    def _on_job_failed(self, job_id: str, message: str) -> None:
-        path = self._proxy_jobs.pop(job_id, None)
+    def _on_proxy_failed(self, path: str, message: str) -> None:
+        self._making_proxies.discard(path)
         if path in self._items:
             self._items[path].setData(STATUS_ROLE, f"No proxy ({message.strip().rstrip('.')}); playing the original")
 
-    def _on_job_cancelled(self, job_id: str) -> None:
-        path = self._proxy_jobs.pop(job_id, None)
+    def _on_proxy_cancelled(self, path: str) -> None:
+        self._making_proxies.discard(path)
         if path in self._items:
             self._items[path].setData(STATUS_ROLE, "Proxy cancelled; playing the original")
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from .base import OPERATIONS, Backend, VideoResult
+from engine.requests import Backend, VideoResult
 
-__all__ = ["OPERATIONS", "Backend", "VideoResult", "load_backend"]
+__all__ = ["Backend", "VideoResult", "load_backend"]
 
 
 def load_backend(path: str | Path | None = None, device=None, threads: int | None = None) -> Backend:

@@ -1,8 +1,8 @@
 """The model folders LatentCut knows, and what each can do, read from JSON alone (no torch).
 
-Known folders are: the embedded model, every folder a diffusers model was loaded from (remembered in
-`models.json` under $LATENTCUT_CONFIG_DIR, else $XDG_CONFIG_HOME/latentcut, else ~/.config/latentcut),
-and the model folders inside each directory of $LATENTCUT_MODELS (os.pathsep separated).
+Known folders are: the embedded model, the remembered folders (engine.backends.model_folders:
+every folder a model was loaded from or added in the app), and the model folders inside each
+directory of $LATENTCUT_MODELS (os.pathsep separated).
 
     from engine.backends.registry import describe, known_model_folders
     for folder in known_model_folders():
@@ -12,26 +12,13 @@ from __future__ import annotations
 
 import json
 import os
-import warnings
 from pathlib import Path
 
-from engine.backends.base import OPERATIONS
+from engine.operations import OPERATIONS
 from engine.backends.families import UnsupportedModel, recognise
+from engine.backends.model_folders import is_model_folder, remembered
+from engine.backends.weights import weight_files
 from engine.errors import LatentCutError
-from timeline.files import write_atomic
-
-REMEMBERED = "models.json"
-
-
-def config_dir() -> Path:
-    if os.environ.get("LATENTCUT_CONFIG_DIR"):
-        return Path(os.environ["LATENTCUT_CONFIG_DIR"]).expanduser()
-    base = os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config"
-    return Path(base).expanduser() / "latentcut"
-
-
-def is_model_folder(folder: Path) -> bool:
-    return (folder / "model_index.json").is_file() or (folder / "config.json").is_file()
 
 
 def describe(folder: str | os.PathLike) -> dict:
@@ -42,8 +29,6 @@ def describe(folder: str | os.PathLike) -> dict:
     row = {"name": folder.name, "path": str(folder), "family": None, "pipeline": None, "operations": [],
            "error": None}
     if (folder / "model_index.json").is_file():
-        from engine.backends.diffusers_backend import weight_files
-
         try:
             found = recognise(folder)
             row.update(family=found.family, pipeline=found.class_name)
@@ -89,45 +74,6 @@ def default_settings(folder: str | os.PathLike | None = None) -> dict:
     except (OSError, UnicodeDecodeError, json.JSONDecodeError, AttributeError, TypeError) as exc:
         raise ValueError(f"model: {config} cannot be read ({exc})") from None
     return {"steps": int(values.default_steps), "guidance": float(values.default_guidance)}
-
-
-def remembered() -> list[Path]:
-    path = config_dir() / REMEMBERED
-    if not path.is_file():
-        return []
-    try:
-        entries = json.loads(path.read_text(encoding="utf-8")).get("models", [])
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError, AttributeError) as exc:
-        warnings.warn(f"{path}: ignoring an unreadable list of models ({exc})", stacklevel=2)
-        return []
-    return [Path(e) for e in entries if isinstance(e, str)]
-
-
-def _write_remembered(folders: list[Path]) -> None:
-    path = config_dir() / REMEMBERED
-    path.parent.mkdir(parents=True, exist_ok=True)
-    write_atomic(path, json.dumps({"models": [str(p) for p in folders]}, indent=2))
-
-
-def remember(folder: str | os.PathLike) -> None:
-    """Add a folder to the remembered list (a failure to write it only warns: loading goes on)."""
-    folder = Path(folder).expanduser().resolve()
-    known = remembered()
-    if folder in known:
-        return
-    try:
-        _write_remembered(known + [folder])
-    except OSError as exc:
-        warnings.warn(f"could not remember model folder {folder} in {config_dir()}: {exc}", stacklevel=2)
-
-
-def forget(folder: str | os.PathLike) -> bool:
-    folder = Path(folder).expanduser().resolve()
-    known = remembered()
-    if folder not in known:
-        return False
-    _write_remembered([p for p in known if p != folder])
-    return True
 
 
 def known_model_folders() -> list[Path]:

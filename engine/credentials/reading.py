@@ -65,8 +65,12 @@ class Credentials:
         return f"Content Credentials: {self.label}{why}; {what}{by}"
 
     def record(self) -> dict[str, Any]:
-        """What a timeline keeps of these credentials (OTIO metadata, interchange notes)."""
-        return {"manifest": self.manifest_id, "state": self.state, "signer": self.signer}
+        """What a timeline keeps of these credentials (OTIO metadata, interchange notes); the
+        reason is kept only for invalid credentials."""
+        record = {"manifest": self.manifest_id, "state": self.state, "signer": self.signer}
+        if self.state == "invalid":
+            record["reason"] = self.reason
+        return record
 
     def as_provenance(self) -> dict[str, Any] | None:
         """For a file a model made, the provenance its manifest records (the recipe, and the
@@ -98,8 +102,22 @@ def read_credentials(path: str | os.PathLike, trust_anchors: str | None = None) 
     path = Path(path)
     if not path.is_file():
         raise MissingMedia(path, "file not found")
+    return _read(path, lambda context: c2pa.Reader.try_create(str(path), context=context), trust_anchors)
+
+
+def read_stream(path: str | os.PathLike, mime: str, stream, trust_anchors: str | None = None) -> Credentials:
+    """The credentials of a file still open as `stream` (of type `mime`): signing checks what
+    it wrote before the file gets its name. `path` is the name the credentials are given."""
+    import c2pa
+
+    return _read(Path(path), lambda context: c2pa.Reader.try_create(mime, stream, context=context), trust_anchors)
+
+
+def _read(path: Path, open_reader, trust_anchors: str | None) -> Credentials:
+    import c2pa
+
     try:
-        reader = c2pa.Reader.try_create(str(path), context=_context(trust_anchors))
+        reader = open_reader(reading_context(trust_anchors))
     except c2pa.C2paError.NotSupported:
         return Credentials(str(path), "none")
     except c2pa.C2paError as exc:  # a manifest is there but cannot be read: damaged
@@ -166,7 +184,7 @@ _contexts: dict[str | None, Any] = {}
 _contexts_lock = threading.Lock()
 
 
-def _context(trust_anchors: str | None):
+def reading_context(trust_anchors: str | None):
     """A c2pa reading context with the trust anchors (one per anchors file)."""
     import c2pa
 

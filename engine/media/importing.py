@@ -15,9 +15,9 @@ import opentimelineio as otio
 
 from engine.credentials.reading import Credentials, read_credentials
 from engine.media.probe import MediaInfo, probe
-from engine.results import provenance_from_tags
 from timeline.generated import clip_from_generated_file
 from timeline.links import link
+from timeline.provenance import provenance_from_tags
 
 STILL_SECONDS = 5.0
 # Beyond this a still's length is surely a typo (a day).

@@ -6,8 +6,10 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from engine.operations import OPERATIONS
+
 CLASS_NAME = "LatentCutLDM"
-ALL_OPERATIONS = ("generate", "animate", "extend", "fill", "restyle")
+ALL_OPERATIONS = tuple(OPERATIONS)  # a model may do a subset of them
 
 
 def _type_ok(value, annotation: str) -> bool:

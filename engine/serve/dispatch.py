@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import collections
-import random
 import tempfile
 import time
 import uuid
@@ -21,10 +20,10 @@ from ray.exceptions import RayActorError, TaskCancelledError
 from ray.serve.exceptions import RequestCancelledError
 
 from engine.engine_thread import failure_sentence
+from engine.jobs import draw_seed
 from engine.serve.wire import FINAL_STATUSES, preview_data
 
 KEEP_FINISHED = 256  # finished jobs remembered (with their files) before the oldest is forgotten
-SEED_RANGE = 2**31   # the engine thread draws from the same range
 ATTEMPTS = 2         # a replica that dies mid-job: tried once more, then failed
 
 
@@ -80,7 +79,7 @@ class Dispatcher:
 
     def submit(self, spec: dict, uploads: dict, model: str) -> JobRecord:
         if spec.get("seed") is None:  # drawn here, so a retry on another replica makes the same frames
-            spec = dict(spec, seed=random.randrange(SEED_RANGE))
+            spec = dict(spec, seed=draw_seed())  # the one seed range (engine.jobs)
         record = JobRecord(uuid.uuid4().hex[:16], spec, uploads, model)
         self._records[record.id] = record
         record.emit("queued", {})

@@ -11,14 +11,14 @@ The server never reads a path a client sends: inputs are uploads, and the output
 """
 from __future__ import annotations
 
-import dataclasses
 import json
 import re
 from pathlib import Path
 
-from engine.jobs import JOB_KINDS, MediaInput, job_from_dict
+from engine.jobs import MediaInput, job_from_dict
+from engine.operations import OPERATIONS
+from engine.serve.wire import SERVER_FIELDS
 
-MODEL_KINDS = tuple(sorted(kind for kind, cls in JOB_KINDS.items() if cls.queue == "model"))
 MAX_SECONDS = 60.0
 SIDE_RANGE = (16, 2048)   # pixels, each of width and height
 MAX_STEPS = 500
@@ -26,8 +26,6 @@ FLOAT_FIELDS = ("seconds", "rate", "guidance", "strength", "structure_weight")
 INT_FIELDS = ("seed", "steps")
 TEXT_FIELDS = ("prompt", "negative_prompt", "direction", "model")
 UPLOAD_ALIASES = {"input_reference": "image"}
-# What a client may not choose: where the server writes, and which device it uses.
-SERVER_FIELDS = ("output", "device")
 
 
 class RequestError(ValueError):
@@ -38,11 +36,6 @@ class RequestError(ValueError):
         self.status = status
 
 
-def input_fields(kind: str) -> tuple[str, ...]:
-    """The media inputs of a job kind: the fields typed MediaInput."""
-    return tuple(f.name for f in dataclasses.fields(JOB_KINDS[kind]) if "MediaInput" in str(f.type))
-
-
 def job_request(fields: dict[str, str], files: dict[str, tuple[str, bytes]],
                 models: list[str]) -> tuple[dict, dict[str, tuple[str, bytes]], str]:
     """(spec, uploads, model name) from a request's form fields and uploaded files.
@@ -51,8 +44,8 @@ def job_request(fields: dict[str, str], files: dict[str, tuple[str, bytes]],
     spec = _spec_of(fields)
     kind = spec.pop("kind", None) or spec.pop("operation", None) or "generate"
     spec.pop("operation", None)
-    if kind not in MODEL_KINDS:
-        raise RequestError(f"operation: unknown operation {kind!r} (expected one of {', '.join(MODEL_KINDS)})")
+    if kind not in OPERATIONS:
+        raise RequestError(f"operation: unknown operation {kind!r} (expected one of {', '.join(sorted(OPERATIONS))})")
     for name in SERVER_FIELDS:
         spec.pop(name, None)
     model = spec.pop("model", None) or models[0]
@@ -60,7 +53,7 @@ def job_request(fields: dict[str, str], files: dict[str, tuple[str, bytes]],
         raise RequestError(f"model: this engine has no model named {model!r} (it serves {', '.join(models)})")
     _coerce(spec)
     uploads = {}
-    for name in input_fields(kind):
+    for name in OPERATIONS[kind].inputs:
         ref = spec.get(name) or {"upload": name}
         if isinstance(ref, str):
             ref = {"upload": ref}

@@ -1,4 +1,5 @@
-"""What the server and the remote client share: preview JPEGs and server-sent events.
+"""What the server and the remote client share: preview JPEGs, server-sent events, job states
+and the job fields only the server sets.
 
 A preview travels as a small JPEG (base64 in an SSE line); both ends use Pillow, which
 diffusers already needs. No ray import: the client uses this module.
@@ -18,6 +19,8 @@ PREVIEW_QUALITY = 80
 # Job states of the /v1/videos API, and the engine events that end in each final one.
 STATUSES = ("queued", "in_progress", "completed", "failed", "cancelled")
 FINAL_STATUSES = ("completed", "failed", "cancelled")
+# Job fields a client may not choose: where the server writes, and which device it uses.
+SERVER_FIELDS = ("output", "device")
 
 
 def preview_jpeg(frame: np.ndarray) -> bytes:

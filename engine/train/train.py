@@ -42,6 +42,7 @@ from engine.train.data import (ClipStore, LatentPool, TextCache, build_pool, che
                                to_tensor)
 from engine.train.world import EVAL_SEED_START, sample_scene
 from timeline.files import atomic_path, write_atomic
+from engine.requests import GenerateRequest
 
 STATE_NAME = "train_state.json"
 OPTIMIZER_NAME = "optimizer.safetensors"
@@ -280,7 +281,8 @@ def evaluate_generation(model: LatentCutLDM, text_encoder, count: int, device: t
     for i, scene in enumerate(eval_scenes(count)):
         # Half the prompts in the fixed wording, half in free phrasing no training caption uses.
         text = prompt(scene) if i % 2 == 0 else free_prompt(scene, i // 2)
-        clip = pipe.generate(text, seconds=model.config.frames / model.config.fps, seed=i, steps=steps).frames
+        clip = pipe.generate(GenerateRequest(prompt=text, seconds=model.config.frames / model.config.fps, seed=i,
+                                             steps=steps)).frames
         guess = evaluate.classify_clip(clip)
         for k in hits:
             hits[k].append(int(guess[k] == getattr(scene, k)))
@@ -420,7 +422,7 @@ def fit_preview_on_samples(model: LatentCutLDM, text_encoder, device: torch.devi
     try:
         for i in range(count):
             scene = sample_scene(int(rng.integers(0, EVAL_SEED_START)))
-            pipe.generate(prompt(scene), seconds=model.config.frames / model.config.fps, seed=i)
+            pipe.generate(GenerateRequest(prompt=prompt(scene), seconds=model.config.frames / model.config.fps, seed=i))
     finally:
         del model.decode_latents  # the class's method again
         model.train(was_training)

@@ -3,7 +3,7 @@ import warnings
 
 import pytest
 
-from engine.backends.constraints import ConstraintWarning, Constraints, warn_adjusted
+from engine.constraints import ConstraintWarning, Constraints, warn_adjusted
 
 WAN = Constraints("Wan", frame_step=4, size_multiple=16, min_frames=5)
 LTX = Constraints("LTX-Video", frame_step=8, size_multiple=32, min_frames=9)

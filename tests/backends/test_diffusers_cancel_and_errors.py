@@ -11,6 +11,7 @@ import pytest
 
 from engine.backends.diffusers_backend import load_diffusers_backend
 from engine.errors import Cancelled, LatentCutError
+from engine.requests import ExtendRequest, FillRequest, GenerateRequest, RestyleRequest
 
 
 @pytest.fixture(scope="module")
@@ -33,7 +34,7 @@ def test_cancel_during_a_step_stops_at_the_next_step(wan):
         cancel.set()  # the user presses Cancel while step 1 is shown
 
     with pytest.raises(Cancelled):
-        wan.generate("a box", 0.5, size=(32, 32), steps=4, callback=callback, cancel=cancel)
+        wan.generate(GenerateRequest(prompt="a box", seconds=0.5, size=(32, 32), steps=4, callback=callback, cancel=cancel))
     assert steps == [1]
 
 
@@ -42,8 +43,7 @@ def test_cancel_before_start_does_no_work(wan):
     cancel.set()
     steps = []
     with pytest.raises(Cancelled):
-        wan.restyle(np.zeros((5, 32, 32, 3), np.uint8), "night", steps=2, cancel=cancel,
-                    callback=lambda *a: steps.append(a))
+        wan.restyle(RestyleRequest(frames=np.zeros((5, 32, 32, 3), np.uint8), prompt="night", steps=2, cancel=cancel, callback=lambda *a: steps.append(a)))
     assert steps == []
 
 
@@ -51,27 +51,26 @@ def test_a_cancelled_backend_still_works_afterwards(wan):
     cancel = threading.Event()
     cancel.set()
     with pytest.raises(Cancelled):
-        wan.generate("a box", 0.5, size=(32, 32), steps=2, cancel=cancel)
-    assert len(wan.generate("a box", 0.5, size=(32, 32), steps=2).frames) == 9
+        wan.generate(GenerateRequest(prompt="a box", seconds=0.5, size=(32, 32), steps=2, cancel=cancel))
+    assert len(wan.generate(GenerateRequest(prompt="a box", seconds=0.5, size=(32, 32), steps=2)).frames) == 9
 
 
 def test_operation_the_model_cannot_do_names_model_and_operation(wan):
     called = []
     with pytest.raises(ValueError, match=rf"{wan.name} \(Wan, WanPipeline\) cannot fill; it can generate, restyle"):
-        wan.fill(np.zeros((3, 32, 32, 3), np.uint8), np.zeros((3, 32, 32, 3), np.uint8), 1.0,
-                 callback=lambda *a: called.append(a))
+        wan.fill(FillRequest(before_frames=np.zeros((3, 32, 32, 3), np.uint8), after_frames=np.zeros((3, 32, 32, 3), np.uint8), seconds=1.0, callback=lambda *a: called.append(a)))
     assert called == []
 
 
 @pytest.mark.parametrize("call, match", [
-    (lambda b: b.generate("x", 0), "seconds"),
-    (lambda b: b.generate("x", 1, steps=0), "steps"),
-    (lambda b: b.generate("x", 1, guidance=-1), "guidance"),
-    (lambda b: b.generate("x", 1, size=(0, 32)), "size width"),
-    (lambda b: b.generate(None, 1), "prompt"),
-    (lambda b: b.generate("x", 1, seed=-2), "seed"),
-    (lambda b: b.restyle(np.zeros((3, 8, 8, 3), np.float32), "x"), "frames: expected uint8"),
-    (lambda b: b.restyle(np.zeros((3, 8, 8, 3), np.uint8), "x", strength=1.5), "strength"),
+    (lambda b: b.generate(GenerateRequest(prompt="x", seconds=0)), "seconds"),
+    (lambda b: b.generate(GenerateRequest(prompt="x", seconds=1, steps=0)), "steps"),
+    (lambda b: b.generate(GenerateRequest(prompt="x", seconds=1, guidance=-1)), "guidance"),
+    (lambda b: b.generate(GenerateRequest(prompt="x", seconds=1, size=(0, 32))), "size"),
+    (lambda b: b.generate(GenerateRequest(prompt=None, seconds=1)), "prompt"),
+    (lambda b: b.generate(GenerateRequest(prompt="x", seconds=1, seed=-2)), "seed"),
+    (lambda b: b.restyle(RestyleRequest(frames=np.zeros((3, 8, 8, 3), np.float32), prompt="x")), "frames: expected uint8"),
+    (lambda b: b.restyle(RestyleRequest(frames=np.zeros((3, 8, 8, 3), np.uint8), prompt="x", strength=1.5)), "strength"),
 ])
 def test_bad_arguments_name_the_argument(wan, call, match):
     with pytest.raises(ValueError, match=match):
@@ -82,7 +81,7 @@ def test_bad_direction_is_refused(model_folder, tmp_path, monkeypatch):
     monkeypatch.setenv("LATENTCUT_CONFIG_DIR", str(tmp_path))
     b = load_diffusers_backend(model_folder("cogvideox-i2v"), "cpu")
     with pytest.raises(ValueError, match="direction"):
-        b.extend(np.zeros((3, 32, 32, 3), np.uint8), 1.0, direction="sideways")
+        b.extend(ExtendRequest(frames=np.zeros((3, 32, 32, 3), np.uint8), seconds=1.0, direction="sideways"))
 
 
 def test_folder_that_is_not_a_model(tmp_path):

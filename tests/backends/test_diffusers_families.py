@@ -4,7 +4,8 @@ import re
 import numpy as np
 import pytest
 
-from engine.backends.constraints import ConstraintWarning
+from engine.constraints import ConstraintWarning
+from engine.requests import AnimateRequest, ExtendRequest, FillRequest, GenerateRequest, RestyleRequest
 
 EXPECTED_OPS = {
     "wan-t2v": {"generate", "restyle"},
@@ -48,14 +49,14 @@ def run(b, op, callback=None, **kw):
     src = source_frames()
     common = dict(steps=2, seed=3, callback=callback, **kw)
     if op == "generate":
-        return b.generate("a red ball over a field", SECONDS, size=(W, H), **common)
+        return b.generate(GenerateRequest(prompt="a red ball over a field", seconds=SECONDS, size=(W, H), **common))
     if op == "animate":
-        return b.animate(src[0], "a red ball", SECONDS, **common)
+        return b.animate(AnimateRequest(image=src[0], prompt="a red ball", seconds=SECONDS, **common))
     if op == "extend":
-        return b.extend(src, SECONDS, prompt="more", **common)
+        return b.extend(ExtendRequest(frames=src, seconds=SECONDS, prompt="more", **common))
     if op == "fill":
-        return b.fill(src, src[::-1], SECONDS, **common)
-    return b.restyle(src, "at night", strength=0.5, **common)
+        return b.fill(FillRequest(before_frames=src, after_frames=src[::-1], seconds=SECONDS, **common))
+    return b.restyle(RestyleRequest(frames=src, prompt="at night", strength=0.5, **common))
 
 
 @pytest.mark.parametrize("kind", sorted(EXPECTED_OPS))
@@ -97,9 +98,9 @@ def test_operation_runs_two_steps(backend, kind, op):
 
 def test_same_seed_same_frames_other_seed_other_frames(backend):
     b = backend("wan-t2v")
-    a = b.generate("a box", SECONDS, size=(W, H), steps=2, seed=11).frames
-    again = b.generate("a box", SECONDS, size=(W, H), steps=2, seed=11).frames
-    other = b.generate("a box", SECONDS, size=(W, H), steps=2, seed=12).frames
+    a = b.generate(GenerateRequest(prompt="a box", seconds=SECONDS, size=(W, H), steps=2, seed=11)).frames
+    again = b.generate(GenerateRequest(prompt="a box", seconds=SECONDS, size=(W, H), steps=2, seed=11)).frames
+    other = b.generate(GenerateRequest(prompt="a box", seconds=SECONDS, size=(W, H), steps=2, seed=12)).frames
     assert np.array_equal(a, again)
     assert not np.array_equal(a, other)
 
@@ -107,7 +108,7 @@ def test_same_seed_same_frames_other_seed_other_frames(backend):
 def test_size_and_frames_are_rounded_with_a_warning(backend):
     b = backend("wan-t2v")
     with pytest.warns(ConstraintWarning) as caught:
-        result = b.generate("a box", 0.5, size=(40, 30), steps=2)
+        result = b.generate(GenerateRequest(prompt="a box", seconds=0.5, size=(40, 30), steps=2))
     messages = [str(w.message) for w in caught]
     assert any("divisible by 16" in m and "40x30" in m for m in messages)
     assert any("4n+1" in m and "8 to 9" in m for m in messages)
@@ -117,7 +118,7 @@ def test_size_and_frames_are_rounded_with_a_warning(backend):
 
 def test_rate_conforms_the_output(backend):
     b = backend("ltx")  # 24 fps native
-    result = b.generate("a box", SECONDS, size=(W, H), steps=2, rate=12)
+    result = b.generate(GenerateRequest(prompt="a box", seconds=SECONDS, size=(W, H), steps=2, rate=12))
     assert result.rate == 12 and len(result.frames) == round(13 * 12 / 24)
 
 
@@ -141,5 +142,5 @@ def test_load_backend_dispatches_model_index_folders(model_folder, tmp_path, mon
 
 def test_restyle_keeps_frames_one_for_one_at_the_source_rate(backend):
     b = backend("unet3d")  # 8 fps native
-    result = b.restyle(source_frames(5), "night", strength=0.5, steps=2, rate=24)
+    result = b.restyle(RestyleRequest(frames=source_frames(5), prompt="night", strength=0.5, steps=2, rate=24))
     assert len(result.frames) == 5 and result.rate == 24

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.backends import registry
+from engine.backends import model_folders, registry
 
 
 def test_describe_each_kind(model_folder):
@@ -44,11 +44,11 @@ def test_loading_remembers_the_folder(model_folder, private_config):
     folder = model_folder("unet3d").resolve()
     assert folder not in registry.known_model_folders()
     load_diffusers_backend(folder, "cpu")
-    assert registry.remembered() == [folder]
+    assert model_folders.remembered() == [folder]
     assert folder in registry.known_model_folders()
     saved = json.loads((private_config / "models.json").read_text())
     assert saved == {"models": [str(folder)]}
-    assert registry.forget(folder) and registry.remembered() == []
+    assert model_folders.forget(folder) and model_folders.remembered() == []
 
 
 def test_models_env_dirs_are_scanned(model_folder, tmp_path, monkeypatch):
@@ -65,4 +65,4 @@ def test_unreadable_remembered_list_is_ignored_with_a_warning(private_config):
     private_config.mkdir(parents=True)
     (private_config / "models.json").write_text("{broken")
     with pytest.warns(UserWarning, match="unreadable list of models"):
-        assert registry.remembered() == []
+        assert model_folders.remembered() == []

@@ -3,6 +3,7 @@ import numpy as np
 import pytest
 
 from engine.backends.diffusers_backend import load_diffusers_backend
+from engine.requests import GenerateRequest
 
 
 @pytest.fixture(scope="module")
@@ -23,8 +24,8 @@ def count_calls(backend):
 def test_batched_cfg_matches_stock_pipeline(pair, guidance):
     fast, stock = pair
     kw = dict(size=(64, 32), steps=3, seed=4, guidance=guidance, negative_prompt="blurry")
-    a = fast.generate("a red ball", 0.5, **kw).frames
-    b = stock.generate("a red ball", 0.5, **kw).frames
+    a = fast.generate(GenerateRequest(prompt="a red ball", seconds=0.5, **kw)).frames
+    b = stock.generate(GenerateRequest(prompt="a red ball", seconds=0.5, **kw)).frames
     assert a.shape == b.shape == (9, 32, 64, 3)
     assert np.abs(a.astype(int) - b.astype(int)).max() <= 1  # float summation order only
 
@@ -34,6 +35,6 @@ def test_one_transformer_call_per_step(model_folder, tmp_path, monkeypatch):
     folder = model_folder("wan-t2v")
     fast, stock = load_diffusers_backend(folder, "cpu"), load_diffusers_backend(folder, "cpu", fast=False)
     fast_calls, stock_calls = count_calls(fast), count_calls(stock)
-    fast.generate("a box", 0.5, size=(32, 32), steps=3, guidance=5.0)
-    stock.generate("a box", 0.5, size=(32, 32), steps=3, guidance=5.0)
+    fast.generate(GenerateRequest(prompt="a box", seconds=0.5, size=(32, 32), steps=3, guidance=5.0))
+    stock.generate(GenerateRequest(prompt="a box", seconds=0.5, size=(32, 32), steps=3, guidance=5.0))
     assert len(fast_calls) == 3 and len(stock_calls) == 6

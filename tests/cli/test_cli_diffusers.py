@@ -17,12 +17,6 @@ def wan_t2v(tmp_path_factory):
     return tiny.build_wan(tmp_path_factory.mktemp("wan-t2v"), "t2v")
 
 
-@pytest.fixture(autouse=True)
-def private_config(tmp_path, monkeypatch):
-    """Loading a diffusers model remembers its folder; keep that list out of the user's home."""
-    monkeypatch.setenv("LATENTCUT_CONFIG_DIR", str(tmp_path / "config"))
-
-
 def test_generate_with_a_diffusers_model_folder(cli, tmp_path, wan_t2v):
     out = tmp_path / "wan.mp4"
     res = cli("generate", "a red ball", "-o", out, "--model", wan_t2v, "--steps", "2", "--seed", "3",

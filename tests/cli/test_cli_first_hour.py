@@ -20,7 +20,7 @@ def project(cli, tmp_path):
 
 
 def test_every_argument_of_every_command_has_a_help_line():
-    from desktop.cli import build_parser
+    from desktop.cli_parser import build_parser
 
     missing = []
     parser = build_parser()

@@ -233,7 +233,7 @@ class _Terminal(io.StringIO):
 
 
 def test_progress_bar_draws_in_place_on_a_terminal_and_in_lines_on_a_pipe():
-    from desktop.cli import ProgressBar
+    from desktop.cli_progress import ProgressBar
     from engine.engine_thread import EngineEvent
 
     events = [EngineEvent("started", "j")] + [EngineEvent("progress", "j", step=i, total=8) for i in range(1, 9)]

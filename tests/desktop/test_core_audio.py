@@ -333,7 +333,7 @@ def test_with_no_device_the_viewer_says_muted_and_playback_runs(qtbot, window, m
     pb = window.playback
     assert window.viewer.audio_label.text() == MUTED_NO_DEVICE
     assert "device" in window.viewer.audio_label.toolTip()
-    window.place_media(media, window.document.video_tracks[0], 0)
+    window.edits.place_media(media, window.document.video_tracks[0], 0)
     pb.play()
     assert pb.playing and not pb.audio.playing
     t0, f0 = pb._clock_origin

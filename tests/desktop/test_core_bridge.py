@@ -1,50 +1,70 @@
-"""EngineBridge: engine events become Qt signals delivered on the UI thread, in order."""
+"""EngineBridge: submitting returns a JobHandle whose signals carry that job's events, on the UI
+thread, in order; other jobs' events never reach it."""
 import threading
 
+from desktop.bridge import JobHandle
 from engine.jobs import GenerateJob, MediaInput, RestyleJob
 
 
-def _collect(bridge):
+def _collect(handle):
     seen = []
     ui_thread = threading.current_thread()
-    for name in ("queued", "started", "progress", "preview", "done", "failed", "cancelled"):
-        getattr(bridge, name).connect(lambda *args, n=name: seen.append((n, args, threading.current_thread() is ui_thread)))
+    for name in ("started", "progress", "preview", "done", "failed", "cancelled", "finished"):
+        getattr(handle, name).connect(lambda *args, n=name: seen.append((n, args, threading.current_thread() is ui_thread)))
     return seen
 
 
 def test_generate_job_signals_arrive_in_order_on_the_ui_thread(qtbot, bridge, tmp_path):
-    seen = _collect(bridge)
+    queued = []
+    bridge.queued.connect(queued.append)
     job = GenerateJob(prompt="a red ball at sunset", seconds=0.5, rate=8, seed=1, steps=2, output=str(tmp_path))
-    with qtbot.waitSignal(bridge.done, timeout=120_000) as done:
-        job_id = bridge.submit(job)
-    assert bridge.job(job_id) is job
-    names = [n for n, args, _ in seen if args[0] == job_id]
-    assert names[0] == "queued" and names[1] == "started" and names[-1] == "done"
-    assert "progress" in names
-    assert all(on_ui for _, _, on_ui in seen)
-    result = done.args[1]
-    assert done.args[0] == job_id and set(result) >= {"path", "frames", "rate", "provenance"}
+    handle = bridge.submit(job)
+    assert isinstance(handle, JobHandle) and queued == [handle]  # announced before submit returns
+    assert bridge.job(handle.id) is job and bridge.handle(handle.id) is handle and handle.state == "queued"
+    seen = _collect(handle)
+    with qtbot.waitSignal(handle.finished, timeout=120_000) as finished:
+        pass
+    names = [n for n, _, _ in seen]
+    assert names[0] == "started" and names[-2:] == ["done", "finished"] and "progress" in names
+    assert all(on_ui for _, _, on_ui in seen) and finished.args == ["done"]
+    result = next(args[0] for n, args, _ in seen if n == "done")
+    assert set(result) >= {"path", "frames", "rate", "provenance"} and handle.state == "done"
     assert (tmp_path / result["path"].split("/")[-1]).exists()
 
 
 def test_failed_job_reads_as_a_sentence(qtbot, bridge, tmp_path):
     job = RestyleJob(prompt="night", source=MediaInput(str(tmp_path / "missing.mp4")), seed=1, steps=1,
                      output=str(tmp_path))
-    with qtbot.waitSignal(bridge.failed, timeout=60_000) as failed:
-        bridge.submit(job)
-    message = failed.args[1]
-    assert "missing.mp4" in message and "Traceback" not in message
+    handle = bridge.submit(job)
+    with qtbot.waitSignal(handle.failed, timeout=60_000) as failed:
+        pass
+    message = failed.args[0]
+    assert "missing.mp4" in message and "Traceback" not in message and handle.state == "failed"
 
 
-def test_cancel_a_queued_job(qtbot, bridge, tmp_path):
+def test_cancel_a_queued_job_and_each_handle_hears_only_its_own(qtbot, bridge, tmp_path):
     long = GenerateJob(prompt="busy", seconds=0.5, rate=8, seed=1, steps=200, output=str(tmp_path / "a.mp4"))
     waiting = GenerateJob(prompt="never", seconds=0.5, rate=8, seed=1, steps=2, output=str(tmp_path / "b.mp4"))
-    cancelled = []
-    bridge.cancelled.connect(cancelled.append)
     first = bridge.submit(long)
     second = bridge.submit(waiting)
-    bridge.cancel(second)
-    bridge.cancel(first)
-    qtbot.waitUntil(lambda: len(cancelled) == 2, timeout=60_000)
-    assert set(cancelled) == {first, second}
+    heard = {first.id: [], second.id: []}
+    for handle in (first, second):
+        handle.cancelled.connect(lambda h=handle: heard[h.id].append("cancelled"))
+        handle.progress.connect(lambda step, total, h=handle: heard[h.id].append("progress"))
+    second.cancel()
+    first.cancel()
+    qtbot.waitUntil(lambda: first.state == second.state == "cancelled", timeout=60_000)
+    assert heard[second.id] == ["cancelled"] and heard[first.id][-1] == "cancelled"
     assert not (tmp_path / "b.mp4").exists() and not (tmp_path / "a.mp4").exists()
+
+
+def test_a_listener_whose_owner_is_gone_is_not_called(qtbot, bridge, tmp_path):
+    from PySide6.QtCore import QObject
+
+    owner = QObject()
+    calls = []
+    handle = bridge.submit(GenerateJob(prompt="x", seconds=0.5, rate=8, seed=1, steps=2, output=str(tmp_path)))
+    handle.watch(owner, done=calls.append, finished=calls.append)
+    owner.deleteLater()
+    qtbot.waitUntil(lambda: handle.state == "done", timeout=120_000)
+    assert calls == []

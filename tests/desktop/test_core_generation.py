@@ -14,8 +14,8 @@ TIMEOUT = 180_000
 @pytest.fixture
 def cut(window, media):
     """red 0-12, a 12-frame gap, blue 24-36 on V1; tiny model settings in the Generate panel."""
-    window.place_media(media[:1], window.document.video_tracks[0], 0)
-    window.place_media(media[1:], window.document.video_tracks[0], 24)
+    window.edits.place_media(media[:1], window.document.video_tracks[0], 0)
+    window.edits.place_media(media[1:], window.document.video_tracks[0], 24)
     window.generate_panel.set_params({"prompt": "a green box in a city, day", "steps": 2, "seconds": 0.5})
     return window
 
@@ -40,14 +40,14 @@ def frames_of(clip):
 
 def test_cancel_marks_failed_and_retry_from_the_jobs_panel_fills_it(qtbot, cut):
     params = dict(cut.generate_panel.params(), steps=400)
-    job_id = cut.generation.request("generate", params, v1(cut)[1])
+    handle = cut.generation.request("generate", params, v1(cut)[1])
     clip = v1(cut)[1]
-    cut.bridge.cancel(job_id)
+    handle.cancel()
     wait_status(qtbot, clip, "failed")
     assert clip.metadata["latentcut"]["error"] == "cancelled"
     assert "recipe" in clip.media_references() and clip.active_media_reference_key == "recipe"
     assert "failed" in cut.canvas.tooltip_at(QPointF(cut.canvas.x_of(14), cut.canvas.row_top(0) + 20)).lower()
-    cut.jobs_panel.retry_requested.emit(job_id)
+    cut.jobs_panel.card(handle.id).retry_button.click()
     qtbot.waitUntil(lambda: clip.active_media_reference_key == "take-1", timeout=TIMEOUT)
     assert generation_status(clip) == "done"
 
@@ -87,7 +87,7 @@ def test_takes_menu_switches_and_deletes(qtbot, cut):
 
 def test_fill_uses_both_neighbours(qtbot, cut):
     gap = v1(cut)[1]
-    cut.canvas.set_selection([gap])
+    cut.edits.set_selection([gap])
     assert cut.generation.selection_kind()[0] == "gap"
     cut.generate("fill")
     clip = v1(cut)[1]
@@ -111,10 +111,10 @@ def test_animate_a_still(qtbot, window, tmp_path):
             container.mux(packet)
         for packet in stream.encode():
             container.mux(packet)
-    window.place_media([str(still)], window.document.video_tracks[0], 0)
+    window.edits.place_media([str(still)], window.document.video_tracks[0], 0)
     placed = v1(window)[0]
     assert placed.duration().to_seconds() == pytest.approx(5.0)
-    window.canvas.set_selection([placed])
+    window.edits.set_selection([placed])
     assert window.generation.selection_kind()[0] == "still"
     window.generate_panel.set_params({"prompt": "zoom in", "steps": 2})
     window.generate("animate")
@@ -135,3 +135,19 @@ def test_requests_that_cannot_be_served_say_why_and_change_nothing(cut):
     assert cut.generation.request("fill", cut.generate_panel.params(), red) is None
     assert "gap" in messages[-1]
     assert otio.adapters.write_to_string(cut.document.timeline) == before and cut.undo_stack.count() == 2
+
+
+def test_an_animatic_with_a_locked_seed_gets_the_clis_seeds(qtbot, window):
+    """Shot i gets seed + i, as `latentcut storyboard --seed` gives it (engine.storyboard)."""
+    from timeline.storyboard import Shot
+
+    panel = window.generate_panel
+    panel.set_params({"seed": 40, "steps": 1})
+    panel.seed_lock.setChecked(True)
+    window.build_animatic([Shot(0.25, "a red ball"), Shot(0.25, "a blue box"), Shot(0.25, "night")])
+    track = next(t for t in window.document.video_tracks if t.name == "Storyboard")
+    seeds = [clip.media_references()["recipe"].parameters["seed"] for clip in track]
+    assert seeds == [40, 41, 42]
+    for clip in track:
+        wait_status(qtbot, clip, "done")
+    assert [clip.metadata["latentcut"]["seed"] for clip in track] == [40, 41, 42]

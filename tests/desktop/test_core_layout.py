@@ -21,8 +21,8 @@ def test_first_layout_fits(qtbot, bridge, isolated_settings, media, size, select
     win.show()
     qtbot.waitExposed(win)
     if selection == "clip":
-        win.place_media(media[:1], win.document.video_tracks[0], 0)
-        win.canvas.set_selection([win.document.video_tracks[0][0]])
+        win.edits.place_media(media[:1], win.document.video_tracks[0], 0)
+        win.edits.set_selection([win.document.video_tracks[0][0]])
     qtbot.wait(50)
     panel = win.generate_panel
     scroll = panel.findChild(type(panel.body_scroll), "generate_scroll")
@@ -35,6 +35,62 @@ def test_first_layout_fits(qtbot, bridge, isolated_settings, media, size, select
             assert _in_view(button, panel), button.objectName()
     # The timeline is as tall as its two tracks plus a row to drop onto, not half the window.
     assert win.docks["timeline"].height() <= win.timeline_view.needed_height() + 60
-    assert win.docks["jobs"].height() >= 130  # the header and one whole job
+    # The Jobs dock shows its header and one whole job card (a real card, laid out in its list).
+    from desktop.panels.jobs_panel import JobCard
+
+    jobs = win.jobs_panel
+    card = JobCard("probe", None, jobs._list)
+    jobs._list_layout.insertWidget(0, card)
+    jobs.empty.hide()
+    qtbot.wait(50)
+    assert _in_view(card, jobs._scroll.viewport()), (card.geometry(), jobs._scroll.viewport().size())
     win.undo_stack.setClean()
 
+
+
+def test_added_tracks_scroll_into_view(qtbot, bridge, isolated_settings, media):
+    """Sequence > Add Video Track, as in Premiere: the panels keep their sizes (growing the timeline
+    would squeeze the Generate panel), a vertical scroll bar reaches every track, and the new track
+    is scrolled into view."""
+    from PySide6.QtCore import QPointF, Qt
+    from PySide6.QtGui import QWheelEvent
+    from PySide6.QtWidgets import QApplication
+
+    win = MainWindow(bridge=bridge, settings=isolated_settings)
+    win.actions.prompt = lambda *a: "Don't Save"
+    qtbot.addWidget(win)
+    win.resize(1366, 768)
+    win.show()
+    qtbot.waitExposed(win)
+    qtbot.wait(50)
+    view, canvas = win.timeline_view, win.canvas
+    assert not view.vscrollbar.isVisible()
+    add = win.findChild(type(win.undo_action), "act_add_video_track")
+    for _ in range(6):
+        add.trigger()
+    win.findChild(type(win.undo_action), "act_add_audio_track").trigger()
+    qtbot.wait(50)
+    assert (len(win.document.video_tracks), len(win.document.audio_tracks)) == (7, 2)
+    assert view.vscrollbar.isVisible() and view.vscrollbar.maximum() == canvas.max_top() > 0
+    newest = win.document.audio_tracks[-1]
+    row = next(i for i, layout in enumerate(canvas.index.layouts) if layout.track is newest)
+    assert 24 <= canvas.row_top(row) and canvas.row_top(row) + 30 <= canvas.height()  # scrolled into view
+    scroll = win.generate_panel.findChild(type(win.generate_panel.body_scroll), "generate_scroll")
+    assert scroll.verticalScrollBar().maximum() == 0  # the Generate panel still fits
+    # Shift+wheel and the scroll bar move the rows; a click lands on the row drawn there.
+    view.vscrollbar.setValue(0)
+    pos = QPointF(canvas.x_of(5), canvas.height() - 20)
+    QApplication.sendEvent(canvas, QWheelEvent(pos, canvas.mapToGlobal(pos), QPoint(0, 0), QPoint(0, -240),
+                                               Qt.MouseButton.NoButton, Qt.KeyboardModifier.ShiftModifier,
+                                               Qt.ScrollPhase.NoScrollPhase, False))
+    assert canvas.top > 0 and view.vscrollbar.value() == canvas.top
+    view.vscrollbar.setValue(canvas.max_top())
+    last = len(canvas.index.layouts) - 1
+    hit = canvas.hit(QPointF(canvas.x_of(5), canvas.row_top(last) + 10))
+    assert hit is not None and hit[0] is canvas.index.layouts[last]
+    assert canvas.hit(QPointF(canvas.x_of(5), 5)) is None  # the ruler stays on top
+    for _ in range(7):
+        win.undo_stack.undo()
+    qtbot.wait(20)
+    assert canvas.top == canvas.max_top() == 0 and not view.vscrollbar.isVisible()
+    win.undo_stack.setClean()

@@ -11,7 +11,7 @@ from timeline.generated import PlacePendingClip, make_pending_clip
 
 @pytest.fixture
 def cut(window, media):
-    window.place_media(media, window.document.video_tracks[0], 0)
+    window.edits.place_media(media, window.document.video_tracks[0], 0)
     return window
 
 

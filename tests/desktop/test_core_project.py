@@ -27,13 +27,13 @@ class Answers:
 
 @pytest.fixture
 def edited(window, media):
-    window.place_media(media, window.document.video_tracks[0], 0)
+    window.edits.place_media(media, window.document.video_tracks[0], 0)
     return window
 
 
 def test_title_shows_the_name_and_a_star_when_modified(window, media, tmp_path):
     assert window.windowTitle() == "Untitled[*] — LatentCut" and not window.isWindowModified()
-    window.place_media(media[:1], window.document.video_tracks[0], 0)
+    window.edits.place_media(media[:1], window.document.video_tracks[0], 0)
     assert window.isWindowModified()
     assert window.actions.save_as(tmp_path / "scene")
     assert window.windowTitle().startswith("scene[*]") and not window.isWindowModified()
@@ -200,17 +200,16 @@ def test_render_shows_progress_and_cancel_stops_it(qtbot, edited, tmp_path):
     out = tmp_path / "cancelled.mp4"
     track = edited.document.video_tracks[0]
     for _ in range(20):   # ~20 s of timeline: the render is still running when it is cancelled
-        edited.place_media([track[0].media_reference.target_url], track, edited.canvas.index.duration)
-    cancelled = []
-    edited.bridge.cancelled.connect(cancelled.append)
-    job_id = edited.actions.render(out)
+        edited.edits.place_media([track[0].media_reference.target_url], track, edited.canvas.index.duration)
+    handle = edited.actions.render(out)
+    job_id = handle.id
     dialog = edited.actions.render_jobs[job_id]
     assert dialog.isVisible() and dialog.labelText().startswith("Rendering cancelled.mp4")
     from PySide6.QtWidgets import QPushButton
 
     button = next(b for b in dialog.findChildren(QPushButton) if b.text() == "Cancel")
     qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: job_id in cancelled, timeout=60_000)
+    qtbot.waitUntil(lambda: handle.state == "cancelled", timeout=60_000)
     assert job_id not in edited.actions.render_jobs   # the dialog closed itself
     assert not out.exists()
 

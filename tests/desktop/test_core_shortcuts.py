@@ -9,7 +9,7 @@ from desktop.timeline_items import media_path
 @pytest.fixture
 def cut(window, media):
     """Two 12-frame clips end to end on V1; the canvas has focus."""
-    window.place_media(media, window.document.video_tracks[0], 0)
+    window.edits.place_media(media, window.document.video_tracks[0], 0)
     window.canvas.setFocus()
     return window
 
@@ -73,18 +73,18 @@ def test_razor_cuts_at_the_playhead(cut, key, modifier):
 
 def test_delete_lifts_and_shift_delete_ripples(cut):
     first = v1_items(cut)[0]
-    cut.canvas.set_selection([first])
+    cut.edits.set_selection([first])
     press(cut, Qt.Key.Key_Delete)
     items = v1_items(cut)
     assert isinstance(items[0], otio.schema.Gap) and cut.document.video_tracks[0].duration().value == 24
-    cut.canvas.set_selection([items[1]])
+    cut.edits.set_selection([items[1]])
     press(cut, Qt.Key.Key_Delete, Qt.KeyboardModifier.ShiftModifier)
     assert cut.document.video_tracks[0].duration().value == 12
     assert all(isinstance(i, otio.schema.Gap) for i in v1_items(cut))
 
 
 def test_undo_and_both_redo_shortcuts(cut):
-    cut.canvas.set_selection([v1_items(cut)[0]])
+    cut.edits.set_selection([v1_items(cut)[0]])
     press(cut, Qt.Key.Key_Delete)
     lifted = otio.adapters.write_to_string(cut.document.timeline)
     press(cut, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
@@ -101,7 +101,7 @@ def test_i_and_o_mark_a_range(cut):
     press(cut, Qt.Key.Key_I)
     cut.playback.seek(9)
     press(cut, Qt.Key.Key_O)
-    assert cut.canvas.marked_range() == (3, 9)
+    assert cut.edits.marked_range() == (3, 9)
     kind, summary = cut.generation.selection_kind()
     assert kind == "range" and "0.2 s" in summary
 
@@ -130,7 +130,7 @@ def test_typing_in_the_prompt_does_not_trigger_shortcuts(qtbot, cut):
     qtbot.keyClicks(prompt, "a b")
     qtbot.keyClick(prompt, Qt.Key.Key_Space)
     assert prompt.toPlainText() == "a b " and not cut.playback.playing
-    assert len(v1_items(cut)) == 2 and cut.canvas.in_point is None
+    assert len(v1_items(cut)) == 2 and cut.edits.in_point is None
 
 
 def test_edit_menu_names_what_undo_will_undo(cut):

@@ -14,7 +14,7 @@ from timeline.provenance import track_flag
 @pytest.fixture
 def cut(window, media):
     """red 0-12 and blue 12-24 on V1, at 4 px per frame."""
-    window.place_media(media, window.document.video_tracks[0], 0)
+    window.edits.place_media(media, window.document.video_tracks[0], 0)
     window.canvas.scale = 4.0
     window.canvas.origin = 0.0
     return window
@@ -50,23 +50,23 @@ def test_click_shift_click_and_gap_selection(qtbot, cut):
     c = cut.canvas
     red, blue = v1(cut)
     qtbot.mouseClick(c, Qt.MouseButton.LeftButton, pos=point(c, 6))
-    assert c.selection == [red]
+    assert cut.edits.selection == [red]
     qtbot.mouseClick(c, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.ShiftModifier, point(c, 18))
-    assert c.selection == [red, blue]
+    assert cut.edits.selection == [red, blue]
     qtbot.mouseClick(c, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.ShiftModifier, point(c, 6))
-    assert c.selection == [blue]
-    cut.canvas.set_selection([red])
-    cut.delete_selection()
+    assert cut.edits.selection == [blue]
+    cut.edits.set_selection([red])
+    cut.edits.delete()
     gap = v1(cut)[0]
     qtbot.mouseClick(c, Qt.MouseButton.LeftButton, pos=point(c, 3))
-    assert c.selected_gap() is gap
+    assert cut.edits.selected_gap() is gap
     assert cut.generation.selection_kind()[0] == "gap"
 
 
 def test_rubber_band_selects_what_it_touches(qtbot, cut):
     c = cut.canvas
     drag(qtbot, c, point(c, 40), point(c, 8, row=1))
-    assert c.selection == v1(cut)
+    assert cut.edits.selection == v1(cut)
 
 
 def test_drag_moves_a_clip_and_undo_puts_it_back(qtbot, cut):
@@ -80,10 +80,10 @@ def test_drag_moves_a_clip_and_undo_puts_it_back(qtbot, cut):
     assert otio.adapters.write_to_string(cut.document.timeline) == before
 
 
-def test_alt_drag_is_a_ripple_move(qtbot, cut):
+def test_ctrl_drag_is_a_ripple_move(qtbot, cut):
     c = cut.canvas
     red, blue = v1(cut)
-    drag(qtbot, c, point(c, 6), point(c, 30), Qt.KeyboardModifier.AltModifier)
+    drag(qtbot, c, point(c, 6), point(c, 30), Qt.KeyboardModifier.ControlModifier)
     layout = c.index.layout_of(cut.document.video_tracks[0])
     # red is pulled out (blue closes up to 0) and inserted after blue.
     assert layout.range_of(blue) == (0, 12) and layout.range_of(red) == (12, 24)
@@ -103,7 +103,7 @@ def test_snapping_pulls_to_the_playhead_and_edit_points(cut):
     assert c.snap(31) == (30, 30)
     assert c.snap(13) == (12, 12)
     assert c.snap(18) == (18, None)
-    c.snapping = False
+    cut.edits.snapping = False
     assert c.snap(31) == (31, None)
 
 
@@ -127,8 +127,8 @@ def test_ctrl_wheel_zooms_and_wheel_scrolls(cut):
 def test_context_menus_offer_the_generation_operations(cut):
     c = cut.canvas
     red, blue = v1(cut)
-    cut.canvas.set_selection([red])
-    cut.delete_selection()
+    cut.edits.set_selection([red])
+    cut.edits.delete()
     gap_menu = c.context_menu_for(QPointF(point(c, 4)))
     texts = [a.text() for a in gap_menu.actions() if a.text()]
     assert texts == ["Generate here", "Fill gap"]
@@ -162,8 +162,8 @@ def test_document_events_rebuild_only_the_changed_track(cut, monkeypatch):
     full = []
     monkeypatch.setattr(c.index, "rebuild", lambda: full.append(1))
     red, _ = v1(cut)
-    c.set_selection([red])
-    cut.delete_selection()
+    cut.edits.set_selection([red])
+    cut.edits.delete()
     assert not full and c.index.layout_of(cut.document.audio_tracks[0]) is audio
     assert c.index.layout_of(cut.document.video_tracks[0]).starts == [0, 12]
 
@@ -175,8 +175,8 @@ def test_track_header_buttons_hide_mute_and_lock(qtbot, cut):
         r = c.header_button_rect(0, which)
         qtbot.mouseClick(c, Qt.MouseButton.LeftButton, pos=r.center().toPoint())
     assert track.enabled is False and track_flag(track, "muted") and track_flag(track, "locked")
-    c.set_selection([v1(cut)[0]])
-    cut.delete_selection()       # a locked track refuses edits
+    cut.edits.set_selection([v1(cut)[0]])
+    cut.edits.delete()       # a locked track refuses edits
     assert not isinstance(v1(cut)[0], otio.schema.Gap)
     cut.undo_stack.undo()
     assert not track_flag(track, "locked")

@@ -109,8 +109,9 @@ def test_the_app_signs_renders_with_its_preferences(qtbot, window, tmp_path, med
     rng = otio.opentime.TimeRange(RT(0, 8), RT(8, 8))
     Append(doc.video_tracks[0], otio.schema.Clip(name="red", media_reference=otio.schema.ExternalReference(
         target_url=media[0], available_range=rng), source_range=rng)).do(doc)
-    with qtbot.waitSignal(window.bridge.done, timeout=60000):
-        window.bridge.submit(RenderJob(output=str(out), timeline_json=doc.timeline.to_json_string()))
+    handle = window.bridge.submit(RenderJob(output=str(out), timeline_json=doc.timeline.to_json_string()))
+    with qtbot.waitSignal(handle.done, timeout=60000):
+        pass
     window.media_panel.add_files([out])
     qtbot.waitUntil(lambda: window.media_panel.credentials(out) is not None, timeout=30000)
     assert window.media_panel.credentials(out).state == "valid"
@@ -122,8 +123,25 @@ def test_a_dropped_take_without_its_tag_is_placed_as_a_generated_clip(qtbot, win
     write_take(tmp_path / "shot.mp4", count=24, rate=24.0)
     data = (tmp_path / "shot.mp4").read_bytes()
     (tmp_path / "stripped.mp4").write_bytes(data.replace(b"mdtalatentcut", b"mdtaxxxxxxxxx"))
-    window.place_media([str(tmp_path / "stripped.mp4")], window.document.video_tracks[0], 0)
+    window.edits.place_media([str(tmp_path / "stripped.mp4")], window.document.video_tracks[0], 0)
     [clip] = window.document.video_tracks[0].find_clips()
     assert is_generated(clip) and clip.metadata[APP_KEY]["credentials"]["state"] == "invalid"
     window.inspector.set_item(clip)
     qtbot.waitUntil(lambda: window.inspector.credentials_badge.state == "invalid", timeout=30000)
+
+
+def test_export_says_which_take_s_credentials_changed_since_it_was_made(window, tmp_path):
+    take = write_take(tmp_path / "shot.mp4", count=24, rate=24.0)
+    clip = make_pending_clip("generate", {"prompt": "p"}, RT(24, 24), name="shot")
+    window.undo_stack.push_command(PlacePendingClip(clip, window.document.video_tracks[0], RT(0, 24)))
+    available = otio.opentime.TimeRange(RT(0, 24), RT(24, 24))
+    window.undo_stack.push_command(AddTake(clip, take["path"], available, take["provenance"]))
+    tamper(tmp_path / "shot.mp4")
+    asked = []
+    window.actions.prompt = lambda title, text, choices: asked.append((title, text)) or "OK"
+    report = window.actions.export(tmp_path / "cut.otio")
+    [(title, text)] = asked
+    assert title == "Exported" and report.dropped == []
+    assert "clip 'shot' (take-1, shot.mp4): Content Credentials changed from untrusted to invalid" in text
+    exported = otio.adapters.read_from_file(str(tmp_path / "cut.otio"))
+    assert exported.find_clips()[0].metadata["latentcut"]["credentials"]["state"] == "invalid"

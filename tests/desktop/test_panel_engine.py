@@ -49,16 +49,16 @@ def test_an_unreachable_remote_engine_fails_the_clip_with_a_sentence_and_keeps_t
     assert isinstance(window.bridge.engine, RemoteEngine)
 
     track = window.document.video_tracks[0]
-    window.place_media(media[:1], track, 0)
+    window.edits.place_media(media[:1], track, 0)
     before = [(c.name, c.source_range) for c in track]
     params = dict(window.generate_panel.params(), prompt="a red ball", steps=2, seconds=0.5)
-    job_id = window.generation.request("extend_tail", params, list(track)[0])
+    handle = window.generation.request("extend_tail", params, list(track)[0])
     pending = list(track)[1]
     qtbot.waitUntil(lambda: generation_status(pending) == "failed", timeout=TIMEOUT)
     assert pending.metadata["latentcut"]["error"].lower().startswith(f"engine unreachable: {url}")
     assert [(c.name, c.source_range) for c in track][:1] == before
     assert pending.active_media_reference_key == "recipe"
-    assert window.jobs_panel.card(job_id).state == "failed"
+    assert handle.state == window.jobs_panel.card(handle.id).state == "failed"
 
     window.bridge.use_engine(None)  # back to this computer: the panel says so
     window.engine_status.refresh()

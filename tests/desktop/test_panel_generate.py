@@ -125,14 +125,14 @@ def test_set_params_fills_fields_from_a_recipe(panel):
 def test_model_folder_must_hold_a_config(panel, tmp_path):
     empty = tmp_path / "not-a-model"
     empty.mkdir()
-    assert not panel.add_model_folder(empty)
-    assert not panel.model_message.isHidden()
-    assert str(empty) in panel.model_message.text()
-    assert "config.json" in panel.model_message.text() and "model_index.json" in panel.model_message.text()
-    assert panel.model.count() == 1 and panel.params()["model"] is None
+    assert not panel.models.add_folder(empty)
+    assert not panel.models.message.isHidden()
+    assert str(empty) in panel.models.message.text()
+    assert "config.json" in panel.models.message.text() and "model_index.json" in panel.models.message.text()
+    assert panel.models.combo.count() == 1 and panel.params()["model"] is None
 
-    assert not panel.add_model_folder(tmp_path / "missing")
-    assert "is not a folder" in panel.model_message.text()
+    assert not panel.models.add_folder(tmp_path / "missing")
+    assert "is not a folder" in panel.models.message.text()
 
 
 def test_model_folders_are_remembered(qtbot, panel, settings, tmp_path):
@@ -142,24 +142,24 @@ def test_model_folders_are_remembered(qtbot, panel, settings, tmp_path):
     wan = tmp_path / "wan"
     wan.mkdir()
     (wan / "model_index.json").write_text("{}")
-    assert panel.add_model_folder(ldm)
-    assert panel.add_model_folder(wan)
-    assert panel.add_model_folder(ldm)  # adding twice keeps one entry
-    assert panel.model_message.isHidden()
+    assert panel.models.add_folder(ldm)
+    assert panel.models.add_folder(wan)
+    assert panel.models.add_folder(ldm)  # adding twice keeps one entry
+    assert panel.models.message.isHidden()
     assert panel.params()["model"] == str(ldm.resolve())
-    assert panel.model.count() == 3
+    assert panel.models.combo.count() == 3
     settings.sync()
 
     again = GeneratePanel(settings=settings)
     qtbot.addWidget(again)
-    assert [again.model.itemData(i) for i in range(again.model.count())] == [None, str(ldm.resolve()), str(wan.resolve())]
-    assert again.model.currentData() == str(ldm.resolve())  # the last choice is selected again
+    assert [again.models.combo.itemData(i) for i in range(again.models.combo.count())] == [None, str(ldm.resolve()), str(wan.resolve())]
+    assert again.models.combo.currentData() == str(ldm.resolve())  # the last choice is selected again
 
-    again.model.setCurrentIndex(again.model.findData(str(wan.resolve())))
-    qtbot.mouseClick(again.remove_model_button, Qt.LeftButton)
-    assert again.model.count() == 2 and wan.is_dir()  # forgotten, not deleted
-    again.model.setCurrentIndex(0)
-    assert not again.remove_model_button.isEnabled()  # the embedded model stays
+    again.models.combo.setCurrentIndex(again.models.combo.findData(str(wan.resolve())))
+    qtbot.mouseClick(again.models.remove_button, Qt.LeftButton)
+    assert again.models.combo.count() == 2 and wan.is_dir()  # forgotten, not deleted
+    again.models.combo.setCurrentIndex(0)
+    assert not again.models.remove_button.isEnabled()  # the embedded model stays
 
 
 def test_remembered_folder_that_vanished_is_flagged(qtbot, settings, tmp_path):
@@ -168,13 +168,13 @@ def test_remembered_folder_that_vanished_is_flagged(qtbot, settings, tmp_path):
     (gone / "config.json").write_text("{}")
     first = GeneratePanel(settings=settings)
     qtbot.addWidget(first)
-    first.add_model_folder(gone)
+    first.models.add_folder(gone)
     (gone / "config.json").unlink()
     gone.rmdir()
     second = GeneratePanel(settings=settings)
     qtbot.addWidget(second)
-    assert not second.model_message.isHidden()
-    assert "not a folder" in second.model_message.text()
+    assert not second.models.message.isHidden()
+    assert "not a folder" in second.models.message.text()
 
 
 def test_device_list_has_cpu_and_only_available_accelerators(qtbot, panel):
@@ -190,15 +190,36 @@ def test_device_list_has_cpu_and_only_available_accelerators(qtbot, panel):
     assert ("mps" in devices) == bool(mps is not None and mps.is_available())
 
 
+def test_the_app_and_latentcut_models_share_one_list_of_model_folders(qtbot, settings, tmp_path):
+    from engine.backends import model_folders, registry
+
+    ldm = tmp_path / "my-ldm"
+    ldm.mkdir()
+    (ldm / "config.json").write_text("{}")
+    first = GeneratePanel(settings=settings)
+    qtbot.addWidget(first)
+    assert first.models.add_folder(ldm)
+    assert ldm.resolve() in registry.known_model_folders()  # what `latentcut models` lists
+    wan = tmp_path / "wan"
+    wan.mkdir()
+    (wan / "model_index.json").write_text("{}")
+    model_folders.remember(wan)  # as loading a diffusers model does
+    second = GeneratePanel(settings=settings)
+    qtbot.addWidget(second)
+    assert second.models.combo.findData(str(wan.resolve())) > 0 and second.models.combo.findData(str(ldm.resolve())) > 0
+    second.models.remove_folder(str(ldm.resolve()))
+    assert model_folders.remembered() == [wan.resolve()]
+
+
 def test_steps_and_guidance_come_from_the_chosen_model_unless_the_user_set_them(qtbot, panel, tiny_model):
     from engine.backends.registry import default_settings
 
     embedded = default_settings(None)
     assert (panel.steps.value(), panel.guidance.value()) == (embedded["steps"], embedded["guidance"]) == (10, 4.0)
-    assert panel.add_model_folder(tiny_model)
+    assert panel.models.add_folder(tiny_model)
     assert (panel.steps.value(), panel.guidance.value()) == (3, 3.0)  # the tiny model's own
     panel.steps.setValue(7)  # the user's choice stays; guidance still follows the model
-    panel.model.setCurrentIndex(0)
+    panel.models.combo.setCurrentIndex(0)
     assert (panel.steps.value(), panel.guidance.value()) == (7, 4.0)
 
 
@@ -207,12 +228,12 @@ def test_advanced_settings_fold_away_and_stay_as_left(qtbot, settings):
     qtbot.addWidget(first)
     first.show()
     assert not first.advanced_toggle.isChecked()
-    for hidden in (first.negative_prompt, first.steps, first.guidance, first.model, first.device):
+    for hidden in (first.negative_prompt, first.steps, first.guidance, first.models, first.device):
         assert not hidden.isVisible()
     for shown in (first.prompt, first.seed, first.seconds, first.strength, first.advanced_toggle):
         assert shown.isVisible()
     qtbot.mouseClick(first.advanced_toggle, Qt.LeftButton)
-    assert first.steps.isVisible() and first.model.isVisible()
+    assert first.steps.isVisible() and first.models.isVisible()
     settings.sync()
     second = GeneratePanel(settings=settings)
     qtbot.addWidget(second)
@@ -237,5 +258,5 @@ def test_the_embedded_model_shows_the_words_it_knows_and_marks_the_others(qtbot,
     panel.prompt.setPlainText("a red ball over the sea at sunset")
     assert panel.unknown_words.isHidden() and underlined() == set()
     panel.prompt.setPlainText("a purple ball")
-    assert panel.add_model_folder(tiny_model)  # another model: no previz vocabulary to show
+    assert panel.models.add_folder(tiny_model)  # another model: no previz vocabulary to show
     assert panel.vocabulary.isHidden() and panel.unknown_words.isHidden() and underlined() == set()

@@ -4,6 +4,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import Qt
 
+from desktop.bridge import JobHandle
 from desktop.panels.jobs_panel import JobsPanel, as_sentence, describe_job, format_eta
 from engine.jobs import GenerateJob, ProxyJob
 
@@ -35,11 +36,12 @@ def panel(qtbot, bridge):
 
 def test_generation_shows_progress_preview_and_reveals_result(qtbot, panel, bridge, tmp_path):
     steps = []
-    bridge.progress.connect(lambda job_id, step, total: steps.append((step, total)))
     job = GenerateJob(prompt="a red ball moving left over a field at sunset", seconds=1.0, seed=3, steps=3,
                       output=str(tmp_path))
-    with qtbot.waitSignal(bridge.done, timeout=180000):
-        job_id = bridge.submit(job)
+    handle = bridge.submit(job)
+    handle.progress.connect(lambda step, total: steps.append((step, total)))
+    job_id = handle.id
+    with qtbot.waitSignal(handle.done, timeout=180000):
         card = panel.card(job_id)
         assert card is not None and card.title.text() == "Generate: a red ball moving left over a field at sunset"
         assert card.state in ("queued", "running")
@@ -60,18 +62,23 @@ def test_generation_shows_progress_preview_and_reveals_result(qtbot, panel, brid
 
 def test_failure_reads_as_a_sentence_and_offers_retry(qtbot, panel, bridge, tmp_path):
     missing = tmp_path / "missing.mp4"
-    with qtbot.waitSignal(bridge.failed, timeout=60000):
-        job_id = bridge.submit(ProxyJob(source=str(missing), output=str(tmp_path / "p.mp4")))
+    handle = bridge.submit(ProxyJob(source=str(missing), output=str(tmp_path / "p.mp4")))
+    job_id = handle.id
+    with qtbot.waitSignal(handle.failed, timeout=60000):
+        pass
     card = panel.card(job_id)
     assert card.state == "failed"
     text = card.status.text()
     assert text.startswith("Failed: ") and text.endswith(".")
     assert "Traceback" not in text and "missing.mp4" in text
     assert card.retry_button.isVisibleTo(panel) and not card.reveal_button.isVisibleTo(panel)
-    with qtbot.waitSignal(panel.retry_requested) as blocker:
+    with qtbot.waitSignal(bridge.queued) as blocker:  # Retry runs the same spec again, as a new job
         qtbot.mouseClick(card.retry_button, Qt.LeftButton)
-    assert blocker.args == [job_id]
-    assert panel.summary.text() == "1 failed"
+    again = blocker.args[0]
+    assert again.job is handle.job and again.id != job_id
+    with qtbot.waitSignal(again.failed, timeout=60000):
+        pass
+    assert panel.summary.text() == "2 failed"
     panel.clear_finished()
     assert panel.card(job_id) is None and not panel.empty.isHidden()
 
@@ -79,10 +86,11 @@ def test_failure_reads_as_a_sentence_and_offers_retry(qtbot, panel, bridge, tmp_
 def test_cancel_button_cancels_the_job(qtbot, panel, bridge, tmp_path):
     # A long job (many steps) so there is time to cancel it.
     job = GenerateJob(prompt="pan right over mountains at night", seconds=1.0, seed=1, steps=400, output=str(tmp_path))
-    with qtbot.waitSignal(bridge.progress, timeout=180000):
-        job_id = bridge.submit(job)
-    card = panel.card(job_id)
-    with qtbot.waitSignal(bridge.cancelled, timeout=60000):
+    handle = bridge.submit(job)
+    with qtbot.waitSignal(handle.progress, timeout=180000):
+        pass
+    card = panel.card(handle.id)
+    with qtbot.waitSignal(handle.cancelled, timeout=60000):
         qtbot.mouseClick(card.cancel_button, Qt.LeftButton)
     assert card.state == "cancelled"
     assert "Cancelled" in card.status.text()
@@ -90,22 +98,28 @@ def test_cancel_button_cancels_the_job(qtbot, panel, bridge, tmp_path):
     assert not list(tmp_path.glob("*.mp4"))  # a cancelled job writes nothing
 
 
-def test_progress_and_eta_from_bridge_signals(qtbot, panel, bridge):
-    # Events for a job this panel never saw queued still get a card (the bridge knows the job).
+def announce(bridge, job_id, job):
+    """A handle as the bridge hands it out, for events driven by the test itself."""
+    handle = JobHandle(job_id, job, bridge)
+    bridge.queued.emit(handle)
+    return handle
+
+
+def test_progress_and_eta_from_a_jobs_handle(qtbot, panel, bridge):
     job = GenerateJob(prompt="zoom in on a yellow box in a city, day", seconds=1.0)
-    bridge.queued.emit("j-1", job)
+    handle = announce(bridge, "j-1", job)
     card = panel.card("j-1")
     assert card.status.text() == "Waiting in the queue"
     assert panel.summary.text() == "1 queued"
-    bridge.started.emit("j-1")
+    handle.started.emit()
     assert card.status.text().startswith("Starting")
-    bridge.progress.emit("j-1", 1, 10)
+    handle.progress.emit(1, 10)
     assert card.status.text() == "Step 1 of 10 · estimating time left"
-    bridge.progress.emit("j-1", 4, 10)
+    handle.progress.emit(4, 10)
     assert card.bar.value() == 4 and card.bar.maximum() == 10
     assert "left" in card.status.text() and "about" in card.status.text()
     assert panel.summary.text() == "1 running"
-    bridge.failed.emit("j-1", "Traceback (most recent call last):\n  File \"x.py\"\nRuntimeError: out of memory")
+    handle.failed.emit("Traceback (most recent call last):\n  File \"x.py\"\nRuntimeError: out of memory")
     assert card.status.text() == "Failed: Out of memory."
 
 
@@ -120,14 +134,13 @@ def test_sentences_eta_and_titles():
 
 
 def test_running_jobs_come_first_then_the_newest_finished(panel, bridge):
-    for n in range(1, 5):
-        bridge.queued.emit(f"k-{n}", ProxyJob(source=f"/media/clip{n}.mov"))
+    k = {n: announce(bridge, f"k-{n}", ProxyJob(source=f"/media/clip{n}.mov")) for n in range(1, 5)}
     assert panel.card("k-1").preview.text() == "PROXY"  # no preview frame: the box names the kind
-    bridge.started.emit("k-1")
-    bridge.done.emit("k-1", {"path": "/media/proxies/clip1.mp4"})
-    bridge.started.emit("k-2")
-    bridge.failed.emit("k-2", "the file is empty")
-    bridge.started.emit("k-4")
+    k[1].started.emit()
+    k[1].done.emit({"path": "/media/proxies/clip1.mp4"})
+    k[2].started.emit()
+    k[2].failed.emit("the file is empty")
+    k[4].started.emit()
     assert panel.order() == ["k-4", "k-3", "k-2", "k-1"]
     layout = panel._list_layout
     assert [layout.itemAt(i).widget().job_id for i in range(4)] == ["k-4", "k-3", "k-2", "k-1"]

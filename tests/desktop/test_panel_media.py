@@ -166,7 +166,7 @@ def test_proxy_is_made_in_the_background(qtbot, clip, tmp_path):
         panel = MediaPanel(bridge)
         qtbot.addWidget(panel)
         queued = []
-        bridge.queued.connect(lambda job_id, job: queued.append(job))
+        bridge.queued.connect(lambda handle: queued.append(handle.job))
         with qtbot.waitSignal(panel.proxy_ready, timeout=60000) as blocker:
             panel.add_files([clip])
         assert [job.kind for job in queued] == ["proxy"] and queued[0].source == str(clip)

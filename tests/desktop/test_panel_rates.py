@@ -47,11 +47,11 @@ def test_every_panel_at_every_rate(qtbot, tmp_path, open_window, name):
     rate = float(RATES.get(name, Fraction(30000, 1001)))  # a VFR file in a 29.97 project
     win = open_window(Document.new(rate=rate, width=64, height=36))
     track = win.document.video_tracks[0]
-    win.place_media([str(media)], track, 3)
+    win.edits.place_media([str(media)], track, 3)
     clip = next(c for c in track if isinstance(c, otio.schema.Clip))
 
     # Inspector: the selected clip's own data, not the previous one's.
-    win.canvas.set_selection([clip])
+    win.edits.set_selection([clip])
     qtbot.waitUntil(lambda: win.inspector.item is clip)
     assert win.inspector.fields["start"].text() == format_timecode(3, rate)
     assert win.inspector.fields["media"].text() == str(media)

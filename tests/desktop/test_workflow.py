@@ -46,7 +46,7 @@ def test_the_whole_workflow(qtbot, window, media, tmp_path):
 
     # select the gap: the Generate panel says what it will do
     qtbot.mouseClick(c, Qt.MouseButton.LeftButton, pos=_gap_click(c, 12))
-    assert c.selected_gap() is v1[1]
+    assert window.edits.selected_gap() is v1[1]
     assert "gap on V1" in gp.buttons["generate"].text() and gp.buttons["generate"].isEnabled()
 
     # generate: one command puts a pending clip in the gap at once
@@ -81,7 +81,7 @@ def test_the_whole_workflow(qtbot, window, media, tmp_path):
     assert c.index.layout_of(v1).range_of(extension) == (36, 48)
 
     # restyle the first clip: the result lands on the track above, over the same range
-    c.set_selection([v1[0]])
+    window.edits.set_selection([v1[0]])
     gp.set_params({"prompt": "night city, pan left"})
     qtbot.mouseClick(gp.buttons["restyle"], Qt.MouseButton.LeftButton)
     v2 = window.document.video_tracks[1]
@@ -111,11 +111,11 @@ def test_the_whole_workflow(qtbot, window, media, tmp_path):
 
     # render: progress, then the file with every generated segment in its metadata
     out = tmp_path / "cut.mp4"
-    with qtbot.waitSignal(window.bridge.done, timeout=TIMEOUT,
-                          check_params_cb=lambda job_id, result: result.get("path") == str(out)):
-        job_id = window.actions.render(out)
-        assert window.actions.render_jobs[job_id].isVisible()
-    assert job_id not in window.actions.render_jobs
+    handle = window.actions.render(out)
+    assert window.actions.render_jobs[handle.id].isVisible()
+    with qtbot.waitSignal(handle.done, timeout=TIMEOUT, check_params_cb=lambda result: result.get("path") == str(out)):
+        pass
+    assert handle.id not in window.actions.render_jobs
     info = probe(out)
     assert info.video.frame_count == 48
     segments = json.loads(info.metadata["latentcut"])

@@ -51,7 +51,7 @@ def test_embedded_model_path_is_in_resources():
 
 
 def test_torch_free_imports():
-    code = "import sys, engine.backends, engine.backends.base, engine.hashing, engine.version; " \
+    code = "import sys, engine.backends, engine.requests, engine.hashing, engine.version; " \
            "print('torch' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"

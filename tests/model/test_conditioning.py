@@ -6,6 +6,7 @@ import torch
 
 from engine.model.conditioning import build_condition, known_mask
 from engine.pipeline import LatentCutPipeline
+from engine.requests import AnimateRequest, ExtendRequest, FillRequest, GenerateRequest, RestyleRequest
 
 C = 4  # tiny model latent channels
 
@@ -74,7 +75,7 @@ def test_build_condition_layout():
 def test_extend_tail_feeds_the_last_frames_first(wide, native_clip):
     calls, handle = record_inputs(wide)
     try:
-        wide.extend(native_clip, 1.0, direction="tail", rate=8.0, prompt="go on")
+        wide.extend(ExtendRequest(frames=native_clip, seconds=1.0, direction="tail", rate=8.0, prompt="go on"))
     finally:
         handle.remove()
     expected = encode(wide, native_clip[-8:])  # 2 latent frames of context = the last 8 frames
@@ -87,7 +88,7 @@ def test_extend_tail_feeds_the_last_frames_first(wide, native_clip):
 def test_extend_head_feeds_the_first_frames_last(wide, native_clip):
     calls, handle = record_inputs(wide)
     try:
-        wide.extend(native_clip, 1.0, direction="head", rate=8.0)
+        wide.extend(ExtendRequest(frames=native_clip, seconds=1.0, direction="head", rate=8.0))
     finally:
         handle.remove()
     expected = encode(wide, native_clip[:8])
@@ -103,7 +104,7 @@ def test_fill_feeds_both_ends(tmp_path, native_clip):
     after = native_clip[::-1].copy()
     calls, handle = record_inputs(pipe)
     try:
-        pipe.fill(native_clip, after, 1.0, rate=8.0, prompt="bridge")
+        pipe.fill(FillRequest(before_frames=native_clip, after_frames=after, seconds=1.0, rate=8.0, prompt="bridge"))
     finally:
         handle.remove()
     before_z, after_z = encode(pipe, native_clip[-4:]), encode(pipe, after[:4])
@@ -116,7 +117,7 @@ def test_fill_feeds_both_ends(tmp_path, native_clip):
 def test_animate_feeds_the_still_at_frame_zero(wide, native_clip):
     calls, handle = record_inputs(wide)
     try:
-        wide.animate(native_clip[5], "a red ball", 2.0, rate=8.0)
+        wide.animate(AnimateRequest(image=native_clip[5], prompt="a red ball", seconds=2.0, rate=8.0))
     finally:
         handle.remove()
     still = encode(wide, np.repeat(native_clip[5:6], 4, axis=0))
@@ -128,7 +129,7 @@ def test_animate_feeds_the_still_at_frame_zero(wide, native_clip):
 def test_generate_has_no_known_frames(wide):
     calls, handle = record_inputs(wide)
     try:
-        wide.generate("a red ball", 1.0, rate=8.0)
+        wide.generate(GenerateRequest(prompt="a red ball", seconds=1.0, rate=8.0))
     finally:
         handle.remove()
     for x, cond, *_ in calls:
@@ -142,7 +143,7 @@ def test_restyle_feeds_the_structure_scaled_by_its_weight(wide, native_clip):
     for weight in (1.0, 0.25):
         calls, handle = record_inputs(wide)
         try:
-            wide.restyle(frames, "at night", strength=1.0, structure_weight=weight, rate=8.0)
+            wide.restyle(RestyleRequest(frames=frames, prompt="at night", strength=1.0, structure_weight=weight, rate=8.0))
         finally:
             handle.remove()
         assert len(calls) == wide.config.default_steps
@@ -154,7 +155,7 @@ def test_restyle_feeds_the_structure_scaled_by_its_weight(wide, native_clip):
 def test_restyle_strength_starts_part_way(wide, native_clip):
     calls, handle = record_inputs(wide)
     try:
-        wide.restyle(native_clip[:8], "at night", strength=0.34, steps=6, rate=8.0)
+        wide.restyle(RestyleRequest(frames=native_clip[:8], prompt="at night", strength=0.34, steps=6, rate=8.0))
     finally:
         handle.remove()
     assert len(calls) == 2  # round(6 * 0.34)
@@ -164,7 +165,7 @@ def test_restyle_strength_starts_part_way(wide, native_clip):
 def test_later_windows_are_conditioned_on_the_overlap(pipe):
     calls, handle = record_inputs(pipe)
     try:
-        pipe.generate("a red ball", 3.0, rate=8.0, steps=2)  # 6 latent frames, windows of 2, overlap 1
+        pipe.generate(GenerateRequest(prompt="a red ball", seconds=3.0, rate=8.0, steps=2))  # 6 latent frames, windows of 2, overlap 1
     finally:
         handle.remove()
     masks = [cond[0, C, :, 0, 0].tolist() for _, cond, *_ in calls]

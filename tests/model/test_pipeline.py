@@ -3,9 +3,10 @@ import threading
 import numpy as np
 import pytest
 
-from engine.backends.base import Backend, VideoResult
 from engine.errors import Cancelled
 from engine.pipeline import LatentCutPipeline
+from engine.requests import (REQUESTS, AnimateRequest, Backend, ExtendRequest, FillRequest, GenerateRequest,
+                             RestyleRequest, VideoResult)
 
 
 def test_is_a_backend(pipe):
@@ -25,7 +26,7 @@ def check_video(result, frames, rate, size=(64, 32)):
 
 
 def test_generate(pipe):
-    r = pipe.generate("a red ball moving left over a field at sunset", 1.5, seed=3, rate=24)
+    r = pipe.generate(GenerateRequest(prompt="a red ball moving left over a field at sunset", seconds=1.5, seed=3, rate=24))
     check_video(r, 36, 24.0)
     m = r.metadata
     assert (m["op"], m["prompt"], m["negative_prompt"], m["seed"]) == (
@@ -36,69 +37,68 @@ def test_generate(pipe):
 
 
 def test_generate_defaults_to_the_native_rate(pipe):
-    check_video(pipe.generate("night", 1.0), 8, 8.0)
+    check_video(pipe.generate(GenerateRequest(prompt="night", seconds=1.0)), 8, 8.0)
 
 
 def test_generate_at_another_size(pipe):
-    check_video(pipe.generate("day", 0.5, size=(96, 48), rate=8), 4, 8.0, size=(96, 48))
+    check_video(pipe.generate(GenerateRequest(prompt="day", seconds=0.5, size=(96, 48), rate=8)), 4, 8.0, size=(96, 48))
 
 
 def test_animate(pipe, clip):
-    r = pipe.animate(clip[0], "a red ball", 1.0, rate=25)
+    r = pipe.animate(AnimateRequest(image=clip[0], prompt="a red ball", seconds=1.0, rate=25))
     check_video(r, 25, 25.0)
     assert r.metadata["op"] == "animate"
 
 
 def test_extend_tail_and_head_return_only_new_frames(pipe, clip):
-    tail = pipe.extend(clip, 2.0, rate=24, prompt="continue")
+    tail = pipe.extend(ExtendRequest(frames=clip, seconds=2.0, rate=24, prompt="continue"))
     check_video(tail, 48, 24.0)
-    head = pipe.extend(clip, 0.5, direction="head", rate=24)
+    head = pipe.extend(ExtendRequest(frames=clip, seconds=0.5, direction="head", rate=24))
     check_video(head, 12, 24.0)
     assert head.metadata["direction"] == "head" and head.metadata["prompt"] == ""
 
 
 def test_fill_returns_exactly_the_gap(pipe, clip):
-    r = pipe.fill(clip, clip[::-1].copy(), 0.7, prompt="bridge", rate=24)
+    r = pipe.fill(FillRequest(before_frames=clip, after_frames=clip[::-1].copy(), seconds=0.7, prompt="bridge", rate=24))
     check_video(r, 17, 24.0)
 
 
 def test_restyle_returns_as_many_frames_as_given(pipe, clip):
     for count, rate in ((12, 24.0), (5, 30.0), (1, 24.0), (40, 24.0)):
         frames = np.concatenate([clip] * 4)[:count]
-        r = pipe.restyle(frames, "at night", strength=0.6, structure_weight=0.5, rate=rate)
+        r = pipe.restyle(RestyleRequest(frames=frames, prompt="at night", strength=0.6, structure_weight=0.5, rate=rate))
         check_video(r, count, rate)
     assert r.metadata["strength"] == 0.6 and r.metadata["structure_weight"] == 0.5
 
 
 def test_ten_seconds_hold_together_window_by_window(pipe):
     steps = []
-    r = pipe.generate("pan right over mountains", 10.0, steps=1, rate=8,
-                      callback=lambda s, t, p: steps.append((s, t)))
+    r = pipe.generate(GenerateRequest(prompt="pan right over mountains", seconds=10.0, steps=1, rate=8, callback=lambda s, t, p: steps.append((s, t))))
     check_video(r, 80, 8.0)
     # 20 latent frames, windows of 2 overlapping by 1: 19 windows of one step each.
     assert steps == [(i, 19) for i in range(1, 20)]
 
 
 def test_same_seed_same_frames(pipe, clip):
-    a = pipe.generate("a blue box", 1.0, seed=7)
-    b = pipe.generate("a blue box", 1.0, seed=7)
+    a = pipe.generate(GenerateRequest(prompt="a blue box", seconds=1.0, seed=7))
+    b = pipe.generate(GenerateRequest(prompt="a blue box", seconds=1.0, seed=7))
     assert np.array_equal(a.frames, b.frames)
-    assert not np.array_equal(a.frames, pipe.generate("a blue box", 1.0, seed=8).frames)
-    assert not np.array_equal(a.frames, pipe.generate("a red ball", 1.0, seed=7).frames)
-    e1 = pipe.extend(clip, 1.0, seed=2, rate=24)
-    e2 = pipe.extend(clip, 1.0, seed=2, rate=24)
+    assert not np.array_equal(a.frames, pipe.generate(GenerateRequest(prompt="a blue box", seconds=1.0, seed=8)).frames)
+    assert not np.array_equal(a.frames, pipe.generate(GenerateRequest(prompt="a red ball", seconds=1.0, seed=7)).frames)
+    e1 = pipe.extend(ExtendRequest(frames=clip, seconds=1.0, seed=2, rate=24))
+    e2 = pipe.extend(ExtendRequest(frames=clip, seconds=1.0, seed=2, rate=24))
     assert np.array_equal(e1.frames, e2.frames)
 
 
 def test_negative_prompt_and_guidance_change_the_result(pipe):
-    base = pipe.generate("a red ball", 1.0, seed=1)
-    assert not np.array_equal(base.frames, pipe.generate("a red ball", 1.0, seed=1, negative_prompt="blue").frames)
-    assert not np.array_equal(base.frames, pipe.generate("a red ball", 1.0, seed=1, guidance=1.0).frames)
+    base = pipe.generate(GenerateRequest(prompt="a red ball", seconds=1.0, seed=1))
+    assert not np.array_equal(base.frames, pipe.generate(GenerateRequest(prompt="a red ball", seconds=1.0, seed=1, negative_prompt="blue")).frames)
+    assert not np.array_equal(base.frames, pipe.generate(GenerateRequest(prompt="a red ball", seconds=1.0, seed=1, guidance=1.0)).frames)
 
 
 def test_step_callback_reports_progress_with_previews(pipe):
     seen = []
-    pipe.generate("sea", 1.0, steps=4, callback=lambda s, t, p: seen.append((s, t, p)))
+    pipe.generate(GenerateRequest(prompt="sea", seconds=1.0, steps=4, callback=lambda s, t, p: seen.append((s, t, p))))
     assert [(s, t) for s, t, _ in seen] == [(1, 4), (2, 4), (3, 4), (4, 4)]
     for *_, preview in seen:
         assert preview.shape == (32, 64, 3) and preview.dtype == np.uint8
@@ -112,11 +112,11 @@ def test_cancel_takes_effect_within_one_step(pipe):
         def on_step(step, total, preview):
             cancel.set()
         with pytest.raises(Cancelled):
-            pipe.generate("city", 1.0, steps=5, callback=on_step, cancel=cancel)
+            pipe.generate(GenerateRequest(prompt="city", seconds=1.0, steps=5, callback=on_step, cancel=cancel))
         assert len(calls) == 1
         calls.clear()
         with pytest.raises(Cancelled):
-            pipe.restyle(np.zeros((4, 32, 64, 3), np.uint8), "x", cancel=cancel)
+            pipe.restyle(RestyleRequest(frames=np.zeros((4, 32, 64, 3), np.uint8), prompt="x", cancel=cancel))
         assert calls == []
     finally:
         handle.remove()
@@ -162,7 +162,7 @@ def test_bad_inputs_name_the_argument(pipe, op, kwargs, name):
     handle = pipe.model.denoiser.register_forward_pre_hook(lambda m, a: calls.append(1))
     try:
         with pytest.raises(ValueError, match=rf"^{name}:"):
-            getattr(pipe, op)(**kwargs)
+            getattr(pipe, op)(REQUESTS[op](**kwargs))
     finally:
         handle.remove()
     assert calls == []  # checked before any work
@@ -174,8 +174,8 @@ def test_an_operation_the_model_lacks(tmp_path):
     pipe = LatentCutPipeline.from_pretrained(make_tiny_model_folder(tmp_path / "m", operations=["generate"]))
     assert pipe.operations == {"generate"}
     with pytest.raises(ValueError, match="^op:.*restyle"):
-        pipe.restyle(FRAMES, "night")
-    check_video(pipe.generate("x", 1.0), 8, 8.0)
+        pipe.restyle(RestyleRequest(frames=FRAMES, prompt="night"))
+    check_video(pipe.generate(GenerateRequest(prompt="x", seconds=1.0)), 8, 8.0)
 
 
 def test_bf16_weights_run_every_operation(tiny_folder, clip):
@@ -184,20 +184,20 @@ def test_bf16_weights_run_every_operation(tiny_folder, clip):
 
     pipe = LatentCutPipeline.from_pretrained(tiny_folder, device="cpu", dtype=torch.bfloat16)
     assert pipe.model.denoiser.patch_in.weight.dtype == torch.bfloat16
-    check_video(pipe.generate("a red ball", 1.0, callback=lambda *a: None), 8, 8.0)
-    check_video(pipe.extend(clip, 1.0, rate=12), 12, 12.0)
-    check_video(pipe.restyle(clip, "night", rate=12), 12, 12.0)
+    check_video(pipe.generate(GenerateRequest(prompt="a red ball", seconds=1.0, callback=lambda *a: None)), 8, 8.0)
+    check_video(pipe.extend(ExtendRequest(frames=clip, seconds=1.0, rate=12)), 12, 12.0)
+    check_video(pipe.restyle(RestyleRequest(frames=clip, prompt="night", rate=12)), 12, 12.0)
 
 
 def test_large_footage_is_resized_to_the_generation_size(pipe):
     frames = np.random.default_rng(1).integers(0, 256, (20, 180, 320, 3), np.uint8)  # > one resize chunk
-    check_video(pipe.restyle(frames, "day", rate=8), 20, 8.0)
-    check_video(pipe.extend(frames, 0.5, rate=8, size=(96, 48)), 4, 8.0, size=(96, 48))
+    check_video(pipe.restyle(RestyleRequest(frames=frames, prompt="day", rate=8)), 20, 8.0)
+    check_video(pipe.extend(ExtendRequest(frames=frames, seconds=0.5, rate=8, size=(96, 48))), 4, 8.0, size=(96, 48))
 
 
 def test_a_size_off_the_models_grid_is_rounded_with_a_warning(pipe):
-    from engine.backends.constraints import ConstraintWarning
+    from engine.constraints import ConstraintWarning
 
     with pytest.warns(ConstraintWarning, match="60x30 to 64x32"):
-        result = pipe.generate("a red ball", 1.0, size=(60, 30), steps=1)
+        result = pipe.generate(GenerateRequest(prompt="a red ball", seconds=1.0, size=(60, 30), steps=1))
     assert result.frames.shape[1:3] == (32, 64)

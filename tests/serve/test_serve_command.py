@@ -95,11 +95,12 @@ def test_sigterm_mid_job_fails_it_as_unreachable_in_the_app_and_leaves_no_ray_pr
         window = MainWindow(bridge=bridge, settings=QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat))
         window.actions.prompt = lambda title, text, choices: pytest.fail(f"unexpected prompt {title!r}: {text}")
         track = window.document.video_tracks[0]
-        window.place_media([str(clip)], track, 0)
+        window.edits.place_media([str(clip)], track, 0)
         progressed = []
-        bridge.progress.connect(lambda job_id, step, total: progressed.append(step))
         params = dict(window.generate_panel.params(), prompt="a long shot", steps=500, seconds=0.5, seed=1)
-        assert window.generation.request("extend_tail", params, list(track)[0]) is not None
+        handle = window.generation.request("extend_tail", params, list(track)[0])
+        assert handle is not None
+        handle.progress.connect(lambda step, total: progressed.append(step))
         qtbot.waitUntil(lambda: bool(progressed), timeout=300_000)
         before = [(c.name, c.source_range) for c in track]
 

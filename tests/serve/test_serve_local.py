@@ -270,7 +270,7 @@ def test_the_app_runs_every_operation_on_the_remote_engine(qtbot, server, tmp_pa
         track = window.document.video_tracks[0]
         still = encode_still(tmp_path / "still.png")
         for path, frame in ((still, 0), (clip, 120), (clip_b, 168), (clip, 216)):
-            window.place_media([str(path)], track, frame)
+            window.edits.place_media([str(path)], track, frame)
         params = dict(window.generate_panel.params(), prompt="a green box in a city, day", steps=2, seconds=0.5,
                       seed=5)
         picture, first, gap, second, gap_b, last = list(track)

@@ -199,3 +199,25 @@ def test_edl_reels_are_unique_per_take_with_the_takes_source_timecode(tmp_path):
     assert [c.metadata["cmx_3600"]["reel"] for c in clips][2:] == ["shot_1T1", "shot_2T1"]
     # read back, a take's in point counts its file's frames again (the timecode is the file's)
     assert [c.source_range.start_time.value for c in clips[2:]] == [0, 0]
+
+
+def test_a_12fps_take_exports_to_edl_and_fcp_xml_at_its_source_timecode(tmp_path):
+    """`latentcut generate` writes 12 fps files stamped with the time of day; in a 24 fps cut the
+    EDL's source in is that stamp (12 fps has no SMPTE timecode of its own), read back to frame 0,
+    and the FCP XML writer takes the clip."""
+    doc = Document.new(rate=24, width=64, height=36)
+    track = doc.video_tracks[0]
+    clip = make_pending_clip("generate", {"prompt": "night", "seed": 1}, frames(48), "shot 1")
+    PlacePendingClip(clip, track, RT(0, 24)).do(doc)
+    AddTake(clip, str(tmp_path / "generate_night_s1.mp4"), TR(RT(0, 12), RT(24, 12)),
+            {"seed": 1, "timecode": "19:56:16:06", "rate": 12.0}).do(doc)
+    report = export_timeline(doc, tmp_path / "cut.edl")
+    assert not [line for line in report.dropped if "in point" in line], report.dropped
+    event = next(line.split() for line in (tmp_path / "cut.edl").read_text().splitlines() if line[:3].isdigit())
+    assert event[4:6] == ["19:56:16:12", "19:56:18:12"]  # source in and out, at the EDL's 24 fps
+    back = import_timeline(tmp_path / "cut.edl").find_clips()
+    assert back[0].source_range.start_time.value == 0
+    report = export_timeline(doc, tmp_path / "cut.xml")
+    back = import_timeline(tmp_path / "cut.xml").find_clips()
+    assert len(back) == 1 and back[0].source_range.duration.to_seconds() == pytest.approx(2.0)
+    assert not [line for line in report.dropped if "in point" in line or "length" in line], report.dropped

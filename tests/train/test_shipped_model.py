@@ -11,6 +11,7 @@ from engine.backends.embedded import EMBEDDED_MODEL_DIR
 from engine.train import evaluate as ev
 from engine.train.captions import prompt
 from engine.train.world import EVAL_SEED_START, TIMES_OF_DAY, sample_scene
+from engine.requests import GenerateRequest
 
 pytestmark = pytest.mark.slow
 
@@ -53,7 +54,7 @@ def test_sky_colour_follows_the_time_of_day(pipe):
     for i, time_of_day in enumerate(TIMES_OF_DAY * 2):
         scene = next(s for s in (sample_scene(EVAL_SEED_START + 2000 + i * 50 + k) for k in range(50))
                      if s.time_of_day == time_of_day)
-        clip = pipe.generate(prompt(scene), seconds=2.0, seed=i).frames
+        clip = pipe.generate(GenerateRequest(prompt=prompt(scene), seconds=2.0, seed=i)).frames
         assert clip.shape == (24, 144, 256, 3)
         hits.append(ev.classify_time_of_day(clip) == time_of_day)
     assert np.mean(hits) >= MIN_SKY_ACCURACY, hits
@@ -81,7 +82,8 @@ def test_the_step_preview_has_the_result_colours(pipe):
     for i in range(3):
         scene = sample_scene(EVAL_SEED_START + 3000 + i)
         previews = []
-        out = pipe.generate(prompt(scene), seconds=2.0, seed=i, callback=lambda s, t, p: previews.append(p))
+        out = pipe.generate(GenerateRequest(prompt=prompt(scene), seconds=2.0, seed=i,
+                                            callback=lambda s, t, p: previews.append(p)))
         result = out.frames[out.frames.shape[0] // 2].reshape(-1, 3).mean(0)
         offs.append(float(np.abs(previews[-1].reshape(-1, 3).mean(0) - result).max()))
     assert max(offs) <= 32 and np.mean(offs) <= 20, offs

@@ -9,6 +9,7 @@ import engine.train.train as train
 from engine.model.loading import load_model
 from engine.pipeline import LatentCutPipeline
 from engine.train.__main__ import main
+from engine.requests import GenerateRequest
 from engine.train.world import EVAL_SEED_START, render, sample_scene
 
 
@@ -36,7 +37,7 @@ def test_losses_fall(tiny_run):
 
 def test_best_folder_loads_and_generates(tiny_run):
     pipe = LatentCutPipeline.from_pretrained(tiny_run / "best", device="cpu")
-    out = pipe.generate("a red ball moving left over a field at sunset, static camera", seconds=1.0, seed=1)
+    out = pipe.generate(GenerateRequest(prompt="a red ball moving left over a field at sunset, static camera", seconds=1.0, seed=1))
     assert out.frames.shape == (8, 32, 64, 3)
     x = torch.from_numpy(render(sample_scene(EVAL_SEED_START), 64, 32, 8)).permute(3, 0, 1, 2)[None]
     z = pipe.model.encode_frames(x.float() / 127.5 - 1)
@@ -106,7 +107,8 @@ def test_the_step_preview_is_a_blurry_version_of_the_result(tiny_run):
     pipe = LatentCutPipeline.from_pretrained(tiny_run / "best", device="cpu")
     for seed, text in enumerate(("pan right over mountains at night", "zoom in on a yellow box in a city, day")):
         previews = []
-        out = pipe.generate(text, seconds=1.0, seed=100 + seed, callback=lambda s, t, p: previews.append(p))
+        out = pipe.generate(GenerateRequest(prompt=text, seconds=1.0, seed=100 + seed,
+                                            callback=lambda s, t, p: previews.append(p)))
         result = out.frames[out.frames.shape[0] // 2].reshape(-1, 3).mean(0)
         assert previews[-1].shape == out.frames.shape[1:]
         off = [np.abs(preview.reshape(-1, 3).mean(0) - result).max() for preview in previews]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from engine.backends.constraints import Constraints
+from engine.constraints import Constraints
 from engine.backends.families.common import (Family, OpContext, call_frame_count, first_video, padded, pil,
                                              pil_frames)
 

@@ -9,12 +9,11 @@ from typing import TYPE_CHECKING, Any, Callable
 import numpy as np
 from PIL import Image
 
-from engine.backends.constraints import Constraints, warn_adjusted
+from engine.constraints import Constraints, warn_adjusted
 
 if TYPE_CHECKING:  # torch is imported where tensors are made, so describing a folder stays torch-free
     import torch
 
-OPERATIONS = ("generate", "animate", "extend", "fill", "restyle")
 GRAY = (128, 128, 128)
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from engine.backends.constraints import Constraints
+from engine.constraints import Constraints
 from engine.backends.families.common import Family, OpContext, edge_context, first_video, padded, pil, pil_frames
 
 ALL = frozenset({"generate", "animate", "extend", "fill", "restyle"})

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from engine.backends.constraints import Constraints
+from engine.constraints import Constraints
 from engine.backends.families.common import Family, OpContext, first_video, pil_frames
 
 OPS = frozenset({"generate", "restyle"})
