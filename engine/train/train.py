@@ -397,7 +397,7 @@ def train_denoiser(model: LatentCutLDM, text_encoder, pool: LatentPool, texts: T
 
 
 @torch.no_grad()
-def fit_preview_on_samples(model: LatentCutLDM, text_encoder, device: torch.device, count: int = 8,
+def fit_preview_on_samples(model: LatentCutLDM, text_encoder, device: torch.device, count: int = 24,
                            seed: int = 0) -> float:
     """Fit the preview on latents the model itself samples (at its default steps and guidance)
     against what its decoder makes of them. The preview only ever sees the denoiser's estimates,

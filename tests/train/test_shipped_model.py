@@ -76,8 +76,9 @@ def test_cli_generate_with_the_shipped_model(tmp_path):
 
 def test_the_step_preview_has_the_result_colours(pipe):
     """The Jobs panel's step preview is a blurry version of the result: at the last step its mean
-    colour is near the decoded frame's on held-out prompts (previz-v1's preview, refitted on its
-    own samples: 29, 3 and 18 levels; fitted on encoded world clips it was 48, 7 and 65)."""
+    colour is within 20 levels of the decoded frame's on held-out prompts (previz-v1's preview,
+    refitted on 24 of its own samples: 17, 3 and 17 levels; fitted on encoded world clips it was
+    48, 7 and 65)."""
     offs = []
     for i in range(3):
         scene = sample_scene(EVAL_SEED_START + 3000 + i)
@@ -86,4 +87,4 @@ def test_the_step_preview_has_the_result_colours(pipe):
                                             callback=lambda s, t, p: previews.append(p)))
         result = out.frames[out.frames.shape[0] // 2].reshape(-1, 3).mean(0)
         offs.append(float(np.abs(previews[-1].reshape(-1, 3).mean(0) - result).max()))
-    assert max(offs) <= 32 and np.mean(offs) <= 20, offs
+    assert max(offs) <= 20, offs
