@@ -4,7 +4,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, Qt, QUrl
+from PySide6.QtCore import QSettings, QSize, Qt, QUrl
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QApplication, QDockWidget, QMainWindow, QMessageBox, QVBoxLayout, QWidget
 
@@ -26,6 +26,8 @@ from engine.operations import ACTIONS
 from timeline.storyboard import shots_of
 
 LAYOUT_VERSION = 1
+FIRST_WINDOW = QSize(1400, 900)
+FRAME = QSize(16, 40)  # room for the window manager's frame, which is not known before the window is shown
 
 
 class MainWindow(QMainWindow):
@@ -68,10 +70,13 @@ class MainWindow(QMainWindow):
         self.setDockNestingEnabled(True)
         self._make_docks()
         build_menus(self)
+        # Made now, not by the first message: a status bar that appears later takes its height
+        # from the docks after they were fitted.
+        self.statusBar()
         self._wire_persistent()
         self.actions.document_opened.connect(self._install_document)
         self._install_document(document or Document.new(rate=24, width=1920, height=1080), None)
-        self.resize(1400, 900)
+        self._size_first_window()
         self._restore_layout()
 
     # -- docks --
@@ -105,11 +110,13 @@ class MainWindow(QMainWindow):
     def _make_docks(self):
         L, R, T, B = (Qt.DockWidgetArea.LeftDockWidgetArea, Qt.DockWidgetArea.RightDockWidgetArea,
                       Qt.DockWidgetArea.TopDockWidgetArea, Qt.DockWidgetArea.BottomDockWidgetArea)
-        # Premiere-like: media left, viewer centre, generate/inspector/jobs right, timeline along the bottom.
+        # Premiere's Editing workspace: media left, viewer centre over the timeline, and the right
+        # column (generate/inspector over jobs) the window's full height, which on a 768-px screen
+        # is what fits the Generate panel and a whole job card together.
         self.setCorner(Qt.Corner.TopLeftCorner, L)
         self.setCorner(Qt.Corner.TopRightCorner, R)
         self.setCorner(Qt.Corner.BottomLeftCorner, B)
-        self.setCorner(Qt.Corner.BottomRightCorner, B)
+        self.setCorner(Qt.Corner.BottomRightCorner, R)
         self._dock("generate", "Generate", self.generate_panel, R)
         self._dock("inspector", "Inspector", self._host("inspector"), R)
         self.tabifyDockWidget(self.docks["generate"], self.docks["inspector"])
@@ -128,9 +135,7 @@ class MainWindow(QMainWindow):
         V = Qt.Orientation.Vertical
         timeline_h = self.timeline_view.needed_height() + self._dock_title_height()
         self.resizeDocks([self.docks["viewer"], self.docks["timeline"]], [self.height() - timeline_h, timeline_h], V)
-        status = self.statusBar()
-        bars = self.menuBar().sizeHint().height() + (status.sizeHint().height() if status.isVisible() else 0)
-        column = self.height() - bars - timeline_h
+        column = self.height() - self.menuBar().sizeHint().height() - self.statusBar().sizeHint().height()
         jobs_h = self.jobs_panel.one_job_height() + self._dock_title_height()
         self.resizeDocks([self.docks["generate"], self.docks["jobs"]], [column - jobs_h, jobs_h], V)
 
@@ -228,6 +233,19 @@ class MainWindow(QMainWindow):
         self.recent_menu.setEnabled(bool(recent))
 
     # -- layout memory --
+    def _size_first_window(self):
+        """1400x900, or the screen's free area where that is smaller (a 1366x768 laptop), placed
+        on it; a remembered geometry replaces this in _restore_layout."""
+        screen = self.screen()
+        free = screen.availableGeometry() if screen is not None else None
+        if free is None or free.isEmpty():
+            self.resize(FIRST_WINDOW)
+            return
+        size = FIRST_WINDOW.boundedTo(free.size() - FRAME)
+        self.resize(size)
+        self.move(free.x() + (free.width() - size.width() - FRAME.width()) // 2,
+                  free.y() + (free.height() - size.height() - FRAME.height()) // 2)
+
     def _restore_layout(self):
         self._default_state = self.saveState(LAYOUT_VERSION)
         geometry = self.settings.value("window/geometry")

@@ -193,8 +193,17 @@ class GeneratePanel(QWidget):
         actions.setContentsMargins(8, 6, 8, 8)
         actions.setSpacing(4)
         actions.addWidget(self.selection_label)
+        # Head and tail side by side, as they sit on the clip: one row less in a 768-px screen's
+        # right column (the selection line above names the clip).
+        ends = QHBoxLayout()
+        ends.setSpacing(4)
         for op in OPS:
-            actions.addWidget(self.buttons[op])
+            if op in ("extend_head", "extend_tail"):
+                if not ends.count():
+                    actions.addLayout(ends)
+                ends.addWidget(self.buttons[op], 1)
+            else:
+                actions.addWidget(self.buttons[op])
 
         body = QWidget(self)
         inner = QVBoxLayout(body)
@@ -331,7 +340,8 @@ class GeneratePanel(QWidget):
             ok = op in labels and (has_prompt or op not in OPS_NEEDING_PROMPT)
             button.setEnabled(ok)
             if op in labels:
-                button.setText(labels[op])
+                # The extend pair shares a row: its buttons leave the clip's name to the line above.
+                button.setText(f"{ACTIONS[op].label} by {secs}" if op in ("extend_head", "extend_tail") else labels[op])
                 button.setToolTip(labels[op] if ok else "Write a prompt first")
         if kind == "none":
             head = f"Nothing selected: Generate makes a new clip at {what}." if self._summary else "Nothing selected."

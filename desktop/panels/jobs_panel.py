@@ -309,12 +309,14 @@ class JobsPanel(QWidget):
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
         scroll.setWidget(self._list)
 
+        # One header row, so that a 768-px screen's right column has room for the Generate panel
+        # above and a whole job card below; the engine line elides first (its tooltip has it all).
         top = QHBoxLayout()
-        top.addWidget(self.summary, 1)
+        top.addWidget(self.engine, 1)
+        top.addWidget(self.summary)
         top.addWidget(self.clear_button)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
-        layout.addWidget(self.engine)
         layout.addLayout(top)
         layout.addWidget(scroll, 1)
 
@@ -325,13 +327,12 @@ class JobsPanel(QWidget):
         """The height that shows the panel's header lines and one whole job card."""
         layout, lists = self.layout(), self._list_layout
         margins = layout.contentsMargins().top() + layout.contentsMargins().bottom()
-        header = self.engine.sizeHint().height() + max(self.summary.sizeHint().height(),
-                                                       self.clear_button.sizeHint().height())
+        header = max(w.sizeHint().height() for w in (self.engine, self.summary, self.clear_button))
         probe = JobCard("measure", None)
         card = probe.sizeHint().height()
         probe.deleteLater()
         frame = 2 * self._scroll.frameWidth() + lists.contentsMargins().top() + lists.contentsMargins().bottom()
-        return margins + header + 2 * layout.spacing() + card + frame
+        return margins + header + layout.spacing() + card + frame
 
     def set_engine_state(self, text: str) -> None:
         """One line on the engine jobs go to: this computer, or a server's reachability, models,

@@ -79,3 +79,17 @@ def window(qtbot, bridge, isolated_settings):
 
 def _unexpected_prompt(title, text, choices):
     raise AssertionError(f"unexpected prompt {title!r}: {text}")
+
+
+@pytest.fixture
+def themed(qapp):
+    """The app's own style, as `latentcut` shows it (its paddings set the panels' sizes); the
+    shared QApplication gets its old look back afterwards."""
+    from desktop.theme import apply_theme
+
+    old_sheet, old_palette, old_style = qapp.styleSheet(), qapp.palette(), qapp.style().name()
+    apply_theme(qapp)
+    yield qapp
+    qapp.setStyleSheet(old_sheet)
+    qapp.setPalette(old_palette)
+    qapp.setStyle(old_style)

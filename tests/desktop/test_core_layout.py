@@ -11,9 +11,9 @@ def _in_view(widget, viewport) -> bool:
     return QRect(QPoint(0, 0), viewport.size()).contains(QRect(top_left, widget.size()))
 
 
-@pytest.mark.parametrize("size", [(1366, 768), (1400, 900), (1920, 1080)])
+@pytest.mark.parametrize("size", [(1350, 728), (1366, 768), (1400, 900), (1920, 1080)])
 @pytest.mark.parametrize("selection", ["none", "clip"])
-def test_first_layout_fits(qtbot, bridge, isolated_settings, media, size, selection):
+def test_first_layout_fits(qtbot, themed, bridge, isolated_settings, media, size, selection):
     win = MainWindow(bridge=bridge, settings=isolated_settings)
     win.actions.prompt = lambda *a: "Don't Save"
     qtbot.addWidget(win)
@@ -48,7 +48,7 @@ def test_first_layout_fits(qtbot, bridge, isolated_settings, media, size, select
 
 
 
-def test_added_tracks_scroll_into_view(qtbot, bridge, isolated_settings, media):
+def test_added_tracks_scroll_into_view(qtbot, themed, bridge, isolated_settings, media):
     """Sequence > Add Video Track, as in Premiere: the panels keep their sizes (growing the timeline
     would squeeze the Generate panel), a vertical scroll bar reaches every track, and the new track
     is scrolled into view."""

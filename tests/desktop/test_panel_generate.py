@@ -54,16 +54,22 @@ def test_each_selection_kind_enables_what_applies(panel):
         panel.set_selection(kind, f"the {kind}")
         assert enabled_ops(panel) == ops, kind
         for op in ops:
-            assert f"the {kind}" in panel.buttons[op].text() or kind == "none", (kind, op)
+            assert f"the {kind}" in panel.buttons[op].toolTip() or kind == "none", (kind, op)
 
 
 def test_clip_labels_name_the_clip_and_duration(panel):
     panel.seconds.setValue(3.5)
     panel.set_selection("clip", "clip “shot 1” on V2")
-    assert panel.buttons["extend_tail"].text() == "Extend tail of clip “shot 1” on V2 by 3.5 s"
-    assert panel.buttons["extend_head"].text() == "Extend head of clip “shot 1” on V2 by 3.5 s"
+    panel.prompt.setPlainText("dusk")
+    # The pair shares a row under the selection line, which names the clip; each tooltip says it all.
+    assert panel.selection_label.text().startswith("Selection: clip “shot 1” on V2.")
+    assert panel.buttons["extend_tail"].text() == "Extend tail by 3.5 s"
+    assert panel.buttons["extend_head"].text() == "Extend head by 3.5 s"
+    assert panel.buttons["extend_head"].toolTip() == "Extend head of clip “shot 1” on V2 by 3.5 s"
+    assert panel.buttons["restyle"].text() == "Restyle clip “shot 1” on V2"
     panel.seconds.setValue(1.0)  # the labels follow the duration field
     assert panel.buttons["extend_tail"].text().endswith("by 1.0 s")
+    assert panel.buttons["extend_tail"].toolTip().endswith("on V2 by 1.0 s")
 
 
 def test_unknown_selection_kind_is_refused(panel):
