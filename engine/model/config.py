@@ -67,6 +67,10 @@ class ModelConfig:
     # holds: the noise in it cannot pass through, so a velocity prediction leaves per-cell noise
     # that decodes as speckle, while the clean latent is smooth enough for a token.
     prediction: str = "velocity"
+    # Channels of a small 3x3 convolution over the unpatchified output (and the noisy input), added
+    # to it; 0 for none (folders written before it). Each token writes its own 4x4 latent cells,
+    # so without it every token's edges show as a 16-px grid in the decoded frames.
+    refine_channels: int = 0
     # Sampling.
     scheduler_shift: float = 1.0
     default_steps: int = 10
@@ -117,6 +121,7 @@ class ModelConfig:
         need(self.dit_dim % 16 == 0, "dit_dim", "must be a multiple of 16 (3D position embedding)")
         need(self.dit_depth >= 1, "dit_depth", "must be >= 1")
         need(self.prediction in ("velocity", "sample"), "prediction", "must be 'velocity' or 'sample'")
+        need(self.refine_channels >= 0, "refine_channels", "must be >= 0")
         need(self.text_dim > 0, "text_dim", "must be > 0")
         need(self.text_max_length >= 2, "text_max_length", "must be >= 2")
         need(self.default_steps >= 1, "default_steps", "must be >= 1")

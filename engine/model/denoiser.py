@@ -132,6 +132,12 @@ class VideoDiT(nn.Module):
         for layer in (self.ada_out, self.patch_out):
             nn.init.zeros_(layer.weight)
             nn.init.zeros_(layer.bias)
+        self.refine = None
+        if cfg.refine_channels:  # registered last: a checkpoint from before it keeps its parameter order
+            r = cfg.refine_channels
+            self.refine = nn.Sequential(nn.Conv2d(2 * c, r, 3, padding=1), nn.SiLU(), nn.Conv2d(r, c, 3, padding=1))
+            nn.init.zeros_(self.refine[2].weight)  # zero: the output starts as the tokens' own
+            nn.init.zeros_(self.refine[2].bias)
 
     def forward(self, x: torch.Tensor, cond: torch.Tensor, t: torch.Tensor, text: torch.Tensor,
                 text_mask: torch.Tensor) -> torch.Tensor:
@@ -155,6 +161,9 @@ class VideoDiT(nn.Module):
         shift, scale = self.ada_out(F.silu(emb)).chunk(2, dim=1)
         out = self.patch_out(modulate(self.norm_out(tokens), shift, scale))
         out = rearrange(out, "b (t h w) (c p q) -> b c t (h p) (w q)", t=nt, h=grid[1], w=grid[2], p=p, q=p)
+        if self.refine is not None:  # per latent frame, across the tokens' borders
+            frames = rearrange(torch.cat([out, x.to(out.dtype)], dim=1), "b c t h w -> (b t) c h w")
+            out = out + rearrange(self.refine(frames), "(b t) c h w -> b c t h w", b=b)
         if self.predicts_sample:  # x_t = x0 + t * v
             return (x - out) / t.clamp(min=SAMPLE_T_MIN).reshape(-1, 1, 1, 1, 1).to(out.dtype)
         return out

@@ -69,24 +69,31 @@ class Preset:
     # above t = 0.8, where the sampler's first steps set the layout: previz-v3's first 1,550 steps
     # drew clean skies and horizons but a ground of independent 16-px tiles (one per token).
     timestep_shift: float = 1.0
+    # Share of each batch at t = 1, pure noise, where the sampler's first step starts and the shifted
+    # logit-normal almost never draws. There the clean-latent estimate must ignore the noise and give
+    # the prompt's layout; untrained, previz-v3 mapped each token's noise to a tile of its own.
+    pure_noise: float = 0.0
     mix: dict = field(default_factory=lambda: dict(DEFAULT_MIX))
 
 
 PRESETS = {
     # The shipped model: native 256x144, 24 frames at 12 fps; a DiT small enough to train on CPU.
     "previz": Preset(
-        config=dict(name="previz-v1", dit_dim=128, dit_depth=4, dit_heads=4, mlp_ratio=3.0, prediction="sample", default_steps=10,
+        config=dict(name="previz-v1", dit_dim=128, dit_depth=4, dit_heads=4, mlp_ratio=3.0, prediction="sample",
+                    refine_channels=32, default_steps=10,
                     default_guidance=4.0),
         ae_steps=200, ae_batch=4, ae_lr=1e-3, ae_crop=(64, 128),
         pool_pairs=160, steps=40000, batch=8, lr=5e-4, eval_every=500, eval_prompts=8, checkpoint_every=50,
-        timestep_shift=3.0),
+        timestep_shift=3.0, pure_noise=0.1),
     # A few seconds end to end: tests and smoke runs.
     "tiny": Preset(
         config=dict(name="previz-tiny", width=64, height=32, frames=8, fps=8.0, latent_channels=4, prediction="sample",
                     space_compression=8, decoder_channels=8, decoder_blocks=1, patch_size=2, text_max_length=24,
-                    dit_dim=32, dit_depth=2, dit_heads=2, mlp_ratio=2.0, default_steps=3, overlap_latent_frames=1),
+                    dit_dim=32, dit_depth=2, dit_heads=2, mlp_ratio=2.0, refine_channels=8, default_steps=3,
+                    overlap_latent_frames=1),
         ae_steps=12, ae_batch=2, ae_lr=3e-3, ae_crop=None,
-        pool_pairs=2, steps=30, batch=4, lr=2e-3, warmup=2, eval_every=12, eval_prompts=2, checkpoint_every=6),
+        pool_pairs=2, steps=30, batch=4, lr=2e-3, warmup=2, eval_every=12, eval_prompts=2, checkpoint_every=6,
+        pure_noise=0.25),
 }
 
 
@@ -357,6 +364,7 @@ def train_denoiser(model: LatentCutLDM, text_encoder, pool: LatentPool, texts: T
         batch = make_batch(pool, rng, preset.batch, model.config.overlap_latent_frames, preset.mix)
         text, mask = texts.batch(batch.captions)
         t = sample_timesteps(preset.batch, gen, shift=preset.timestep_shift)
+        t = torch.where(torch.rand(preset.batch, generator=gen) < preset.pure_noise, torch.ones_like(t), t)
         noise = torch.randn(batch.x0.shape, generator=gen)
         loss = flow_loss(model, batch, text, mask, t.to(device), noise.to(device), device)
         opt.zero_grad(set_to_none=True)

@@ -114,6 +114,38 @@ def test_a_sample_predicting_denoiser_returns_the_velocity_to_its_prediction():
         tiny_config(prediction="noise")
 
 
+def test_the_refine_convolution_starts_silent_then_reaches_across_token_borders():
+    """A denoiser with refine_channels keeps the parameter order of one without (so a checkpoint
+    from before it resumes), predicts the same untrained, and once its last layer is set, a change
+    inside one token's cells moves the prediction in the next token's cells."""
+    plain_cfg, cfg = tiny_config(prediction="sample"), tiny_config(prediction="sample", refine_channels=8)
+    torch.manual_seed(0)
+    plain = VideoDiT(plain_cfg).eval()
+    torch.manual_seed(0)
+    dit = VideoDiT(cfg).eval()
+    names = [n for n, _ in dit.named_parameters()]
+    assert names[: len(list(plain.parameters()))] == [n for n, _ in plain.named_parameters()]
+    assert all(n.startswith("refine.") for n in names[len(list(plain.parameters())):])
+    x, cond, t, text, mask = _denoiser_inputs(cfg, batch=1)
+    with torch.no_grad():
+        torch.nn.init.normal_(plain.patch_out.weight, std=0.1)
+        dit.load_state_dict(plain.state_dict(), strict=False)
+        assert torch.allclose(dit(x, cond, t, text, mask), plain(x, cond, t, text, mask), atol=1e-6)
+        torch.nn.init.normal_(dit.refine[2].weight, std=0.1)
+        p = cfg.patch_size
+        # Nudge the last latent column of token 0 and compare the first column of token 1 with and
+        # without the refine convolution (one token never sees another's cells before it).
+        nudged = x.clone()
+        nudged[..., :, p - 1] += 1.0
+        base, moved = dit(x, cond, t, text, mask), dit(nudged, cond, t, text, mask)
+        plain_base, plain_moved = plain(x, cond, t, text, mask), plain(nudged, cond, t, text, mask)
+    # The plain denoiser's prediction changes there only through attention, the refined one also
+    # through the convolution: their changes differ in that cell.
+    delta_refined = (moved - base)[..., :, p]
+    delta_plain = (plain_moved - plain_base)[..., :, p]
+    assert (delta_refined - delta_plain).abs().max() > 1e-3
+
+
 def test_denoiser_batch_rows_are_independent():
     dit = make_tiny_model().denoiser
     x, cond, t, text, mask = _denoiser_inputs(tiny_config(), batch=2)
