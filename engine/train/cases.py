@@ -41,12 +41,14 @@ class Batch:
     loss_mask: torch.Tensor  # [B,T] 1 where the frame is to be made
     captions: list[str]
     cases: list[str]
+    weight: torch.Tensor | None = None  # [B,T,h,w] per-cell loss weight, None for even
 
 
 def make_batch(pool, rng: np.random.Generator, batch: int, overlap: int, mix: dict | None = None,
-               caption_dropout: float = 0.1) -> Batch:
+               caption_dropout: float = 0.1, weights: torch.Tensor | None = None) -> Batch:
     """A batch of training cases drawn from the pool. Captions are '' with probability
-    caption_dropout, which trains the unconditional branch of classifier-free guidance."""
+    caption_dropout, which trains the unconditional branch of classifier-free guidance. `weights`
+    ([N,t,h,w], data.subject_weights) gives each clip's per-cell loss weight."""
     mix = check_mix(mix or DEFAULT_MIX)
     names = list(mix)
     probs = np.asarray([mix[n] for n in names], np.float64)
@@ -78,4 +80,5 @@ def make_batch(pool, rng: np.random.Generator, batch: int, overlap: int, mix: di
         cases.append(case)
     has_structure = any(cs == "restyle" for cs in cases)
     cond = build_condition(tuple(x0.shape), known, mask, structure if has_structure else None)
-    return Batch(x0=x0, cond=cond, loss_mask=(~mask).float(), captions=captions, cases=cases)
+    return Batch(x0=x0, cond=cond, loss_mask=(~mask).float(), captions=captions, cases=cases,
+                 weight=None if weights is None else weights[torch.as_tensor(idx)])

@@ -182,3 +182,29 @@ def build_pool(model, clips: np.ndarray, scenes: list[dict], seed: int, device, 
         if log is not None and (i + 1) % 100 == 0:
             log(f"pool: {i + 1}/{len(clips)} clips encoded")
     return LatentPool(torch.cat(latents), torch.cat(stills), torch.cat(structures), caps, list(scenes))
+
+
+def subject_weights(pool: LatentPool, time_compression: int, space_compression: int, boost: float) -> torch.Tensor:
+    """[N,t,h,w] loss weights: 1 + boost on the latent cells the subject covers in each latent
+    frame (its box over that frame's pixels, one cell of margin), 1 elsewhere. The subject is a few
+    per cent of the frame, so an even loss learns the sky and ground and leaves it out."""
+    from engine.train.world import Scene, subject_track
+
+    n, _, t, h, w = pool.latents.shape
+    weights = torch.ones(n, t, h, w)
+    frames, height, width = t * time_compression, h * space_compression, w * space_compression
+    for i, scene in enumerate(pool.scenes):
+        scene = Scene(**scene)
+        if boost <= 0 or not scene.has_subject:
+            continue
+        cx, cy, size = subject_track(scene, frames, width, height)
+        for k in range(t):
+            span = slice(k * time_compression, (k + 1) * time_compression)
+            x0, x1 = (cx[span] - size[span]).min(), (cx[span] + size[span]).max()
+            y0, y1 = (cy[span] - size[span]).min(), (cy[span] + size[span]).max()
+            c0, c1 = max(0, int(x0 // space_compression) - 1), min(w, int(x1 // space_compression) + 2)
+            r0, r1 = max(0, int(y0 // space_compression) - 1), min(h, int(y1 // space_compression) + 2)
+            if c0 < c1 and r0 < r1:
+                weights[i, k, r0:r1, c0:c1] += boost
+    return weights
+

@@ -39,7 +39,7 @@ from engine.train.ceiling import autoencoder_ceiling
 from engine.train.eval_prompts import free_prompt
 from engine.train.cases import DEFAULT_MIX, make_batch
 from engine.train.data import (ClipStore, LatentPool, TextCache, build_pool, check_training_seed, crop_batch,
-                               to_tensor)
+                               subject_weights, to_tensor)
 from engine.train.world import EVAL_SEED_START, sample_scene
 from timeline.files import atomic_path, write_atomic
 from engine.requests import GenerateRequest
@@ -73,6 +73,8 @@ class Preset:
     # logit-normal almost never draws. There the clean-latent estimate must ignore the noise and give
     # the prompt's layout; untrained, previz-v3 mapped each token's noise to a tile of its own.
     pure_noise: float = 0.0
+    # Extra loss weight on the latent cells the subject covers (data.subject_weights): 0 for none.
+    subject_boost: float = 0.0
     mix: dict = field(default_factory=lambda: dict(DEFAULT_MIX))
 
 
@@ -84,7 +86,7 @@ PRESETS = {
                     default_guidance=4.0),
         ae_steps=200, ae_batch=4, ae_lr=1e-3, ae_crop=(64, 128),
         pool_pairs=160, steps=40000, batch=8, lr=5e-4, eval_every=500, eval_prompts=8, checkpoint_every=50,
-        timestep_shift=3.0, pure_noise=0.1),
+        timestep_shift=3.0, pure_noise=0.1, subject_boost=8.0),
     # A few seconds end to end: tests and smoke runs.
     "tiny": Preset(
         config=dict(name="previz-tiny", width=64, height=32, frames=8, fps=8.0, latent_channels=4, prediction="sample",
@@ -93,7 +95,7 @@ PRESETS = {
                     overlap_latent_frames=1),
         ae_steps=12, ae_batch=2, ae_lr=3e-3, ae_crop=None,
         pool_pairs=2, steps=30, batch=4, lr=2e-3, warmup=2, eval_every=12, eval_prompts=2, checkpoint_every=6,
-        pure_noise=0.25),
+        pure_noise=0.25, subject_boost=8.0),
 }
 
 
@@ -244,7 +246,10 @@ def flow_loss(model: LatentCutLDM, batch, text: torch.Tensor, text_mask: torch.T
     x_t = add_noise(x0, noise, t)
     with _autocast(device):
         v = model.denoiser(x_t, batch.cond.to(device), t, text.to(device), text_mask.to(device))
-    err = (v.float() - velocity_target(x0, noise)).pow(2).mean(dim=(1, 3, 4))  # [B, T]
+    err = (v.float() - velocity_target(x0, noise)).pow(2).mean(dim=1)  # [B, T, h, w]
+    if batch.weight is not None:
+        err = err * batch.weight.to(device)
+    err = err.mean(dim=(2, 3))  # [B, T]
     if model.config.prediction == "sample":
         # The velocity error of a sample prediction is its clean-latent error over t. Weighted by t^2
         # it is that clean-latent error itself, the same at every noise level: unweighted, the nearly
@@ -353,6 +358,8 @@ def train_denoiser(model: LatentCutLDM, text_encoder, pool: LatentPool, texts: T
     if "probe_loss_start" not in state:
         state["probe_loss_start"] = probe_loss(model, pool, texts, preset, device)
         _log(out, {"stage": "dit", "step": 0, "probe_loss": round(state["probe_loss_start"], 5)})
+    weights = subject_weights(pool, model.config.time_compression, model.config.space_compression,
+                              preset.subject_boost) if preset.subject_boost > 0 else None
     t0 = time.time()
     recent: list[float] = []
     while state["step"] < total_steps:
@@ -361,7 +368,7 @@ def train_denoiser(model: LatentCutLDM, text_encoder, pool: LatentPool, texts: T
             g["lr"] = _lr_at(step, total_steps, preset.lr, preset.warmup)
         rng = np.random.default_rng([state["seed"], 3, step])
         gen = torch.Generator().manual_seed(state["seed"] * 1_000_003 + step)
-        batch = make_batch(pool, rng, preset.batch, model.config.overlap_latent_frames, preset.mix)
+        batch = make_batch(pool, rng, preset.batch, model.config.overlap_latent_frames, preset.mix, weights=weights)
         text, mask = texts.batch(batch.captions)
         t = sample_timesteps(preset.batch, gen, shift=preset.timestep_shift)
         t = torch.where(torch.rand(preset.batch, generator=gen) < preset.pure_noise, torch.ones_like(t), t)

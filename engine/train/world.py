@@ -331,8 +331,9 @@ def _limit_saturation(rgb: np.ndarray, max_s: float) -> np.ndarray:
     return m[..., None] + (rgb - m[..., None]) * k
 
 
-def _subject(scene: Scene, canvas: np.ndarray) -> None:
-    T, H, W = canvas.shape[:3]
+def subject_track(scene: Scene, frames: int, width: int, height: int):
+    """The subject's centre and size (half side or radius) in pixels, one each per frame."""
+    T, H, W = frames, height, width
     t = np.linspace(0.0, 1.0, T, dtype=np.float32) if T > 1 else np.zeros(1, np.float32)
     direction = {"left": -1.0, "right": 1.0, "still": 0.0}[scene.motion]
     cx = (scene.subject_x + direction * scene.subject_travel * t) * W  # pixels
@@ -344,6 +345,12 @@ def _subject(scene: Scene, canvas: np.ndarray) -> None:
     if scene.motion == "still" and scene.camera != "static":
         # Bob gently so a still subject on a moving shot is not mistaken for a sticker.
         cy = cy + 0.015 * H * np.sin(2 * np.pi * t)
+    return cx, cy, size
+
+
+def _subject(scene: Scene, canvas: np.ndarray) -> None:
+    T, H, W = canvas.shape[:3]
+    cx, cy, size = subject_track(scene, T, W, H)
     xs = np.arange(W, dtype=np.float32)[None, None, :] + 0.5
     ys = np.arange(H, dtype=np.float32)[None, :, None] + 0.5
     dx = (xs - cx[:, None, None]) / size[:, None, None]

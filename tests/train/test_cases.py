@@ -66,3 +66,36 @@ def test_bad_mix_is_refused(pool):
     with pytest.raises(ValueError, match="mix"):
         make_batch(pool, np.random.default_rng(0), 2, 2, {"dance": 1.0})
     assert set(CASES) == {"generate", "extend_tail", "extend_head", "fill", "animate", "restyle"}
+
+
+def test_subject_weights_cover_the_subject_where_it_is_in_each_latent_frame():
+    """The loss weight is raised on the cells the subject covers, frame by frame as it moves (a
+    scene without a subject keeps weight 1), and each batch row carries its clip's map."""
+    from engine.train.data import subject_weights
+    from engine.train.world import Scene, render, sample_scene
+
+    with_subject = sample_scene(5, subject_probability=1.0)
+    with_subject = Scene(**{**with_subject.to_dict(), "motion": "right", "camera": "static", "subject_x": 0.2,
+                                         "color": "red"})
+    without = sample_scene(6, subject_probability=0.0)
+    t, h, w = 6, 36, 64
+    pool = LatentPool(latents=torch.zeros(2, 4, t, h, w), still=torch.zeros(2, 4, 1, h, w),
+                      structure=torch.zeros(2, 4, t, h, w), captions=[["a"], ["b"]],
+                      scenes=[with_subject.to_dict(), without.to_dict()])
+    weights = subject_weights(pool, 4, 4, boost=8.0)
+    assert weights.shape == (2, t, h, w) and torch.all(weights[1] == 1)
+    frames = render(with_subject, 256, 144, 24)
+    for k in range(t):
+        boosted = weights[0, k] > 1
+        # The subject's saturated pixels in this latent frame's middle frame lie in boosted cells.
+        rgb = frames[4 * k + 2].astype(np.float32)
+        saturated = (rgb.max(-1) - rgb.min(-1)) > 120
+        cells = torch.from_numpy(saturated.reshape(h, 4, w, 4).any(axis=(1, 3)))
+        assert cells.any() and bool(boosted[cells].all()), k
+        assert boosted.float().mean() < 0.1  # the subject, not the frame
+    cols = [int(torch.nonzero(weights[0, k].amax(0) > 1).float().mean()) for k in range(t)]
+    assert cols == sorted(cols) and cols[-1] > cols[0] + 5  # it follows the subject to the right
+    b = make_batch(pool, np.random.default_rng(0), 8, 2, {"generate": 1.0}, caption_dropout=0.0, weights=weights)
+    assert set(b.captions) == {"a", "b"}
+    for row, caption in enumerate(b.captions):
+        assert torch.equal(b.weight[row], weights["ab".index(caption)])
