@@ -32,7 +32,7 @@ from engine.train.captions import prompt  # noqa: E402
 from engine.train.ceiling import autoencoder_ceiling, psnr  # noqa: E402
 from engine.train.eval_prompts import free_prompt  # noqa: E402
 from engine.train.world import EVAL_SEED_START, render, restyled, sample_scene  # noqa: E402
-from engine.requests import ExtendRequest, FillRequest, GenerateRequest, RestyleRequest
+from engine.requests import AnimateRequest, ExtendRequest, FillRequest, GenerateRequest, RestyleRequest
 
 ATTRIBUTES = ("time_of_day", "camera", "color", "motion")
 SEAM_PASS = 1.5
@@ -83,8 +83,8 @@ def animate_check(pipe, scenes, steps) -> dict:
     w, h = pipe.native_size
     for i, scene in enumerate(scenes):
         still = render(scene, w, h, 1)[0]
-        clip = pipe.animate(still, prompt(scene), seconds=pipe.config.frames / pipe.native_rate, seed=i,
-                            steps=steps).frames
+        clip = pipe.animate(AnimateRequest(image=still, prompt=prompt(scene), seconds=pipe.config.frames / pipe.native_rate,
+                                           seed=i, steps=steps)).frames
         first.append(psnr(clip[0], still))
         moved.append(ev.classify_camera(clip) == scene.camera and ev.classify_motion(clip) == scene.motion)
     return {"first_frame_psnr": float(np.mean(first)), "move_shown": float(np.mean(moved))}
