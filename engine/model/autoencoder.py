@@ -23,6 +23,14 @@ from torch import nn
 from .config import ModelConfig
 
 
+def check_frames(x: torch.Tensor, kt: int, ks: int) -> None:
+    """Frames [B,3,T,H,W] whose T is a multiple of kt and H, W of ks (either autoencoder's strides)."""
+    if x.dim() != 5 or x.shape[1] != 3:
+        raise ValueError(f"frames must be [B,3,T,H,W], got {tuple(x.shape)}")
+    if x.shape[2] % kt or x.shape[3] % ks or x.shape[4] % ks:
+        raise ValueError(f"frames {tuple(x.shape)}: T must be a multiple of {kt}, H and W of {ks}")
+
+
 def _norm(ch: int) -> nn.GroupNorm:
     return nn.GroupNorm(8 if ch % 8 == 0 else 1, ch)
 
@@ -62,11 +70,6 @@ class VideoAutoencoder(nn.Module):
         nn.init.zeros_(self.refine_out.weight)
         nn.init.zeros_(self.refine_out.bias)
 
-    def _check(self, x: torch.Tensor) -> None:
-        if x.dim() != 5 or x.shape[1] != 3:
-            raise ValueError(f"frames must be [B,3,T,H,W], got {tuple(x.shape)}")
-        if x.shape[2] % self.kt or x.shape[3] % self.ks or x.shape[4] % self.ks:
-            raise ValueError(f"frames {tuple(x.shape)}: T must be a multiple of {self.kt}, H and W of {self.ks}")
 
     def patchify(self, x: torch.Tensor) -> torch.Tensor:
         """[B,3,T,H,W] -> [B,T/kt,H/ks,W/ks, kt*ks*ks*3]."""
@@ -77,7 +80,7 @@ class VideoAutoencoder(nn.Module):
 
     def encode(self, x: torch.Tensor) -> torch.Tensor:
         """[B,3,T,H,W] in [-1,1] -> unscaled latents [B,C,T/kt,H/ks,W/ks]."""
-        self._check(x)
+        check_frames(x, self.kt, self.ks)
         return rearrange(self.encode_proj(self.patchify(x)), "b t h w c -> b c t h w")
 
     def decode(self, z: torch.Tensor) -> torch.Tensor:

@@ -15,6 +15,7 @@ import torch.nn.functional as F
 from einops import rearrange
 from torch import nn
 
+from .autoencoder import check_frames
 from .config import ModelConfig
 
 
@@ -118,15 +119,10 @@ class ConvAutoencoder(nn.Module):
         self.kt = cfg.time_compression
         self.ks = cfg.space_compression
 
-    def _check(self, x: torch.Tensor) -> None:
-        if x.dim() != 5 or x.shape[1] != 3:
-            raise ValueError(f"frames must be [B,3,T,H,W], got {tuple(x.shape)}")
-        if x.shape[2] % self.kt or x.shape[3] % self.ks or x.shape[4] % self.ks:
-            raise ValueError(f"frames {tuple(x.shape)}: T must be a multiple of {self.kt}, H and W of {self.ks}")
 
     def encode(self, x: torch.Tensor) -> torch.Tensor:
         """[B,3,T,H,W] in [-1,1] -> unscaled latents [B,C,T/kt,H/ks,W/ks]."""
-        self._check(x)
+        check_frames(x, self.kt, self.ks)
         return self.encoder(x)
 
     def decode(self, z: torch.Tensor) -> torch.Tensor:

@@ -3,8 +3,8 @@
 World clips are rendered once into a ClipStore. The autoencoder trains on crops of them. The
 denoiser never sees pixels: the same clips are encoded by the frozen autoencoder and kept as
 latents with everything the training cases need (the latent of the first frame held still, the
-structure map, the restyle partner, caption embeddings cached per unique caption). Pools are saved as safetensors so a resumed run does not
-encode again.
+structure map, the restyle partner, caption embeddings cached per unique caption). Pools are saved
+as safetensors so a resumed run does not encode again.
 """
 from __future__ import annotations
 
@@ -195,7 +195,7 @@ def subject_weights(pool: LatentPool, time_compression: int, space_compression: 
     frames, height, width = t * time_compression, h * space_compression, w * space_compression
     for i, scene in enumerate(pool.scenes):
         scene = Scene(**scene)
-        if boost <= 0 or not scene.has_subject:
+        if not scene.has_subject:
             continue
         cx, cy, size = subject_track(scene, frames, width, height)
         for k in range(t):
@@ -207,4 +207,3 @@ def subject_weights(pool: LatentPool, time_compression: int, space_compression: 
             if c0 < c1 and r0 < r1:
                 weights[i, k, r0:r1, c0:c1] += boost
     return weights
-

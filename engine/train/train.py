@@ -323,9 +323,8 @@ class WeightAverage:
     def save(self, path: Path) -> None:
         from safetensors.torch import save_file
 
-        tmp = path.with_suffix(".tmp")
-        save_file({k: v.contiguous() for k, v in self.weights.items()}, str(tmp))
-        tmp.replace(path)
+        with atomic_path(path) as tmp:
+            save_file({k: v.contiguous() for k, v in self.weights.items()}, str(tmp))
 
     def load(self, path: Path) -> None:
         from safetensors.torch import load_file
