@@ -10,6 +10,7 @@ from engine.operations import OPERATIONS
 
 CLASS_NAME = "LatentCutLDM"
 ALL_OPERATIONS = tuple(OPERATIONS)  # a model may do a subset of them
+PREDICTIONS = ("velocity", "sample", "sample_skip")
 
 
 def _type_ok(value, annotation: str) -> bool:
@@ -66,6 +67,10 @@ class ModelConfig:
     # the velocity by VideoDiT). A 4x4 patch of 12 latent channels is 192 values, more than a token
     # holds: the noise in it cannot pass through, so a velocity prediction leaves per-cell noise
     # that decodes as speckle, while the clean latent is smooth enough for a token.
+    # "sample_skip": x0 = c_skip(t) x_t + c_out(t) F, EDM's preconditioning for unit-variance
+    # latents. For the same reason a plain sample prediction cannot pass the nearly clean input
+    # through either: previz-v3's x0 at t = 0.05 erred 14x more than x_t itself and lost every
+    # camera move; with the skip the network only adds what x_t lacks, and at t = 1 it is "sample".
     prediction: str = "velocity"
     # Channels of a small 3x3 convolution over the unpatchified output (and the noisy input), added
     # to it; 0 for none (folders written before it). Each token writes its own 4x4 latent cells,
@@ -120,7 +125,7 @@ class ModelConfig:
              "must be a multiple of 2*dit_heads")
         need(self.dit_dim % 16 == 0, "dit_dim", "must be a multiple of 16 (3D position embedding)")
         need(self.dit_depth >= 1, "dit_depth", "must be >= 1")
-        need(self.prediction in ("velocity", "sample"), "prediction", "must be 'velocity' or 'sample'")
+        need(self.prediction in PREDICTIONS, "prediction", f"must be one of {', '.join(PREDICTIONS)}")
         need(self.refine_channels >= 0, "refine_channels", "must be >= 0")
         need(self.text_dim > 0, "text_dim", "must be > 0")
         need(self.text_max_length >= 2, "text_max_length", "must be >= 2")

@@ -121,7 +121,8 @@ class VideoDiT(nn.Module):
         super().__init__()
         c, p, d = cfg.latent_channels, cfg.patch_size, cfg.dit_dim
         self.latent_channels = c
-        self.predicts_sample = cfg.prediction == "sample"
+        self.prediction = cfg.prediction
+        self.predicts_sample = cfg.prediction != "velocity"
         self.cond_channels = c + 1 + cfg.structure_channels
         self.patch = p
         self.dim = d
@@ -169,6 +170,12 @@ class VideoDiT(nn.Module):
         if self.refine is not None:  # per latent frame, across the tokens' borders
             frames = rearrange(torch.cat([out, x.to(out.dtype)], dim=1), "b c t h w -> (b t) c h w")
             out = out + rearrange(self.refine(frames), "(b t) c h w -> b c t h w", b=b)
+        if self.prediction == "sample_skip":
+            # x0 = c_skip x + c_out out with d = (1-t)^2 + t^2, c_skip = (1-t)/d, c_out = t/sqrt(d); the
+            # velocity (x - x0) / t written without the division, exact down to t = 0.
+            tt = t.reshape(-1, 1, 1, 1, 1).to(out.dtype)
+            d = (1 - tt) ** 2 + tt ** 2
+            return ((2 * tt - 1) * x.to(out.dtype) - d.sqrt() * out) / d
         if self.predicts_sample:  # x_t = x0 + t * v
             return (x - out) / t.clamp(min=SAMPLE_T_MIN).reshape(-1, 1, 1, 1, 1).to(out.dtype)
         return out

@@ -81,7 +81,7 @@ class Preset:
 PRESETS = {
     # The shipped model: native 256x144, 24 frames at 12 fps; a DiT small enough to train on CPU.
     "previz": Preset(
-        config=dict(name="previz-v1", dit_dim=128, dit_depth=4, dit_heads=4, mlp_ratio=3.0, prediction="sample",
+        config=dict(name="previz-v1", dit_dim=128, dit_depth=4, dit_heads=4, mlp_ratio=3.0, prediction="sample_skip",
                     refine_channels=32, default_steps=10,
                     default_guidance=4.0),
         ae_steps=200, ae_batch=4, ae_lr=1e-3, ae_crop=(64, 128),
@@ -250,7 +250,7 @@ def flow_loss(model: LatentCutLDM, batch, text: torch.Tensor, text_mask: torch.T
     if batch.weight is not None:
         err = err * batch.weight.to(device)
     err = err.mean(dim=(2, 3))  # [B, T]
-    if model.config.prediction == "sample":
+    if model.denoiser.predicts_sample:
         # The velocity error of a sample prediction is its clean-latent error over t. Weighted by t^2
         # it is that clean-latent error itself, the same at every noise level: unweighted, the nearly
         # clean cases (which only sharpen) outweighed the noisy ones (which set the layout) ten to one.

@@ -114,6 +114,31 @@ def test_a_sample_predicting_denoiser_returns_the_velocity_to_its_prediction():
         tiny_config(prediction="noise")
 
 
+def test_a_skip_preconditioned_denoiser_passes_the_nearly_clean_input_through():
+    """x_t - t * v is c_skip x_t + c_out F, exact down to t = 0: untrained (F = 0) the clean-latent
+    estimate is x_t itself at t -> 0 and the mean latent at t = 1, where it equals "sample"."""
+    cfg = tiny_config(prediction="sample_skip")
+    dit = VideoDiT(cfg).eval()
+    x, cond, _, text, mask = _denoiser_inputs(cfg, batch=3)
+    t = torch.tensor([1.0, 0.5, 0.0])
+    with torch.no_grad():
+        v = dit(x, cond, t, text, mask)
+        assert torch.allclose(x[0] - v[0], torch.zeros_like(x[0]), atol=1e-5)
+        assert torch.allclose(x[1] - 0.5 * v[1], x[1], atol=1e-5)  # c_skip(0.5) = 1
+        assert torch.isfinite(v[2]).all()
+        torch.nn.init.normal_(dit.patch_out.bias)
+        v = dit(x, cond, t, text, mask)
+        plain = VideoDiT(tiny_config(prediction="sample")).eval()
+        plain.load_state_dict(dit.state_dict())
+        assert torch.allclose(plain(x, cond, t, text, mask)[0], v[0], atol=1e-5)  # same at t = 1
+        for tt in (0.2, 0.7):  # x0 = c_skip x + c_out F for any t
+            ts = torch.full((3,), tt)
+            d = (1 - tt) ** 2 + tt ** 2
+            net = x - 1.0 * plain(x, cond, torch.ones(3), text, mask)  # F, which does not depend on t here
+            est = x - tt * dit(x, cond, ts, text, mask)
+            assert torch.allclose(est, (1 - tt) / d * x + tt / d ** 0.5 * net, atol=1e-4)
+
+
 def test_the_refine_convolution_starts_silent_then_reaches_across_token_borders():
     """A denoiser with refine_channels keeps the parameter order of one without (so a checkpoint
     from before it resumes), predicts the same untrained, and once its last layer is set, a change
