@@ -114,6 +114,31 @@ class DiTBlock(nn.Module):
 # Below this noise level a sample prediction is turned into a velocity as if at this level: the
 # division would otherwise amplify the prediction's error without bound.
 SAMPLE_T_MIN = 0.05
+# The starting variance of the network's clean-latent error for "sample_wiener" (latents have unit
+# variance): about previz-v3's error at t = 0.05, when it was switched over.
+ERROR_VAR_START = 0.05
+
+
+class ErrorVariance(nn.Module):
+    """The variance of the network's clean-latent error ("sample_wiener"), per latent cell: a learned
+    log-variance per channel plus one per cell read from the final tokens (zero-initialised, so it
+    starts as the per-channel one). Flat sky is predicted well and takes none of x_t's noise, edges
+    take x_t's detail. A module of its own, registered last: a parameter of VideoDiT itself would
+    come first in its parameter order and shift every optimizer state of a resumed checkpoint."""
+
+    def __init__(self, channels: int, dim: int, patch: int):
+        super().__init__()
+        self.log_var = nn.Parameter(torch.full((channels,), math.log(ERROR_VAR_START)))
+        self.cells = nn.Linear(dim, patch * patch)
+        nn.init.zeros_(self.cells.weight)
+        nn.init.zeros_(self.cells.bias)
+
+    def forward(self, tokens: torch.Tensor, grid: tuple[int, int, int]) -> torch.Tensor:
+        """tokens [B, t*h*w, dim] -> variance [B, C, T, H, W]."""
+        t, h, w = grid
+        p = int(math.isqrt(self.cells.out_features))
+        cells = rearrange(self.cells(tokens), "b (t h w) (p q) -> b 1 t (h p) (w q)", t=t, h=h, w=w, p=p, q=p)
+        return (self.log_var.reshape(1, -1, 1, 1, 1) + cells).clamp(-15.0, 8.0).exp()
 
 
 class VideoDiT(nn.Module):
@@ -144,6 +169,8 @@ class VideoDiT(nn.Module):
             self.refine = nn.Sequential(nn.Conv2d(2 * c, r, 3, padding=1), nn.SiLU(), nn.Conv2d(r, c, 3, padding=1))
             nn.init.zeros_(self.refine[2].weight)  # zero: the output starts as the tokens' own
             nn.init.zeros_(self.refine[2].bias)
+        if cfg.prediction == "sample_wiener":  # last too, so a "sample" checkpoint resumes into it
+            self.error_variance = ErrorVariance(c, d, p)
 
     def forward(self, x: torch.Tensor, cond: torch.Tensor, t: torch.Tensor, text: torch.Tensor,
                 text_mask: torch.Tensor) -> torch.Tensor:
@@ -165,17 +192,18 @@ class VideoDiT(nn.Module):
         for block in self.blocks:
             tokens = block(tokens, emb, ctx, text_mask, grid)
         shift, scale = self.ada_out(F.silu(emb)).chunk(2, dim=1)
-        out = self.patch_out(modulate(self.norm_out(tokens), shift, scale))
+        tokens = modulate(self.norm_out(tokens), shift, scale)
+        out = self.patch_out(tokens)
         out = rearrange(out, "b (t h w) (c p q) -> b c t (h p) (w q)", t=nt, h=grid[1], w=grid[2], p=p, q=p)
         if self.refine is not None:  # per latent frame, across the tokens' borders
             frames = rearrange(torch.cat([out, x.to(out.dtype)], dim=1), "b c t h w -> (b t) c h w")
             out = out + rearrange(self.refine(frames), "(b t) c h w -> b c t h w", b=b)
-        if self.prediction == "sample_skip":
-            # x0 = c_skip x + c_out out with d = (1-t)^2 + t^2, c_skip = (1-t)/d, c_out = t/sqrt(d); the
-            # velocity (x - x0) / t written without the division, exact down to t = 0.
+        if self.prediction == "sample_wiener":
+            # x0 = out + g (x - (1-t) out), g = (1-t) s2 / d, d = (1-t)^2 s2 + t^2 (ModelConfig.prediction);
+            # the velocity (x - x0) / t written without the division, exact down to t = 0.
             tt = t.reshape(-1, 1, 1, 1, 1).to(out.dtype)
-            d = (1 - tt) ** 2 + tt ** 2
-            return ((2 * tt - 1) * x.to(out.dtype) - d.sqrt() * out) / d
+            s2 = self.error_variance(tokens, grid).to(out.dtype)
+            return (x.to(out.dtype) * (tt - (1 - tt) * s2) - tt * out) / ((1 - tt) ** 2 * s2 + tt ** 2)
         if self.predicts_sample:  # x_t = x0 + t * v
             return (x - out) / t.clamp(min=SAMPLE_T_MIN).reshape(-1, 1, 1, 1, 1).to(out.dtype)
         return out

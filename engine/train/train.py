@@ -81,7 +81,7 @@ class Preset:
 PRESETS = {
     # The shipped model: native 256x144, 24 frames at 12 fps; a DiT small enough to train on CPU.
     "previz": Preset(
-        config=dict(name="previz-v1", dit_dim=128, dit_depth=4, dit_heads=4, mlp_ratio=3.0, prediction="sample_skip",
+        config=dict(name="previz-v1", dit_dim=128, dit_depth=4, dit_heads=4, mlp_ratio=3.0, prediction="sample_wiener",
                     refine_channels=32, default_steps=10,
                     default_guidance=4.0),
         ae_steps=200, ae_batch=4, ae_lr=1e-3, ae_crop=(64, 128),

@@ -114,29 +114,45 @@ def test_a_sample_predicting_denoiser_returns_the_velocity_to_its_prediction():
         tiny_config(prediction="noise")
 
 
-def test_a_skip_preconditioned_denoiser_passes_the_nearly_clean_input_through():
-    """x_t - t * v is c_skip x_t + c_out F, exact down to t = 0: untrained (F = 0) the clean-latent
-    estimate is x_t itself at t -> 0 and the mean latent at t = 1, where it equals "sample"."""
-    cfg = tiny_config(prediction="sample_skip")
+def test_a_wiener_denoiser_passes_the_nearly_clean_input_through_and_resumes_a_sample_one():
+    """x_t - t * v is F + g (x_t - (1-t) F), exact down to t = 0: x_t itself at t = 0, F at t = 1.
+    A "sample" denoiser's weights load into it (the error variance is registered last) and give the
+    same estimate as the variance goes to 0."""
+    cfg = tiny_config(prediction="sample_wiener")
     dit = VideoDiT(cfg).eval()
+    plain = VideoDiT(tiny_config(prediction="sample")).eval()
     x, cond, _, text, mask = _denoiser_inputs(cfg, batch=3)
-    t = torch.tensor([1.0, 0.5, 0.0])
     with torch.no_grad():
-        v = dit(x, cond, t, text, mask)
-        assert torch.allclose(x[0] - v[0], torch.zeros_like(x[0]), atol=1e-5)
-        assert torch.allclose(x[1] - 0.5 * v[1], x[1], atol=1e-5)  # c_skip(0.5) = 1
-        assert torch.isfinite(v[2]).all()
-        torch.nn.init.normal_(dit.patch_out.bias)
-        v = dit(x, cond, t, text, mask)
-        plain = VideoDiT(tiny_config(prediction="sample")).eval()
-        plain.load_state_dict(dit.state_dict())
-        assert torch.allclose(plain(x, cond, t, text, mask)[0], v[0], atol=1e-5)  # same at t = 1
-        for tt in (0.2, 0.7):  # x0 = c_skip x + c_out F for any t
-            ts = torch.full((3,), tt)
-            d = (1 - tt) ** 2 + tt ** 2
-            net = x - 1.0 * plain(x, cond, torch.ones(3), text, mask)  # F, which does not depend on t here
-            est = x - tt * dit(x, cond, ts, text, mask)
-            assert torch.allclose(est, (1 - tt) / d * x + tt / d ** 0.5 * net, atol=1e-4)
+        torch.nn.init.normal_(plain.patch_out.bias)
+        state = plain.state_dict()
+        assert list(dit.state_dict())[:len(state)] == list(state)
+        added = [n for n, _ in dit.named_parameters()][len(state):]
+        assert added == ["error_variance.log_var", "error_variance.cells.weight", "error_variance.cells.bias"]
+        dit.load_state_dict({**state, **{n: dit.state_dict()[n] for n in added}}, strict=True)
+        ones = torch.ones(3)
+        net = x - plain(x, cond, ones, text, mask)  # F: untrained, the output bias, whatever t
+        assert net.abs().mean() > 0.1
+        assert torch.allclose(x - dit(x, cond, ones, text, mask), net, atol=1e-5)  # t = 1: F
+        zeros = torch.zeros(3)
+        v = dit(x, cond, zeros, text, mask)
+        assert torch.isfinite(v).all() and torch.allclose(x - 0 * v, x)  # t = 0: x_t itself
+        s2 = float(dit.error_variance.log_var.exp()[0])  # the cells' part starts at 0
+        for tt in (0.05, 0.3, 0.7):
+            g = (1 - tt) * s2 / ((1 - tt) ** 2 * s2 + tt ** 2)
+            est = x - tt * dit(x, cond, torch.full((3,), tt), text, mask)
+            assert torch.allclose(est, net + g * (x - (1 - tt) * net), atol=1e-4)
+        # A cell whose variance the tokens raise takes more of x_t, its neighbours none of it.
+        dit.error_variance.cells.bias[0] = 20.0
+        est = x - 0.5 * dit(x, cond, torch.full((3,), 0.5), text, mask)
+        assert torch.allclose(est[..., 0, 0], x[..., 0, 0] / 0.5, atol=1e-2)  # s2 -> e^8: nearly x_t / (1-t)
+        assert torch.allclose(est[..., 0, 1], (net + (0.5 * s2 / (0.25 * s2 + 0.25)) * (x - 0.5 * net))[..., 0, 1],
+                              atol=1e-4)
+        dit.error_variance.cells.bias[0] = 0.0
+        dit.error_variance.log_var.fill_(-30.0)  # s2 -> 0: the plain sample prediction
+        ts = torch.tensor([0.2, 0.5, 0.9])
+        assert torch.allclose(x - ts[:, None, None, None, None] * dit(x, cond, ts, text, mask), net, atol=1e-4)
+    with pytest.raises(ValueError, match="prediction"):
+        tiny_config(prediction="sample_skip")
 
 
 def test_the_refine_convolution_starts_silent_then_reaches_across_token_borders():
