@@ -89,8 +89,9 @@ PRESETS = {
         timestep_shift=3.0, pure_noise=0.1, subject_boost=8.0),
     # A few seconds end to end: tests and smoke runs.
     "tiny": Preset(
-        config=dict(name="previz-tiny", width=64, height=32, frames=8, fps=8.0, latent_channels=4, prediction="sample",
-                    space_compression=8, decoder_channels=8, decoder_blocks=1, patch_size=2, text_max_length=24,
+        config=dict(name="previz-tiny", width=64, height=32, frames=8, fps=8.0, latent_channels=4,
+                    prediction="sample_wiener", space_compression=8, decoder_channels=8, decoder_blocks=1,
+                    patch_size=2, text_max_length=24,
                     dit_dim=32, dit_depth=2, dit_heads=2, mlp_ratio=2.0, refine_channels=8, default_steps=3,
                     overlap_latent_frames=1),
         ae_steps=12, ae_batch=2, ae_lr=3e-3, ae_crop=None,
