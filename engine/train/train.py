@@ -47,6 +47,7 @@ from engine.requests import GenerateRequest
 STATE_NAME = "train_state.json"
 OPTIMIZER_NAME = "optimizer.safetensors"
 EMA_NAME = "ema.safetensors"
+LOW_NOISE_T_MAX = 0.3  # Preset.low_noise draws t evenly below this
 
 
 @dataclass
@@ -73,6 +74,10 @@ class Preset:
     # logit-normal almost never draws. There the clean-latent estimate must ignore the noise and give
     # the prompt's layout; untrained, previz-v3 mapped each token's noise to a tile of its own.
     pure_noise: float = 0.0
+    # Share of each batch drawn evenly from t in (0, LOW_NOISE_T_MAX]. The shifted logit-normal draws
+    # t < 0.2 0.7% of the time, yet the sampler's last steps (t = 0.2 and 0.1 of 10) make the detail
+    # of every frame: there previz-v5 passed x_t's grain into flat skies.
+    low_noise: float = 0.0
     # Extra loss weight on the latent cells the subject covers (data.subject_weights): 0 for none.
     subject_boost: float = 0.0
     mix: dict = field(default_factory=lambda: dict(DEFAULT_MIX))
@@ -86,7 +91,7 @@ PRESETS = {
                     default_guidance=4.0),
         ae_steps=200, ae_batch=4, ae_lr=1e-3, ae_crop=(64, 128),
         pool_pairs=160, steps=40000, batch=8, lr=5e-4, eval_every=500, eval_prompts=8, checkpoint_every=50,
-        timestep_shift=3.0, pure_noise=0.1, subject_boost=8.0),
+        timestep_shift=3.0, pure_noise=0.1, low_noise=0.1, subject_boost=8.0),
     # A few seconds end to end: tests and smoke runs.
     "tiny": Preset(
         config=dict(name="previz-tiny", width=64, height=32, frames=8, fps=8.0, latent_channels=4,
@@ -96,7 +101,7 @@ PRESETS = {
                     overlap_latent_frames=1),
         ae_steps=12, ae_batch=2, ae_lr=3e-3, ae_crop=None,
         pool_pairs=2, steps=30, batch=4, lr=2e-3, warmup=2, eval_every=12, eval_prompts=2, checkpoint_every=6,
-        pure_noise=0.25, subject_boost=8.0),
+        pure_noise=0.25, low_noise=0.25, subject_boost=8.0),
 }
 
 
@@ -240,6 +245,16 @@ def set_scaling_factor(model: LatentCutLDM, clips: np.ndarray, device: torch.dev
 # ----------------------------------------------------------------------------- stage 3
 
 
+def training_timesteps(preset: Preset, gen: torch.Generator) -> torch.Tensor:
+    """One batch's timesteps: shifted logit-normal, with the preset's shares at t = 1 and at low t."""
+    t = sample_timesteps(preset.batch, gen, shift=preset.timestep_shift)
+    t = torch.where(torch.rand(preset.batch, generator=gen) < preset.pure_noise, torch.ones_like(t), t)
+    if preset.low_noise > 0:  # no extra draws without it: older runs resume on the same stream
+        low = torch.rand(preset.batch, generator=gen) < preset.low_noise
+        t = torch.where(low, torch.rand(preset.batch, generator=gen).clamp(min=1e-3) * LOW_NOISE_T_MAX, t)
+    return t
+
+
 def flow_loss(model: LatentCutLDM, batch, text: torch.Tensor, text_mask: torch.Tensor, t: torch.Tensor,
               noise: torch.Tensor, device: torch.device) -> torch.Tensor:
     """Mean squared velocity error over the frames to be made."""
@@ -370,8 +385,7 @@ def train_denoiser(model: LatentCutLDM, text_encoder, pool: LatentPool, texts: T
         gen = torch.Generator().manual_seed(state["seed"] * 1_000_003 + step)
         batch = make_batch(pool, rng, preset.batch, model.config.overlap_latent_frames, preset.mix, weights=weights)
         text, mask = texts.batch(batch.captions)
-        t = sample_timesteps(preset.batch, gen, shift=preset.timestep_shift)
-        t = torch.where(torch.rand(preset.batch, generator=gen) < preset.pure_noise, torch.ones_like(t), t)
+        t = training_timesteps(preset, gen)
         noise = torch.randn(batch.x0.shape, generator=gen)
         loss = flow_loss(model, batch, text, mask, t.to(device), noise.to(device), device)
         opt.zero_grad(set_to_none=True)

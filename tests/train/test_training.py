@@ -1,4 +1,5 @@
 """A tiny training run end to end: losses fall, the folder loads and generates, resume is exact."""
+import dataclasses
 import json
 
 import pytest
@@ -6,6 +7,7 @@ import torch
 from safetensors import safe_open
 
 import engine.train.train as train
+from engine.model.flow import sample_timesteps
 from engine.model.loading import load_model
 from engine.pipeline import LatentCutPipeline
 from engine.train.__main__ import main
@@ -113,3 +115,21 @@ def test_the_step_preview_is_a_blurry_version_of_the_result(tiny_run):
         assert previews[-1].shape == out.frames.shape[1:]
         off = [np.abs(preview.reshape(-1, 3).mean(0) - result).max() for preview in previews]
         assert max(off) <= 50, (text, off)
+
+
+def test_training_timesteps_give_the_sampler_s_ends_their_shares():
+    """The shifted logit-normal almost never draws t < 0.2 or t = 1; the preset's shares put a tenth
+    of the draws at pure noise and a tenth evenly below LOW_NOISE_T_MAX, and no share means no draw
+    (an older run resumes on the same random stream)."""
+    preset = dataclasses.replace(train.PRESETS["previz"], batch=20000)
+    t = train.training_timesteps(preset, torch.Generator().manual_seed(0))
+    # (the low draws come last and replace some of the pure-noise ones)
+    assert abs(float((t == 1).float().mean()) - preset.pure_noise * (1 - preset.low_noise)) < 0.01
+    low = t[t < train.LOW_NOISE_T_MAX]
+    assert preset.low_noise <= len(low) / len(t) < preset.low_noise + 0.03  # + the logit-normal's own few
+    assert abs(float((t < 0.1).float().mean()) - preset.low_noise / 3) < 0.01 and float(low.min()) > 0  # even
+    plain = dataclasses.replace(preset, pure_noise=0.0, low_noise=0.0)
+    g1, g2 = torch.Generator().manual_seed(1), torch.Generator().manual_seed(1)
+    t1 = train.training_timesteps(plain, g1)
+    assert torch.equal(t1, sample_timesteps(plain.batch, g2, shift=plain.timestep_shift))
+    assert float((t1 < 0.2).float().mean()) < 0.01
