@@ -83,8 +83,9 @@ def animate_check(pipe, scenes, steps) -> dict:
     w, h = pipe.native_size
     for i, scene in enumerate(scenes):
         still = render(scene, w, h, 1)[0]
-        clip = pipe.animate(AnimateRequest(image=still, prompt=prompt(scene), seconds=pipe.config.frames / pipe.native_rate,
-                                           seed=i, steps=steps)).frames
+        seconds = pipe.config.frames / pipe.native_rate
+        request = AnimateRequest(image=still, prompt=prompt(scene), seconds=seconds, seed=i, steps=steps)
+        clip = pipe.animate(request).frames
         first.append(psnr(clip[0], still))
         moved.append(ev.classify_camera(clip) == scene.camera and ev.classify_motion(clip) == scene.motion)
     return {"first_frame_psnr": float(np.mean(first)), "move_shown": float(np.mean(moved))}

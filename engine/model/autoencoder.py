@@ -70,7 +70,6 @@ class VideoAutoencoder(nn.Module):
         nn.init.zeros_(self.refine_out.weight)
         nn.init.zeros_(self.refine_out.bias)
 
-
     def patchify(self, x: torch.Tensor) -> torch.Tensor:
         """[B,3,T,H,W] -> [B,T/kt,H/ks,W/ks, kt*ks*ks*3]."""
         return rearrange(x, "b c (t i) (h j) (w k) -> b t h w (i j k c)", i=self.kt, j=self.ks, k=self.ks)

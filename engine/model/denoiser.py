@@ -128,6 +128,7 @@ class ErrorVariance(nn.Module):
 
     def __init__(self, channels: int, dim: int, patch: int):
         super().__init__()
+        self.patch = patch
         self.log_var = nn.Parameter(torch.full((channels,), math.log(ERROR_VAR_START)))
         self.cells = nn.Linear(dim, patch * patch)
         nn.init.zeros_(self.cells.weight)
@@ -136,7 +137,7 @@ class ErrorVariance(nn.Module):
     def forward(self, tokens: torch.Tensor, grid: tuple[int, int, int]) -> torch.Tensor:
         """tokens [B, t*h*w, dim] -> variance [B, C, T, H, W]."""
         t, h, w = grid
-        p = int(math.isqrt(self.cells.out_features))
+        p = self.patch
         cells = rearrange(self.cells(tokens), "b (t h w) (p q) -> b 1 t (h p) (w q)", t=t, h=h, w=w, p=p, q=p)
         return (self.log_var.reshape(1, -1, 1, 1, 1) + cells).clamp(-15.0, 8.0).exp()
 

@@ -86,9 +86,8 @@ class Preset:
 PRESETS = {
     # The shipped model: native 256x144, 24 frames at 12 fps; a DiT small enough to train on CPU.
     "previz": Preset(
-        config=dict(name="previz-v1", dit_dim=128, dit_depth=4, dit_heads=4, mlp_ratio=3.0, prediction="sample_wiener",
-                    refine_channels=32, default_steps=10,
-                    default_guidance=4.0),
+        config=dict(name="previz-v1", dit_dim=128, dit_depth=4, dit_heads=4, mlp_ratio=3.0,
+                    prediction="sample_wiener", refine_channels=32, default_steps=10, default_guidance=4.0),
         ae_steps=200, ae_batch=4, ae_lr=1e-3, ae_crop=(64, 128),
         pool_pairs=160, steps=40000, batch=8, lr=5e-4, eval_every=500, eval_prompts=8, checkpoint_every=50,
         timestep_shift=3.0, pure_noise=0.1, low_noise=0.1, subject_boost=8.0),
