@@ -69,7 +69,8 @@ class ModelConfig:
     # that decodes as speckle, while the clean latent is smooth enough for a token.
     # "sample_wiener": the network's x0 estimate F plus what x_t shows beyond it, weighted by its
     # signal-to-noise ratio, x0 = F + g (x_t - (1-t) F) with g = (1-t) s2 / ((1-t)^2 s2 + t^2) and s2
-    # a learned per-cell variance of F's error (the Wiener estimate of that error). For the
+    # a learned per-cell variance of F's error, fitted to it by its own Gaussian likelihood (the
+    # Wiener estimate of that error; the clean-latent loss alone left flat sky's 3x too high). For the
     # token's width a plain sample prediction cannot pass the nearly clean input through either:
     # previz-v3's x0 at t = 0.05 erred 15x more than x_t itself and lost every camera move. EDM's
     # c_skip (the same with s2 = 1) leaves the network to cancel the noise it passes at mid t, which

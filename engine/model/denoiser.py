@@ -177,6 +177,13 @@ class VideoDiT(nn.Module):
                 text_mask: torch.Tensor) -> torch.Tensor:
         """x [B,C,T,H,W] noisy latent, cond [B,C+1+S,T,H,W], t [B] in [0,1], text [B,L,Dt], mask [B,L]
         -> velocity [B,C,T,H,W]."""
+        return self.velocity(x, t, *self.predict(x, cond, t, text, text_mask))
+
+    def predict(self, x: torch.Tensor, cond: torch.Tensor, t: torch.Tensor, text: torch.Tensor,
+                text_mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """The network's own output (a velocity, or a clean-latent estimate F) and, for "sample_wiener",
+        the variance of F's error s2 [B,C,T,H,W]. s2 reads detached tokens: it is fitted to F's error
+        by its own likelihood (error_variance_nll), not through the trunk."""
         b, _, nt, hh, ww = x.shape
         p = self.patch
         if hh % p or ww % p:
@@ -200,10 +207,16 @@ class VideoDiT(nn.Module):
             frames = rearrange(torch.cat([out, x.to(out.dtype)], dim=1), "b c t h w -> (b t) c h w")
             out = out + rearrange(self.refine(frames), "(b t) c h w -> b c t h w", b=b)
         if self.prediction == "sample_wiener":
+            return out, self.error_variance(tokens.detach(), grid).to(out.dtype)
+        return out, None
+
+    def velocity(self, x: torch.Tensor, t: torch.Tensor, out: torch.Tensor,
+                 s2: torch.Tensor | None = None) -> torch.Tensor:
+        """The velocity from predict's output: the network's own, or from its clean-latent estimate."""
+        if self.prediction == "sample_wiener":
             # x0 = out + g (x - (1-t) out), g = (1-t) s2 / d, d = (1-t)^2 s2 + t^2 (ModelConfig.prediction);
             # the velocity (x - x0) / t written without the division, exact down to t = 0.
             tt = t.reshape(-1, 1, 1, 1, 1).to(out.dtype)
-            s2 = self.error_variance(tokens, grid).to(out.dtype)
             return (x.to(out.dtype) * (tt - (1 - tt) * s2) - tt * out) / ((1 - tt) ** 2 * s2 + tt ** 2)
         if self.predicts_sample:  # x_t = x0 + t * v
             return (x - out) / t.clamp(min=SAMPLE_T_MIN).reshape(-1, 1, 1, 1, 1).to(out.dtype)

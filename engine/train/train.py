@@ -255,23 +255,39 @@ def training_timesteps(preset: Preset, gen: torch.Generator) -> torch.Tensor:
 
 
 def flow_loss(model: LatentCutLDM, batch, text: torch.Tensor, text_mask: torch.Tensor, t: torch.Tensor,
-              noise: torch.Tensor, device: torch.device) -> torch.Tensor:
-    """Mean squared velocity error over the frames to be made."""
+              noise: torch.Tensor, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
+    """Mean squared velocity error over the frames to be made, and for "sample_wiener" the error
+    variance's own loss (error_variance_nll; 0 otherwise). Their gradients reach separate weights."""
+    den = model.denoiser
     x0 = batch.x0.to(device)
     x_t = add_noise(x0, noise, t)
     with _autocast(device):
-        v = model.denoiser(x_t, batch.cond.to(device), t, text.to(device), text_mask.to(device))
+        out, s2 = den.predict(x_t, batch.cond.to(device), t, text.to(device), text_mask.to(device))
+        v = den.velocity(x_t, t, out, None if s2 is None else s2.detach())
     err = (v.float() - velocity_target(x0, noise)).pow(2).mean(dim=1)  # [B, T, h, w]
     if batch.weight is not None:
         err = err * batch.weight.to(device)
     err = err.mean(dim=(2, 3))  # [B, T]
-    if model.denoiser.predicts_sample:
+    if den.predicts_sample:
         # The velocity error of a sample prediction is its clean-latent error over t. Weighted by t^2
         # it is that clean-latent error itself, the same at every noise level: unweighted, the nearly
         # clean cases (which only sharpen) outweighed the noisy ones (which set the layout) ten to one.
         err = err * t.pow(2)[:, None]
     w = batch.loss_mask.to(device)
-    return (err * w).sum() / w.sum().clamp(min=1.0)
+    flow = (err * w).sum() / w.sum().clamp(min=1.0)
+    if s2 is None:
+        return flow, torch.zeros((), device=device)
+    return flow, error_variance_nll(out.detach().float(), s2.float(), x0, w)
+
+
+def error_variance_nll(estimate: torch.Tensor, s2: torch.Tensor, x0: torch.Tensor, frame_mask: torch.Tensor
+                       ) -> torch.Tensor:
+    """The Gaussian negative log-likelihood of the clean-latent estimate's error under the variance
+    s2, over the frames to be made: least where s2 is that cell's expected squared error, so the
+    Wiener gain passes x_t's detail where the estimate is unsure and none of its noise where it is
+    sure (flat sky). The estimate comes detached: this trains the variance only."""
+    nll = 0.5 * ((estimate - x0).pow(2) / s2 + s2.log()).mean(dim=(1, 3, 4))  # [B, T]
+    return (nll * frame_mask).sum() / frame_mask.sum().clamp(min=1.0)
 
 
 @torch.no_grad()
@@ -284,7 +300,7 @@ def probe_loss(model: LatentCutLDM, pool: LatentPool, texts: TextCache, preset: 
     gen = torch.Generator().manual_seed(seed)
     t = torch.linspace(0.1, 0.9, batch)
     noise = torch.randn(b.x0.shape, generator=gen)
-    return float(flow_loss(model, b, text, mask, t.to(device), noise.to(device), device))
+    return float(flow_loss(model, b, text, mask, t.to(device), noise.to(device), device)[0])
 
 
 def eval_scenes(count: int) -> list:
@@ -375,7 +391,12 @@ def train_denoiser(model: LatentCutLDM, text_encoder, pool: LatentPool, texts: T
     weights = subject_weights(pool, model.config.time_compression, model.config.space_compression,
                               preset.subject_boost) if preset.subject_boost > 0 else None
     t0 = time.time()
-    recent: list[float] = []
+    recent: list[tuple[float, float]] = []
+    variance = den.error_variance if den.prediction == "sample_wiener" else None
+    variance_ids = {id(p) for p in variance.parameters()} if variance is not None else set()
+    clip_groups = [[p for p in den.parameters() if id(p) not in variance_ids]]
+    if variance is not None:
+        clip_groups.append(list(variance.parameters()))
     while state["step"] < total_steps:
         step = state["step"]
         for g in opt.param_groups:
@@ -386,19 +407,23 @@ def train_denoiser(model: LatentCutLDM, text_encoder, pool: LatentPool, texts: T
         text, mask = texts.batch(batch.captions)
         t = training_timesteps(preset, gen)
         noise = torch.randn(batch.x0.shape, generator=gen)
-        loss = flow_loss(model, batch, text, mask, t.to(device), noise.to(device), device)
+        loss, variance_nll = flow_loss(model, batch, text, mask, t.to(device), noise.to(device), device)
         opt.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(den.parameters(), 1.0)
+        (loss + variance_nll).backward()
+        for group in clip_groups:  # apart: the variance's steep likelihood must not shrink the trunk's step
+            torch.nn.utils.clip_grad_norm_(group, 1.0)
         opt.step()
         ema.update(den, step)
-        recent.append(float(loss.detach()))
+        recent.append((float(loss.detach()), float(variance_nll.detach())))
         state["step"] = step + 1
         state["wall_s"] += time.time() - t0
         t0 = time.time()
         if (step + 1) % 10 == 0:
-            _log(out, {"stage": "dit", "step": step + 1, "loss": round(float(np.mean(recent)), 5),
-                       "lr": round(opt.param_groups[0]["lr"], 7), "wall_s": round(state["wall_s"], 1)})
+            losses, nlls = np.mean(recent, axis=0)
+            record = {"stage": "dit", "step": step + 1, "loss": round(float(losses), 5)}
+            if variance is not None:
+                record["variance_nll"] = round(float(nlls), 4)
+            _log(out, {**record, "lr": round(opt.param_groups[0]["lr"], 7), "wall_s": round(state["wall_s"], 1)})
             recent = []
         last = step + 1 == total_steps
         if (step + 1) % preset.checkpoint_every == 0 or last:

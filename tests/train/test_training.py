@@ -133,3 +133,34 @@ def test_training_timesteps_give_the_sampler_s_ends_their_shares():
     t1 = train.training_timesteps(plain, g1)
     assert torch.equal(t1, sample_timesteps(plain.batch, g2, shift=plain.timestep_shift))
     assert float((t1 < 0.2).float().mean()) < 0.01
+
+
+def test_the_error_variance_is_fitted_to_the_estimate_s_error_by_its_own_loss():
+    """The clean-latent loss trains the estimate and not the variance; the variance's likelihood
+    trains the variance only, and is least where it equals the estimate's squared error."""
+    from engine.model.tiny import make_tiny_model, tiny_config
+    from engine.train.cases import Batch
+
+    model = make_tiny_model(tiny_config(prediction="sample_wiener"))
+    cfg, den = model.config, model.denoiser
+    gen = torch.Generator().manual_seed(0)
+    x0 = torch.randn(2, cfg.latent_channels, 3, 4, 8, generator=gen)
+    cond = torch.zeros(2, cfg.latent_channels + 1 + cfg.structure_channels, 3, 4, 8)
+    batch = Batch(x0=x0, cond=cond, loss_mask=torch.ones(2, 3), captions=["", ""], cases=["t2v", "t2v"])
+    text, mask = torch.randn(2, 5, cfg.text_dim, generator=gen), torch.ones(2, 5, dtype=torch.bool)
+    t, noise = torch.tensor([0.1, 0.6]), torch.randn(x0.shape, generator=gen)
+    flow, nll = train.flow_loss(model, batch, text, mask, t, noise, torch.device("cpu"))
+    variance = set(den.error_variance.parameters())
+    flow.backward(retain_graph=True)
+    assert all(p.grad is None for p in variance)
+    assert all(p.grad is not None for p in den.parameters() if p not in variance)
+    den.zero_grad(set_to_none=True)
+    nll.backward()
+    assert all(p.grad is None for p in den.parameters() if p not in variance)
+    assert den.error_variance.log_var.grad.abs().sum() > 0
+    # Least at the squared error, cell by cell and channel by channel.
+    estimate, error = torch.randn(x0.shape, generator=gen), torch.rand(x0.shape, generator=gen) + 0.1
+    target, ones = estimate + error, torch.ones(2, 3)
+    best = float(train.error_variance_nll(estimate, error ** 2, target, ones))
+    for factor in (0.5, 0.9, 1.1, 2.0):
+        assert float(train.error_variance_nll(estimate, factor * error ** 2, target, ones)) > best
