@@ -301,7 +301,11 @@ class LatentCutPipeline:
             self._check_cancel(args.cancel)
             sigma = sigmas[begin + i]
             x_in = x.to(self.dtype).expand(batch, *shape[1:])
-            v = self.model.denoiser(x_in, cond, sigma.float().expand(batch), text, text_mask).float()
+            # The last step keeps none of x beyond the network's estimate: on a sampled trajectory
+            # that residue is what the steps left unresolved, and it decodes as grain.
+            last = i == len(timesteps) - 1
+            v = self.model.denoiser(x_in, cond, sigma.float().expand(batch), text, text_mask,
+                                    pass_input=not last).float()
             if use_cfg:
                 v_cond, v_uncond = v.chunk(2)
                 v = v_uncond + args.guidance * (v_cond - v_uncond)

@@ -174,10 +174,12 @@ class VideoDiT(nn.Module):
             self.error_variance = ErrorVariance(c, d, p)
 
     def forward(self, x: torch.Tensor, cond: torch.Tensor, t: torch.Tensor, text: torch.Tensor,
-                text_mask: torch.Tensor) -> torch.Tensor:
+                text_mask: torch.Tensor, pass_input: bool = True) -> torch.Tensor:
         """x [B,C,T,H,W] noisy latent, cond [B,C+1+S,T,H,W], t [B] in [0,1], text [B,L,Dt], mask [B,L]
-        -> velocity [B,C,T,H,W]."""
-        return self.velocity(x, t, *self.predict(x, cond, t, text, text_mask))
+        -> velocity [B,C,T,H,W]. pass_input=False: for "sample_wiener", the velocity of the network's
+        own estimate F, taking nothing of what x shows beyond it (the sampler's last step)."""
+        out, s2 = self.predict(x, cond, t, text, text_mask)
+        return self.velocity(x, t, out, s2 if pass_input or s2 is None else torch.zeros_like(s2))
 
     def predict(self, x: torch.Tensor, cond: torch.Tensor, t: torch.Tensor, text: torch.Tensor,
                 text_mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:

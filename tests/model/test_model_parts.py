@@ -115,7 +115,8 @@ def test_a_sample_predicting_denoiser_returns_the_velocity_to_its_prediction():
 
 
 def test_a_wiener_denoiser_passes_the_nearly_clean_input_through_and_resumes_a_sample_one():
-    """x_t - t * v is F + g (x_t - (1-t) F), exact down to t = 0: x_t itself at t = 0, F at t = 1.
+    """x_t - t * v is F + g (x_t - (1-t) F), exact down to t = 0: x_t itself at t = 0, F at t = 1,
+    and F alone when told not to pass the input.
     A "sample" denoiser's weights load into it (the error variance is registered last) and give the
     same estimate as the variance goes to 0."""
     cfg = tiny_config(prediction="sample_wiener")
@@ -141,6 +142,8 @@ def test_a_wiener_denoiser_passes_the_nearly_clean_input_through_and_resumes_a_s
             g = (1 - tt) * s2 / ((1 - tt) ** 2 * s2 + tt ** 2)
             est = x - tt * dit(x, cond, torch.full((3,), tt), text, mask)
             assert torch.allclose(est, net + g * (x - (1 - tt) * net), atol=1e-4)
+            own = x - tt * dit(x, cond, torch.full((3,), tt), text, mask, pass_input=False)
+            assert torch.allclose(own, net, atol=1e-4)  # the sampler's last step: F alone
         # A cell whose variance the tokens raise takes more of x_t, its neighbours none of it.
         dit.error_variance.cells.bias[0] = 20.0
         est = x - 0.5 * dit(x, cond, torch.full((3,), 0.5), text, mask)

@@ -201,3 +201,23 @@ def test_a_size_off_the_models_grid_is_rounded_with_a_warning(pipe):
     with pytest.warns(ConstraintWarning, match="60x30 to 64x32"):
         result = pipe.generate(GenerateRequest(prompt="a red ball", seconds=1.0, size=(60, 30), steps=1))
     assert result.frames.shape[1:3] == (32, 64)
+
+
+def test_the_last_step_of_every_sampling_loop_takes_the_network_s_own_estimate(tmp_path, clip):
+    """A "sample_wiener" model passes x's detail beyond its estimate at every step but the last, where
+    that residue is what the steps left unresolved (grain): generate, restyle part-way, and each
+    window of a long shot."""
+    from engine.model.tiny import make_tiny_model_folder
+
+    wiener = LatentCutPipeline.from_pretrained(make_tiny_model_folder(tmp_path / "m", prediction="sample_wiener"))
+    den = wiener.model.denoiser
+    calls, forward = [], den.forward
+    den.forward = lambda *a, pass_input=True: calls.append(pass_input) or forward(*a, pass_input=pass_input)
+    wiener.generate(GenerateRequest(prompt="a red ball", seconds=0.5, steps=3, rate=8))
+    assert calls == [True, True, False]
+    calls.clear()
+    wiener.restyle(RestyleRequest(frames=clip, prompt="at night", strength=0.6, steps=5, rate=24))
+    assert calls == [True, True, False]
+    calls.clear()
+    wiener.generate(GenerateRequest(prompt="pan right", seconds=10.0, steps=2, rate=8))
+    assert calls == [True, False] * 19
