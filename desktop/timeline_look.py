@@ -68,12 +68,15 @@ class ThumbnailCache(QObject):
         self.images: dict[str, QImage | None] = {}
         self.pool = QThreadPool(self)
         self.pool.setMaxThreadCount(1)
-        self._signals = _ThumbSignals()
+        # A child made after the pool: Qt deletes children in order, and the pool's destructor waits
+        # for a running task, so a task never emits into a deleted object.
+        self._signals = _ThumbSignals(self)
         self._signals.ready.connect(self._on_ready, Qt.ConnectionType.QueuedConnection)
+        self._closed = False
 
     def get(self, path: str) -> QImage | None:
-        if path in self.images:
-            return self.images[path]
+        if path in self.images or self._closed:  # a repaint after shutdown starts nothing
+            return self.images.get(path)
         self.images[path] = None  # requested; stays None if it cannot be decoded
         self.pool.start(_ThumbTask(path, self.height, self._signals))
         return None
@@ -83,6 +86,7 @@ class ThumbnailCache(QObject):
         self.changed.emit()
 
     def shutdown(self):
+        self._closed = True
         self.pool.clear()
         self.pool.waitForDone(5000)
 

@@ -196,3 +196,13 @@ def test_thumbnails_arrive_off_the_ui_thread(qtbot, cut):
     qtbot.waitUntil(lambda: c.thumbnails.images.get(path) is not None, timeout=20_000)
     assert c.thumbnails.images[path].height() == c.thumbnails.height
     assert not c.grab().isNull()
+
+
+def test_thumbnails_start_nothing_after_shutdown(qtbot, cut):
+    """A repaint after the window shut down asks for no decode that could outlive the cache."""
+    cache = cut.canvas.thumbnails
+    assert cache._signals.parent() is cache  # deleted after the pool, which waits for its task
+    cache.shutdown()
+    path = v1(cut)[0].media_reference.target_url
+    assert cache.get(path) is None and path not in cache.images
+    assert cache.pool.activeThreadCount() == 0
