@@ -274,10 +274,15 @@ def flow_loss(model: LatentCutLDM, batch, text: torch.Tensor, text_mask: torch.T
         # clean cases (which only sharpen) outweighed the noisy ones (which set the layout) ten to one.
         err = err * t.pow(2)[:, None]
     w = batch.loss_mask.to(device)
-    flow = (err * w).sum() / w.sum().clamp(min=1.0)
+    flow = _frames_mean(err, w)
     if s2 is None:
         return flow, torch.zeros((), device=device)
     return flow, error_variance_nll(out.detach().float(), s2.float(), x0, w)
+
+
+def _frames_mean(per_frame: torch.Tensor, frame_mask: torch.Tensor) -> torch.Tensor:
+    """The mean of [B, T] values over the frames to be made."""
+    return (per_frame * frame_mask).sum() / frame_mask.sum().clamp(min=1.0)
 
 
 def error_variance_nll(estimate: torch.Tensor, s2: torch.Tensor, x0: torch.Tensor, frame_mask: torch.Tensor
@@ -286,8 +291,7 @@ def error_variance_nll(estimate: torch.Tensor, s2: torch.Tensor, x0: torch.Tenso
     s2, over the frames to be made: least where s2 is that cell's expected squared error, so the
     Wiener gain passes x_t's detail where the estimate is unsure and none of its noise where it is
     sure (flat sky). The estimate comes detached: this trains the variance only."""
-    nll = 0.5 * ((estimate - x0).pow(2) / s2 + s2.log()).mean(dim=(1, 3, 4))  # [B, T]
-    return (nll * frame_mask).sum() / frame_mask.sum().clamp(min=1.0)
+    return _frames_mean(0.5 * ((estimate - x0).pow(2) / s2 + s2.log()).mean(dim=(1, 3, 4)), frame_mask)
 
 
 @torch.no_grad()
@@ -392,11 +396,8 @@ def train_denoiser(model: LatentCutLDM, text_encoder, pool: LatentPool, texts: T
                               preset.subject_boost) if preset.subject_boost > 0 else None
     t0 = time.time()
     recent: list[tuple[float, float]] = []
-    variance = den.error_variance if den.prediction == "sample_wiener" else None
-    variance_ids = {id(p) for p in variance.parameters()} if variance is not None else set()
-    clip_groups = [[p for p in den.parameters() if id(p) not in variance_ids]]
-    if variance is not None:
-        clip_groups.append(list(variance.parameters()))
+    variance = set(den.error_variance.parameters()) if den.prediction == "sample_wiener" else set()
+    clip_groups = [g for g in ([p for p in den.parameters() if p not in variance], list(variance)) if g]
     while state["step"] < total_steps:
         step = state["step"]
         for g in opt.param_groups:
@@ -421,7 +422,7 @@ def train_denoiser(model: LatentCutLDM, text_encoder, pool: LatentPool, texts: T
         if (step + 1) % 10 == 0:
             losses, nlls = np.mean(recent, axis=0)
             record = {"stage": "dit", "step": step + 1, "loss": round(float(losses), 5)}
-            if variance is not None:
+            if variance:
                 record["variance_nll"] = round(float(nlls), 4)
             _log(out, {**record, "lr": round(opt.param_groups[0]["lr"], 7), "wall_s": round(state["wall_s"], 1)})
             recent = []
