@@ -396,8 +396,10 @@ def train_denoiser(model: LatentCutLDM, text_encoder, pool: LatentPool, texts: T
                               preset.subject_boost) if preset.subject_boost > 0 else None
     t0 = time.time()
     recent: list[tuple[float, float]] = []
-    variance = set(den.error_variance.parameters()) if den.prediction == "sample_wiener" else set()
-    clip_groups = [g for g in ([p for p in den.parameters() if p not in variance], list(variance)) if g]
+    # In module order (not a set's): the clipped norm's float sum must repeat exactly on resume.
+    variance = list(den.error_variance.parameters()) if den.prediction == "sample_wiener" else []
+    trunk = [p for p in den.parameters() if all(p is not v for v in variance)]
+    clip_groups = [g for g in (trunk, variance) if g]
     while state["step"] < total_steps:
         step = state["step"]
         for g in opt.param_groups:
