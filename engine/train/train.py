@@ -80,6 +80,11 @@ class Preset:
     low_noise: float = 0.0
     # Extra loss weight on the latent cells the subject covers (data.subject_weights): 0 for none.
     subject_boost: float = 0.0
+    # Weight of the clean-latent loss on the network's own estimate F ("sample_wiener"), beside the
+    # loss on the Wiener estimate. That one weighs F by 1 - (1-t)g, under 0.1 at t = 0.1, so F was
+    # left a still, blurred clip at low noise (from a real pan at t = 0.1 it moved 0.1 px, not 11),
+    # yet the sampler's last step takes F alone: without this no camera move can reach the result.
+    estimate_loss: float = 0.0
     mix: dict = field(default_factory=lambda: dict(DEFAULT_MIX))
 
 
@@ -90,7 +95,7 @@ PRESETS = {
                     prediction="sample_wiener", refine_channels=32, default_steps=10, default_guidance=4.0),
         ae_steps=200, ae_batch=4, ae_lr=1e-3, ae_crop=(64, 128),
         pool_pairs=160, steps=40000, batch=8, lr=5e-4, eval_every=500, eval_prompts=8, checkpoint_every=50,
-        timestep_shift=3.0, pure_noise=0.1, low_noise=0.1, subject_boost=8.0),
+        timestep_shift=3.0, pure_noise=0.1, low_noise=0.1, subject_boost=8.0, estimate_loss=1.0),
     # A few seconds end to end: tests and smoke runs.
     "tiny": Preset(
         config=dict(name="previz-tiny", width=64, height=32, frames=8, fps=8.0, latent_channels=4,
@@ -255,19 +260,24 @@ def training_timesteps(preset: Preset, gen: torch.Generator) -> torch.Tensor:
 
 
 def flow_loss(model: LatentCutLDM, batch, text: torch.Tensor, text_mask: torch.Tensor, t: torch.Tensor,
-              noise: torch.Tensor, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
+              noise: torch.Tensor, device: torch.device, estimate_weight: float = 0.0
+              ) -> tuple[torch.Tensor, torch.Tensor]:
     """Mean squared velocity error over the frames to be made, and for "sample_wiener" the error
-    variance's own loss (error_variance_nll; 0 otherwise). Their gradients reach separate weights."""
+    variance's own loss (error_variance_nll; 0 otherwise). Their gradients reach separate weights.
+    estimate_weight adds that much of F's own clean-latent error (Preset.estimate_loss)."""
     den = model.denoiser
     x0 = batch.x0.to(device)
     x_t = add_noise(x0, noise, t)
     with _autocast(device):
         out, s2 = den.predict(x_t, batch.cond.to(device), t, text.to(device), text_mask.to(device))
         v = den.velocity(x_t, t, out, None if s2 is None else s2.detach())
-    err = (v.float() - velocity_target(x0, noise)).pow(2).mean(dim=1)  # [B, T, h, w]
-    if batch.weight is not None:
-        err = err * batch.weight.to(device)
-    err = err.mean(dim=(2, 3))  # [B, T]
+    cell_weight = None if batch.weight is None else batch.weight.to(device)
+
+    def per_frame(sq: torch.Tensor) -> torch.Tensor:  # [B,C,T,h,w] squared errors -> [B, T]
+        sq = sq.mean(dim=1)
+        return (sq if cell_weight is None else sq * cell_weight).mean(dim=(2, 3))
+
+    err = per_frame((v.float() - velocity_target(x0, noise)).pow(2))
     if den.predicts_sample:
         # The velocity error of a sample prediction is its clean-latent error over t. Weighted by t^2
         # it is that clean-latent error itself, the same at every noise level: unweighted, the nearly
@@ -275,6 +285,8 @@ def flow_loss(model: LatentCutLDM, batch, text: torch.Tensor, text_mask: torch.T
         err = err * t.pow(2)[:, None]
     w = batch.loss_mask.to(device)
     flow = _frames_mean(err, w)
+    if estimate_weight and s2 is not None:
+        flow = flow + estimate_weight * _frames_mean(per_frame((out.float() - x0).pow(2)), w)
     if s2 is None:
         return flow, torch.zeros((), device=device)
     return flow, error_variance_nll(out.detach().float(), s2.float(), x0, w)
@@ -410,7 +422,8 @@ def train_denoiser(model: LatentCutLDM, text_encoder, pool: LatentPool, texts: T
         text, mask = texts.batch(batch.captions)
         t = training_timesteps(preset, gen)
         noise = torch.randn(batch.x0.shape, generator=gen)
-        loss, variance_nll = flow_loss(model, batch, text, mask, t.to(device), noise.to(device), device)
+        loss, variance_nll = flow_loss(model, batch, text, mask, t.to(device), noise.to(device), device,
+                                       preset.estimate_loss)
         opt.zero_grad(set_to_none=True)
         (loss + variance_nll).backward()
         for group in clip_groups:  # apart: the variance's steep likelihood must not shrink the trunk's step

@@ -7,7 +7,7 @@ import torch
 from safetensors import safe_open
 
 import engine.train.train as train
-from engine.model.flow import sample_timesteps
+from engine.model.flow import add_noise, sample_timesteps
 from engine.model.loading import load_model
 from engine.pipeline import LatentCutPipeline
 from engine.train.__main__ import main
@@ -133,6 +133,41 @@ def test_training_timesteps_give_the_sampler_s_ends_their_shares():
     t1 = train.training_timesteps(plain, g1)
     assert torch.equal(t1, sample_timesteps(plain.batch, g2, shift=plain.timestep_shift))
     assert float((t1 < 0.2).float().mean()) < 0.01
+
+
+def test_the_estimate_loss_adds_the_network_s_own_clean_latent_error():
+    """estimate_weight adds that multiple of F's own squared error (not the Wiener estimate's) over
+    the frames to be made; at low noise, where the Wiener gain hides F, it is what trains F."""
+    from engine.model.tiny import make_tiny_model, tiny_config
+    from engine.train.cases import Batch
+
+    model = make_tiny_model(tiny_config(prediction="sample_wiener"))
+    cfg, den = model.config, model.denoiser
+    gen = torch.Generator().manual_seed(0)
+    with torch.no_grad():  # a trained-looking output layer: the zero init would give F = 0
+        for p in den.patch_out.parameters():
+            p.normal_(0.0, 0.3, generator=gen)
+    x0 = torch.randn(2, cfg.latent_channels, 3, 4, 8, generator=gen)
+    cond = torch.zeros(2, cfg.latent_channels + 1 + cfg.structure_channels, 3, 4, 8)
+    frames = torch.tensor([[1.0, 1.0, 0.0], [1.0, 1.0, 1.0]])
+    batch = Batch(x0=x0, cond=cond, loss_mask=frames, captions=["", ""], cases=["t2v", "t2v"])
+    text, mask = torch.randn(2, 5, cfg.text_dim, generator=gen), torch.ones(2, 5, dtype=torch.bool)
+    t, noise = torch.tensor([0.1, 0.1]), torch.randn(x0.shape, generator=gen)
+    cpu = torch.device("cpu")
+    plain, _ = train.flow_loss(model, batch, text, mask, t, noise, cpu)
+    both, _ = train.flow_loss(model, batch, text, mask, t, noise, cpu, estimate_weight=0.5)
+    with torch.no_grad():
+        estimate, _ = den.predict(add_noise(x0, noise, t), cond, t, text, mask)
+    per_frame = (estimate - x0).pow(2).mean(dim=(1, 3, 4))
+    own = float((per_frame * frames).sum() / frames.sum())
+    assert own > 0.1
+    assert abs(float((both - plain).detach()) - 0.5 * own) < 1e-5
+    den.zero_grad(set_to_none=True)
+    plain.backward()
+    hidden = float(den.patch_out.weight.grad.norm())
+    den.zero_grad(set_to_none=True)
+    train.flow_loss(model, batch, text, mask, t, noise, cpu, estimate_weight=1.0)[0].backward()
+    assert float(den.patch_out.weight.grad.norm()) > 3 * hidden
 
 
 def test_the_error_variance_is_fitted_to_the_estimate_s_error_by_its_own_loss():
