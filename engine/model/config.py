@@ -81,6 +81,11 @@ class ModelConfig:
     # to it; 0 for none (folders written before it). Each token writes its own 4x4 latent cells,
     # so without it every token's edges show as a 16-px grid in the decoded frames.
     refine_channels: int = 0
+    # Temporal attention also to the tokens around each one, this many tokens out (1: the 3x3 around
+    # it, in every latent frame), gated per head from zero; 0 for none (folders written before it).
+    # Attention at one position only cannot follow content that moves: a 20-px pan crosses a token's
+    # 16 px in the clip, and previz-v5's estimate of a real pan at t = 0.6 stood still.
+    motion_attention: int = 0
     # Sampling.
     scheduler_shift: float = 1.0
     default_steps: int = 10
@@ -132,6 +137,7 @@ class ModelConfig:
         need(self.dit_depth >= 1, "dit_depth", "must be >= 1")
         need(self.prediction in PREDICTIONS, "prediction", f"must be one of {', '.join(PREDICTIONS)}")
         need(self.refine_channels >= 0, "refine_channels", "must be >= 0")
+        need(self.motion_attention >= 0, "motion_attention", "must be >= 0")
         need(self.text_dim > 0, "text_dim", "must be > 0")
         need(self.text_max_length >= 2, "text_max_length", "must be >= 2")
         need(self.default_steps >= 1, "default_steps", "must be >= 1")

@@ -60,20 +60,76 @@ class Attention(nn.Module):
 
     def forward(self, x: torch.Tensor, context: torch.Tensor | None = None,
                 mask: torch.Tensor | None = None) -> torch.Tensor:
+        return self.merge(self.attend(*self.project(x, context), mask))
+
+    def project(self, x: torch.Tensor, context: torch.Tensor | None = None):
+        """-> q [B,h,N,d], k and v [B,h,M,d]."""
         context = x if context is None else context
         q = rearrange(self.q(x), "b n (h d) -> b h n d", h=self.heads)
         k, v = rearrange(self.kv(context), "b m (two h d) -> two b h m d", two=2, h=self.heads)
+        return q, k, v
+
+    def attend(self, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, mask: torch.Tensor | None = None):
         if self.fused:
-            o = F.scaled_dot_product_attention(q, k, v, attn_mask=None if mask is None else mask[:, None, None, :])
-            return self.out(rearrange(o, "b h n d -> b n (h d)"))
+            return F.scaled_dot_product_attention(q, k, v, attn_mask=None if mask is None else mask[:, None, None, :])
         # softmax(q k^T / sqrt(d)) v as plain matmuls, the same maths as scaled_dot_product_attention.
         # On this 2-core AVX2 CPU in fp32 (forward and backward) they are 2-8% faster over 144 or 48
         # keys; over the 6 latent frames of temporal attention the fused call is twice as fast.
         scores = (q @ k.transpose(-1, -2)) * q.shape[-1] ** -0.5
         if mask is not None:
             scores = scores.masked_fill(~mask[:, None, None, :], float("-inf"))
-        o = scores.softmax(dim=-1) @ v
+        return scores.softmax(dim=-1) @ v
+
+    def merge(self, o: torch.Tensor) -> torch.Tensor:
         return self.out(rearrange(o, "b h n d -> b n (h d)"))
+
+
+# Latent-frame offsets the motion attention tells apart; farther ones share the last one's bias.
+MOTION_MAX_OFFSET = 8
+# The motion attention's gate and bias are stored divided by this. Adam moves a parameter by about
+# its learning rate a step whatever its gradient, so at 5e-4 a gate from zero would take thousands
+# of steps to open and a bias to pick a direction; scaled, a few hundred.
+MOTION_PARAM_SCALE = 10.0
+
+
+class MotionAttention(nn.Module):
+    """Temporal attention to the (2r+1)^2 tokens around each token, in every latent frame, with its
+    block's temporal projections: content that moves is found where it went. A learned bias per head
+    for each (frame offset, neighbour) lets a head follow one direction; a per-head gate from zero
+    adds it to the block's own temporal attention, so a checkpoint without it samples as before."""
+
+    def __init__(self, heads: int, radius: int):
+        super().__init__()
+        self.radius = radius
+        self.bias = nn.Parameter(torch.zeros(heads, 2 * MOTION_MAX_OFFSET + 1, (2 * radius + 1) ** 2))
+        self.gate = nn.Parameter(torch.zeros(heads))
+
+    def _around(self, z: torch.Tensor, batch: int, h: int, w: int) -> torch.Tensor:
+        """[(b h w), heads, t, d] -> [(b h w), heads, t * n, d]: each position's n neighbours' values.
+        Padded and gathered with (heads, t, d) innermost, so the result needs no further copy."""
+        r, side = self.radius, 2 * self.radius + 1
+        e, t, d = z.shape[1:]
+        padded = z.new_zeros(batch, h + 2 * r, w + 2 * r, e, t, d)
+        padded[:, r:r + h, r:r + w] = z.reshape(batch, h, w, e, t, d)
+        z = torch.stack([padded[:, i:i + h, j:j + w] for i in range(side) for j in range(side)], dim=-2)
+        return z.reshape(batch * h * w, e, t * side * side, d)
+
+    def forward(self, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, grid: tuple[int, int, int]
+                ) -> torch.Tensor:
+        """q, k, v [(b h w), heads, t, d] from the block's temporal attention -> its gated addition."""
+        t, h, w = grid
+        batch, r, side = q.shape[0] // (h * w), self.radius, 2 * self.radius + 1
+        frames = torch.arange(t, device=q.device)
+        offset = (frames[None, :] - frames[:, None]).clamp(-MOTION_MAX_OFFSET, MOTION_MAX_OFFSET) + MOTION_MAX_OFFSET
+        bias = self.bias[:, offset] * MOTION_PARAM_SCALE  # [heads, t, t, n]
+        inside = F.pad(torch.ones(h, w, device=q.device), (r, r, r, r))
+        inside = torch.stack([inside[i:i + h, j:j + w] for i in range(side) for j in range(side)], dim=-1)
+        outside = torch.zeros_like(inside).masked_fill(inside == 0, float("-inf"))  # [h, w, n]
+        mask = bias[None, None] + outside[:, :, None, None, None]  # [h, w, heads, t, t, n]
+        mask = rearrange(mask, "h w e tq tk n -> (h w) e tq (tk n)").to(q.dtype).repeat(batch, 1, 1, 1)
+        o = F.scaled_dot_product_attention(q, self._around(k, batch, h, w), self._around(v, batch, h, w),
+                                           attn_mask=mask)
+        return o * (self.gate * MOTION_PARAM_SCALE)[None, :, None, None].to(o.dtype)
 
 
 class DiTBlock(nn.Module):
@@ -94,7 +150,7 @@ class DiTBlock(nn.Module):
         nn.init.zeros_(self.ada.bias)
 
     def forward(self, x: torch.Tensor, emb: torch.Tensor, text: torch.Tensor, text_mask: torch.Tensor,
-                grid: tuple[int, int, int]) -> torch.Tensor:
+                grid: tuple[int, int, int], motion: MotionAttention | None = None) -> torch.Tensor:
         t, h, w = grid
         b = x.shape[0]
         ss, sc, sg, ts, tc, tg, ms, mc, mg = self.ada(F.silu(emb)).chunk(9, dim=1)
@@ -104,7 +160,12 @@ class DiTBlock(nn.Module):
         x = x + sg[:, None] * y
         # Temporal attention: each patch position attends across latent frames.
         y = rearrange(modulate(self.norm_t(x), ts, tc), "b (t h w) d -> (b h w) t d", t=t, h=h, w=w)
-        y = rearrange(self.attn_t(y), "(b h w) t d -> b (t h w) d", b=b, h=h, w=w)
+        if motion is None:
+            y = self.attn_t(y)
+        else:
+            q, k, v = self.attn_t.project(y)
+            y = self.attn_t.merge(self.attn_t.attend(q, k, v) + motion(q, k, v, grid))
+        y = rearrange(y, "(b h w) t d -> b (t h w) d", b=b, h=h, w=w)
         x = x + tg[:, None] * y
         x = x + self.attn_x(self.norm_x(x), context=text, mask=text_mask)
         x = x + mg[:, None] * self.mlp(modulate(self.norm_m(x), ms, mc))
@@ -172,6 +233,10 @@ class VideoDiT(nn.Module):
             nn.init.zeros_(self.refine[2].bias)
         if cfg.prediction == "sample_wiener":  # last too, so a "sample" checkpoint resumes into it
             self.error_variance = ErrorVariance(c, d, p)
+        self.motion = None
+        if cfg.motion_attention:  # last of all, so a checkpoint from before it resumes into it
+            self.motion = nn.ModuleList(
+                [MotionAttention(cfg.dit_heads, cfg.motion_attention) for _ in range(cfg.dit_depth)])
 
     def forward(self, x: torch.Tensor, cond: torch.Tensor, t: torch.Tensor, text: torch.Tensor,
                 text_mask: torch.Tensor, pass_input: bool = True) -> torch.Tensor:
@@ -199,8 +264,8 @@ class VideoDiT(nn.Module):
         weights = text_mask.to(ctx.dtype)[..., None]
         pooled = (ctx * weights).sum(1) / weights.sum(1).clamp(min=1.0)
         emb = self.time_mlp(timestep_embedding(t, self.dim).to(ctx.dtype)) + self.pool_mlp(pooled)
-        for block in self.blocks:
-            tokens = block(tokens, emb, ctx, text_mask, grid)
+        for i, block in enumerate(self.blocks):
+            tokens = block(tokens, emb, ctx, text_mask, grid, None if self.motion is None else self.motion[i])
         shift, scale = self.ada_out(F.silu(emb)).chunk(2, dim=1)
         tokens = modulate(self.norm_out(tokens), shift, scale)
         out = self.patch_out(tokens)

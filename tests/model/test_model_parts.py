@@ -1,5 +1,6 @@
 import pytest
 import torch
+from einops import rearrange
 
 from engine.model.autoencoder import VideoAutoencoder
 from engine.model.denoiser import VideoDiT
@@ -235,3 +236,42 @@ def test_preview_fit_matches_mean_colours():
     assert fit_preview(preview, z, frames) < 1e-4
     img = preview(z[0, :, 0], (64, 32))
     assert img.shape == (32, 64, 3) and img.dtype == torch.uint8
+
+
+def test_motion_attention_starts_silent_then_follows_content_to_a_neighbouring_token():
+    """A denoiser with motion_attention keeps the parameter order of one without and predicts the
+    same untrained; a head biased to one (frame offset, neighbour) returns that token's value, and
+    at the frame's edge it never attends outside."""
+    from engine.model.denoiser import MOTION_MAX_OFFSET, MOTION_PARAM_SCALE, MotionAttention
+
+    wiener = dict(prediction="sample_wiener", refine_channels=8)
+    plain_cfg, cfg = tiny_config(**wiener), tiny_config(**wiener, motion_attention=1)
+    torch.manual_seed(0)
+    plain = VideoDiT(plain_cfg).eval()
+    dit = VideoDiT(cfg).eval()
+    names = [n for n, _ in dit.named_parameters()]
+    assert names[: len(list(plain.parameters()))] == [n for n, _ in plain.named_parameters()]
+    assert all(n.startswith("motion.") for n in names[len(list(plain.parameters())):])
+    x, cond, t, text, mask = _denoiser_inputs(cfg, batch=2)
+    with torch.no_grad():
+        torch.nn.init.normal_(plain.patch_out.weight, std=0.1)
+        torch.nn.init.normal_(plain.blocks[0].ada.weight, std=0.1)  # the block's gates open
+        dit.load_state_dict(plain.state_dict(), strict=False)
+        assert torch.allclose(dit(x, cond, t, text, mask), plain(x, cond, t, text, mask), atol=1e-6)
+        dit.motion[0].gate.fill_(1.0)
+        assert (dit(x, cond, t, text, mask) - plain(x, cond, t, text, mask)).abs().max() > 1e-3
+
+    motion = MotionAttention(heads=1, radius=1)
+    b, t_, h, w, d = 2, 3, 4, 5, 8
+    with torch.no_grad():
+        motion.gate.fill_(1.0 / MOTION_PARAM_SCALE)
+        # Neighbour index 5 is (row 0, column +1) of the 3x3; offset +1 is the next latent frame.
+        motion.bias.fill_(-1e4)
+        motion.bias[0, MOTION_MAX_OFFSET + 1, 5] = 0.0
+    v = torch.randn(b, t_, h, w, d)
+    flat = rearrange(v, "b t h w d -> (b h w) 1 t d")
+    q = torch.zeros_like(flat)
+    o = rearrange(motion(q, torch.zeros_like(flat), flat, (t_, h, w)), "(b h w) 1 t d -> b t h w d", b=b, h=h, w=w)
+    assert torch.allclose(o[:, :-1, :, :-1], v[:, 1:, :, 1:], atol=1e-5)
+    # The last column's right neighbour lies outside: the bias alone leaves only the inside keys.
+    assert torch.isfinite(o).all()
