@@ -95,14 +95,21 @@ MOTION_PARAM_SCALE = 10.0
 class MotionAttention(nn.Module):
     """Temporal attention to the (2r+1)^2 tokens around each token, in every latent frame, with its
     block's temporal projections: content that moves is found where it went. A learned bias per head
-    for each (frame offset, neighbour) lets a head follow one direction; a per-head gate from zero
-    adds it to the block's own temporal attention, so a checkpoint without it samples as before."""
+    for each (frame offset, neighbour) lets a head follow one direction, and the prompt and noise
+    level (the block's conditioning) steer it: the camera words say which way the content goes. A
+    per-head gate from zero adds it to the block's own temporal attention, so a checkpoint without
+    it samples as before."""
 
-    def __init__(self, heads: int, radius: int):
+    def __init__(self, heads: int, radius: int, dim: int):
         super().__init__()
         self.radius = radius
-        self.bias = nn.Parameter(torch.zeros(heads, 2 * MOTION_MAX_OFFSET + 1, (2 * radius + 1) ** 2))
+        self.heads = heads
+        table = (heads, 2 * MOTION_MAX_OFFSET + 1, (2 * radius + 1) ** 2)
+        self.bias = nn.Parameter(torch.zeros(table))
         self.gate = nn.Parameter(torch.zeros(heads))
+        self.steer = nn.Linear(dim, math.prod(table))
+        nn.init.zeros_(self.steer.weight)
+        nn.init.zeros_(self.steer.bias)
 
     def _around(self, z: torch.Tensor, batch: int, h: int, w: int) -> torch.Tensor:
         """[(b h w), heads, t, d] -> [(b h w), heads, t * n, d]: each position's n neighbours' values.
@@ -114,19 +121,21 @@ class MotionAttention(nn.Module):
         z = torch.stack([padded[:, i:i + h, j:j + w] for i in range(side) for j in range(side)], dim=-2)
         return z.reshape(batch * h * w, e, t * side * side, d)
 
-    def forward(self, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, grid: tuple[int, int, int]
-                ) -> torch.Tensor:
-        """q, k, v [(b h w), heads, t, d] from the block's temporal attention -> its gated addition."""
+    def forward(self, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, grid: tuple[int, int, int],
+                emb: torch.Tensor) -> torch.Tensor:
+        """q, k, v [(b h w), heads, t, d] from the block's temporal attention, emb [b, dim] its
+        conditioning -> its gated addition."""
         t, h, w = grid
         batch, r, side = q.shape[0] // (h * w), self.radius, 2 * self.radius + 1
         frames = torch.arange(t, device=q.device)
         offset = (frames[None, :] - frames[:, None]).clamp(-MOTION_MAX_OFFSET, MOTION_MAX_OFFSET) + MOTION_MAX_OFFSET
-        bias = self.bias[:, offset] * MOTION_PARAM_SCALE  # [heads, t, t, n]
+        table = self.bias[None] * MOTION_PARAM_SCALE + self.steer(F.silu(emb)).reshape(-1, *self.bias.shape)
+        bias = table[:, :, offset]  # [b, heads, t, t, n]
         inside = F.pad(torch.ones(h, w, device=q.device), (r, r, r, r))
         inside = torch.stack([inside[i:i + h, j:j + w] for i in range(side) for j in range(side)], dim=-1)
         outside = torch.zeros_like(inside).masked_fill(inside == 0, float("-inf"))  # [h, w, n]
-        mask = bias[None, None] + outside[:, :, None, None, None]  # [h, w, heads, t, t, n]
-        mask = rearrange(mask, "h w e tq tk n -> (h w) e tq (tk n)").to(q.dtype).repeat(batch, 1, 1, 1)
+        mask = bias[:, None, None] + outside[None, :, :, None, None, None]  # [b, h, w, heads, t, t, n]
+        mask = rearrange(mask, "b h w e tq tk n -> (b h w) e tq (tk n)").to(q.dtype)
         o = F.scaled_dot_product_attention(q, self._around(k, batch, h, w), self._around(v, batch, h, w),
                                            attn_mask=mask)
         return o * (self.gate * MOTION_PARAM_SCALE)[None, :, None, None].to(o.dtype)
@@ -164,7 +173,7 @@ class DiTBlock(nn.Module):
             y = self.attn_t(y)
         else:
             q, k, v = self.attn_t.project(y)
-            y = self.attn_t.merge(self.attn_t.attend(q, k, v) + motion(q, k, v, grid))
+            y = self.attn_t.merge(self.attn_t.attend(q, k, v) + motion(q, k, v, grid, emb))
         y = rearrange(y, "(b h w) t d -> b (t h w) d", b=b, h=h, w=w)
         x = x + tg[:, None] * y
         x = x + self.attn_x(self.norm_x(x), context=text, mask=text_mask)
@@ -236,7 +245,7 @@ class VideoDiT(nn.Module):
         self.motion = None
         if cfg.motion_attention:  # last of all, so a checkpoint from before it resumes into it
             self.motion = nn.ModuleList(
-                [MotionAttention(cfg.dit_heads, cfg.motion_attention) for _ in range(cfg.dit_depth)])
+                [MotionAttention(cfg.dit_heads, cfg.motion_attention, d) for _ in range(cfg.dit_depth)])
 
     def forward(self, x: torch.Tensor, cond: torch.Tensor, t: torch.Tensor, text: torch.Tensor,
                 text_mask: torch.Tensor, pass_input: bool = True) -> torch.Tensor:

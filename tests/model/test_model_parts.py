@@ -261,7 +261,7 @@ def test_motion_attention_starts_silent_then_follows_content_to_a_neighbouring_t
         dit.motion[0].gate.fill_(1.0)
         assert (dit(x, cond, t, text, mask) - plain(x, cond, t, text, mask)).abs().max() > 1e-3
 
-    motion = MotionAttention(heads=1, radius=1)
+    motion = MotionAttention(heads=1, radius=1, dim=4)
     b, t_, h, w, d = 2, 3, 4, 5, 8
     with torch.no_grad():
         motion.gate.fill_(1.0 / MOTION_PARAM_SCALE)
@@ -271,7 +271,19 @@ def test_motion_attention_starts_silent_then_follows_content_to_a_neighbouring_t
     v = torch.randn(b, t_, h, w, d)
     flat = rearrange(v, "b t h w d -> (b h w) 1 t d")
     q = torch.zeros_like(flat)
-    o = rearrange(motion(q, torch.zeros_like(flat), flat, (t_, h, w)), "(b h w) 1 t d -> b t h w d", b=b, h=h, w=w)
+    emb = torch.randn(b, 4)
+    o = motion(q, torch.zeros_like(flat), flat, (t_, h, w), emb)
+    o = rearrange(o, "(b h w) 1 t d -> b t h w d", b=b, h=h, w=w)
     assert torch.allclose(o[:, :-1, :, :-1], v[:, 1:, :, 1:], atol=1e-5)
     # The last column's right neighbour lies outside: the bias alone leaves only the inside keys.
     assert torch.isfinite(o).all()
+    # The conditioning steers it: sample 0's prompt turns the head to the left neighbour instead.
+    with torch.no_grad():
+        motion.steer.bias.zero_()
+        motion.steer.weight.zero_()
+        motion.steer.weight.view(1, 2 * MOTION_MAX_OFFSET + 1, 9, 4)[0, MOTION_MAX_OFFSET + 1, 3, 0] = 1e5
+        motion.steer.weight.view(1, 2 * MOTION_MAX_OFFSET + 1, 9, 4)[0, MOTION_MAX_OFFSET + 1, 5, 0] = -1e5
+    steered = rearrange(motion(q, torch.zeros_like(flat), flat, (t_, h, w), torch.tensor([[9.0, 0, 0, 0],
+                        [0.0, 0, 0, 0]])), "(b h w) 1 t d -> b t h w d", b=b, h=h, w=w)
+    assert torch.allclose(steered[0, :-1, :, 1:], v[0, 1:, :, :-1], atol=1e-5)
+    assert torch.allclose(steered[1, :-1, :, :-1], v[1, 1:, :, 1:], atol=1e-5)
