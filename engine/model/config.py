@@ -20,6 +20,8 @@ def _type_ok(value, annotation: str) -> bool:
         return isinstance(value, (int, float)) and not isinstance(value, bool)
     if annotation == "str":
         return isinstance(value, str)
+    if annotation == "bool":
+        return isinstance(value, bool)
     if annotation == "str | None":
         return value is None or isinstance(value, str)
     if annotation == "list[int]":
@@ -81,6 +83,11 @@ class ModelConfig:
     # to it; 0 for none (folders written before it). Each token writes its own 4x4 latent cells,
     # so without it every token's edges show as a 16-px grid in the decoded frames.
     refine_channels: int = 0
+    # The refine convolution's hidden channels scaled and shifted by the noise level and prompt (the
+    # blocks' conditioning); False for folders written before it. Unconditioned, it cannot tell the
+    # nearly clean input it should pass (the sampler's last step takes F alone) from pure noise:
+    # previz-v6's F at t = 0.1 erred 8x more than the noisy input scaled.
+    refine_conditioned: bool = False
     # Temporal attention also to the tokens around each one, this many tokens out (1: the 3x3 around
     # it, in every latent frame), gated per head from zero; 0 for none (folders written before it).
     # Attention at one position only cannot follow content that moves: a 20-px pan crosses a token's
@@ -138,6 +145,8 @@ class ModelConfig:
         need(self.prediction in PREDICTIONS, "prediction", f"must be one of {', '.join(PREDICTIONS)}")
         need(self.refine_channels >= 0, "refine_channels", "must be >= 0")
         need(self.motion_attention >= 0, "motion_attention", "must be >= 0")
+        need(self.refine_channels > 0 or not self.refine_conditioned, "refine_conditioned",
+             "needs refine_channels > 0")
         need(self.text_dim > 0, "text_dim", "must be > 0")
         need(self.text_max_length >= 2, "text_max_length", "must be >= 2")
         need(self.default_steps >= 1, "default_steps", "must be >= 1")

@@ -246,6 +246,11 @@ class VideoDiT(nn.Module):
         if cfg.motion_attention:  # last of all, so a checkpoint from before it resumes into it
             self.motion = nn.ModuleList(
                 [MotionAttention(cfg.dit_heads, cfg.motion_attention, d) for _ in range(cfg.dit_depth)])
+        self.refine_film = None
+        if cfg.refine_conditioned:  # after everything else, zero: a checkpoint from before it resumes into it
+            self.refine_film = nn.Linear(d, 2 * cfg.refine_channels)
+            nn.init.zeros_(self.refine_film.weight)
+            nn.init.zeros_(self.refine_film.bias)
 
     def forward(self, x: torch.Tensor, cond: torch.Tensor, t: torch.Tensor, text: torch.Tensor,
                 text_mask: torch.Tensor, pass_input: bool = True) -> torch.Tensor:
@@ -281,10 +286,18 @@ class VideoDiT(nn.Module):
         out = rearrange(out, "b (t h w) (c p q) -> b c t (h p) (w q)", t=nt, h=grid[1], w=grid[2], p=p, q=p)
         if self.refine is not None:  # per latent frame, across the tokens' borders
             frames = rearrange(torch.cat([out, x.to(out.dtype)], dim=1), "b c t h w -> (b t) c h w")
-            out = out + rearrange(self.refine(frames), "(b t) c h w -> b c t h w", b=b)
+            hidden = self.refine[0](frames)
+            if self.refine_film is not None:
+                hidden = self._conditioned(hidden, emb, nt)
+            out = out + rearrange(self.refine[2](self.refine[1](hidden)), "(b t) c h w -> b c t h w", b=b)
         if self.prediction == "sample_wiener":
             return out, self.error_variance(tokens.detach(), grid).to(out.dtype)
         return out, None
+
+    def _conditioned(self, hidden: torch.Tensor, emb: torch.Tensor, frames: int) -> torch.Tensor:
+        """The refine convolution's hidden channels [(b t), r, h, w] scaled and shifted by emb [b, dim]."""
+        scale, shift = self.refine_film(F.silu(emb)).repeat_interleave(frames, dim=0)[..., None, None].chunk(2, dim=1)
+        return hidden * (1 + scale) + shift
 
     def velocity(self, x: torch.Tensor, t: torch.Tensor, out: torch.Tensor,
                  s2: torch.Tensor | None = None) -> torch.Tensor:

@@ -287,3 +287,30 @@ def test_motion_attention_starts_silent_then_follows_content_to_a_neighbouring_t
                         [0.0, 0, 0, 0]])), "(b h w) 1 t d -> b t h w d", b=b, h=h, w=w)
     assert torch.allclose(steered[0, :-1, :, 1:], v[0, 1:, :, :-1], atol=1e-5)
     assert torch.allclose(steered[1, :-1, :, :-1], v[1, 1:, :, 1:], atol=1e-5)
+
+
+def test_the_conditioned_refine_starts_as_the_plain_one_then_depends_on_the_noise_level():
+    """refine_conditioned keeps the parameter order of a denoiser without it and predicts the same
+    untrained; once its scale and shift are set, the same input at another noise level refines
+    differently through them."""
+    base = dict(prediction="sample_wiener", refine_channels=8, motion_attention=1)
+    plain_cfg, cfg = tiny_config(**base), tiny_config(**base, refine_conditioned=True)
+    torch.manual_seed(0)
+    plain = VideoDiT(plain_cfg).eval()
+    dit = VideoDiT(cfg).eval()
+    names = [n for n, _ in dit.named_parameters()]
+    assert names[: len(list(plain.parameters()))] == [n for n, _ in plain.named_parameters()]
+    assert all(n.startswith("refine_film.") for n in names[len(list(plain.parameters())):])
+    x, cond, t, text, mask = _denoiser_inputs(cfg, batch=2)
+    with torch.no_grad():
+        torch.nn.init.normal_(plain.refine[2].weight, std=0.1)
+        dit.load_state_dict(plain.state_dict(), strict=False)
+        assert torch.allclose(dit.predict(x, cond, t, text, mask)[0], plain.predict(x, cond, t, text, mask)[0],
+                              atol=1e-6)
+        torch.nn.init.normal_(dit.refine_film.weight, std=0.5)
+        low, high = torch.full_like(t, 0.1), torch.full_like(t, 0.9)
+        change = lambda net: net.predict(x, cond, low, text, mask)[0] - net.predict(x, cond, high, text, mask)[0]
+        # The tokens differ between the two noise levels in both; the refine adds its own difference.
+        assert (change(dit) - change(plain)).abs().max() > 1e-3
+    with pytest.raises(ValueError, match="refine_conditioned"):
+        tiny_config(refine_conditioned=True)
