@@ -92,7 +92,8 @@ PRESETS = {
     # The shipped model: native 256x144, 24 frames at 12 fps; a DiT small enough to train on CPU.
     "previz": Preset(
         config=dict(name="previz-v1", dit_dim=128, dit_depth=4, dit_heads=4, mlp_ratio=3.0,
-                    prediction="sample_wiener", refine_channels=32, default_steps=10, default_guidance=4.0),
+                    prediction="sample_wiener", refine_channels=32, refine_conditioned=True, motion_attention=1,
+                    default_steps=10, default_guidance=4.0),
         ae_steps=200, ae_batch=4, ae_lr=1e-3, ae_crop=(64, 128),
         pool_pairs=160, steps=40000, batch=8, lr=5e-4, eval_every=500, eval_prompts=8, checkpoint_every=50,
         timestep_shift=3.0, pure_noise=0.1, low_noise=0.1, subject_boost=8.0, estimate_loss=1.0),
@@ -101,8 +102,8 @@ PRESETS = {
         config=dict(name="previz-tiny", width=64, height=32, frames=8, fps=8.0, latent_channels=4,
                     prediction="sample_wiener", space_compression=8, decoder_channels=8, decoder_blocks=1,
                     patch_size=2, text_max_length=24,
-                    dit_dim=32, dit_depth=2, dit_heads=2, mlp_ratio=2.0, refine_channels=8, default_steps=3,
-                    overlap_latent_frames=1),
+                    dit_dim=32, dit_depth=2, dit_heads=2, mlp_ratio=2.0, refine_channels=8, refine_conditioned=True,
+                    motion_attention=1, default_steps=3, overlap_latent_frames=1),
         ae_steps=12, ae_batch=2, ae_lr=3e-3, ae_crop=None,
         pool_pairs=2, steps=30, batch=4, lr=2e-3, warmup=2, eval_every=12, eval_prompts=2, checkpoint_every=6,
         pure_noise=0.25, low_noise=0.25, subject_boost=8.0),
