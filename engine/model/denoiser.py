@@ -103,7 +103,6 @@ class MotionAttention(nn.Module):
     def __init__(self, heads: int, radius: int, dim: int):
         super().__init__()
         self.radius = radius
-        self.heads = heads
         table = (heads, 2 * MOTION_MAX_OFFSET + 1, (2 * radius + 1) ** 2)
         self.bias = nn.Parameter(torch.zeros(table))
         self.gate = nn.Parameter(torch.zeros(heads))
