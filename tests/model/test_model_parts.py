@@ -159,18 +159,25 @@ def test_a_wiener_denoiser_passes_the_nearly_clean_input_through_and_resumes_a_s
         tiny_config(prediction="sample_skip")
 
 
-def test_the_refine_convolution_starts_silent_then_reaches_across_token_borders():
-    """A denoiser with refine_channels keeps the parameter order of one without (so a checkpoint
-    from before it resumes), predicts the same untrained, and once its last layer is set, a change
-    inside one token's cells moves the prediction in the next token's cells."""
-    plain_cfg, cfg = tiny_config(prediction="sample"), tiny_config(prediction="sample", refine_channels=8)
+def _plain_and_extended(plain_cfg, cfg, added: str):
+    """Two denoisers, the second with one more option: its parameters keep the first's order and
+    its own (named `added`...) come last, so a checkpoint from before the option resumes into it."""
     torch.manual_seed(0)
     plain = VideoDiT(plain_cfg).eval()
     torch.manual_seed(0)
     dit = VideoDiT(cfg).eval()
     names = [n for n, _ in dit.named_parameters()]
     assert names[: len(list(plain.parameters()))] == [n for n, _ in plain.named_parameters()]
-    assert all(n.startswith("refine.") for n in names[len(list(plain.parameters())):])
+    assert all(n.startswith(added) for n in names[len(list(plain.parameters())):])
+    return plain, dit
+
+
+def test_the_refine_convolution_starts_silent_then_reaches_across_token_borders():
+    """A denoiser with refine_channels keeps the parameter order of one without (so a checkpoint
+    from before it resumes), predicts the same untrained, and once its last layer is set, a change
+    inside one token's cells moves the prediction in the next token's cells."""
+    plain_cfg, cfg = tiny_config(prediction="sample"), tiny_config(prediction="sample", refine_channels=8)
+    plain, dit = _plain_and_extended(plain_cfg, cfg, "refine.")
     x, cond, t, text, mask = _denoiser_inputs(cfg, batch=1)
     with torch.no_grad():
         torch.nn.init.normal_(plain.patch_out.weight, std=0.1)
@@ -246,12 +253,7 @@ def test_motion_attention_starts_silent_then_follows_content_to_a_neighbouring_t
 
     wiener = dict(prediction="sample_wiener", refine_channels=8)
     plain_cfg, cfg = tiny_config(**wiener), tiny_config(**wiener, motion_attention=1)
-    torch.manual_seed(0)
-    plain = VideoDiT(plain_cfg).eval()
-    dit = VideoDiT(cfg).eval()
-    names = [n for n, _ in dit.named_parameters()]
-    assert names[: len(list(plain.parameters()))] == [n for n, _ in plain.named_parameters()]
-    assert all(n.startswith("motion.") for n in names[len(list(plain.parameters())):])
+    plain, dit = _plain_and_extended(plain_cfg, cfg, "motion.")
     x, cond, t, text, mask = _denoiser_inputs(cfg, batch=2)
     with torch.no_grad():
         torch.nn.init.normal_(plain.patch_out.weight, std=0.1)
@@ -295,12 +297,7 @@ def test_the_conditioned_refine_starts_as_the_plain_one_then_depends_on_the_nois
     differently through them."""
     base = dict(prediction="sample_wiener", refine_channels=8, motion_attention=1)
     plain_cfg, cfg = tiny_config(**base), tiny_config(**base, refine_conditioned=True)
-    torch.manual_seed(0)
-    plain = VideoDiT(plain_cfg).eval()
-    dit = VideoDiT(cfg).eval()
-    names = [n for n, _ in dit.named_parameters()]
-    assert names[: len(list(plain.parameters()))] == [n for n, _ in plain.named_parameters()]
-    assert all(n.startswith("refine_film.") for n in names[len(list(plain.parameters())):])
+    plain, dit = _plain_and_extended(plain_cfg, cfg, "refine_film.")
     x, cond, t, text, mask = _denoiser_inputs(cfg, batch=2)
     with torch.no_grad():
         torch.nn.init.normal_(plain.refine[2].weight, std=0.1)
