@@ -23,6 +23,7 @@ from .constraints import Constraints, warn_adjusted
 from .device import default_dtype, pick_device, set_threads
 from .errors import Cancelled
 from .media.retime import hold_indices, retime
+from .model.camera import frame_offsets, measure_drift, roll_frames
 from .model.conditioning import build_condition
 from .model.flow import predicted_x0
 from .model.ldm import LatentCutLDM
@@ -128,6 +129,12 @@ class LatentCutPipeline:
             known_mask = seq.known_mask.to(self.device)
             z[:, :, known_mask] = seq.known[:, :, known_mask].float()
             have |= known_mask
+        # The camera's frame (model/camera.py): everything the windows see is rolled into it.
+        offsets = self._camera_offsets(seq, z, have, text[:1], text_mask[:1])
+        if offsets is not None:
+            z = roll_frames(z, offsets, forward=False)
+            seq.init = None if seq.init is None else roll_frames(seq.init, offsets, forward=False)
+            seq.structure = None if seq.structure is None else roll_frames(seq.structure, offsets, forward=False)
 
         # 5. Denoising loop, window by window; frames already made (or given) condition the next window.
         for start, length in windows:
@@ -136,11 +143,14 @@ class LatentCutPipeline:
                 z[:, :, part], have[part].clone(),
                 None if seq.init is None else seq.init[:, :, part],
                 None if seq.structure is None else seq.structure[:, :, part],
-                args, text, text_mask, use_cfg, generator, progress, (width, height))
+                args, text, text_mask, use_cfg, generator, progress, (width, height),
+                (0, 0) if offsets is None else offsets[start + length // 2])
             new = ~have[part]
             z[:, :, part][:, :, new] = made[:, :, new]
             have[part] = True
         self._check_cancel(args.cancel)
+        if offsets is not None:
+            z = roll_frames(z, offsets, forward=True)
 
         # 6. Decode, cut the output frames and conform them to the requested rate.
         video = self.model.decode_latents(z.to(self.dtype))
@@ -248,6 +258,31 @@ class LatentCutPipeline:
         return _Sequence(latent_frames=total, known=known, known_mask=mask, out_start=out_start,
                          out_frames=out_frames)
 
+    def _camera_offsets(self, seq: _Sequence, z: torch.Tensor, have: torch.Tensor, text: torch.Tensor,
+                        text_mask: torch.Tensor) -> list[tuple[int, int]] | None:
+        """Each latent frame's whole-cell offset for the camera's drift: measured from the frames given
+        (restyle's input; the longest run of known frames for extend and fill), else the prompt's.
+        None for a model without a camera head."""
+        head = self.model.denoiser.camera
+        if head is None:
+            return None
+        given = seq.init[0] if seq.init is not None else None
+        if given is None and bool(have.any()):
+            runs, start = [], None
+            for k, known in enumerate(have.tolist() + [False]):
+                if known and start is None:
+                    start = k
+                elif not known and start is not None:
+                    runs.append((k - start, start))
+                    start = None
+            length, first = max(runs)
+            given = z[0, :, first:first + length] if length >= 2 else None
+        if given is not None:
+            drift = measure_drift(given.float())
+        else:
+            drift = tuple(float(v) for v in head(text, text_mask)[0].float())
+        return frame_offsets(drift, seq.latent_frames)
+
     # ----------------------------------------------------------------- steps 3-5
     def _plan_windows(self, seq: _Sequence) -> list[tuple[int, int]]:
         """(start, length) of each window, in the order they are made. Windows overlap by at least
@@ -277,7 +312,7 @@ class LatentCutPipeline:
     def _denoise_window(self, z_known: torch.Tensor, have: torch.Tensor, init: torch.Tensor | None,
                         structure: torch.Tensor | None, args: Request, text: torch.Tensor, text_mask: torch.Tensor,
                         use_cfg: bool, generator: torch.Generator, progress: dict,
-                        out_size: tuple[int, int]) -> torch.Tensor:
+                        out_size: tuple[int, int], preview_offset: tuple[int, int]) -> torch.Tensor:
         from diffusers import FlowMatchEulerDiscreteScheduler
 
         shape = tuple(z_known.shape)
@@ -311,14 +346,17 @@ class LatentCutPipeline:
                 v = v_uncond + args.guidance * (v_cond - v_uncond)
             progress["step"] += 1
             if args.callback is not None:
-                args.callback(progress["step"], progress["total"], self._preview(x, v, sigma, out_size))
+                args.callback(progress["step"], progress["total"], self._preview(x, v, sigma, out_size, preview_offset))
             x = scheduler.step(v, t, x).prev_sample
         return x
 
-    def _preview(self, x: torch.Tensor, v: torch.Tensor, sigma: torch.Tensor, size: tuple[int, int]) -> np.ndarray:
-        """The middle latent frame of the current estimate of x0, through the 1x1 preview projection."""
+    def _preview(self, x: torch.Tensor, v: torch.Tensor, sigma: torch.Tensor, size: tuple[int, int],
+                 offset: tuple[int, int]) -> np.ndarray:
+        """The middle latent frame of the current estimate of x0, through the 1x1 preview projection;
+        offset carries it out of the camera frame to where the result shows it."""
         x0 = predicted_x0(x, v, float(sigma))
-        return self.model.preview(x0[0, :, x0.shape[2] // 2], size).cpu().numpy()
+        frame = torch.roll(x0[0, :, x0.shape[2] // 2], offset, (-2, -1))
+        return self.model.preview(frame, size).cpu().numpy()
 
     # ----------------------------------------------------------------- step 6
     def _conform(self, native: np.ndarray, args: Request, seq: _Sequence) -> np.ndarray:

@@ -93,6 +93,10 @@ class ModelConfig:
     # Attention at one position only cannot follow content that moves: a 20-px pan crosses a token's
     # 16 px in the clip, and previz-v5's estimate of a real pan at t = 0.6 stood still.
     motion_attention: int = 0
+    # Sample in the camera's frame (engine/model/camera.py): a head reads the drift the prompt asks
+    # for, or it is measured from the given frames, and each latent frame is rolled by it, so the
+    # denoiser draws a still scene and the roll makes the move. False for folders written before it.
+    camera_frame: bool = False
     # Sampling.
     scheduler_shift: float = 1.0
     default_steps: int = 10

@@ -15,6 +15,7 @@ import torch.nn.functional as F
 from einops import rearrange
 from torch import nn
 
+from .camera import CameraHead
 from .config import ModelConfig
 
 
@@ -250,6 +251,8 @@ class VideoDiT(nn.Module):
             self.refine_film = nn.Linear(d, 2 * cfg.refine_channels)
             nn.init.zeros_(self.refine_film.weight)
             nn.init.zeros_(self.refine_film.bias)
+        # After everything else: reads the raw text states only, so it is trained apart from the trunk.
+        self.camera = CameraHead(cfg.text_dim) if cfg.camera_frame else None
 
     def forward(self, x: torch.Tensor, cond: torch.Tensor, t: torch.Tensor, text: torch.Tensor,
                 text_mask: torch.Tensor, pass_input: bool = True) -> torch.Tensor:

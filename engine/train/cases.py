@@ -42,6 +42,7 @@ class Batch:
     captions: list[str]
     cases: list[str]
     weight: torch.Tensor | None = None  # [B,T,h,w] per-cell loss weight, None for even
+    clips: torch.Tensor | None = None  # [B] the pool index of each target clip
 
 
 def make_batch(pool, rng: np.random.Generator, batch: int, overlap: int, mix: dict | None = None,
@@ -81,4 +82,4 @@ def make_batch(pool, rng: np.random.Generator, batch: int, overlap: int, mix: di
     has_structure = any(cs == "restyle" for cs in cases)
     cond = build_condition(tuple(x0.shape), known, mask, structure if has_structure else None)
     return Batch(x0=x0, cond=cond, loss_mask=(~mask).float(), captions=captions, cases=cases,
-                 weight=None if weights is None else weights[torch.as_tensor(idx)])
+                 weight=None if weights is None else weights[torch.as_tensor(idx)], clips=torch.as_tensor(idx))

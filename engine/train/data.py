@@ -207,3 +207,42 @@ def subject_weights(pool: LatentPool, time_compression: int, space_compression: 
             if c0 < c1 and r0 < r1:
                 weights[i, k, r0:r1, c0:c1] += boost
     return weights
+
+
+# The axis and direction of content's drift in frame for each world camera move (pan left moves the
+# camera left, so content drifts right: +x; tilt up moves it down: +y). Zooms and still shots: none.
+_CAMERA_DRIFT = {"pan left": ("x", 1), "pan right": ("x", -1), "tilt up": ("y", 1), "tilt down": ("y", -1)}
+
+
+def camera_drifts(pool: LatentPool) -> torch.Tensor:
+    """[N,2] each clip's camera drift (dx, dy) in latent cells per latent frame, measured from its
+    latents along its scene's camera move (parallax layers drift at different speeds; this is the one
+    that stills the most). Restyle partners share one drift, measured on both, so they stay aligned."""
+    from engine.model.camera import measure_drift
+
+    drifts = torch.zeros(len(pool), 2)
+    for i in range(0, len(pool), 2):
+        move = _CAMERA_DRIFT.get(pool.scenes[i]["camera"])
+        if move is None:
+            continue
+        pair = torch.cat([pool.latents[i], pool.latents[pool.partner(i)]], dim=0)
+        drifts[i] = drifts[pool.partner(i)] = torch.tensor(measure_drift(pair, *move))
+    return drifts
+
+
+def in_camera_frame(pool: LatentPool, drifts: torch.Tensor, weights: torch.Tensor | None
+                    ) -> tuple[LatentPool, torch.Tensor | None]:
+    """The pool (and per-cell weights [N,t,h,w]) rolled into each clip's camera frame, as the sampler
+    sees them. The still (animate's first frame) is latent frame 0, which does not move."""
+    from engine.model.camera import frame_offsets, roll_frames
+
+    t = pool.latents.shape[2]
+    latents, structure = pool.latents.clone(), pool.structure.clone()
+    weights = None if weights is None else weights.clone()
+    for i, drift in enumerate(drifts.tolist()):
+        offsets = frame_offsets(tuple(drift), t)
+        latents[i] = roll_frames(pool.latents[i:i + 1], offsets, forward=False)[0]
+        structure[i] = roll_frames(pool.structure[i:i + 1], offsets, forward=False)[0]
+        if weights is not None:
+            weights[i] = roll_frames(weights[i:i + 1, None], offsets, forward=False)[0, 0]
+    return LatentPool(latents, pool.still, structure, pool.captions, pool.scenes), weights

@@ -38,8 +38,8 @@ from engine.train.captions import prompt
 from engine.train.ceiling import autoencoder_ceiling
 from engine.train.eval_prompts import free_prompt
 from engine.train.cases import DEFAULT_MIX, make_batch
-from engine.train.data import (ClipStore, LatentPool, TextCache, build_pool, check_training_seed, crop_batch,
-                               subject_weights, to_tensor)
+from engine.train.data import (ClipStore, LatentPool, TextCache, build_pool, camera_drifts, check_training_seed,
+                               crop_batch, in_camera_frame, subject_weights, to_tensor)
 from engine.train.world import EVAL_SEED_START, sample_scene
 from timeline.files import atomic_path, write_atomic
 from engine.requests import GenerateRequest
@@ -90,11 +90,12 @@ class Preset:
 
 PRESETS = {
     # The shipped model's recipe: native 256x144, 24 frames at 12 fps; a DiT small enough to train on CPU.
-    # The shipped weights predate motion_attention, refine_conditioned and estimate_loss (MODEL_CARD.md).
+    # The shipped weights predate motion_attention, refine_conditioned, camera_frame and estimate_loss
+    # (MODEL_CARD.md).
     "previz": Preset(
         config=dict(name="previz-v1", dit_dim=128, dit_depth=4, dit_heads=4, mlp_ratio=3.0,
                     prediction="sample_wiener", refine_channels=32, refine_conditioned=True, motion_attention=1,
-                    default_steps=10, default_guidance=4.0),
+                    camera_frame=True, default_steps=10, default_guidance=4.0),
         ae_steps=200, ae_batch=4, ae_lr=1e-3, ae_crop=(64, 128),
         pool_pairs=160, steps=40000, batch=8, lr=5e-4, eval_every=500, eval_prompts=8, checkpoint_every=50,
         timestep_shift=3.0, pure_noise=0.1, low_noise=0.1, subject_boost=8.0, estimate_loss=1.0),
@@ -104,7 +105,7 @@ PRESETS = {
                     prediction="sample_wiener", space_compression=8, decoder_channels=8, decoder_blocks=1,
                     patch_size=2, text_max_length=24,
                     dit_dim=32, dit_depth=2, dit_heads=2, mlp_ratio=2.0, refine_channels=8, refine_conditioned=True,
-                    motion_attention=1, default_steps=3, overlap_latent_frames=1),
+                    motion_attention=1, camera_frame=True, default_steps=3, overlap_latent_frames=1),
         ae_steps=12, ae_batch=2, ae_lr=3e-3, ae_crop=None,
         pool_pairs=2, steps=30, batch=4, lr=2e-3, warmup=2, eval_every=12, eval_prompts=2, checkpoint_every=6,
         pure_noise=0.25, low_noise=0.25, subject_boost=8.0),
@@ -294,6 +295,17 @@ def flow_loss(model: LatentCutLDM, batch, text: torch.Tensor, text_mask: torch.T
     return flow, error_variance_nll(out.detach().float(), s2.float(), x0, w)
 
 
+def camera_loss(model: LatentCutLDM, text: torch.Tensor, text_mask: torch.Tensor, captions: list[str],
+                drift: torch.Tensor) -> torch.Tensor:
+    """The camera head's squared error against each captioned clip's measured drift [B,2]. The head
+    reads the raw text states, so this reaches its weights alone."""
+    said = torch.tensor([bool(c) for c in captions], device=text.device)
+    if not bool(said.any()):
+        return torch.zeros((), device=text.device)
+    guess = model.denoiser.camera(text[said], text_mask[said]).float()
+    return (guess - drift.to(guess.device)[said]).pow(2).mean()
+
+
 def _frames_mean(per_frame: torch.Tensor, frame_mask: torch.Tensor) -> torch.Tensor:
     """The mean of [B, T] values over the frames to be made."""
     return (per_frame * frame_mask).sum() / frame_mask.sum().clamp(min=1.0)
@@ -403,17 +415,22 @@ def train_denoiser(model: LatentCutLDM, text_encoder, pool: LatentPool, texts: T
         _load_optimizer(opt_path, opt)
         if ema_path.is_file():
             ema.load(ema_path)
+    drifts = None
+    weights = subject_weights(pool, model.config.time_compression, model.config.space_compression,
+                              preset.subject_boost) if preset.subject_boost > 0 else None
+    if den.camera is not None:  # train in the camera frame the sampler works in (model/camera.py)
+        drifts = camera_drifts(pool)
+        pool, weights = in_camera_frame(pool, drifts, weights)
     if "probe_loss_start" not in state:
         state["probe_loss_start"] = probe_loss(model, pool, texts, preset, device)
         _log(out, {"stage": "dit", "step": 0, "probe_loss": round(state["probe_loss_start"], 5)})
-    weights = subject_weights(pool, model.config.time_compression, model.config.space_compression,
-                              preset.subject_boost) if preset.subject_boost > 0 else None
     t0 = time.time()
     recent: list[tuple[float, float]] = []
     # In module order (not a set's): the clipped norm's float sum must repeat exactly on resume.
     variance = list(den.error_variance.parameters()) if den.prediction == "sample_wiener" else []
-    trunk = [p for p in den.parameters() if all(p is not v for v in variance)]
-    clip_groups = [g for g in (trunk, variance) if g]
+    camera = [] if den.camera is None else list(den.camera.parameters())
+    trunk = [p for p in den.parameters() if all(p is not v for v in variance + camera)]
+    clip_groups = [g for g in (trunk, variance, camera) if g]
     while state["step"] < total_steps:
         step = state["step"]
         for g in opt.param_groups:
@@ -426,21 +443,26 @@ def train_denoiser(model: LatentCutLDM, text_encoder, pool: LatentPool, texts: T
         noise = torch.randn(batch.x0.shape, generator=gen)
         loss, variance_nll = flow_loss(model, batch, text, mask, t.to(device), noise.to(device), device,
                                        preset.estimate_loss)
+        drift_loss = torch.zeros(())
+        if drifts is not None:
+            drift_loss = camera_loss(model, text.to(device), mask.to(device), batch.captions, drifts[batch.clips])
         opt.zero_grad(set_to_none=True)
-        (loss + variance_nll).backward()
+        (loss + variance_nll + drift_loss).backward()
         for group in clip_groups:  # apart: the variance's steep likelihood must not shrink the trunk's step
             torch.nn.utils.clip_grad_norm_(group, 1.0)
         opt.step()
         ema.update(den, step)
-        recent.append((float(loss.detach()), float(variance_nll.detach())))
+        recent.append((float(loss.detach()), float(variance_nll.detach()), float(drift_loss.detach())))
         state["step"] = step + 1
         state["wall_s"] += time.time() - t0
         t0 = time.time()
         if (step + 1) % 10 == 0:
-            losses, nlls = np.mean(recent, axis=0)
+            losses, nlls, drift_losses = np.mean(recent, axis=0)
             record = {"stage": "dit", "step": step + 1, "loss": round(float(losses), 5)}
             if variance:
                 record["variance_nll"] = round(float(nlls), 4)
+            if camera:
+                record["camera_loss"] = round(float(drift_losses), 4)
             _log(out, {**record, "lr": round(opt.param_groups[0]["lr"], 7), "wall_s": round(state["wall_s"], 1)})
             recent = []
         last = step + 1 == total_steps

@@ -221,3 +221,76 @@ def test_the_last_step_of_every_sampling_loop_takes_the_network_s_own_estimate(t
     calls.clear()
     wiener.generate(GenerateRequest(prompt="pan right", seconds=10.0, steps=2, rate=8))
     assert calls == [True, False] * 19
+
+
+def _camera_pipeline(tmp_path, drift=(0.0, 0.0), **overrides):
+    """A tiny model sampling in the camera frame, whose head asks for `drift` whatever the prompt, and
+    whose denoiser draws a still scene: every frame the first known frame, or one fixed pattern. The
+    latents it decodes are recorded."""
+    import math
+
+    import torch
+
+    from engine.model.camera import MAX_DRIFT
+    from engine.model.tiny import make_tiny_model_folder
+
+    pipe = LatentCutPipeline.from_pretrained(make_tiny_model_folder(tmp_path / "m", camera_frame=True, **overrides))
+    model, c = pipe.model, pipe.config.latent_channels
+    head = model.denoiser.camera
+    with torch.no_grad():
+        head.net[2].weight.zero_()
+        head.net[2].bias.copy_(torch.tensor([MAX_DRIFT * math.atanh(d / MAX_DRIFT) for d in drift]))
+    pattern = torch.randn(1, c, 1, 4, 8, generator=torch.Generator().manual_seed(3))
+
+    def still_scene(x, cond, t, text, mask, pass_input=True):
+        known = cond[:, c:c + 1].amax(dim=(1, 3, 4))[0].bool()  # the known mask channel, per frame
+        scene = cond[:, :c, int(known.nonzero()[0])][:, :, None] if known.any() else pattern
+        return (x - scene) / t.view(-1, 1, 1, 1, 1)  # the velocity whose clean estimate is the scene
+
+    model.denoiser.forward = still_scene
+    decoded, decode = [], model.decode_latents
+    model.decode_latents = lambda z: decoded.append(z.clone()) or decode(z)
+    return pipe, pattern, decoded
+
+
+def test_the_camera_head_s_drift_moves_a_still_scene(tmp_path):
+    """With a camera head, the sampler works in the camera's frame: a denoiser that draws the same
+    still scene in every latent frame yields frames carried round(k * drift) cells, window by window."""
+    import torch
+
+    from engine.model.camera import frame_offsets, roll_frames
+
+    pipe, pattern, decoded = _camera_pipeline(tmp_path, drift=(1.5, 0.0))
+    previews = []
+    pipe.generate(GenerateRequest(prompt="pan left", seconds=5.0, steps=2, rate=8,  # 10 latent frames, 9 windows
+                                  callback=lambda step, total, image: previews.append(image)))
+    z = decoded[-1]
+    assert z.shape[2] == 10
+    expected = roll_frames(pattern.expand(-1, -1, 10, -1, -1), frame_offsets((1.5, 0.0), 10), forward=True)
+    assert torch.allclose(z, expected, atol=1e-5)
+    assert not torch.allclose(z[:, :, 1], z[:, :, 0])
+    # The step preview shows the last window's middle frame where the result has it.
+    assert np.abs(previews[-1].astype(int) - pipe.model.preview(z[0, :, 9], (64, 32)).numpy()).max() <= 1
+
+
+def test_extend_continues_the_camera_move_the_clip_shows(tmp_path):
+    """Extend measures the drift of the clip's own end (here one 8-px cell every 4 frames, so one
+    latent cell per latent frame) and continues it; the prompt's drift is not used."""
+    import torch
+
+    from engine.model.camera import roll_frames
+
+    pipe, _, decoded = _camera_pipeline(tmp_path, drift=(-3.0, 0.0), frames=16, overlap_latent_frames=2)
+    rng = np.random.default_rng(0)
+    scene = rng.integers(0, 256, (32, 64, 3), dtype=np.uint8)
+    frames = np.stack([np.roll(scene, 8 * (i // 4), axis=1) for i in range(16)])
+    pipe.extend(ExtendRequest(frames=frames, direction="tail", prompt="pan right", seconds=1.0, steps=2, rate=8))
+    z = decoded[-1]  # 2 known latent frames (the clip's last 8 frames), then 2 new ones
+    assert z.shape[2] == 4
+    assert torch.allclose(z[:, :, 1], roll_frames(z[:, :, :1], [(0, 1)], forward=True)[:, :, 0], atol=1e-5)
+    for k in (2, 3):
+        assert torch.allclose(z[:, :, k], roll_frames(z[:, :, :1], [(0, k)], forward=True)[:, :, 0], atol=1e-5)
+
+
+def test_a_model_without_a_camera_head_samples_in_the_picture_frame(pipe):
+    assert pipe.model.denoiser.camera is None

@@ -99,3 +99,33 @@ def test_subject_weights_cover_the_subject_where_it_is_in_each_latent_frame():
     assert set(b.captions) == {"a", "b"}
     for row, caption in enumerate(b.captions):
         assert torch.equal(b.weight[row], weights["ab".index(caption)])
+
+
+def test_the_pool_is_trained_in_each_clip_s_camera_frame():
+    """camera_drifts measures each restyle pair's drift along its scene's camera move (one drift for
+    both, so a partner's structure stays aligned); in_camera_frame rolls latents, structure and cell
+    weights back by it, leaving the still scene the sampler asks the denoiser for."""
+    from engine.model.camera import frame_offsets, roll_frames
+    from engine.train.data import camera_drifts, in_camera_frame
+
+    g = torch.Generator().manual_seed(0)
+    t, h, w = 6, 8, 16
+    scenes = [{"camera": "pan left"}] * 2 + [{"camera": "tilt down"}] * 2 + [{"camera": "zoom in"}] * 2
+    drifts_made = [(2.0, 0.0), (2.0, 0.0), (0.0, -1.0), (0.0, -1.0), (0.0, 0.0), (0.0, 0.0)]
+    field = torch.nn.functional.avg_pool2d(torch.randn(6, 4, h, w, generator=g), 3, 1, 1)
+    still = field[:, :, None].expand(-1, -1, t, -1, -1)
+    moving = torch.cat([roll_frames(still[i:i + 1], frame_offsets(d, t), forward=True)
+                        for i, d in enumerate(drifts_made)])
+    pool = LatentPool(latents=moving, still=moving[:, :, :1], structure=moving.clone(),
+                      captions=[[str(i)] for i in range(6)], scenes=scenes)
+    drifts = camera_drifts(pool)
+    assert drifts[:4].tolist() == [[2.0, 0.0], [2.0, 0.0], [0.0, -1.0], [0.0, -1.0]]
+    assert drifts[4:].abs().sum() == 0  # a zoom is not a drift
+    weights = torch.zeros(6, t, h, w)
+    weights[:, :, 2, 3] = 1.0
+    framed, framed_weights = in_camera_frame(pool, drifts, weights)
+    for i in range(4):
+        assert torch.allclose(framed.latents[i], still[i]) and torch.allclose(framed.structure[i], still[i])
+    assert torch.equal(framed.latents[4:], moving[4:])
+    assert framed_weights[0, 1, 2, 1] == 1.0 and framed_weights[0, 1, 2, 3] == 0.0  # rolled back two cells
+    assert torch.equal(pool.latents, moving)  # the pool given is left as it was

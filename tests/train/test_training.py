@@ -199,3 +199,23 @@ def test_the_error_variance_is_fitted_to_the_estimate_s_error_by_its_own_loss():
     best = float(train.error_variance_nll(estimate, error ** 2, target, ones))
     for factor in (0.5, 0.9, 1.1, 2.0):
         assert float(train.error_variance_nll(estimate, factor * error ** 2, target, ones)) > best
+
+
+def test_the_camera_loss_trains_the_camera_head_alone_on_captioned_clips():
+    from engine.model.tiny import make_tiny_model, tiny_config
+
+    model = make_tiny_model(tiny_config(camera_frame=True))
+    den = model.denoiser
+    gen = torch.Generator().manual_seed(0)
+    text, mask = torch.randn(3, 5, model.config.text_dim, generator=gen), torch.ones(3, 5, dtype=torch.bool)
+    drift = torch.tensor([[2.0, 0.0], [0.0, -1.0], [3.0, 3.0]])
+    loss = train.camera_loss(model, text, mask, ["pan left", "tilt down", ""], drift)
+    with torch.no_grad():
+        guess = den.camera(text[:2], mask[:2])
+    # The uncaptioned clip is left out.
+    assert abs(float(loss.detach()) - float((guess - drift[:2]).pow(2).mean())) < 1e-6
+    den.zero_grad(set_to_none=True)
+    loss.backward()
+    trained = {n for n, p in den.named_parameters() if p.grad is not None and p.grad.abs().sum() > 0}
+    assert trained and all(n.startswith("camera.") for n in trained)
+    assert float(train.camera_loss(model, text, mask, ["", "", ""], drift)) == 0.0

@@ -1,0 +1,93 @@
+"""The camera frame: a clip's camera move as a steady drift of its latent cells.
+
+A pan or tilt carries the picture a steady distance per frame. The denoiser cannot move content
+between its 4x4-cell tokens (previz-v8's estimate of a real pan, even from t = 0.1, stood still),
+but it draws still scenes well. So the sampler works in the camera's frame: latent frame k is rolled
+back by the drift so far, round(k * drift) cells, which leaves the denoiser a still scene, and rolled
+forward again before decoding. A roll is a permutation: the noise stays independent, and what leaves
+one edge comes back at the other as the strip the move reveals, which is where training shows the
+denoiser new content entering. Zooms are not drifts; they stay the denoiser's to draw.
+"""
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+
+# The largest drift measured or predicted, in latent cells per latent frame: the world's fastest pan
+# moves its nearest layer about 3 (0.45 frame heights over 24 frames at 4 px per cell).
+MAX_DRIFT = 4.0
+DRIFT_STEP = 0.25
+# A measured drift is kept only if it leaves this much less change between frames than none does;
+# below that the frames hold no move a roll explains (a still shot, a zoom, flat sky).
+MIN_GAIN = 0.1
+
+
+def frame_offsets(drift: tuple[float, float], frames: int) -> list[tuple[int, int]]:
+    """Whole-cell (dy, dx) offsets of each latent frame from the first for a drift (dx, dy)."""
+    def cells(v: float) -> int:  # halves away from zero, not to even: a pan left rounds as a pan right does
+        return int(math.copysign(math.floor(abs(v) + 0.5), v))
+
+    dx, dy = drift
+    return [(cells(dy * k), cells(dx * k)) for k in range(frames)]
+
+
+def roll_frames(z: torch.Tensor, offsets: list[tuple[int, int]], forward: bool) -> torch.Tensor:
+    """z [B,C,T,H,W]: forward moves each frame's content by its offset (camera frame -> picture);
+    otherwise back (picture -> camera frame)."""
+    if len(offsets) != z.shape[2]:
+        raise ValueError(f"{len(offsets)} camera offsets for {z.shape[2]} latent frames")
+    sign = 1 if forward else -1
+    return torch.stack([torch.roll(z[:, :, k], (sign * dy, sign * dx), (-2, -1))
+                        for k, (dy, dx) in enumerate(offsets)], dim=2)
+
+
+def _spread(z: torch.Tensor, drift: tuple[float, float]) -> float:
+    """Mean squared change from the frames' mean once z [C,T,H,W] is rolled into the drift's frame."""
+    still = roll_frames(z[None], frame_offsets(drift, z.shape[1]), forward=False)[0]
+    return float((still - still.mean(dim=1, keepdim=True)).pow(2).mean())
+
+
+def measure_drift(z: torch.Tensor, axis: str | None = None, sign: int = 0) -> tuple[float, float]:
+    """The drift (dx, dy) that best stills consecutive latent frames z [C,T,H,W], searched along one
+    axis at a time ("x", "y", or both when None) in steps of DRIFT_STEP; sign +1/-1 keeps to one
+    direction. (0, 0) when no drift stills the frames by MIN_GAIN or there is one frame only."""
+    if z.shape[1] < 2:
+        return 0.0, 0.0
+    steps = int(MAX_DRIFT / DRIFT_STEP)
+    values = [DRIFT_STEP * i for i in range(-steps, steps + 1) if i and (sign == 0 or (i > 0) == (sign > 0))]
+    candidates = []
+    for name in ("x", "y") if axis is None else (axis,):
+        candidates += [(v, 0.0) if name == "x" else (0.0, v) for v in values]
+    spreads = [_spread(z, c) for c in candidates]
+    none = _spread(z, (0.0, 0.0))
+    best = min(spreads, default=none)
+    if best >= (1.0 - MIN_GAIN) * none:
+        return 0.0, 0.0
+    # Drifts that round to the same offsets still the frames equally (few frames: a wide range of
+    # them); their mean is the best guess at the frames that follow.
+    tied = [c for c, spread in zip(candidates, spreads) if spread == best]
+    return sum(c[0] for c in tied) / len(tied), sum(c[1] for c in tied) / len(tied)
+
+
+class CameraHead(nn.Module):
+    """The drift (dx, dy) a prompt asks for, read from its text states. Each of a few learned queries
+    weighs the words: a mean of the states mixes "moving right" (the subject) into "pan left" (the
+    camera) and read both as one direction. The last layer starts at zero: a model that gains the
+    head samples as before until the head is trained."""
+
+    def __init__(self, text_dim: int, queries: int = 4, hidden: int = 64):
+        super().__init__()
+        self.norm = nn.LayerNorm(text_dim)
+        self.score = nn.Linear(text_dim, queries)
+        self.net = nn.Sequential(nn.Linear(queries * text_dim, hidden), nn.SiLU(), nn.Linear(hidden, 2))
+        nn.init.zeros_(self.net[2].weight)
+        nn.init.zeros_(self.net[2].bias)
+
+    def forward(self, text: torch.Tensor, text_mask: torch.Tensor) -> torch.Tensor:
+        """text [B,L,D], mask [B,L] -> drift [B,2] in latent cells per latent frame, within MAX_DRIFT."""
+        h = self.norm(text)
+        scores = self.score(h).masked_fill(~text_mask.bool()[..., None], -1e4)  # finite: an empty mask is even
+        pooled = torch.einsum("blq,bld->bqd", scores.softmax(dim=1), h).flatten(1)
+        return MAX_DRIFT * torch.tanh(self.net(pooled) / MAX_DRIFT)

@@ -1,0 +1,71 @@
+import torch
+
+from engine.model.camera import MAX_DRIFT, CameraHead, frame_offsets, measure_drift, roll_frames
+
+
+def _drifting(drift, frames=6, channels=4, h=12, w=20, seed=0):
+    """Latent frames [C,T,H,W] of one smooth random field carried whole cells per frame by drift."""
+    gen = torch.Generator().manual_seed(seed)
+    field = torch.nn.functional.avg_pool2d(torch.randn(1, channels, h, w, generator=gen), 3, 1, 1,
+                                           count_include_pad=False)[0]
+    still = field[:, None].expand(-1, frames, -1, -1)
+    return roll_frames(still[None], frame_offsets(drift, frames), forward=True)[0]
+
+
+def test_frame_offsets_round_the_drift_so_far():
+    assert frame_offsets((1.5, -0.25), 5) == [(0, 0), (0, 2), (-1, 3), (-1, 5), (-1, 6)]
+    # Halves away from zero, the same way for both directions.
+    assert frame_offsets((-0.5, 0.5), 4) == [(0, 0), (1, -1), (1, -1), (2, -2)]
+
+
+def test_rolling_into_the_camera_frame_and_back_is_exact():
+    z = torch.randn(2, 3, 4, 5, 7)
+    offsets = frame_offsets((2.25, -1.0), 4)
+    still = roll_frames(z, offsets, forward=False)
+    assert torch.equal(roll_frames(still, offsets, forward=True), z)
+    # A permutation of each frame's cells: the noise it carries keeps its values.
+    assert torch.equal(still.flatten(3).sort(dim=-1).values, z.flatten(3).sort(dim=-1).values)
+    assert torch.equal(still[:, :, 0], z[:, :, 0])  # the first frame is where the camera starts
+
+
+def test_forward_carries_content_right_and_down():
+    z = torch.zeros(1, 1, 2, 4, 6)
+    z[..., 1, 1] = 1.0
+    moved = roll_frames(z, [(0, 0), (1, 2)], forward=True)
+    assert moved[0, 0, 1, 2, 3] == 1.0 and moved[0, 0, 0, 1, 1] == 1.0
+
+
+def test_measure_drift_finds_a_pan_and_a_tilt():
+    assert measure_drift(_drifting((2.0, 0.0))) == (2.0, 0.0)
+    assert measure_drift(_drifting((0.0, -1.25))) == (0.0, -1.25)
+    # Two frames one cell apart: every drift from 0.5 to 1.25 rounds to that cell; their mean carries
+    # on one cell a frame.
+    drift = measure_drift(_drifting((-1.0, 0.0), frames=2))
+    assert drift == (-0.875, 0.0)
+    assert frame_offsets(drift, 4) == [(0, 0), (0, -1), (0, -2), (0, -3)]
+    # Kept to a direction it cannot have, it finds nothing that stills the frames.
+    assert measure_drift(_drifting((2.0, 0.0)), axis="x", sign=-1) == (0.0, 0.0)
+
+
+def test_measure_drift_is_zero_for_still_frames_a_flat_clip_and_one_frame():
+    assert measure_drift(_drifting((0.0, 0.0))) == (0.0, 0.0)
+    assert measure_drift(torch.ones(4, 5, 6, 8)) == (0.0, 0.0)
+    assert measure_drift(_drifting((2.0, 0.0), frames=1)) == (0.0, 0.0)
+    # Frames that change but not by any drift (fresh noise each frame) are not a camera move.
+    assert measure_drift(torch.randn(4, 6, 12, 20, generator=torch.Generator().manual_seed(1))) == (0.0, 0.0)
+
+
+def test_camera_head_starts_still_stays_in_range_and_reads_the_words_it_weighs():
+    torch.manual_seed(0)
+    head = CameraHead(text_dim=8)
+    text, mask = torch.randn(3, 5, 8), torch.ones(3, 5, dtype=torch.bool)
+    assert torch.equal(head(text, mask), torch.zeros(3, 2))
+    torch.nn.init.normal_(head.net[2].weight, std=100.0)
+    drift = head(text, mask)
+    assert drift.abs().max() <= MAX_DRIFT and drift.abs().max() > 1.0
+    # Masked-out words do not count, and a prompt with none left still gives a finite drift.
+    changed = text.clone()
+    changed[:, 3:] += 5.0
+    mask[:, 3:] = False
+    assert torch.allclose(head(changed, mask), head(text, mask))
+    assert torch.isfinite(head(text, torch.zeros_like(mask))).all()
