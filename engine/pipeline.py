@@ -45,6 +45,14 @@ class _Sequence:
     out_start: int = 0                       # first native output frame in the decoded sequence
     out_frames: int = 0                      # native output frames
     stretch_to: int | None = None            # fill: resample the new frames to exactly this many
+    drift: tuple[float, float] | None = None  # the camera's drift, px per frame (model/camera.py)
+
+
+def _in_camera_frame(frames: torch.Tensor, drift: tuple[float, float] | None, first: int = 0) -> torch.Tensor:
+    """Frames [1,3,T,H,W], frames first.. of the sequence, rolled back by the camera's drift."""
+    if drift is None:
+        return frames
+    return roll_frames(frames, frame_offsets(drift, frames.shape[2], first), forward=False)
 
 
 def _out_frames(args) -> int:
@@ -114,7 +122,7 @@ class LatentCutPipeline:
         prompts = [args.prompt, args.negative_prompt] if use_cfg else [args.prompt]
         text, text_mask = self.text_encoder.encode(prompts)
         text = text.to(self.dtype)
-        seq = self._prepare_sequence(args, width, height)
+        seq = self._prepare_sequence(args, width, height, text[:1], text_mask[:1])
 
         # 3. Set the timesteps: made per window by _denoise_window (a fresh diffusers scheduler each).
         # 4. Prepare the latents: the window plan and one seeded generator for all noise.
@@ -129,12 +137,6 @@ class LatentCutPipeline:
             known_mask = seq.known_mask.to(self.device)
             z[:, :, known_mask] = seq.known[:, :, known_mask].float()
             have |= known_mask
-        # The camera's frame (model/camera.py): everything the windows see is rolled into it.
-        offsets = self._camera_offsets(seq, z, have, text[:1], text_mask[:1])
-        if offsets is not None:
-            z = roll_frames(z, offsets, forward=False)
-            seq.init = None if seq.init is None else roll_frames(seq.init, offsets, forward=False)
-            seq.structure = None if seq.structure is None else roll_frames(seq.structure, offsets, forward=False)
 
         # 5. Denoising loop, window by window; frames already made (or given) condition the next window.
         for start, length in windows:
@@ -144,16 +146,16 @@ class LatentCutPipeline:
                 None if seq.init is None else seq.init[:, :, part],
                 None if seq.structure is None else seq.structure[:, :, part],
                 args, text, text_mask, use_cfg, generator, progress, (width, height),
-                (0, 0) if offsets is None else offsets[start + length // 2])
+                self._preview_offset(seq.drift, start + length // 2))
             new = ~have[part]
             z[:, :, part][:, :, new] = made[:, :, new]
             have[part] = True
         self._check_cancel(args.cancel)
-        if offsets is not None:
-            z = roll_frames(z, offsets, forward=True)
 
-        # 6. Decode, cut the output frames and conform them to the requested rate.
+        # 6. Decode (out of the camera frame), cut the output frames and conform them to the requested rate.
         video = self.model.decode_latents(z.to(self.dtype))
+        if seq.drift is not None:
+            video = roll_frames(video, frame_offsets(seq.drift, video.shape[2]), forward=True)
         video = video[:, :, seq.out_start:seq.out_start + seq.out_frames]
         native = rearrange(((video[0].float() + 1) * 127.5).round().clamp(0, 255).to(torch.uint8),
                            "c t h w -> t h w c").cpu().numpy()
@@ -198,7 +200,7 @@ class LatentCutPipeline:
         return retime(frames, rate, self.native_rate)
 
     def _context(self, frames: np.ndarray, rate: float, at_end: bool, width: int, height: int) -> torch.Tensor:
-        """Encode the frames next to the new ones (the clip's end, or its start) into known latents."""
+        """The frames next to the new ones (the clip's end, or its start), [1,3,T,H,W] to encode."""
         kt = self.config.time_compression
         count = max(1, self.config.overlap_latent_frames) * kt
         native = self._to_native(frames, rate)
@@ -206,49 +208,82 @@ class LatentCutPipeline:
         if native.shape[0] < count:  # a short clip: hold its outer frame to fill the context
             pad = np.repeat(native[:1] if at_end else native[-1:], count - native.shape[0], axis=0)
             native = np.concatenate([pad, native] if at_end else [native, pad])
-        return self.model.encode_frames(self._to_tensor(native, width, height))
+        return self._to_tensor(native, width, height)
 
-    def _prepare_sequence(self, args: Request, width: int, height: int) -> _Sequence:
+    def _camera_drift(self, given: torch.Tensor | None, text: torch.Tensor, text_mask: torch.Tensor
+                      ) -> tuple[float, float] | None:
+        """The camera's drift: measured from the frames given [1,3,T,H,W] (restyle's input, the clip's
+        end for extend, the frames before a fill), else the one the prompt asks for. None for a model
+        without a camera head."""
+        head = self.model.denoiser.camera
+        if head is None:
+            return None
+        if given is not None:
+            return measure_drift(given[0].float().mean(dim=0, keepdim=True))
+        return tuple(float(v) for v in head(text, text_mask)[0].float())
+
+    def _encode(self, frames: torch.Tensor, drift: tuple[float, float] | None, first: int = 0) -> torch.Tensor:
+        """Frames [1,3,T,H,W], frames first.. of the sequence, encoded in the camera frame."""
+        return self.model.encode_frames(_in_camera_frame(frames, drift, first))
+
+    def _preview_offset(self, drift: tuple[float, float] | None, latent_frame: int) -> tuple[int, int]:
+        """Where a latent frame's middle lies out of the camera frame, in whole latent cells."""
+        if drift is None:
+            return 0, 0
+        kt, ks = self.config.time_compression, self.config.space_compression
+        dy, dx = frame_offsets(drift, 1, first=latent_frame * kt + kt // 2)[0]
+        return round(dy / ks), round(dx / ks)
+
+    def _prepare_sequence(self, args: Request, width: int, height: int, text: torch.Tensor,
+                          text_mask: torch.Tensor) -> _Sequence:
         kt = self.config.time_compression
         if isinstance(args, RestyleRequest):
             native = self._to_native(args.frames, args.rate)
             n = native.shape[0]
             padded = np.concatenate([native, np.repeat(native[-1:], -n % kt, axis=0)])
             x = self._to_tensor(padded, width, height)
+            drift = self._camera_drift(x, text, text_mask)
+            x = _in_camera_frame(x, drift)
             init = self.model.encode_frames(x)
             return _Sequence(latent_frames=init.shape[2], init=init, structure=self.model.structure(x).float(),
-                             out_start=0, out_frames=n)
+                             out_start=0, out_frames=n, drift=drift)
         # Native frames needed so that every output frame (at args.rate) has one to show.
         n = int(hold_indices(_out_frames(args), self.native_rate, args.rate)[-1]) + 1
         new_latents = math.ceil(n / kt)
         if isinstance(args, GenerateRequest):
-            return _Sequence(latent_frames=new_latents, out_frames=n)
+            return _Sequence(latent_frames=new_latents, out_frames=n, drift=self._camera_drift(None, text, text_mask))
         if isinstance(args, AnimateRequest):
+            # The still is frame 0, where the camera frame and the picture agree.
             still = np.repeat(args.image[None], kt, axis=0)
             known = self.model.encode_frames(self._to_tensor(still, width, height))
-            total = max(1, new_latents)
-            return self._known_sequence(total, [(0, known)], out_start=0, out_frames=n)
+            return self._known_sequence(max(1, new_latents), [(0, known)], out_start=0, out_frames=n,
+                                        drift=self._camera_drift(None, text, text_mask))
         if isinstance(args, ExtendRequest):
             tail = args.direction == "tail"
-            known = self._context(args.frames, args.rate, at_end=tail, width=width, height=height)
-            k = known.shape[2]
-            total = k + new_latents
+            frames = self._context(args.frames, args.rate, at_end=tail, width=width, height=height)
+            drift = self._camera_drift(frames, text, text_mask)
+            k = frames.shape[2] // kt
             if tail:
-                return self._known_sequence(total, [(0, known)], out_start=k * kt, out_frames=n)
-            return self._known_sequence(total, [(new_latents, known)], out_start=new_latents * kt - n, out_frames=n)
+                return self._known_sequence(k + new_latents, [(0, self._encode(frames, drift))],
+                                            out_start=k * kt, out_frames=n, drift=drift)
+            known = self._encode(frames, drift, first=new_latents * kt)
+            return self._known_sequence(k + new_latents, [(new_latents, known)], out_start=new_latents * kt - n,
+                                        out_frames=n, drift=drift)
         # fill: the gap is new_latents latent frames between the two contexts; its frames are then
-        # stretched to the exact gap length so both seams meet.
+        # stretched to the exact gap length so both seams meet. The camera's drift is the clip's before it.
         before = self._context(args.before_frames, args.rate, True, width, height)
         after = self._context(args.after_frames, args.rate, False, width, height)
-        k1, k2 = before.shape[2], after.shape[2]
-        total = k1 + new_latents + k2
-        seq = self._known_sequence(total, [(0, before), (k1 + new_latents, after)], out_start=k1 * kt,
-                                   out_frames=new_latents * kt)
+        drift = self._camera_drift(before, text, text_mask)
+        k1, k2 = before.shape[2] // kt, after.shape[2] // kt
+        resume = k1 + new_latents
+        seq = self._known_sequence(resume + k2, [(0, self._encode(before, drift)),
+                                                 (resume, self._encode(after, drift, resume * kt))],
+                                   out_start=k1 * kt, out_frames=new_latents * kt, drift=drift)
         seq.stretch_to = _out_frames(args)
         return seq
 
     def _known_sequence(self, total: int, parts: list[tuple[int, torch.Tensor]], out_start: int,
-                        out_frames: int) -> _Sequence:
+                        out_frames: int, drift: tuple[float, float] | None) -> _Sequence:
         c, h, w = parts[0][1].shape[1], parts[0][1].shape[3], parts[0][1].shape[4]
         known = torch.zeros(1, c, total, h, w, device=self.device, dtype=self.dtype)
         mask = torch.zeros(total, dtype=torch.bool)
@@ -256,32 +291,7 @@ class LatentCutPipeline:
             known[:, :, start:start + latents.shape[2]] = latents
             mask[start:start + latents.shape[2]] = True
         return _Sequence(latent_frames=total, known=known, known_mask=mask, out_start=out_start,
-                         out_frames=out_frames)
-
-    def _camera_offsets(self, seq: _Sequence, z: torch.Tensor, have: torch.Tensor, text: torch.Tensor,
-                        text_mask: torch.Tensor) -> list[tuple[int, int]] | None:
-        """Each latent frame's whole-cell offset for the camera's drift: measured from the frames given
-        (restyle's input; the longest run of known frames for extend and fill), else the prompt's.
-        None for a model without a camera head."""
-        head = self.model.denoiser.camera
-        if head is None:
-            return None
-        given = seq.init[0] if seq.init is not None else None
-        if given is None and bool(have.any()):
-            runs, start = [], None
-            for k, known in enumerate(have.tolist() + [False]):
-                if known and start is None:
-                    start = k
-                elif not known and start is not None:
-                    runs.append((k - start, start))
-                    start = None
-            length, first = max(runs)
-            given = z[0, :, first:first + length] if length >= 2 else None
-        if given is not None:
-            drift = measure_drift(given.float())
-        else:
-            drift = tuple(float(v) for v in head(text, text_mask)[0].float())
-        return frame_offsets(drift, seq.latent_frames)
+                         out_frames=out_frames, drift=drift)
 
     # ----------------------------------------------------------------- steps 3-5
     def _plan_windows(self, seq: _Sequence) -> list[tuple[int, int]]:

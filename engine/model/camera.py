@@ -1,12 +1,13 @@
-"""The camera frame: a clip's camera move as a steady drift of its latent cells.
+"""The camera frame: a clip's pan or tilt as a steady drift of its pixels, frame by frame.
 
 A pan or tilt carries the picture a steady distance per frame. The denoiser cannot move content
-between its 4x4-cell tokens (previz-v8's estimate of a real pan, even from t = 0.1, stood still),
-but it draws still scenes well. So the sampler works in the camera's frame: latent frame k is rolled
-back by the drift so far, round(k * drift) cells, which leaves the denoiser a still scene, and rolled
-forward again before decoding. A roll is a permutation: the noise stays independent, and what leaves
-one edge comes back at the other as the strip the move reveals, which is where training shows the
-denoiser new content entering. Zooms are not drifts; they stay the denoiser's to draw.
+between its 16-px tokens (previz-v8's estimate of a real pan, even from t = 0.1, stood still), but
+it draws still scenes well. So the model works in the camera's frame: frame f is rolled back by the
+drift so far, round(f * drift) pixels, which leaves a still scene; the frames a request gives are
+rolled so before they are encoded, and the decoded frames are rolled forward again. Whole pixels
+every frame keep the move smooth and the roll exact. A roll wraps: what leaves one edge comes back
+at the other as the strip the move reveals, which is where training shows the denoiser new content
+entering. Zooms are not drifts; they stay the denoiser's to draw.
 """
 from __future__ import annotations
 
@@ -15,8 +16,8 @@ import math
 import torch
 from torch import nn
 
-# The largest drift measured or predicted, in latent cells per latent frame: the world's fastest pan
-# moves its nearest layer about 3 (0.45 frame heights over 24 frames at 4 px per cell).
+# The largest drift measured or predicted, in pixels per frame at the model's size: the world's
+# fastest pan moves its nearest layer about 2.8 (0.45 frame heights of 144 px over 23 frames).
 MAX_DRIFT = 4.0
 DRIFT_STEP = 0.25
 # A measured drift is kept only if it leaves this much less change between frames than none does;
@@ -24,13 +25,13 @@ DRIFT_STEP = 0.25
 MIN_GAIN = 0.1
 
 
-def frame_offsets(drift: tuple[float, float], frames: int) -> list[tuple[int, int]]:
-    """Whole-cell (dy, dx) offsets of each latent frame from the first for a drift (dx, dy)."""
-    def cells(v: float) -> int:  # halves away from zero, not to even: a pan left rounds as a pan right does
+def frame_offsets(drift: tuple[float, float], frames: int, first: int = 0) -> list[tuple[int, int]]:
+    """Whole (dy, dx) offsets of frames first .. first + frames - 1 from frame 0 for a drift (dx, dy)."""
+    def whole(v: float) -> int:  # halves away from zero, not to even: a pan left rounds as a pan right does
         return int(math.copysign(math.floor(abs(v) + 0.5), v))
 
     dx, dy = drift
-    return [(cells(dy * k), cells(dx * k)) for k in range(frames)]
+    return [(whole(dy * k), whole(dx * k)) for k in range(first, first + frames)]
 
 
 def roll_frames(z: torch.Tensor, offsets: list[tuple[int, int]], forward: bool) -> torch.Tensor:
@@ -50,7 +51,7 @@ def _spread(z: torch.Tensor, drift: tuple[float, float]) -> float:
 
 
 def measure_drift(z: torch.Tensor, axis: str | None = None, sign: int = 0) -> tuple[float, float]:
-    """The drift (dx, dy) that best stills consecutive latent frames z [C,T,H,W], searched along one
+    """The drift (dx, dy) that best stills consecutive frames z [C,T,H,W], searched along one
     axis at a time ("x", "y", or both when None) in steps of DRIFT_STEP; sign +1/-1 keeps to one
     direction. (0, 0) when no drift stills the frames by MIN_GAIN or there is one frame only."""
     if z.shape[1] < 2:
@@ -86,7 +87,7 @@ class CameraHead(nn.Module):
         nn.init.zeros_(self.net[2].bias)
 
     def forward(self, text: torch.Tensor, text_mask: torch.Tensor) -> torch.Tensor:
-        """text [B,L,D], mask [B,L] -> drift [B,2] in latent cells per latent frame, within MAX_DRIFT."""
+        """text [B,L,D], mask [B,L] -> drift [B,2] in pixels per frame, within MAX_DRIFT."""
         h = self.norm(text)
         scores = self.score(h).masked_fill(~text_mask.bool()[..., None], -1e4)  # finite: an empty mask is even
         pooled = torch.einsum("blq,bld->bqd", scores.softmax(dim=1), h).flatten(1)

@@ -139,6 +139,9 @@ class LatentPool:
     structure: torch.Tensor  # [N,S,t,h,w] structure map of the clip (restyle conditioning)
     captions: list[list[str]]  # per clip: its captions (the first is the evaluation wording)
     scenes: list[dict]
+    # [N,2] each clip's camera drift (dx, dy) in px per frame; the clips were encoded rolled back by
+    # it (model/camera.py). None for a pool encoded as rendered.
+    drifts: torch.Tensor | None = None
 
     def __len__(self) -> int:
         return self.latents.shape[0]
@@ -150,8 +153,11 @@ class LatentPool:
         from safetensors.torch import save_file
 
         meta = {"captions": json.dumps(self.captions), "scenes": json.dumps(self.scenes)}
-        save_file({"latents": self.latents.contiguous(), "still": self.still.contiguous(),
-                   "structure": self.structure.contiguous()}, str(path), metadata=meta)
+        tensors = {"latents": self.latents.contiguous(), "still": self.still.contiguous(),
+                   "structure": self.structure.contiguous()}
+        if self.drifts is not None:
+            tensors["drifts"] = self.drifts.contiguous()
+        save_file(tensors, str(path), metadata=meta)
 
     @classmethod
     def load(cls, path: Path) -> "LatentPool":
@@ -160,20 +166,59 @@ class LatentPool:
         with safe_open(str(path), "pt") as f:
             meta = f.metadata()
             return cls(f.get_tensor("latents"), f.get_tensor("still"), f.get_tensor("structure"),
-                       json.loads(meta["captions"]), json.loads(meta["scenes"]))
+                       json.loads(meta["captions"]), json.loads(meta["scenes"]),
+                       f.get_tensor("drifts") if "drifts" in f.keys() else None)
+
+
+# The axis and direction of content's drift in frame for each world camera move (pan left moves the
+# camera left, so content drifts right: +x; tilt up moves it down: +y). Zooms and still shots: none.
+_CAMERA_DRIFT = {"pan left": ("x", 1), "pan right": ("x", -1), "tilt up": ("y", 1), "tilt down": ("y", -1)}
+
+
+def camera_drifts(clips: np.ndarray, scenes: list[dict]) -> torch.Tensor:
+    """[N,2] each clip's camera drift (dx, dy) in px per frame, measured from its frames along its
+    scene's camera move: parallax layers drift at different speeds, and this is the one that stills
+    the most. Restyle partners (clip 2i and 2i+1) share one drift, measured on both, so they align."""
+    from engine.model.camera import measure_drift
+
+    drifts = torch.zeros(len(clips), 2)
+    for i in range(0, len(clips) - 1, 2):
+        move = _CAMERA_DRIFT.get(scenes[i]["camera"])
+        if move is not None:
+            pair = torch.cat([to_tensor(clips[i]).mean(0, keepdim=True), to_tensor(clips[i + 1]).mean(0, keepdim=True)])
+            drifts[i] = drifts[i + 1] = torch.tensor(measure_drift(pair, *move))
+    return drifts
+
+
+def camera_targets(pool: LatentPool) -> torch.Tensor:
+    """[N,2] the camera head's target for each clip: the mean drift of the pool's clips with its
+    camera move. A caption tells the move, not which layer of its scene stills most; trained on each
+    clip's own drift the head learnt to tell the clips apart by their other words and read the
+    subject's direction in held-out wordings (35 of 48 directions right, against 43 of 48)."""
+    targets = torch.zeros_like(pool.drifts)
+    moves = [scene["camera"] for scene in pool.scenes]
+    for move in dict.fromkeys(moves):
+        rows = torch.tensor([m == move for m in moves])
+        targets[rows] = pool.drifts[rows].mean(dim=0)
+    return targets
 
 
 @torch.no_grad()
 def build_pool(model, clips: np.ndarray, scenes: list[dict], seed: int, device, captions_per_clip: int = 3,
                log=print) -> LatentPool:
-    """Encode cached restyle pairs (clip 2i and 2i+1 share geometry and motion) into a pool."""
+    """Encode cached restyle pairs (clip 2i and 2i+1 share geometry and motion) into a pool; for a
+    model with camera_frame, each clip rolled back by its camera drift first, as the sampler sees it."""
+    from engine.model.camera import frame_offsets, roll_frames
     from engine.train.world import Scene
 
     kt = model.config.time_compression
     rng = np.random.default_rng([seed, 10])
+    drifts = camera_drifts(clips, scenes) if model.config.camera_frame else None
     latents, stills, structures, caps = [], [], [], []
     for i, (clip, scene) in enumerate(zip(clips, scenes)):
         x = to_tensor(clip)[None].to(device)
+        if drifts is not None:
+            x = roll_frames(x, frame_offsets(tuple(drifts[i].tolist()), x.shape[2]), forward=False)
         latents.append(model.encode_frames(x).float().cpu())
         stills.append(model.encode_frames(x[:, :, :1].expand(-1, -1, kt, -1, -1)).float().cpu())
         structures.append(model.structure(x).float().cpu())
@@ -181,7 +226,7 @@ def build_pool(model, clips: np.ndarray, scenes: list[dict], seed: int, device, 
         caps.append([prompt(s)] + [caption(s, rng) for _ in range(captions_per_clip - 1)])
         if log is not None and (i + 1) % 100 == 0:
             log(f"pool: {i + 1}/{len(clips)} clips encoded")
-    return LatentPool(torch.cat(latents), torch.cat(stills), torch.cat(structures), caps, list(scenes))
+    return LatentPool(torch.cat(latents), torch.cat(stills), torch.cat(structures), caps, list(scenes), drifts)
 
 
 def subject_weights(pool: LatentPool, time_compression: int, space_compression: int, boost: float) -> torch.Tensor:
@@ -189,6 +234,8 @@ def subject_weights(pool: LatentPool, time_compression: int, space_compression: 
     frame (its box over that frame's pixels, one cell of margin), 1 elsewhere. The subject is a few
     per cent of the frame, so an even loss learns the sky and ground and leaves it out."""
     from engine.train.world import Scene, subject_track
+
+    from engine.model.camera import frame_offsets
 
     n, _, t, h, w = pool.latents.shape
     weights = torch.ones(n, t, h, w)
@@ -198,6 +245,9 @@ def subject_weights(pool: LatentPool, time_compression: int, space_compression: 
         if not scene.has_subject:
             continue
         cx, cy, size = subject_track(scene, frames, width, height)
+        if pool.drifts is not None:  # where the subject is in the camera frame (the box does not wrap)
+            offsets = np.asarray(frame_offsets(tuple(pool.drifts[i].tolist()), frames), np.float64)
+            cx, cy = cx - offsets[:, 1], cy - offsets[:, 0]
         for k in range(t):
             span = slice(k * time_compression, (k + 1) * time_compression)
             x0, x1 = (cx[span] - size[span]).min(), (cx[span] + size[span]).max()
@@ -208,41 +258,3 @@ def subject_weights(pool: LatentPool, time_compression: int, space_compression: 
                 weights[i, k, r0:r1, c0:c1] += boost
     return weights
 
-
-# The axis and direction of content's drift in frame for each world camera move (pan left moves the
-# camera left, so content drifts right: +x; tilt up moves it down: +y). Zooms and still shots: none.
-_CAMERA_DRIFT = {"pan left": ("x", 1), "pan right": ("x", -1), "tilt up": ("y", 1), "tilt down": ("y", -1)}
-
-
-def camera_drifts(pool: LatentPool) -> torch.Tensor:
-    """[N,2] each clip's camera drift (dx, dy) in latent cells per latent frame, measured from its
-    latents along its scene's camera move (parallax layers drift at different speeds; this is the one
-    that stills the most). Restyle partners share one drift, measured on both, so they stay aligned."""
-    from engine.model.camera import measure_drift
-
-    drifts = torch.zeros(len(pool), 2)
-    for i in range(0, len(pool), 2):
-        move = _CAMERA_DRIFT.get(pool.scenes[i]["camera"])
-        if move is None:
-            continue
-        pair = torch.cat([pool.latents[i], pool.latents[pool.partner(i)]], dim=0)
-        drifts[i] = drifts[pool.partner(i)] = torch.tensor(measure_drift(pair, *move))
-    return drifts
-
-
-def in_camera_frame(pool: LatentPool, drifts: torch.Tensor, weights: torch.Tensor | None
-                    ) -> tuple[LatentPool, torch.Tensor | None]:
-    """The pool (and per-cell weights [N,t,h,w]) rolled into each clip's camera frame, as the sampler
-    sees them. The still (animate's first frame) is latent frame 0, which does not move."""
-    from engine.model.camera import frame_offsets, roll_frames
-
-    t = pool.latents.shape[2]
-    latents, structure = pool.latents.clone(), pool.structure.clone()
-    weights = None if weights is None else weights.clone()
-    for i, drift in enumerate(drifts.tolist()):
-        offsets = frame_offsets(tuple(drift), t)
-        latents[i] = roll_frames(pool.latents[i:i + 1], offsets, forward=False)[0]
-        structure[i] = roll_frames(pool.structure[i:i + 1], offsets, forward=False)[0]
-        if weights is not None:
-            weights[i] = roll_frames(weights[i:i + 1, None], offsets, forward=False)[0, 0]
-    return LatentPool(latents, pool.still, structure, pool.captions, pool.scenes), weights

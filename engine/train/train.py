@@ -38,8 +38,8 @@ from engine.train.captions import prompt
 from engine.train.ceiling import autoencoder_ceiling
 from engine.train.eval_prompts import free_prompt
 from engine.train.cases import DEFAULT_MIX, make_batch
-from engine.train.data import (ClipStore, LatentPool, TextCache, build_pool, camera_drifts, check_training_seed,
-                               crop_batch, in_camera_frame, subject_weights, to_tensor)
+from engine.train.data import (ClipStore, LatentPool, TextCache, build_pool, camera_targets, check_training_seed,
+                               crop_batch, subject_weights, to_tensor)
 from engine.train.world import EVAL_SEED_START, sample_scene
 from timeline.files import atomic_path, write_atomic
 from engine.requests import GenerateRequest
@@ -415,12 +415,14 @@ def train_denoiser(model: LatentCutLDM, text_encoder, pool: LatentPool, texts: T
         _load_optimizer(opt_path, opt)
         if ema_path.is_file():
             ema.load(ema_path)
-    drifts = None
     weights = subject_weights(pool, model.config.time_compression, model.config.space_compression,
                               preset.subject_boost) if preset.subject_boost > 0 else None
-    if den.camera is not None:  # train in the camera frame the sampler works in (model/camera.py)
-        drifts = camera_drifts(pool)
-        pool, weights = in_camera_frame(pool, drifts, weights)
+    drifts = None  # the camera head's targets
+    if den.camera is not None:
+        if pool.drifts is None:
+            raise ValueError(f"{out / 'pool.safetensors'}: the pool was encoded without the camera frame the "
+                             "model's camera_frame needs; start a new run")
+        drifts = camera_targets(pool)
     if "probe_loss_start" not in state:
         state["probe_loss_start"] = probe_loss(model, pool, texts, preset, device)
         _log(out, {"stage": "dit", "step": 0, "probe_loss": round(state["probe_loss_start"], 5)})

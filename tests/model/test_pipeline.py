@@ -223,10 +223,11 @@ def test_the_last_step_of_every_sampling_loop_takes_the_network_s_own_estimate(t
     assert calls == [True, False] * 19
 
 
+
 def _camera_pipeline(tmp_path, drift=(0.0, 0.0), **overrides):
-    """A tiny model sampling in the camera frame, whose head asks for `drift` whatever the prompt, and
-    whose denoiser draws a still scene: every frame the first known frame, or one fixed pattern. The
-    latents it decodes are recorded."""
+    """A tiny model with a camera head that asks for `drift` whatever the prompt, and a denoiser that
+    draws a still scene: every latent frame the first known one, or one fixed pattern. The latents
+    it decodes are recorded."""
     import math
 
     import torch
@@ -250,47 +251,48 @@ def _camera_pipeline(tmp_path, drift=(0.0, 0.0), **overrides):
     model.denoiser.forward = still_scene
     decoded, decode = [], model.decode_latents
     model.decode_latents = lambda z: decoded.append(z.clone()) or decode(z)
-    return pipe, pattern, decoded
+    return pipe, decoded
 
 
-def test_the_camera_head_s_drift_moves_a_still_scene(tmp_path):
-    """With a camera head, the sampler works in the camera's frame: a denoiser that draws the same
-    still scene in every latent frame yields frames carried round(k * drift) cells, window by window."""
+def test_the_camera_head_s_drift_moves_a_still_scene_smoothly(tmp_path):
+    """With a camera head the model works in the camera's frame: the denoiser draws a still scene and
+    the decoded frames are rolled round(f * drift) whole pixels, frame by frame, window by window."""
     import torch
 
-    from engine.model.camera import frame_offsets, roll_frames
-
-    pipe, pattern, decoded = _camera_pipeline(tmp_path, drift=(1.5, 0.0))
+    pipe, decoded = _camera_pipeline(tmp_path, drift=(1.5, 0.0))
     previews = []
-    pipe.generate(GenerateRequest(prompt="pan left", seconds=5.0, steps=2, rate=8,  # 10 latent frames, 9 windows
-                                  callback=lambda step, total, image: previews.append(image)))
-    z = decoded[-1]
-    assert z.shape[2] == 10
-    expected = roll_frames(pattern.expand(-1, -1, 10, -1, -1), frame_offsets((1.5, 0.0), 10), forward=True)
-    assert torch.allclose(z, expected, atol=1e-5)
-    assert not torch.allclose(z[:, :, 1], z[:, :, 0])
-    # The step preview shows the last window's middle frame where the result has it.
-    assert np.abs(previews[-1].astype(int) - pipe.model.preview(z[0, :, 9], (64, 32)).numpy()).max() <= 1
+    result = pipe.generate(GenerateRequest(prompt="pan left", seconds=5.0, steps=2, rate=8,  # 40 frames, 9 windows
+                                           callback=lambda step, total, image: previews.append(image)))
+    z, frames = decoded[-1], result.frames.astype(int)
+    assert torch.allclose(z, z[:, :, :1].expand_as(z), atol=1e-5)  # a still scene in the camera frame
+    # Each decoded latent frame's 4 frames repeat 4 frames on, moved 4 x 1.5 = 6 px to the right.
+    assert len(frames) == 40
+    for f in range(36):
+        assert np.array_equal(np.roll(frames[f], 6, axis=1), frames[f + 4]), f
+    assert not np.array_equal(frames[0], frames[4])
+    # The step preview shows the last window's middle frame (frame 38: 57 px, 7 cells of 8 px) where
+    # the result has it.
+    expected = pipe.model.preview(torch.roll(z[0, :, 9], 7, dims=-1), (64, 32)).numpy()
+    assert np.abs(previews[-1].astype(int) - expected).max() <= 1
 
 
 def test_extend_continues_the_camera_move_the_clip_shows(tmp_path):
-    """Extend measures the drift of the clip's own end (here one 8-px cell every 4 frames, so one
-    latent cell per latent frame) and continues it; the prompt's drift is not used."""
+    """Extend measures the drift of the clip's own end (here 2 px a frame) and continues it; the
+    prompt's drift is not used. The clip's end is encoded in the camera frame: a still scene."""
     import torch
 
-    from engine.model.camera import roll_frames
+    pipe, decoded = _camera_pipeline(tmp_path, drift=(-3.0, 0.0))
+    image = np.random.default_rng(0).integers(0, 256, (32, 64, 3), dtype=np.uint8)
+    frames = np.stack([np.roll(image, 2 * i, axis=1) for i in range(16)])
+    result = pipe.extend(ExtendRequest(frames=frames, direction="tail", prompt="pan right", seconds=1.0, steps=2,
+                                       rate=8))
+    z = decoded[-1]  # the clip's last latent frame (its last 4 frames), then 2 new ones
+    assert z.shape[2] == 3 and torch.allclose(z, z[:, :, :1].expand_as(z), atol=1e-5)
+    new = result.frames.astype(int)
+    assert len(new) == 8
+    for f in range(4):
+        assert np.array_equal(np.roll(new[f], 8, axis=1), new[f + 4]), f
 
-    pipe, _, decoded = _camera_pipeline(tmp_path, drift=(-3.0, 0.0), frames=16, overlap_latent_frames=2)
-    rng = np.random.default_rng(0)
-    scene = rng.integers(0, 256, (32, 64, 3), dtype=np.uint8)
-    frames = np.stack([np.roll(scene, 8 * (i // 4), axis=1) for i in range(16)])
-    pipe.extend(ExtendRequest(frames=frames, direction="tail", prompt="pan right", seconds=1.0, steps=2, rate=8))
-    z = decoded[-1]  # 2 known latent frames (the clip's last 8 frames), then 2 new ones
-    assert z.shape[2] == 4
-    assert torch.allclose(z[:, :, 1], roll_frames(z[:, :, :1], [(0, 1)], forward=True)[:, :, 0], atol=1e-5)
-    for k in (2, 3):
-        assert torch.allclose(z[:, :, k], roll_frames(z[:, :, :1], [(0, k)], forward=True)[:, :, 0], atol=1e-5)
 
-
-def test_a_model_without_a_camera_head_samples_in_the_picture_frame(pipe):
+def test_a_model_without_a_camera_head_works_in_the_picture_frame(pipe):
     assert pipe.model.denoiser.camera is None

@@ -101,31 +101,45 @@ def test_subject_weights_cover_the_subject_where_it_is_in_each_latent_frame():
         assert torch.equal(b.weight[row], weights["ab".index(caption)])
 
 
-def test_the_pool_is_trained_in_each_clip_s_camera_frame():
-    """camera_drifts measures each restyle pair's drift along its scene's camera move (one drift for
-    both, so a partner's structure stays aligned); in_camera_frame rolls latents, structure and cell
-    weights back by it, leaving the still scene the sampler asks the denoiser for."""
-    from engine.model.camera import frame_offsets, roll_frames
-    from engine.train.data import camera_drifts, in_camera_frame
 
-    g = torch.Generator().manual_seed(0)
-    t, h, w = 6, 8, 16
-    scenes = [{"camera": "pan left"}] * 2 + [{"camera": "tilt down"}] * 2 + [{"camera": "zoom in"}] * 2
-    drifts_made = [(2.0, 0.0), (2.0, 0.0), (0.0, -1.0), (0.0, -1.0), (0.0, 0.0), (0.0, 0.0)]
-    field = torch.nn.functional.avg_pool2d(torch.randn(6, 4, h, w, generator=g), 3, 1, 1)
-    still = field[:, :, None].expand(-1, -1, t, -1, -1)
-    moving = torch.cat([roll_frames(still[i:i + 1], frame_offsets(d, t), forward=True)
-                        for i, d in enumerate(drifts_made)])
-    pool = LatentPool(latents=moving, still=moving[:, :, :1], structure=moving.clone(),
-                      captions=[[str(i)] for i in range(6)], scenes=scenes)
-    drifts = camera_drifts(pool)
-    assert drifts[:4].tolist() == [[2.0, 0.0], [2.0, 0.0], [0.0, -1.0], [0.0, -1.0]]
-    assert drifts[4:].abs().sum() == 0  # a zoom is not a drift
-    weights = torch.zeros(6, t, h, w)
-    weights[:, :, 2, 3] = 1.0
-    framed, framed_weights = in_camera_frame(pool, drifts, weights)
-    for i in range(4):
-        assert torch.allclose(framed.latents[i], still[i]) and torch.allclose(framed.structure[i], still[i])
-    assert torch.equal(framed.latents[4:], moving[4:])
-    assert framed_weights[0, 1, 2, 1] == 1.0 and framed_weights[0, 1, 2, 3] == 0.0  # rolled back two cells
-    assert torch.equal(pool.latents, moving)  # the pool given is left as it was
+def test_the_pool_is_encoded_in_each_clip_s_camera_frame(tmp_path):
+    """build_pool measures each restyle pair's drift along its scene's camera move (one drift for
+    both, so a partner's structure stays aligned), encodes the clips rolled back by it, as the
+    sampler sees them, and keeps the drifts (the camera head's targets) through save and load."""
+    from engine.model.camera import frame_offsets, roll_frames
+    from engine.model.tiny import make_tiny_model, tiny_config
+    from engine.train.data import build_pool, to_tensor
+    from engine.train.world import Scene, sample_scene
+
+    model = make_tiny_model(tiny_config(camera_frame=True))
+    rng = np.random.default_rng(0)
+    base = sample_scene(7).to_dict()
+    moves = {"pan left": (2.0, 0.0), "tilt down": (0.0, -1.0), "zoom in": (0.0, 0.0)}
+    clips, scenes, stills = [], [], []
+    for camera, drift in moves.items():
+        for _ in range(2):
+            image = rng.integers(0, 256, (32, 64, 3)).astype(np.uint8)
+            still = np.repeat(image[None], 8, axis=0)
+            moving = roll_frames(torch.from_numpy(still).permute(3, 0, 1, 2)[None], frame_offsets(drift, 8), True)
+            clips.append(moving[0].permute(1, 2, 3, 0).numpy())
+            stills.append(still)
+            scenes.append(Scene(**{**base, "camera": camera}).to_dict())
+    pool = build_pool(model, np.stack(clips), scenes, seed=0, device=torch.device("cpu"), log=None)
+    assert pool.drifts.tolist() == [[2.0, 0.0]] * 2 + [[0.0, -1.0]] * 2 + [[0.0, 0.0]] * 2
+    with torch.no_grad():
+        for i in range(4):  # pans and tilts encode as the still scene; the zoom as given
+            assert torch.allclose(pool.latents[i], model.encode_frames(to_tensor(stills[i])[None])[0], atol=1e-5)
+        assert torch.allclose(pool.latents[4], model.encode_frames(to_tensor(clips[4])[None])[0], atol=1e-5)
+    pool.save(tmp_path / "pool.safetensors")
+    assert torch.equal(LatentPool.load(tmp_path / "pool.safetensors").drifts, pool.drifts)
+
+
+def test_the_camera_head_learns_each_camera_move_s_mean_drift():
+    from engine.train.data import camera_targets
+
+    moves = ["pan left", "pan left", "tilt down", "static", "pan left"]
+    pool = LatentPool(latents=torch.zeros(5, 1, 1, 1, 1), still=torch.zeros(5, 1, 1, 1, 1),
+                      structure=torch.zeros(5, 1, 1, 1, 1), captions=[[m] for m in moves],
+                      scenes=[{"camera": m} for m in moves],
+                      drifts=torch.tensor([[2.0, 0.0], [4.0, 0.0], [0.0, -1.0], [0.0, 0.0], [0.0, 0.0]]))
+    assert camera_targets(pool).tolist() == [[2.0, 0.0], [2.0, 0.0], [0.0, -1.0], [0.0, 0.0], [2.0, 0.0]]
