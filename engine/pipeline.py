@@ -23,7 +23,7 @@ from .constraints import Constraints, warn_adjusted
 from .device import default_dtype, pick_device, set_threads
 from .errors import Cancelled
 from .media.retime import hold_indices, retime
-from .model.camera import frame_offsets, measure_drift, roll_frames
+from .model.camera import frame_offsets, measure_drift, roll_frames, split_offsets
 from .model.conditioning import build_condition
 from .model.flow import predicted_x0
 from .model.ldm import LatentCutLDM
@@ -153,9 +153,13 @@ class LatentCutPipeline:
         self._check_cancel(args.cancel)
 
         # 6. Decode (out of the camera frame), cut the output frames and conform them to the requested rate.
-        video = self.model.decode_latents(z.to(self.dtype))
-        if seq.drift is not None:
-            video = roll_frames(video, frame_offsets(seq.drift, video.shape[2]), forward=True)
+        if seq.drift is None:
+            video = self.model.decode_latents(z.to(self.dtype))
+        else:
+            cells, rest = split_offsets(seq.drift, z.shape[2], self.config.time_compression,
+                                        self.config.space_compression)
+            video = roll_frames(self.model.decode_latents(roll_frames(z, cells, forward=True).to(self.dtype)), rest,
+                                forward=True)
         video = video[:, :, seq.out_start:seq.out_start + seq.out_frames]
         native = rearrange(((video[0].float() + 1) * 127.5).round().clamp(0, 255).to(torch.uint8),
                            "c t h w -> t h w c").cpu().numpy()
@@ -227,12 +231,11 @@ class LatentCutPipeline:
         return self.model.encode_frames(_in_camera_frame(frames, drift, first))
 
     def _preview_offset(self, drift: tuple[float, float] | None, latent_frame: int) -> tuple[int, int]:
-        """Where a latent frame's middle lies out of the camera frame, in whole latent cells."""
+        """Where a latent frame lies out of the camera frame, in whole latent cells."""
         if drift is None:
             return 0, 0
-        kt, ks = self.config.time_compression, self.config.space_compression
-        dy, dx = frame_offsets(drift, 1, first=latent_frame * kt + kt // 2)[0]
-        return round(dy / ks), round(dx / ks)
+        cells, _ = split_offsets(drift, latent_frame + 1, self.config.time_compression, self.config.space_compression)
+        return cells[latent_frame]
 
     def _prepare_sequence(self, args: Request, width: int, height: int, text: torch.Tensor,
                           text_mask: torch.Tensor) -> _Sequence:

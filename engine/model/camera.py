@@ -4,8 +4,9 @@ A pan or tilt carries the picture a steady distance per frame. The denoiser cann
 between its 16-px tokens (previz-v8's estimate of a real pan, even from t = 0.1, stood still), but
 it draws still scenes well. So the model works in the camera's frame: frame f is rolled back by the
 drift so far, round(f * drift) pixels, which leaves a still scene; the frames a request gives are
-rolled so before they are encoded, and the decoded frames are rolled forward again. Whole pixels
-every frame keep the move smooth and the roll exact. A roll wraps: what leaves one edge comes back
+rolled so before they are encoded, and the result is rolled forward again (the latents by whole
+cells, the decoded frames by the pixels left). Whole pixels every frame keep the move smooth and
+the roll exact. A roll wraps: what leaves one edge comes back
 at the other as the strip the move reveals, which is where training shows the denoiser new content
 entering. Zooms are not drifts; they stay the denoiser's to draw.
 """
@@ -20,18 +21,22 @@ from torch import nn
 # fastest pan moves its nearest layer about 2.8 (0.45 frame heights of 144 px over 23 frames).
 MAX_DRIFT = 4.0
 DRIFT_STEP = 0.25
+# A pixel's change between frames counts up to this much (13 levels of 255) in measure_drift.
+CHANGE_CAP = 0.1
 # A measured drift is kept only if it leaves this much less change between frames than none does;
 # below that the frames hold no move a roll explains (a still shot, a zoom, flat sky).
 MIN_GAIN = 0.1
 
 
+def _whole(v: float) -> int:
+    """Halves away from zero, not to even: a pan left rounds as a pan right does."""
+    return int(math.copysign(math.floor(abs(v) + 0.5), v))
+
+
 def frame_offsets(drift: tuple[float, float], frames: int, first: int = 0) -> list[tuple[int, int]]:
     """Whole (dy, dx) offsets of frames first .. first + frames - 1 from frame 0 for a drift (dx, dy)."""
-    def whole(v: float) -> int:  # halves away from zero, not to even: a pan left rounds as a pan right does
-        return int(math.copysign(math.floor(abs(v) + 0.5), v))
-
     dx, dy = drift
-    return [(whole(dy * k), whole(dx * k)) for k in range(first, first + frames)]
+    return [(_whole(dy * k), _whole(dx * k)) for k in range(first, first + frames)]
 
 
 def roll_frames(z: torch.Tensor, offsets: list[tuple[int, int]], forward: bool) -> torch.Tensor:
@@ -44,14 +49,31 @@ def roll_frames(z: torch.Tensor, offsets: list[tuple[int, int]], forward: bool) 
                         for k, (dy, dx) in enumerate(offsets)], dim=2)
 
 
+def split_offsets(drift: tuple[float, float], latent_frames: int, time_compression: int, space_compression: int
+                  ) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+    """frame_offsets split in two: whole latent cells per latent frame (its middle frame's offset,
+    rounded to cells) and the pixels left over for each of its frames. Rolling the latents by the
+    first before decoding and the frames by the second makes the same move, but keeps the
+    decoder's edge columns at the frame's edge: rolled whole, they showed as a line moving in."""
+    kt, ks = time_compression, space_compression
+    pixels = frame_offsets(drift, latent_frames * kt)
+    cells = [(_whole(pixels[k * kt + kt // 2][0] / ks), _whole(pixels[k * kt + kt // 2][1] / ks))
+             for k in range(latent_frames)]
+    rest = [(dy - cells[f // kt][0] * ks, dx - cells[f // kt][1] * ks) for f, (dy, dx) in enumerate(pixels)]
+    return cells, rest
+
+
 def _spread(z: torch.Tensor, drift: tuple[float, float]) -> float:
-    """Mean squared change from the frames' mean once z [C,T,H,W] is rolled into the drift's frame."""
+    """How much z [C,T,H,W] (frames in [-1, 1]) still changes from frame to frame once rolled into
+    the drift's frame: the mean absolute difference of consecutive frames, each pixel's capped at
+    CHANGE_CAP. Capped, a bright subject crossing the frame cannot outweigh the scene behind it:
+    uncapped squared changes took the subject's path for the camera's in a third of held-out clips."""
     still = roll_frames(z[None], frame_offsets(drift, z.shape[1]), forward=False)[0]
-    return float((still - still.mean(dim=1, keepdim=True)).pow(2).mean())
+    return float((still[:, 1:] - still[:, :-1]).abs().clamp(max=CHANGE_CAP).mean())
 
 
 def measure_drift(z: torch.Tensor, axis: str | None = None, sign: int = 0) -> tuple[float, float]:
-    """The drift (dx, dy) that best stills consecutive frames z [C,T,H,W], searched along one
+    """The drift (dx, dy) that best stills consecutive frames z [C,T,H,W] in [-1, 1], searched along one
     axis at a time ("x", "y", or both when None) in steps of DRIFT_STEP; sign +1/-1 keeps to one
     direction. (0, 0) when no drift stills the frames by MIN_GAIN or there is one frame only."""
     if z.shape[1] < 2:

@@ -2,6 +2,8 @@
 
 Also: --export-from CHECKPOINT --out DIR writes a shipping model folder (fp16 weights, the
 denoiser's weight average) with its preview projection refitted on the model's own samples.
+--camera-head-from RUN --out DIR gives the model folder DIR a camera head fitted on the captions and
+camera drifts of RUN's pool (a run with camera_frame), keeping the rest of its weights.
 """
 from __future__ import annotations
 
@@ -23,11 +25,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=None, help="run folder (default runs/<preset>)")
     parser.add_argument("--export-from", type=Path, default=None,
                         help="convert this checkpoint folder into a shipping model folder at --out")
+    parser.add_argument("--camera-head-from", type=Path, default=None,
+                        help="fit a camera head on this run's pool into the model folder at --out")
     args = parser.parse_args(argv)
 
-    from engine.train.train import export, run
+    from engine.train.train import add_camera_head, export, run
 
     try:
+        if args.camera_head_from is not None:
+            if args.out is None or args.export_from is not None:
+                parser.error("--camera-head-from needs --out (a model folder) and no --export-from")
+            mse = add_camera_head(args.out, args.camera_head_from)
+            print(f"camera head from {args.camera_head_from} -> {args.out} (squared error {mse:.4f})")
+            return 0
         if args.export_from is not None:
             if args.out is None:
                 parser.error("--export-from needs --out")

@@ -31,7 +31,7 @@ import torch
 from engine.model.config import ModelConfig
 from engine.model.flow import add_noise, sample_timesteps, velocity_target
 from engine.model.ldm import LatentCutLDM
-from engine.model.loading import load_model, load_text_encoder, save_model
+from engine.model.loading import WEIGHTS_NAME, load_model, load_text_encoder, save_model
 from engine.model.preview import fit_preview
 from engine.train import evaluate
 from engine.train.captions import prompt
@@ -306,6 +306,51 @@ def camera_loss(model: LatentCutLDM, text: torch.Tensor, text_mask: torch.Tensor
     return (guess - drift.to(guess.device)[said]).pow(2).mean()
 
 
+def fit_camera_head(model: LatentCutLDM, pool: LatentPool, texts: TextCache, steps: int = 300, batch: int = 64,
+                    lr: float = 1e-3, seed: int = 0) -> float:
+    """Fit the camera head alone on every caption of the pool against its move's mean drift
+    (camera_targets): seconds of CPU, where the head learns slowly at the denoiser's batch of 8 and
+    its rate. Returns the squared error over all captions."""
+    head = model.denoiser.camera
+    captions = [c for caps in pool.captions for c in caps]
+    rows = torch.tensor([i for i, caps in enumerate(pool.captions) for _ in caps])
+    targets = camera_targets(pool)[rows]
+    text, mask = texts.batch(captions)
+    gen = torch.Generator().manual_seed(seed)
+    opt = torch.optim.AdamW(head.parameters(), lr=lr, weight_decay=0.01)
+    with torch.enable_grad():
+        head.requires_grad_(True)
+        for _ in range(steps):
+            pick = torch.randint(0, len(captions), (batch,), generator=gen)
+            loss = (head(text[pick], mask[pick]) - targets[pick]).pow(2).mean()
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+    with torch.no_grad():
+        return float((head(text, mask) - targets).pow(2).mean())
+
+
+def add_camera_head(folder: Path, run_folder: Path, steps: int = 300) -> float:
+    """Give the model folder a camera head (camera_frame) fitted on a camera-frame run's pool; the
+    rest of its weights are kept as they are. Returns the fit's squared error."""
+    from safetensors import safe_open
+
+    pool_path = Path(run_folder) / "pool.safetensors"
+    if not pool_path.is_file():
+        raise FileNotFoundError(f"{pool_path}: no pool (run the training's pool stage first)")
+    pool = LatentPool.load(pool_path)
+    if pool.drifts is None:
+        raise ValueError(f"{pool_path}: the pool was encoded without the camera frame; it has no drifts")
+    old = load_model(folder, "cpu")
+    model = LatentCutLDM(dataclasses.replace(old.config, camera_frame=True))
+    model.load_state_dict(old.state_dict(), strict=False)  # all but the new head
+    mse = fit_camera_head(model, pool, TextCache.load(Path(run_folder) / "text.safetensors"))
+    with safe_open(str(Path(folder) / WEIGHTS_NAME), "pt") as f:  # keep the folder's precision
+        half = any(f.get_slice(k).get_dtype() == "F16" for k in f.keys())
+    save_model(folder, model.eval(), model.config, half=half)
+    return mse
+
+
 def _frames_mean(per_frame: torch.Tensor, frame_mask: torch.Tensor) -> torch.Tensor:
     """The mean of [B, T] values over the frames to be made."""
     return (per_frame * frame_mask).sum() / frame_mask.sum().clamp(min=1.0)
@@ -423,6 +468,12 @@ def train_denoiser(model: LatentCutLDM, text_encoder, pool: LatentPool, texts: T
             raise ValueError(f"{out / 'pool.safetensors'}: the pool was encoded without the camera frame the "
                              "model's camera_frame needs; start a new run")
         drifts = camera_targets(pool)
+        if not den.camera.net[2].weight.any():  # a new head (a new run, or a run that gains one)
+            mse = fit_camera_head(model, pool, texts)
+            for k, v in den.state_dict().items():  # the average starts from the fitted head too
+                if k.startswith("camera."):
+                    ema.weights[k] = v.detach().float().clone()
+            _log(out, {"stage": "dit", "event": "camera head fitted apart", "mse": round(mse, 4)})
     if "probe_loss_start" not in state:
         state["probe_loss_start"] = probe_loss(model, pool, texts, preset, device)
         _log(out, {"stage": "dit", "step": 0, "probe_loss": round(state["probe_loss_start"], 5)})

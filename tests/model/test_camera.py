@@ -1,6 +1,6 @@
 import torch
 
-from engine.model.camera import MAX_DRIFT, CameraHead, frame_offsets, measure_drift, roll_frames
+from engine.model.camera import MAX_DRIFT, CameraHead, frame_offsets, measure_drift, roll_frames, split_offsets
 
 
 def _drifting(drift, frames=6, channels=4, h=12, w=20, seed=0):
@@ -69,3 +69,23 @@ def test_camera_head_starts_still_stays_in_range_and_reads_the_words_it_weighs()
     mask[:, 3:] = False
     assert torch.allclose(head(changed, mask), head(text, mask))
     assert torch.isfinite(head(text, torch.zeros_like(mask))).all()
+
+
+def test_split_offsets_make_the_same_move_in_cells_and_the_pixels_left():
+    cells, rest = split_offsets((1.5, -0.75), latent_frames=4, time_compression=4, space_compression=8)
+    pixels = frame_offsets((1.5, -0.75), 16)
+    assert len(cells) == 4 and len(rest) == 16
+    for f, (dy, dx) in enumerate(pixels):
+        assert (cells[f // 4][0] * 8 + rest[f][0], cells[f // 4][1] * 8 + rest[f][1]) == (dy, dx)
+    # The cells follow the move (frame 14: 21 px, 3 cells) and leave each frame a few pixels.
+    assert cells[3] == (-1, 3) and max(abs(v) for r in rest for v in r) <= 4 + 2
+
+
+def test_measure_drift_follows_the_scene_not_a_bright_subject_crossing_it():
+    """A bright box moving left 3 px a frame over a textured scene panning right 2 px a frame: the
+    camera's drift is the scene's."""
+    scene = _drifting((2.0, 0.0), frames=8, channels=1, h=36, w=64) * 0.3
+    for k in range(8):
+        x = 40 - 3 * k
+        scene[:, k, 10:22, x:x + 10] = 1.0
+    assert measure_drift(scene) == (2.0, 0.0)

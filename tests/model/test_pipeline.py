@@ -224,10 +224,11 @@ def test_the_last_step_of_every_sampling_loop_takes_the_network_s_own_estimate(t
 
 
 
+
 def _camera_pipeline(tmp_path, drift=(0.0, 0.0), **overrides):
     """A tiny model with a camera head that asks for `drift` whatever the prompt, and a denoiser that
-    draws a still scene: every latent frame the first known one, or one fixed pattern. The latents
-    it decodes are recorded."""
+    draws a still scene: every latent frame the first known one, or one fixed pattern. What it
+    decodes, and the frames it decodes to, are recorded."""
     import math
 
     import torch
@@ -250,49 +251,58 @@ def _camera_pipeline(tmp_path, drift=(0.0, 0.0), **overrides):
 
     model.denoiser.forward = still_scene
     decoded, decode = [], model.decode_latents
-    model.decode_latents = lambda z: decoded.append(z.clone()) or decode(z)
-    return pipe, decoded
+
+    def recording(z):
+        video = decode(z)
+        decoded.append((z.clone(), video.clone()))
+        return video
+
+    model.decode_latents = recording
+    return pipe, pattern, decoded
 
 
-def test_the_camera_head_s_drift_moves_a_still_scene_smoothly(tmp_path):
-    """With a camera head the model works in the camera's frame: the denoiser draws a still scene and
-    the decoded frames are rolled round(f * drift) whole pixels, frame by frame, window by window."""
+def _moved(z, video, drift, config):
+    """What the camera frame's latents z [1,C,T,h,w] should decode to: rolled by whole cells, decoded,
+    rolled by the pixels left (split_offsets), as uint8 frames."""
+    from engine.model.camera import roll_frames, split_offsets
+
+    cells, rest = split_offsets(drift, z.shape[2], config.time_compression, config.space_compression)
+    frames = roll_frames(video, rest, forward=True)[0].permute(1, 2, 3, 0)
+    return cells, ((frames.float() + 1) * 127.5).round().clamp(0, 255).numpy().astype(np.uint8)
+
+
+def test_the_camera_head_s_drift_moves_a_still_scene(tmp_path):
+    """With a camera head the model works in the camera's frame: the denoiser draws a still scene, the
+    latents are rolled by whole cells before decoding and the frames by the pixels left, so frame f
+    moves round(f * drift) pixels, window by window; the step preview shows a frame where it lands."""
     import torch
 
-    pipe, decoded = _camera_pipeline(tmp_path, drift=(1.5, 0.0))
+    pipe, pattern, decoded = _camera_pipeline(tmp_path, drift=(1.5, 0.0))
     previews = []
     result = pipe.generate(GenerateRequest(prompt="pan left", seconds=5.0, steps=2, rate=8,  # 40 frames, 9 windows
                                            callback=lambda step, total, image: previews.append(image)))
-    z, frames = decoded[-1], result.frames.astype(int)
-    assert torch.allclose(z, z[:, :, :1].expand_as(z), atol=1e-5)  # a still scene in the camera frame
-    # Each decoded latent frame's 4 frames repeat 4 frames on, moved 4 x 1.5 = 6 px to the right.
-    assert len(frames) == 40
-    for f in range(36):
-        assert np.array_equal(np.roll(frames[f], 6, axis=1), frames[f + 4]), f
-    assert not np.array_equal(frames[0], frames[4])
-    # The step preview shows the last window's middle frame (frame 38: 57 px, 7 cells of 8 px) where
-    # the result has it.
-    expected = pipe.model.preview(torch.roll(z[0, :, 9], 7, dims=-1), (64, 32)).numpy()
-    assert np.abs(previews[-1].astype(int) - expected).max() <= 1
+    z, video = decoded[-1]
+    cells, frames = _moved(z, video, (1.5, 0.0), pipe.config)
+    for k in range(10):  # the still scene, rolled by the move's whole cells at each latent frame's middle
+        assert torch.allclose(z[:, :, k], torch.roll(pattern[:, :, 0], cells[k], dims=(-2, -1)), atol=1e-5), k
+    assert cells[9] == (0, 7)  # frame 38: 57 px, 7 cells of 8 px
+    assert np.array_equal(result.frames, frames)
+    assert np.abs(previews[-1].astype(int) - pipe.model.preview(z[0, :, 9], (64, 32)).numpy()).max() <= 1
 
 
 def test_extend_continues_the_camera_move_the_clip_shows(tmp_path):
     """Extend measures the drift of the clip's own end (here 2 px a frame) and continues it; the
-    prompt's drift is not used. The clip's end is encoded in the camera frame: a still scene."""
+    prompt's drift is not used."""
     import torch
 
-    pipe, decoded = _camera_pipeline(tmp_path, drift=(-3.0, 0.0))
+    pipe, _, decoded = _camera_pipeline(tmp_path, drift=(-3.0, 0.0))
     image = np.random.default_rng(0).integers(0, 256, (32, 64, 3), dtype=np.uint8)
     frames = np.stack([np.roll(image, 2 * i, axis=1) for i in range(16)])
     result = pipe.extend(ExtendRequest(frames=frames, direction="tail", prompt="pan right", seconds=1.0, steps=2,
                                        rate=8))
-    z = decoded[-1]  # the clip's last latent frame (its last 4 frames), then 2 new ones
-    assert z.shape[2] == 3 and torch.allclose(z, z[:, :, :1].expand_as(z), atol=1e-5)
-    new = result.frames.astype(int)
-    assert len(new) == 8
-    for f in range(4):
-        assert np.array_equal(np.roll(new[f], 8, axis=1), new[f + 4]), f
-
-
-def test_a_model_without_a_camera_head_works_in_the_picture_frame(pipe):
-    assert pipe.model.denoiser.camera is None
+    z, video = decoded[-1]  # the clip's last latent frame (its last 4 frames), then 2 new ones
+    cells, moved = _moved(z, video, (2.0, 0.0), pipe.config)
+    assert z.shape[2] == 3 and cells == [(0, 1), (0, 2), (0, 3)]  # the middle frames move 4, 12 and 20 px
+    for k in (1, 2):
+        assert torch.allclose(z[:, :, k], torch.roll(z[:, :, 0], k, dims=-1), atol=1e-5)
+    assert np.array_equal(result.frames, moved[4:])

@@ -219,3 +219,48 @@ def test_the_camera_loss_trains_the_camera_head_alone_on_captioned_clips():
     trained = {n for n, p in den.named_parameters() if p.grad is not None and p.grad.abs().sum() > 0}
     assert trained and all(n.startswith("camera.") for n in trained)
     assert float(train.camera_loss(model, text, mask, ["", "", ""], drift)) == 0.0
+
+
+def test_a_run_fits_its_new_camera_head_apart_first(tiny_run):
+    """The tiny preset samples in the camera frame: its pool keeps each clip's drift, and the new
+    head was fitted apart (into the weight average too) before the first denoiser step."""
+    from engine.train.data import LatentPool
+
+    assert LatentPool.load(tiny_run / "pool.safetensors").drifts.shape == (4, 2)
+    events = [json.loads(line) for line in (tiny_run / "log.jsonl").read_text().splitlines()]
+    fitted = [e for e in events if e.get("event") == "camera head fitted apart"]
+    assert len(fitted) == 1 and fitted[0]["mse"] >= 0
+    model = load_model(tiny_run / "best")
+    assert model.config.camera_frame and model.denoiser.camera.net[2].weight.any()
+
+
+def test_a_model_folder_gains_a_camera_head_fitted_on_a_run_s_pool(tiny_run, tmp_path, capsys):
+    import shutil
+
+    from engine.model.ldm import LatentCutLDM
+    from engine.model.loading import save_model
+    from engine.train.data import LatentPool, TextCache, camera_targets
+
+    folder = tmp_path / "m"  # the run's model without its camera head
+    shutil.copytree(tiny_run / "best", folder)
+    trained = load_model(folder)
+    plain = LatentCutLDM(dataclasses.replace(trained.config, camera_frame=False))
+    plain.load_state_dict({k: v for k, v in trained.state_dict().items() if ".camera." not in k})
+    save_model(folder, plain)
+    before = load_model(folder)
+    assert before.denoiser.camera is None
+    assert main(["--camera-head-from", str(tiny_run), "--out", str(folder)]) == 0
+    assert "camera head" in capsys.readouterr().out
+    after = load_model(folder)
+    assert after.config.camera_frame
+    for name, weight in before.state_dict().items():  # nothing else changes
+        assert torch.equal(after.state_dict()[name], weight), name
+    # The head learnt the pool's mean drifts from its captions.
+    pool = LatentPool.load(tiny_run / "pool.safetensors")
+    text, mask = TextCache.load(tiny_run / "text.safetensors").batch([caps[0] for caps in pool.captions])
+    with torch.no_grad():
+        err = (after.denoiser.camera(text, mask) - camera_targets(pool)).abs().max()
+    assert err < 0.5 or camera_targets(pool).abs().max() == 0
+    # Without a camera-frame pool: a clear error naming it.
+    assert main(["--camera-head-from", str(tmp_path / "nothing"), "--out", str(folder)]) == 2
+    assert "pool.safetensors" in capsys.readouterr().err
