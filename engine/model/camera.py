@@ -43,7 +43,7 @@ def roll_frames(z: torch.Tensor, offsets: list[tuple[int, int]], forward: bool) 
     """z [B,C,T,H,W]: forward moves each frame's content by its offset (camera frame -> picture);
     otherwise back (picture -> camera frame)."""
     if len(offsets) != z.shape[2]:
-        raise ValueError(f"{len(offsets)} camera offsets for {z.shape[2]} latent frames")
+        raise ValueError(f"{len(offsets)} camera offsets for {z.shape[2]} frames")
     sign = 1 if forward else -1
     return torch.stack([torch.roll(z[:, :, k], (sign * dy, sign * dx), (-2, -1))
                         for k, (dy, dx) in enumerate(offsets)], dim=2)
@@ -96,7 +96,7 @@ def measure_drift(z: torch.Tensor, axis: str | None = None, sign: int = 0) -> tu
 
 class CameraHead(nn.Module):
     """The drift (dx, dy) a prompt asks for, read from its text states. Each of a few learned queries
-    weighs the words: a mean of the states mixes "moving right" (the subject) into "pan left" (the
+    weighs the words: a mean of the states mixed "moving right" (the subject) into "pan left" (the
     camera) and read both as one direction. The last layer starts at zero: a model that gains the
     head samples as before until the head is trained."""
 

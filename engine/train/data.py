@@ -185,7 +185,7 @@ def camera_drifts(clips: np.ndarray, scenes: list[dict]) -> torch.Tensor:
     for i in range(0, len(clips) - 1, 2):
         move = _CAMERA_DRIFT.get(scenes[i]["camera"])
         if move is not None:
-            pair = torch.cat([to_tensor(clips[i]).mean(0, keepdim=True), to_tensor(clips[i + 1]).mean(0, keepdim=True)])
+            pair = torch.cat([to_tensor(clips[j]).mean(0, keepdim=True) for j in (i, i + 1)])
             drifts[i] = drifts[i + 1] = torch.tensor(measure_drift(pair, *move))
     return drifts
 

@@ -297,8 +297,8 @@ def flow_loss(model: LatentCutLDM, batch, text: torch.Tensor, text_mask: torch.T
 
 def camera_loss(model: LatentCutLDM, text: torch.Tensor, text_mask: torch.Tensor, captions: list[str],
                 drift: torch.Tensor) -> torch.Tensor:
-    """The camera head's squared error against each captioned clip's measured drift [B,2]. The head
-    reads the raw text states, so this reaches its weights alone."""
+    """The camera head's squared error against each captioned clip's target drift [B,2]
+    (camera_targets). The head reads the raw text states, so this reaches its weights alone."""
     said = torch.tensor([bool(c) for c in captions], device=text.device)
     if not bool(said.any()):
         return torch.zeros((), device=text.device)
@@ -344,7 +344,7 @@ def add_camera_head(folder: Path, run_folder: Path, steps: int = 300) -> float:
     old = load_model(folder, "cpu")
     model = LatentCutLDM(dataclasses.replace(old.config, camera_frame=True))
     model.load_state_dict(old.state_dict(), strict=False)  # all but the new head
-    mse = fit_camera_head(model, pool, TextCache.load(Path(run_folder) / "text.safetensors"))
+    mse = fit_camera_head(model, pool, TextCache.load(Path(run_folder) / "text.safetensors"), steps=steps)
     with safe_open(str(Path(folder) / WEIGHTS_NAME), "pt") as f:  # keep the folder's precision
         half = any(f.get_slice(k).get_dtype() == "F16" for k in f.keys())
     save_model(folder, model.eval(), model.config, half=half)
