@@ -48,13 +48,6 @@ class _Sequence:
     drift: tuple[float, float] | None = None  # the camera's drift, px per frame (model/camera.py)
 
 
-def _in_camera_frame(frames: torch.Tensor, drift: tuple[float, float] | None, first: int = 0) -> torch.Tensor:
-    """Frames [1,3,T,H,W], frames first.. of the sequence, rolled back by the camera's drift."""
-    if drift is None:
-        return frames
-    return roll_frames(frames, frame_offsets(drift, frames.shape[2], first), forward=False)
-
-
 def _out_frames(args) -> int:
     """Frames a generate/animate/extend/fill request makes at its rate."""
     return round(args.seconds * args.rate)
@@ -228,7 +221,9 @@ class LatentCutPipeline:
 
     def _encode(self, frames: torch.Tensor, drift: tuple[float, float] | None, first: int = 0) -> torch.Tensor:
         """Frames [1,3,T,H,W], frames first.. of the sequence, encoded in the camera frame."""
-        return self.model.encode_frames(_in_camera_frame(frames, drift, first))
+        if drift is not None:
+            frames = roll_frames(frames, frame_offsets(drift, frames.shape[2], first), forward=False)
+        return self.model.encode_frames(frames)
 
     def _preview_offset(self, drift: tuple[float, float] | None, latent_frame: int) -> tuple[int, int]:
         """Where a latent frame lies out of the camera frame, in whole latent cells."""
