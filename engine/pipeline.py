@@ -24,9 +24,12 @@ from .device import default_dtype, pick_device, set_threads
 from .errors import Cancelled
 from .media.retime import hold_indices, retime
 from .model.camera import frame_offsets, measure_drift, roll_frames, split_offsets
+from .model.block_blend import blend_blocks
 from .model.conditioning import build_condition
-from .model.flow import predicted_x0
+from .model.flow import add_noise, predicted_x0
+from .model.hold import held_frames
 from .model.ldm import LatentCutLDM
+from .model.seams import match_seams
 from .model.loading import load_model, load_text_encoder, weights_sha256
 from .model.text_encoder import TextEncoder
 from .requests import (DEFAULT_STRUCTURE_WEIGHT, AnimateRequest, ExtendRequest, FillRequest, GenerateRequest,
@@ -46,6 +49,15 @@ class _Sequence:
     out_frames: int = 0                      # native output frames
     stretch_to: int | None = None            # fill: resample the new frames to exactly this many
     drift: tuple[float, float] | None = None  # the camera's drift, px per frame (model/camera.py)
+    seam_before: torch.Tensor | None = None  # [1,3,H,W] the clip's frame just before the new ones
+    seam_after: torch.Tensor | None = None   # [1,3,H,W] the clip's frame just after them
+
+
+# New frames take over from the clip's seam frame over this long (model/seams.py).
+SEAM_FADE_SECONDS = 2.0
+# Release levels of new frames next to known ones (model/hold.py): the first new frame is refined
+# from the known one below noise level 0.5, each further one from 0.15 higher.
+HOLD_RELEASE = (0.5, 0.15)
 
 
 def _out_frames(args) -> int:
@@ -146,14 +158,18 @@ class LatentCutPipeline:
         self._check_cancel(args.cancel)
 
         # 6. Decode (out of the camera frame), cut the output frames and conform them to the requested rate.
+        kt = self.config.time_compression
         if seq.drift is None:
-            video = self.model.decode_latents(z.to(self.dtype))
+            video = blend_blocks(self.model.decode_latents(z.to(self.dtype)), kt)
         else:
-            cells, rest = split_offsets(seq.drift, z.shape[2], self.config.time_compression,
-                                        self.config.space_compression)
+            cells, rest = split_offsets(seq.drift, z.shape[2], kt, self.config.space_compression)
             video = roll_frames(self.model.decode_latents(roll_frames(z, cells, forward=True).to(self.dtype)), rest,
                                 forward=True)
+            video = blend_blocks(video, kt, frame_offsets(seq.drift, video.shape[2]))
         video = video[:, :, seq.out_start:seq.out_start + seq.out_frames]
+        if seq.seam_before is not None or seq.seam_after is not None:
+            span = min(seq.out_frames, round(SEAM_FADE_SECONDS * self.native_rate))
+            video = match_seams(video.float(), seq.seam_before, seq.seam_after, seq.drift, span)
         native = rearrange(((video[0].float() + 1) * 127.5).round().clamp(0, 255).to(torch.uint8),
                            "c t h w -> t h w c").cpu().numpy()
         out = self._conform(native, args, seq)
@@ -262,11 +278,15 @@ class LatentCutPipeline:
             drift = self._camera_drift(frames, text, text_mask)
             k = frames.shape[2] // kt
             if tail:
-                return self._known_sequence(k + new_latents, [(0, self._encode(frames, drift))],
-                                            out_start=k * kt, out_frames=n, drift=drift)
+                seq = self._known_sequence(k + new_latents, [(0, self._encode(frames, drift))],
+                                           out_start=k * kt, out_frames=n, drift=drift)
+                seq.seam_before = frames[:, :, -1].float()
+                return seq
             known = self._encode(frames, drift, first=new_latents * kt)
-            return self._known_sequence(k + new_latents, [(new_latents, known)], out_start=new_latents * kt - n,
-                                        out_frames=n, drift=drift)
+            seq = self._known_sequence(k + new_latents, [(new_latents, known)], out_start=new_latents * kt - n,
+                                       out_frames=n, drift=drift)
+            seq.seam_after = frames[:, :, 0].float()
+            return seq
         # fill: the gap is new_latents latent frames between the two contexts; its frames are then
         # stretched to the exact gap length so both seams meet. The camera's drift is the clip's before it.
         before = self._context(args.before_frames, args.rate, True, width, height)
@@ -278,6 +298,7 @@ class LatentCutPipeline:
                                                  (resume, self._encode(after, drift, resume * kt))],
                                    out_start=k1 * kt, out_frames=new_latents * kt, drift=drift)
         seq.stretch_to = _out_frames(args)
+        seq.seam_before, seq.seam_after = before[:, :, -1].float(), after[:, :, 0].float()
         return seq
 
     def _known_sequence(self, total: int, parts: list[tuple[int, torch.Tensor]], out_start: int,
@@ -340,9 +361,15 @@ class LatentCutPipeline:
             cond = torch.cat([cond, cond])
         batch = cond.shape[0]
         sigmas = scheduler.sigmas.to(self.device)
+        anchor, release = held_frames(z_known.float(), have, HOLD_RELEASE)
         for i, t in enumerate(timesteps):
             self._check_cancel(args.cancel)
             sigma = sigmas[begin + i]
+            if any_known:
+                # Until its release level, a frame is its anchor noised to the step's level: known
+                # frames always (as in training: the network's output there is never trained), new
+                # frames near them until the steps left can only refine them.
+                x = torch.where(sigma > release, add_noise(anchor, noise, sigma), x)
             x_in = x.to(self.dtype).expand(batch, *shape[1:])
             # The last step keeps none of x beyond the network's estimate: on a sampled trajectory
             # that residue is what the steps left unresolved, and it decodes as grain.

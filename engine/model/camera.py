@@ -39,6 +39,17 @@ def frame_offsets(drift: tuple[float, float], frames: int, first: int = 0) -> li
     return [(_whole(dy * k), _whole(dx * k)) for k in range(first, first + frames)]
 
 
+def wrapped(h: int, w: int, dy: int, dx: int, device=None) -> torch.Tensor:
+    """[h, w] bool: the rows and columns that a roll by (dy, dx) carries across the frame's edge,
+    where a rolled frame shows what left the other side rather than what the move reveals."""
+    mask = torch.zeros(h, w, dtype=torch.bool, device=device)
+    mask[:dy] = dy > 0
+    mask[h + dy:] = dy < 0
+    mask[:, :dx] |= dx > 0
+    mask[:, w + dx:] |= dx < 0
+    return mask
+
+
 def roll_frames(z: torch.Tensor, offsets: list[tuple[int, int]], forward: bool) -> torch.Tensor:
     """z [B,C,T,H,W]: forward moves each frame's content by its offset (camera frame -> picture);
     otherwise back (picture -> camera frame)."""

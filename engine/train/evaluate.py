@@ -268,6 +268,17 @@ def seam_ratio(before: np.ndarray, after: np.ndarray) -> float:
     return float(seam / max(typical, 0.5))
 
 
+def seam_region_ratio(before: np.ndarray, after: np.ndarray, reach: int) -> float:
+    """The biggest frame-to-frame change within `reach` frames either side of the seam, the seam
+    included, over the same typical change as seam_ratio: a seam hidden by moving its step a few
+    frames on still shows here."""
+    before, after = _check_clip(before, "before"), _check_clip(after, "after")
+    near = np.concatenate([before[-reach - 1:], after[:reach + 1]])
+    inside = np.concatenate([frame_changes(before), frame_changes(after)]) if len(before) + len(after) > 2 \
+        else frame_changes(near)
+    return float(frame_changes(near).max() / max(float(np.median(inside)), 0.5))
+
+
 def edges(frames: np.ndarray) -> np.ndarray:
     """Sobel gradient magnitude of luma, [T,H,W]."""
     lum = luma(_check_clip(frames))

@@ -263,11 +263,13 @@ def _camera_pipeline(tmp_path, drift=(0.0, 0.0), **overrides):
 
 def _moved(z, video, drift, config):
     """What the camera frame's latents z [1,C,T,h,w] should decode to: rolled by whole cells, decoded,
-    rolled by the pixels left (split_offsets), as uint8 frames."""
-    from engine.model.camera import roll_frames, split_offsets
+    rolled by the pixels left (split_offsets), the blocks blended along the drift, as uint8 frames."""
+    from engine.model.block_blend import blend_blocks
+    from engine.model.camera import frame_offsets, roll_frames, split_offsets
 
     cells, rest = split_offsets(drift, z.shape[2], config.time_compression, config.space_compression)
-    frames = roll_frames(video, rest, forward=True)[0].permute(1, 2, 3, 0)
+    frames = roll_frames(video, rest, forward=True)
+    frames = blend_blocks(frames, config.time_compression, frame_offsets(drift, frames.shape[2]))[0].permute(1, 2, 3, 0)
     return cells, ((frames.float() + 1) * 127.5).round().clamp(0, 255).numpy().astype(np.uint8)
 
 
@@ -292,7 +294,8 @@ def test_the_camera_head_s_drift_moves_a_still_scene(tmp_path):
 
 def test_extend_continues_the_camera_move_the_clip_shows(tmp_path):
     """Extend measures the drift of the clip's own end (here 2 px a frame) and continues it; the
-    prompt's drift is not used."""
+    prompt's drift is not used. The first new frame is the clip's last one moved on by the drift
+    (model/seams.py), and the generated frames take over from there."""
     import torch
 
     pipe, _, decoded = _camera_pipeline(tmp_path, drift=(-3.0, 0.0))
@@ -305,7 +308,12 @@ def test_extend_continues_the_camera_move_the_clip_shows(tmp_path):
     assert z.shape[2] == 3 and cells == [(0, 1), (0, 2), (0, 3)]  # the middle frames move 4, 12 and 20 px
     for k in (1, 2):
         assert torch.allclose(z[:, :, k], torch.roll(z[:, :, 0], k, dims=-1), atol=1e-5)
-    assert np.array_equal(result.frames, moved[4:])
+    continued = np.roll(frames[-1], 2, axis=1)
+    first = result.frames[0].astype(int)
+    assert np.abs(first[:, 2:] - continued[:, 2:]).max() <= 1  # but the strip the pan reveals
+    assert np.array_equal(first[:, :2], moved[4][:, :2])
+    gaps = [np.abs(result.frames[j].astype(int) - moved[4 + j]).mean() for j in range(len(result.frames))]
+    assert gaps[0] > 5 and all(b <= a + 0.5 for a, b in zip(gaps, gaps[1:])) and gaps[-1] < gaps[0] / 4
 
 
 def test_restyle_keeps_the_picture_frame(tmp_path, clip):
@@ -316,3 +324,38 @@ def test_restyle_keeps_the_picture_frame(tmp_path, clip):
     pipe.restyle(RestyleRequest(frames=clip, prompt="pan left at night", strength=0.6, steps=2, rate=8))
     z, _ = decoded[-1]
     assert torch.allclose(z, z[:, :, :1].expand_as(z), atol=1e-5)  # the still scene, not rolled
+
+
+def test_known_frames_sit_at_each_step_s_noise_level_and_new_ones_are_held_until_released(pipe, clip):
+    """As in training, the denoiser sees a known frame as its latents noised to the step's level, with
+    the same noise at every step, never its own drift there. The first new frame after them holds the
+    last known one the same way until the steps fall below its release level (model/hold.py)."""
+    import torch
+
+    from engine.pipeline import HOLD_RELEASE
+
+    c = pipe.config.latent_channels
+    seen, forward = [], pipe.model.denoiser.forward
+
+    def recording(x, cond, t, *args, **kwargs):
+        seen.append((x[:1].float().clone(), cond[:1].float().clone(), float(t[0])))
+        return forward(x, cond, t, *args, **kwargs)
+
+    pipe.model.denoiser.forward = recording
+    pipe.extend(ExtendRequest(frames=clip, direction="tail", prompt="a square", seconds=1.0, steps=6, rate=8))
+    seen = seen[:6]  # the first window's six steps
+    known = seen[0][1][:, c].amax(dim=(2, 3)).flatten().bool()
+    k = int(known.sum())
+    assert k >= 1 and not known[k:].any()
+    latents = seen[0][1][:, :c, :k]
+    noise = (seen[0][0][:, :, :k] - latents)  # the first step is at t = 1: x there is the noise itself
+    assert seen[0][2] == 1.0
+    tol = 0.02  # the model's bf16 input
+    for x, _, t in seen:
+        assert torch.allclose(x[:, :, :k], (1 - t) * latents + t * (noise + latents), atol=tol), t
+    held = [(x[:, :, k], t) for x, _, t in seen if t > HOLD_RELEASE[0]]
+    assert len(held) >= 2
+    for x, t in held:
+        assert torch.allclose(x, (1 - t) * latents[:, :, -1] + t * seen[0][0][:, :, k], atol=tol), t
+    x, t = [(x[:, :, k], t) for x, _, t in seen if t < HOLD_RELEASE[0]][-1]
+    assert not torch.allclose(x, (1 - t) * latents[:, :, -1] + t * seen[0][0][:, :, k], atol=tol)

@@ -53,6 +53,10 @@ def test_seams_flicker_and_edges():
     assert ev.seam_ratio(clip[:12], clip[12:]) < 1.5
     assert ev.seam_ratio(clip[:12], other[12:]) > 3.0
     assert ev.flicker(clip) < 1.0
+    # a cut moved two frames on passes seam_ratio but not the region around the seam
+    late_cut = np.concatenate([clip[12:14], other[14:]])
+    assert ev.seam_ratio(clip[:12], late_cut) < 1.5 and ev.seam_region_ratio(clip[:12], late_cut, 3) > 3.0
+    assert ev.seam_region_ratio(clip[:12], clip[12:], 3) < 1.5
     pumping = clip.astype(np.int16)
     pumping[::2] += 40
     assert ev.flicker(np.clip(pumping, 0, 255).astype(np.uint8)) > 10.0

@@ -1,0 +1,40 @@
+"""Decoded latent frames meet without a step.
+
+Each latent frame decodes to its time_compression frames on its own. Inside one block the frames
+change smoothly, but from one block to the next the denoiser's latents differ by more than a
+frame's worth: a generated still shot changed about 1 level a frame inside blocks and 4 across
+them, so every fourth frame showed a jump. Blending each frame with the same frame of the next
+(or previous) block, by a tent over time centred on its own block (for 4 frames a block: 1/8 and
+3/8 of the neighbour's), spreads that step evenly over the frames. Neighbours are aligned along
+the camera's drift first; the strip a roll brings across the frame's edge keeps the frame's own
+pixels, so the decoder's edge columns never come inside.
+"""
+from __future__ import annotations
+
+import torch
+
+from .camera import wrapped
+
+
+def blend_blocks(video: torch.Tensor, block: int, offsets: list[tuple[int, int]] | None = None) -> torch.Tensor:
+    """video [B,C,T,H,W] decoded, T a multiple of `block`; offsets: each frame's (dy, dx) picture
+    offset along the camera's drift (model/camera.py frame_offsets), None for a still camera."""
+    b, c, frames, h, w = video.shape
+    if frames % block:
+        raise ValueError(f"{frames} frames are not whole blocks of {block}")
+    out = video.clone()
+    for f in range(frames):
+        k, i = divmod(f, block)
+        share = (i + 0.5) / block - 0.5  # < 0: nearer the previous block, > 0: the next
+        other = f + (block if share > 0 else -block)
+        if share == 0 or not 0 <= other < frames:
+            continue
+        near = video[:, :, other]
+        weight = torch.full((1, 1, h, w), abs(share), dtype=video.dtype, device=video.device)
+        if offsets is not None:
+            dy, dx = offsets[f][0] - offsets[other][0], offsets[f][1] - offsets[other][1]
+            near = torch.roll(near, (dy, dx), (-2, -1))
+            weight[..., wrapped(h, w, dy, dx, video.device)] = 0
+        out[:, :, f] = video[:, :, f] + weight * (near - video[:, :, f])
+    return out
+

@@ -1,0 +1,41 @@
+"""Held frames: where a new latent frame starts when known frames are near it.
+
+In the camera frame (model/camera.py) a scene holds still, so the best first guess for a new
+frame is the known frame next to it (between two known frames, the blend of both). Sampling
+keeps such a frame at its anchor, noised to each step's level, until its release level: after
+that the steps left refine it rather than redraw it. Frames next to the known ones are released
+late (kept close: no seam), frames further away earlier (free to change): per frame what
+restyle's strength is for a whole clip.
+"""
+from __future__ import annotations
+
+import torch
+
+
+def held_frames(z: torch.Tensor, have: torch.Tensor, ramp: tuple[float, float]
+                ) -> tuple[torch.Tensor, torch.Tensor]:
+    """z [B,C,T,h,w] latents, of which the frames in `have` [T] are known; ramp (first, step):
+    the release level of a new frame d frames from the nearest known one is first + step (d - 1),
+    at most 1. Returns (anchor latents like z, release levels [1,1,T,1,1]); known frames have
+    release 0 (always held), frames with nothing known in the window 1 (never held)."""
+    first, step = ramp
+    frames = z.shape[2]
+    known = [i for i in range(frames) if bool(have[i])]
+    anchor = z.clone()
+    release = torch.ones(frames, dtype=z.dtype, device=z.device)
+    release[have.to(z.device)] = 0.0
+    for f in range(frames):
+        if bool(have[f]) or not known:
+            continue
+        before = max((k for k in known if k < f), default=None)
+        after = min((k for k in known if k > f), default=None)
+        if before is not None and after is not None:
+            share = (f - before) / (after - before)
+            anchor[:, :, f] = (1 - share) * z[:, :, before] + share * z[:, :, after]
+            distance = min(f - before, after - f)
+        else:
+            near = before if before is not None else after
+            anchor[:, :, f] = z[:, :, near]
+            distance = abs(f - near)
+        release[f] = min(1.0, first + step * (distance - 1))
+    return anchor, release.reshape(1, 1, frames, 1, 1)
