@@ -1,4 +1,4 @@
-"""Text encoder: a local Hugging Face encoder (all-MiniLM-L6-v2 by default), token states + mask.
+"""Text encoder: a local Hugging Face BERT folder (all-MiniLM-L6-v2 by default), token states + mask.
 
 Loaded offline only. Embeddings are cached per prompt (LRU), so repeated prompts and the empty
 (unconditional) prompt cost nothing after the first call.
@@ -30,34 +30,37 @@ def resolve_text_encoder_folder(setting: str | None, model_folder: str | Path | 
 class TextEncoder:
     def __init__(self, folder: str | Path, max_length: int = 48, device: torch.device | str = "cpu",
                  dtype: torch.dtype = torch.float32, cache_size: int = 256):
-        from transformers import AutoModel, AutoTokenizer
-        from transformers.utils import logging as hf_logging
+        from tokenizers import Tokenizer
 
-        hf_logging.disable_progress_bar()
+        from .bert import BertEncoder
 
         folder = Path(folder)
         if not (folder / "config.json").is_file():
             raise FileNotFoundError(f"text encoder folder has no config.json: {folder}")
         try:
-            self.tokenizer = AutoTokenizer.from_pretrained(str(folder), local_files_only=True)
-            self.model = AutoModel.from_pretrained(str(folder), local_files_only=True)
-        except (OSError, ValueError) as exc:
+            self.tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
+            self.model = BertEncoder.from_folder(folder)
+        except Exception as exc:  # tokenizers reports a bad file as a plain Exception
             raise ValueError(f"cannot load text encoder from {folder}: {exc}") from exc
+        self.tokenizer.enable_truncation(max_length)
+        pad = self.tokenizer.token_to_id("[PAD]")
+        self.tokenizer.enable_padding(pad_id=0 if pad is None else pad, pad_token="[PAD]")
         self.model.to(device=device, dtype=dtype).eval().requires_grad_(False)
         self.folder = folder
         self.max_length = max_length
         self.device = torch.device(device)
         self.dtype = dtype
-        self.dim = int(self.model.config.hidden_size)
+        self.dim = self.model.hidden_size
         self._cache: OrderedDict[str, torch.Tensor] = OrderedDict()
         self._cache_size = cache_size
 
     @torch.no_grad()
     def _encode_uncached(self, prompts: list[str]) -> list[torch.Tensor]:
-        tok = self.tokenizer(prompts, padding=True, truncation=True, max_length=self.max_length,
-                             return_tensors="pt").to(self.device)
-        states = self.model(input_ids=tok["input_ids"], attention_mask=tok["attention_mask"]).last_hidden_state
-        lengths = tok["attention_mask"].sum(1).tolist()
+        tokens = self.tokenizer.encode_batch(prompts)
+        ids = torch.tensor([t.ids for t in tokens], device=self.device)
+        mask = torch.tensor([t.attention_mask for t in tokens], device=self.device)
+        states = self.model(ids, mask)
+        lengths = mask.sum(1).tolist()
         return [states[i, :n].clone() for i, n in enumerate(lengths)]
 
     def encode(self, prompts: list[str]) -> tuple[torch.Tensor, torch.Tensor]:

@@ -42,3 +42,25 @@ def test_empty_prompt_embedding(minilm):
 def test_folder_without_config_is_named(tmp_path):
     with pytest.raises(FileNotFoundError, match=str(tmp_path)):
         TextEncoder(tmp_path)
+
+
+@pytest.mark.parametrize("which", ["minilm", "tiny"])
+def test_states_match_transformers_bert(which, tmp_path):
+    """The encoder written here gives transformers' BertModel states and tokens, for the shipped
+    MiniLM and a tiny random BERT folder, padding and truncation at max_length included."""
+    from transformers import AutoModel, AutoTokenizer
+
+    from engine.model.tiny import make_tiny_model_folder
+
+    folder = default_text_encoder_folder() if which == "minilm" else make_tiny_model_folder(tmp_path / "m") / "text_encoder"
+    prompts = ["a red ball moving left over a field at sunset, static camera", "", "Night-time; the camera PANS!",
+               "a café at dusk " * 20]
+    ours = TextEncoder(folder, max_length=16)
+    states, mask = ours.encode(prompts)
+    tokenizer = AutoTokenizer.from_pretrained(str(folder), local_files_only=True)
+    bert = AutoModel.from_pretrained(str(folder), local_files_only=True).eval()
+    tok = tokenizer(prompts, padding=True, truncation=True, max_length=16, return_tensors="pt")
+    with torch.no_grad():
+        theirs = bert(input_ids=tok["input_ids"], attention_mask=tok["attention_mask"]).last_hidden_state
+    assert torch.equal(mask, tok["attention_mask"].bool()) and mask.shape[1] == 16
+    assert torch.allclose(states[mask], theirs[mask], atol=1e-4)
