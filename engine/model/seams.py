@@ -4,8 +4,10 @@ The decoded first frame of an extension never equals the clip's frame next to it
 loses some detail and the denoiser redraws the rest, so a seam showed 5-15 times a frame's change.
 An editor blends there. The difference at the seam (the clip's frame, carried one frame along the
 camera's drift, less the new frame next to it) is added to the new frames, moving with the camera
-and fading out linearly over `span` frames: the first new frame continues the clip, and the
-generated picture takes over step by step. Where the drift carries the difference across the
+and fading out linearly over `span` frames, as if the seam were the frame before the first new
+one: the new frames leave the clip in even steps (none repeats its frame) and the generated
+picture takes over. Between two seams (a fill) the two differences cross-fade, each gone at the
+other seam. Where the drift carries the difference across the
 frame's edge it is left out (the strip the move reveals is new).
 """
 from __future__ import annotations
@@ -19,12 +21,12 @@ def match_seams(video: torch.Tensor, before: torch.Tensor | None, after: torch.T
                 drift: tuple[float, float] | None, span: int) -> torch.Tensor:
     """video [B,C,T,H,W] new frames; before / after [B,C,H,W] the clip's frames just before and
     just after them (None where nothing is given); drift (dx, dy) px per frame or None; span: the
-    frames a difference takes to fade (between two seams, at most to the other one)."""
+    frames a difference takes to fade (between two seams, at most the frames between them)."""
     out = video.clone()
     frames = video.shape[2]
     drift = drift or (0.0, 0.0)
     if before is not None and after is not None:  # each side's difference is gone at the other seam
-        span = max(1, min(span, frames - 1))
+        span = min(span, frames)
     if before is not None:
         out += _carried(before, video[:, :, 0], drift, frames, span, forward=True)
     if after is not None:
@@ -44,7 +46,7 @@ def _carried(clip_frame: torch.Tensor, new_frame: torch.Tensor, drift: tuple[flo
     difference = expected - new_frame
     parts = []
     for j in range(frames):
-        weight = max(0.0, 1.0 - j / max(1, span))
+        weight = max(0.0, 1.0 - (j + 1) / (span + 1))
         dy, dx = offsets[j + 1][0] - offsets[1][0], offsets[j + 1][1] - offsets[1][1]
         moved = torch.roll(difference, (dy, dx), (-2, -1))
         moved = moved.masked_fill(wrapped(h, w, dy, dx, moved.device), 0.0)

@@ -9,29 +9,31 @@ def _frames(n, value):
 
 
 def test_the_first_new_frame_continues_the_clip_and_the_difference_fades():
-    """A still camera: new frames at 0 after a clip frame at 0.8. The first new frame is 0.8, and the
-    difference fades linearly over the span, then is gone."""
-    out = match_seams(_frames(6, 0.0), torch.full((1, 3, 8, 12), 0.8), None, None, span=4)
+    """A still camera: new frames at 0 after a clip frame at 1. The difference fades in even steps
+    over the span as if the clip's frame were the one before the first new frame (no frame repeats
+    it), then is gone."""
+    out = match_seams(_frames(6, 0.0), torch.full((1, 3, 8, 12), 1.0), None, None, span=4)
     assert torch.allclose(out[0, 0, :, 0, 0], torch.tensor([0.8, 0.6, 0.4, 0.2, 0.0, 0.0]))
 
 
 def test_a_fill_meets_both_clips():
-    """Between a clip ending at 1 and one starting at -1 the new frames run 1 .. -1: each side's
-    difference has faded at the other seam, even when asked to fade more slowly."""
-    out = match_seams(_frames(5, 0.0), torch.ones(1, 3, 8, 12), -torch.ones(1, 3, 8, 12), None, span=24)
-    assert torch.allclose(out[0, 0, :, 0, 0], torch.tensor([1.0, 0.5, 0.0, -0.5, -1.0]))
+    """Between a clip ending at 1.2 and one starting at -1.2 the new frames step evenly from one to
+    the other: each side's difference is gone at the other seam, even when asked to fade more slowly."""
+    out = match_seams(_frames(5, 0.0), torch.full((1, 3, 8, 12), 1.2), torch.full((1, 3, 8, 12), -1.2), None, span=24)
+    assert torch.allclose(out[0, 0, :, 0, 0], torch.tensor([0.8, 0.4, 0.0, -0.4, -0.8]))
 
 
 def test_the_difference_moves_with_the_camera_and_the_revealed_strip_is_left_alone():
     """A pan right of 2 px a frame: a clip frame with one bright column. The first new frame shows it
-    2 px on, the next 4 px on; the 2 columns the pan reveals at the left take nothing from the clip."""
+    2 px on (3/4 of it, over a span of 3), the next 4 px on (1/2); the 2 columns the pan reveals at
+    the left take nothing from the clip."""
     clip = torch.zeros(1, 1, 8, 12)
     clip[..., 5] = 1.0
     out = match_seams(torch.zeros(1, 1, 3, 8, 12), clip, None, (2.0, 0.0), span=3)
-    assert out[0, 0, 0, 0].nonzero().flatten().tolist() == [7]
-    assert out[0, 0, 1, 0].nonzero().flatten().tolist() == [9] and torch.isclose(out[0, 0, 1, 0, 9], torch.tensor(2 / 3))
+    assert out[0, 0, 0, 0].nonzero().flatten().tolist() == [7] and torch.isclose(out[0, 0, 0, 0, 7], torch.tensor(0.75))
+    assert out[0, 0, 1, 0].nonzero().flatten().tolist() == [9] and torch.isclose(out[0, 0, 1, 0, 9], torch.tensor(0.5))
     new = torch.full((1, 1, 1, 8, 12), 0.3)
     edge = torch.zeros(1, 1, 8, 12)
     edge[..., 11] = 1.0  # leaves at the right; the wrapped strip at the left keeps the new frame's 0.3
     first = match_seams(new, edge, None, (2.0, 0.0), span=1)[0, 0, 0, 0]
-    assert torch.allclose(first[:2], torch.tensor([0.3, 0.3])) and torch.allclose(first[2:], torch.zeros(10))
+    assert torch.allclose(first[:2], torch.tensor([0.3, 0.3])) and torch.allclose(first[2:], torch.full((10,), 0.15))
