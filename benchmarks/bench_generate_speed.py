@@ -1,9 +1,11 @@
 """Speed of a default 2 s generate: warm engine median, and a cold `latentcut generate`.
 
-Figures, each as a ratio against the 10 s goal (<= 1.0 meets it):
+Figures, each as a ratio against its goal (<= 1.0 meets it; the embedded model's bar is 2 s warm
+and 6 s cold):
   warm: median wall time of GenerateJob(2 s) on a warm Engine, from submit to the written
         file (denoising, latent decode, H.264 encode and provenance included);
-  cold: wall time of `latentcut generate PROMPT -o OUT.mp4` from process start to exit.
+  cold: wall time of `latentcut generate PROMPT -o OUT.mp4` from process start to exit, and its
+        peer measured in the same run: a process that only imports torch, the floor every run pays.
 
     python benchmarks/bench_generate_speed.py                   # shipped model, 5 warm runs
     python benchmarks/bench_generate_speed.py --runs 2 --steps 2 --no-cold   # quick
@@ -21,7 +23,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-GOAL_S = 10.0
+WARM_GOAL_S = 2.0
+COLD_GOAL_S = 6.0
 PROMPT = "a red ball moving left over a field at sunset, static camera"
 
 
@@ -58,6 +61,13 @@ def cold_run(model: str | None, steps: int | None, threads: int, out: Path) -> f
     return wall
 
 
+def torch_floor() -> float:
+    """Wall time of a Python process that imports torch and exits."""
+    t0 = time.perf_counter()
+    subprocess.run([sys.executable, "-c", "import torch"], cwd=ROOT, check=True)
+    return time.perf_counter() - t0
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", help="model folder (default: the shipped previz-v1)")
@@ -73,11 +83,14 @@ def main(argv=None) -> int:
         times = warm_runs(args.model, args.runs, args.steps, args.threads, out)
         median = statistics.median(times)
         print(f"warm engine, 2 s clip: median {median:.2f} s over {len(times)} runs "
-              f"(min {min(times):.2f}, max {max(times):.2f}); ratio to the {GOAL_S:g} s goal {median / GOAL_S:.2f}")
+              f"(min {min(times):.2f}, max {max(times):.2f}); ratio to the {WARM_GOAL_S:g} s goal "
+              f"{median / WARM_GOAL_S:.2f}")
         if not args.no_cold:
             cold = cold_run(args.model, args.steps, args.threads, out)
+            floor = torch_floor()
             print(f"cold `latentcut generate`, 2 s clip: {cold:.2f} s from process start; "
-                  f"ratio to the {GOAL_S:g} s goal {cold / GOAL_S:.2f}")
+                  f"ratio to the {COLD_GOAL_S:g} s goal {cold / COLD_GOAL_S:.2f}; importing torch alone "
+                  f"{floor:.2f} s (cold / that {cold / floor:.2f})")
     return 0
 
 
