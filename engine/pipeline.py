@@ -160,12 +160,12 @@ class LatentCutPipeline:
         # 6. Decode (out of the camera frame), cut the output frames and conform them to the requested rate.
         kt = self.config.time_compression
         if seq.drift is None:
-            video = blend_blocks(self.model.decode_latents(z.to(self.dtype)), kt)
+            video = blend_blocks(self.model.decode_latents(z.to(self.dtype)), kt, given=self._given_blocks(seq))
         else:
             cells, rest = split_offsets(seq.drift, z.shape[2], kt, self.config.space_compression)
             video = roll_frames(self.model.decode_latents(roll_frames(z, cells, forward=True).to(self.dtype)), rest,
                                 forward=True)
-            video = blend_blocks(video, kt, frame_offsets(seq.drift, video.shape[2]))
+            video = blend_blocks(video, kt, frame_offsets(seq.drift, video.shape[2]), given=self._given_blocks(seq))
         video = video[:, :, seq.out_start:seq.out_start + seq.out_frames]
         if seq.seam_before is not None or seq.seam_after is not None:
             span = min(seq.out_frames, round(SEAM_FADE_SECONDS * self.native_rate))
@@ -394,6 +394,16 @@ class LatentCutPipeline:
         return self.model.preview(frame, size).cpu().numpy()
 
     # ----------------------------------------------------------------- step 6
+    def _given_blocks(self, seq: _Sequence) -> torch.Tensor | None:
+        """[N] bool: the known latent frames that the output leaves out (an extend's or fill's clip);
+        an animate's still is known but shown, and blends like any block."""
+        if seq.known_mask is None:
+            return None
+        kt = self.config.time_compression
+        starts = torch.arange(seq.latent_frames) * kt
+        outside = (starts + kt <= seq.out_start) | (starts >= seq.out_start + seq.out_frames)
+        return seq.known_mask & outside
+
     def _conform(self, native: np.ndarray, args: Request, seq: _Sequence) -> np.ndarray:
         if isinstance(args, RestyleRequest):
             count = args.frames.shape[0]

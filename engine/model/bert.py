@@ -48,7 +48,8 @@ class BertEncoder(nn.Module):
     def __init__(self, config: dict):
         super().__init__()
         dim, eps = config["hidden_size"], config.get("layer_norm_eps", 1e-12)
-        if config.get("hidden_act", "gelu") != "gelu" or config.get("position_embedding_type", "absolute") != "absolute":
+        absolute = config.get("position_embedding_type", "absolute") == "absolute"
+        if config.get("hidden_act", "gelu") != "gelu" or not absolute:
             raise ValueError("text encoder: only BERT with GELU and absolute positions is supported")
         if dim % config["num_attention_heads"]:
             raise ValueError(f"text encoder: hidden_size {dim} is not a multiple of the heads")

@@ -16,9 +16,13 @@ import torch
 from .camera import wrapped
 
 
-def blend_blocks(video: torch.Tensor, block: int, offsets: list[tuple[int, int]] | None = None) -> torch.Tensor:
+def blend_blocks(video: torch.Tensor, block: int, offsets: list[tuple[int, int]] | None = None,
+                 given: torch.Tensor | None = None) -> torch.Tensor:
     """video [B,C,T,H,W] decoded, T a multiple of `block`; offsets: each frame's (dy, dx) picture
-    offset along the camera's drift (model/camera.py frame_offsets), None for a still camera."""
+    offset along the camera's drift (model/camera.py frame_offsets), None for a still camera; given
+    [T / block] bool: blocks a request gave (an extend's or fill's clip), which neither blend nor
+    lend to their neighbours: the seam between them and the new frames is matched apart
+    (model/seams.py), and blending it would leave a step of a quarter of it inside the new frames."""
     b, c, frames, h, w = video.shape
     if frames % block:
         raise ValueError(f"{frames} frames are not whole blocks of {block}")
@@ -28,6 +32,8 @@ def blend_blocks(video: torch.Tensor, block: int, offsets: list[tuple[int, int]]
         share = (i + 0.5) / block - 0.5  # < 0: nearer the previous block, > 0: the next
         other = f + (block if share > 0 else -block)
         if share == 0 or not 0 <= other < frames:
+            continue
+        if given is not None and (bool(given[k]) or bool(given[other // block])):
             continue
         near = video[:, :, other]
         weight = torch.full((1, 1, h, w), abs(share), dtype=video.dtype, device=video.device)

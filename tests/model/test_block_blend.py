@@ -37,3 +37,12 @@ def test_the_wrapped_strip_keeps_the_frame_s_own_pixels():
 def test_frames_must_be_whole_blocks():
     with pytest.raises(ValueError, match="whole blocks"):
         blend_blocks(torch.zeros(1, 3, 6, 4, 4), 4)
+
+
+def test_blocks_a_request_gave_neither_blend_nor_lend():
+    """An extension: block 0 is the clip (given, left out of the output), blocks 1-2 are new. The
+    new blocks blend only with each other; the clip's block is untouched and lends nothing, so the
+    step from it stays at the seam, where seam matching takes it."""
+    video = torch.cat([torch.zeros(1, 1, 4, 2, 2), torch.ones(1, 1, 4, 2, 2), 3 * torch.ones(1, 1, 4, 2, 2)], dim=2)
+    out = blend_blocks(video, 4, given=torch.tensor([True, False, False]))[0, 0, :, 0, 0]
+    assert torch.allclose(out, torch.tensor([0, 0, 0, 0, 1, 1, 1.25, 1.75, 2.25, 2.75, 3, 3]))

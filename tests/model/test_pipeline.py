@@ -261,15 +261,17 @@ def _camera_pipeline(tmp_path, drift=(0.0, 0.0), **overrides):
     return pipe, pattern, decoded
 
 
-def _moved(z, video, drift, config):
+def _moved(z, video, drift, config, given=None):
     """What the camera frame's latents z [1,C,T,h,w] should decode to: rolled by whole cells, decoded,
-    rolled by the pixels left (split_offsets), the blocks blended along the drift, as uint8 frames."""
+    rolled by the pixels left (split_offsets), the blocks blended along the drift (but for the
+    `given` ones), as uint8 frames."""
     from engine.model.block_blend import blend_blocks
     from engine.model.camera import frame_offsets, roll_frames, split_offsets
 
     cells, rest = split_offsets(drift, z.shape[2], config.time_compression, config.space_compression)
     frames = roll_frames(video, rest, forward=True)
-    frames = blend_blocks(frames, config.time_compression, frame_offsets(drift, frames.shape[2]))[0].permute(1, 2, 3, 0)
+    frames = blend_blocks(frames, config.time_compression, frame_offsets(drift, frames.shape[2]), given)
+    frames = frames[0].permute(1, 2, 3, 0)
     return cells, ((frames.float() + 1) * 127.5).round().clamp(0, 255).numpy().astype(np.uint8)
 
 
@@ -304,7 +306,7 @@ def test_extend_continues_the_camera_move_the_clip_shows(tmp_path):
     result = pipe.extend(ExtendRequest(frames=frames, direction="tail", prompt="pan right", seconds=1.0, steps=2,
                                        rate=8))
     z, video = decoded[-1]  # the clip's last latent frame (its last 4 frames), then 2 new ones
-    cells, moved = _moved(z, video, (2.0, 0.0), pipe.config)
+    cells, moved = _moved(z, video, (2.0, 0.0), pipe.config, given=torch.tensor([True, False, False]))
     assert z.shape[2] == 3 and cells == [(0, 1), (0, 2), (0, 3)]  # the middle frames move 4, 12 and 20 px
     for k in (1, 2):
         assert torch.allclose(z[:, :, k], torch.roll(z[:, :, 0], k, dims=-1), atol=1e-5)
