@@ -23,14 +23,14 @@ from .constraints import Constraints, warn_adjusted
 from .device import default_dtype, pick_device, set_threads
 from .errors import Cancelled
 from .media.retime import hold_indices, retime
-from .model.camera import frame_offsets, measure_drift, roll_frames, split_offsets
 from .model.block_blend import blend_blocks
+from .model.camera import frame_offsets, measure_drift, roll_frames, split_offsets
 from .model.conditioning import build_condition
 from .model.flow import add_noise, predicted_x0
 from .model.hold import held_frames
 from .model.ldm import LatentCutLDM
-from .model.seams import match_seams
 from .model.loading import load_model, load_text_encoder, weights_sha256
+from .model.seams import match_seams
 from .model.text_encoder import TextEncoder
 from .requests import (DEFAULT_STRUCTURE_WEIGHT, AnimateRequest, ExtendRequest, FillRequest, GenerateRequest,
                        Request, RestyleRequest, VideoResult)

@@ -258,14 +258,22 @@ def flicker(frames: np.ndarray) -> float:
     return float(np.abs(np.diff(m, 2)).mean())
 
 
+def _typical_change(before: np.ndarray, after: np.ndarray) -> float:
+    """The median frame-to-frame change inside both clips (at least 0.5 level), or the change
+    across the seam when each is one frame."""
+    if len(before) + len(after) > 2:
+        inside = np.concatenate([frame_changes(before), frame_changes(after)])
+    else:
+        inside = frame_changes(np.stack([before[-1], after[0]]))
+    return max(float(np.median(inside)), 0.5)
+
+
 def seam_ratio(before: np.ndarray, after: np.ndarray) -> float:
     """Change across the seam (last frame of `before` to first of `after`) over the median
     frame-to-frame change inside both clips. <= 1 means the seam is no bigger than a step."""
     before, after = _check_clip(before, "before"), _check_clip(after, "after")
     seam = frame_changes(np.stack([before[-1], after[0]]))[0]
-    inside = np.concatenate([frame_changes(before), frame_changes(after)]) if len(before) + len(after) > 2 else [seam]
-    typical = float(np.median(inside))
-    return float(seam / max(typical, 0.5))
+    return float(seam / _typical_change(before, after))
 
 
 def seam_region_ratio(before: np.ndarray, after: np.ndarray, reach: int) -> float:
@@ -274,9 +282,7 @@ def seam_region_ratio(before: np.ndarray, after: np.ndarray, reach: int) -> floa
     frames on still shows here."""
     before, after = _check_clip(before, "before"), _check_clip(after, "after")
     near = np.concatenate([before[-reach - 1:], after[:reach + 1]])
-    inside = np.concatenate([frame_changes(before), frame_changes(after)]) if len(before) + len(after) > 2 \
-        else frame_changes(near)
-    return float(frame_changes(near).max() / max(float(np.median(inside)), 0.5))
+    return float(frame_changes(near).max() / _typical_change(before, after))
 
 
 def edges(frames: np.ndarray) -> np.ndarray:
