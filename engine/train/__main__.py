@@ -1,5 +1,7 @@
 """python -m engine.train --preset previz [--device cuda|cpu] [--steps N] [--resume DIR] [--out DIR]
 
+--init-from MODEL_DIR starts a new run from a shipped model folder (its autoencoder and denoiser),
+as when runs/ is gone.
 Also: --export-from CHECKPOINT --out DIR writes a shipping model folder (fp16 weights, the
 denoiser's weight average) with its preview projection refitted on the model's own samples.
 --camera-head-from RUN --out DIR gives the model folder DIR a camera head fitted on the captions and
@@ -23,6 +25,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=None, help="torch CPU threads")
     parser.add_argument("--resume", type=Path, default=None, help="continue the run in this folder")
     parser.add_argument("--out", type=Path, default=None, help="run folder (default runs/<preset>)")
+    parser.add_argument("--init-from", type=Path, default=None,
+                        help="start a new run from this model folder (its autoencoder and denoiser)")
     parser.add_argument("--export-from", type=Path, default=None,
                         help="convert this checkpoint folder into a shipping model folder at --out")
     parser.add_argument("--camera-head-from", type=Path, default=None,
@@ -45,7 +49,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"exported {args.export_from} -> {folder}")
             return 0
         best = run(args.preset, args.out or Path("runs") / args.preset, device=args.device, steps=args.steps,
-                   seed=args.seed, resume=args.resume, threads=args.threads)
+                   seed=args.seed, resume=args.resume, threads=args.threads, init_from=args.init_from)
     except (ValueError, FileNotFoundError, FileExistsError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -9,9 +9,12 @@ Stages, each resumable from the run folder:
              embeddings (one text-encoder pass per unique caption).
   4. dit   - the denoiser, rectified flow (x_t = (1-t)x0 + t*eps, target v = eps - x0), on a mix
              of the operation cases (engine/train/cases.py) with 10% caption dropout for CFG (bf16
-             autocast on CUDA), with an exponential moving average of its weights. Periodic evaluation
+             autocast on CUDA and on CPUs with native bf16), with an exponential moving average of its weights. Periodic evaluation
              generates held-out prompts with the EMA weights and scores them from pixels; the best
              checkpoint is kept in <out>/best.
+A new run can start from a shipped model folder (--init-from): it keeps that autoencoder, skips
+stage 2, and its denoiser starts from the folder's weights (modules the folder lacks start as
+initialised, each zero-gated).
 Every random draw is derived from (seed, step), so a resumed run continues exactly as an
 uninterrupted one would. Nothing is pickled: weights and optimizer state are safetensors.
 """
@@ -31,7 +34,7 @@ import torch
 from engine.model.config import ModelConfig
 from engine.model.flow import add_noise, sample_timesteps, velocity_target
 from engine.model.ldm import LatentCutLDM
-from engine.model.loading import WEIGHTS_NAME, load_model, load_text_encoder, save_model
+from engine.model.loading import WEIGHTS_NAME, load_model, load_text_encoder, save_model, weights_sha256
 from engine.model.preview import fit_preview
 from engine.train import evaluate
 from engine.train.captions import prompt
@@ -157,11 +160,18 @@ def _lr_at(step: int, total: int, base: float, warmup: int) -> float:
     return base * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * progress)))
 
 
+def _cpu_has_bf16() -> bool:
+    is_supported = getattr(torch.cpu, "_is_avx512_bf16_supported", None)
+    return bool(is_supported and is_supported())
+
+
 def _autocast(device: torch.device):
-    # bf16 on CUDA only: on this CPU a bf16 denoiser step measured over 10x slower than fp32.
+    # bf16 on CUDA, and on CPUs with native bf16 (AVX512-BF16/AMX): a denoiser step there took 0.59 s
+    # against 0.77 s in fp32 (benchmarks/bench_train_step.py). Without it a bf16 step measured over
+    # 10x slower than fp32.
     if device.type == "cuda":
         return torch.autocast(device_type="cuda", dtype=torch.bfloat16)
-    return torch.autocast(device_type="cpu", enabled=False)
+    return torch.autocast(device_type="cpu", dtype=torch.bfloat16, enabled=device.type == "cpu" and _cpu_has_bf16())
 
 
 # ----------------------------------------------------------------------------- stage 1
@@ -582,8 +592,9 @@ def fit_preview_on_samples(model: LatentCutLDM, text_encoder, device: torch.devi
 
 
 def run(preset_name: str, out: Path, device: str = "cpu", steps: int | None = None, seed: int = 0,
-        resume: Path | None = None, threads: int | None = None) -> Path:
-    """Train (or continue training) into `out`; returns the folder of the best model."""
+        resume: Path | None = None, threads: int | None = None, init_from: Path | None = None) -> Path:
+    """Train (or continue training) into `out`; returns the folder of the best model. A new run
+    starts from the model folder `init_from` when given (model_from_folder)."""
     from engine.device import pick_device, set_threads
 
     if preset_name not in PRESETS:
@@ -593,6 +604,9 @@ def run(preset_name: str, out: Path, device: str = "cpu", steps: int | None = No
     preset = PRESETS[preset_name]
     dev = pick_device(device)
     set_threads(threads)
+    if resume is not None and init_from is not None:
+        raise ValueError("init-from: a resumed run continues from its own checkpoint; pass one of --resume "
+                         "and --init-from")
     if resume is not None:
         out = Path(resume)
         if not (out / STATE_NAME).is_file():
@@ -608,14 +622,19 @@ def run(preset_name: str, out: Path, device: str = "cpu", steps: int | None = No
         out.mkdir(parents=True, exist_ok=True)
         if (out / STATE_NAME).exists():
             raise FileExistsError(f"out: {out} already holds a run; pass --resume {out} to continue it")
-        config = ModelConfig(**preset.config).validate()
         torch.manual_seed(seed)
-        model = LatentCutLDM(config).to(dev)
+        if init_from is None:
+            model = LatentCutLDM(ModelConfig(**preset.config).validate()).to(dev)
+        else:
+            model = model_from_folder(init_from, preset).to(dev)
+        config = model.config
         state = {"preset": preset_name, "seed": seed, "device": str(dev), "torch_threads": torch.get_num_threads(),
                  "stage": "clips", "ae_step": 0, "step": 0, "wall_s": 0.0}
+        if init_from is not None:
+            state["init_from"] = {"folder": str(init_from), "sha256": weights_sha256(init_from)}
         _save_state(out, state)
         _log(out, {"event": "started", "preset": preset_name, "device": str(dev), "seed": seed,
-                   "config": config.to_dict()})
+                   "config": config.to_dict(), **({"init_from": state["init_from"]} if init_from else {})})
     total_steps = steps if steps is not None else state.get("total_steps", preset.steps)
     state["total_steps"] = total_steps
     if state["stage"] == "done" and state["step"] < total_steps:
@@ -627,7 +646,7 @@ def run(preset_name: str, out: Path, device: str = "cpu", steps: int | None = No
         t0 = time.time()
         store.fill(preset.pool_pairs, state["seed"], log=lambda m: _log(out, {"stage": "clips", "event": m}))
         state["wall_s"] += time.time() - t0
-        state["stage"] = "ae"
+        state["stage"] = "pool" if "init_from" in state else "ae"  # a shipped autoencoder is kept as it is
         _save_state(out, state)
     if state["stage"] in ("ae", "pool"):
         clips, scenes = store.load(preset.pool_pairs)
@@ -668,6 +687,26 @@ def run(preset_name: str, out: Path, device: str = "cpu", steps: int | None = No
         _log(out, {"event": "finished", "step": state["step"], "wall_s": round(state["wall_s"], 1),
                    "best": state.get("best")})
     return out / "best"
+
+
+def model_from_folder(folder: Path, preset: Preset) -> LatentCutLDM:
+    """The model a run started from a shipped folder trains: the folder's config with the preset's
+    settings over it, and the folder's weights. Weights the folder lacks (a module newer than it)
+    keep their initialisation; every such module starts gated shut, so the model begins as the
+    folder's. A weight of another shape means another architecture, which cannot start from it."""
+    source = load_model(folder)
+    config = dataclasses.replace(source.config, **preset.config).validate()
+    model = LatentCutLDM(config)
+    theirs = source.state_dict()
+    for key, value in model.state_dict().items():
+        if key in theirs and theirs[key].shape != value.shape:
+            raise ValueError(f"init-from: {folder}: {key} has shape {tuple(theirs[key].shape)}, the preset's "
+                             f"model needs {tuple(value.shape)}")
+    unknown = sorted(set(theirs) - set(model.state_dict()))
+    if unknown:
+        raise ValueError(f"init-from: {folder} holds weights the preset's model lacks ({', '.join(unknown[:3])})")
+    model.load_state_dict(theirs, strict=False)
+    return model
 
 
 def export(src: Path, dst: Path, half: bool = True) -> Path:

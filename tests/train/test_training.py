@@ -156,9 +156,9 @@ def test_the_estimate_loss_adds_the_network_s_own_clean_latent_error():
     cpu = torch.device("cpu")
     plain, _ = train.flow_loss(model, batch, text, mask, t, noise, cpu)
     both, _ = train.flow_loss(model, batch, text, mask, t, noise, cpu, estimate_weight=0.5)
-    with torch.no_grad():
+    with torch.no_grad(), train._autocast(cpu):  # in the precision the loss runs in
         estimate, _ = den.predict(add_noise(x0, noise, t), cond, t, text, mask)
-    per_frame = (estimate - x0).pow(2).mean(dim=(1, 3, 4))
+    per_frame = (estimate.float() - x0).pow(2).mean(dim=(1, 3, 4))
     own = float((per_frame * frames).sum() / frames.sum())
     assert own > 0.1
     assert abs(float((both - plain).detach()) - 0.5 * own) < 1e-5
@@ -264,3 +264,55 @@ def test_a_model_folder_gains_a_camera_head_fitted_on_a_run_s_pool(tiny_run, tmp
     # Without a camera-frame pool: a clear error naming it.
     assert main(["--camera-head-from", str(tmp_path / "nothing"), "--out", str(folder)]) == 2
     assert "pool.safetensors" in capsys.readouterr().err
+
+
+def _older_folder(tiny_run, folder):
+    """The tiny run's best model as a folder from before motion attention and the conditioned refine."""
+    from engine.model.ldm import LatentCutLDM
+    from engine.model.loading import save_model
+
+    best = load_model(tiny_run / "best")
+    config = dataclasses.replace(best.config, motion_attention=0, refine_conditioned=False)
+    older = LatentCutLDM(config)
+    older.load_state_dict({k: v for k, v in best.state_dict().items() if k in older.state_dict()})
+    save_model(folder, older, config)
+    return older
+
+
+def test_a_new_run_starts_from_a_model_folder_and_keeps_its_autoencoder(tiny_run, tmp_path):
+    older = _older_folder(tiny_run, tmp_path / "shipped")
+    started = train.model_from_folder(tmp_path / "shipped", train.PRESETS["tiny"])
+    assert started.config.motion_attention == 1 and started.config.refine_conditioned
+    g = torch.Generator().manual_seed(0)
+    cfg = started.config
+    x = torch.randn(2, cfg.latent_channels, 2, 4, 8, generator=g)
+    cond = torch.randn(2, started.denoiser.cond_channels, 2, 4, 8, generator=g)
+    text, mask = torch.randn(2, cfg.text_max_length, cfg.text_dim, generator=g), torch.ones(2, cfg.text_max_length,
+                                                                                             dtype=torch.bool)
+    steps = torch.tensor([0.3, 0.9])
+    # The new modules start gated shut: the started model predicts what the folder's did.
+    assert torch.allclose(started.denoiser(x, cond, steps, text, mask), older.denoiser(x, cond, steps, text, mask),
+                          atol=1e-5)
+
+    out = tmp_path / "run"
+    train.run("tiny", out, device="cpu", threads=2, steps=6, init_from=tmp_path / "shipped")
+    state = _state(out)
+    assert state["init_from"]["folder"] == str(tmp_path / "shipped") and state["ae_step"] == 0
+    assert state["stage"] == "done" and state["step"] == 6
+    trained = load_model(out / "checkpoint")
+    for k, v in older.autoencoder.state_dict().items():
+        assert torch.equal(trained.autoencoder.state_dict()[k], v), k  # stage 2 was skipped
+    assert trained.config.scaling_factor == older.config.scaling_factor
+
+
+def test_init_from_names_a_folder_of_another_architecture(tiny_run, tmp_path, capsys):
+    from engine.model.loading import save_model
+
+    best = load_model(tiny_run / "best")
+    save_model(tmp_path / "other", best, best.config)
+    # The previz preset's denoiser is wider than the tiny folder's.
+    assert main(["--preset", "previz", "--init-from", str(tmp_path / "other"), "--out", str(tmp_path / "r")]) == 2
+    err = capsys.readouterr().err
+    assert "init-from" in err and str(tmp_path / "other") in err
+    assert main(["--preset", "tiny", "--init-from", str(tmp_path / "other"), "--resume", str(tiny_run)]) == 2
+    assert "--resume" in capsys.readouterr().err
