@@ -96,6 +96,10 @@ class VideoAutoencoder(nn.Module):
         z = self.encode(x)
         return self.decode(z), z
 
+    def decoder_parameters(self) -> list[nn.Parameter]:
+        """What decode() uses and encode() does not."""
+        return [p for n, p in self.named_parameters() if not n.startswith("encode_proj")]
+
     @torch.no_grad()
     def normalise_channels(self, frames: torch.Tensor) -> torch.Tensor:
         """Rescale the code so every latent channel of `frames` ([N,3,T,H,W] in [-1,1]) has unit

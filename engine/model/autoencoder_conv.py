@@ -132,3 +132,7 @@ class ConvAutoencoder(nn.Module):
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         z = self.encode(x)
         return self.decode(z), z
+
+    def decoder_parameters(self) -> list[nn.Parameter]:
+        """What decode() uses and encode() does not."""
+        return list(self.decoder.parameters())

@@ -6,6 +6,8 @@ Also: --export-from CHECKPOINT --out DIR writes a shipping model folder (fp16 we
 denoiser's weight average) with its preview projection refitted on the model's own samples.
 --camera-head-from RUN --out DIR gives the model folder DIR a camera head fitted on the captions and
 camera drifts of RUN's pool (a run with camera_frame), keeping the rest of its weights.
+--decoder-from RUN --out DIR refines the decoder of the model folder DIR on RUN's clips (stage 2b:
+latents with noise added), keeping its code and the rest of its weights.
 """
 from __future__ import annotations
 
@@ -31,11 +33,22 @@ def main(argv: list[str] | None = None) -> int:
                         help="convert this checkpoint folder into a shipping model folder at --out")
     parser.add_argument("--camera-head-from", type=Path, default=None,
                         help="fit a camera head on this run's pool into the model folder at --out")
+    parser.add_argument("--decoder-from", type=Path, default=None,
+                        help="refine the decoder of the model folder at --out on this run's clips")
     args = parser.parse_args(argv)
 
-    from engine.train.train import add_camera_head, export, run
+    from engine.device import set_threads
+    from engine.train.train import add_camera_head, export, refit_folder_decoder, run
 
     try:
+        set_threads(args.threads)
+        if args.decoder_from is not None:
+            if args.out is None or args.export_from is not None:
+                parser.error("--decoder-from needs --out (a model folder) and no --export-from")
+            ceiling = refit_folder_decoder(args.out, args.decoder_from)
+            print(f"decoder refined on {args.decoder_from} -> {args.out} (ceiling "
+                  + ", ".join(f"{k} {v:.3f}" for k, v in ceiling.items()) + ")")
+            return 0
         if args.camera_head_from is not None:
             if args.out is None or args.export_from is not None:
                 parser.error("--camera-head-from needs --out (a model folder) and no --export-from")

@@ -5,6 +5,7 @@ Stages, each resumable from the run folder:
   2. ae    - the autoencoder's linear code is fitted as the principal components of the clips'
              patches, then code and decoder residual train on crops (L1 with the saturated subject
              weighted up, plus an edge term); the latent scaling factor is set so latents have std ~1.
+  2b. decoder - the decoder alone, on latents with noise added (refine_decoder); the code is kept.
   3. pool  - the clips are encoded by the frozen autoencoder and saved with the caption
              embeddings (one text-encoder pass per unique caption).
   4. dit   - the denoiser, rectified flow (x_t = (1-t)x0 + t*eps, target v = eps - x0), on a mix
@@ -88,6 +89,9 @@ class Preset:
     # left a still, blurred clip at low noise (from a real pan at t = 0.1 it moved 0.1 px, not 11),
     # yet the sampler's last step takes F alone: without this no camera move can reach the result.
     estimate_loss: float = 0.0
+    # Stage 2b (refine_decoder): steps of the decoder alone on latents with noise added, up to this std.
+    decoder_steps: int = 0
+    decoder_noise: float = 0.3
     mix: dict = field(default_factory=lambda: dict(DEFAULT_MIX))
 
 
@@ -101,7 +105,7 @@ PRESETS = {
                     camera_frame=True, default_steps=10, default_guidance=4.0),
         ae_steps=200, ae_batch=4, ae_lr=1e-3, ae_crop=(64, 128),
         pool_pairs=160, steps=40000, batch=8, lr=5e-4, eval_every=500, eval_prompts=8, checkpoint_every=50,
-        timestep_shift=3.0, pure_noise=0.1, low_noise=0.1, subject_boost=8.0, estimate_loss=1.0),
+        timestep_shift=3.0, pure_noise=0.1, low_noise=0.1, subject_boost=8.0, estimate_loss=1.0, decoder_steps=800),
     # A few seconds end to end: tests and smoke runs.
     "tiny": Preset(
         config=dict(name="previz-tiny", width=64, height=32, frames=8, fps=8.0, latent_channels=4,
@@ -111,7 +115,7 @@ PRESETS = {
                     motion_attention=1, camera_frame=True, default_steps=3, overlap_latent_frames=1),
         ae_steps=12, ae_batch=2, ae_lr=3e-3, ae_crop=None,
         pool_pairs=2, steps=30, batch=4, lr=2e-3, warmup=2, eval_every=12, eval_prompts=2, checkpoint_every=6,
-        pure_noise=0.25, low_noise=0.25, subject_boost=8.0),
+        pure_noise=0.25, low_noise=0.25, subject_boost=8.0, decoder_steps=6),
 }
 
 
@@ -245,6 +249,45 @@ def train_autoencoder(model: LatentCutLDM, clips: np.ndarray, preset: Preset, st
     ae.eval().requires_grad_(False)
 
 
+TIME_WEIGHT = 1.0  # stage 2b: L1 on frame-to-frame differences, the change a decoded clip shows
+
+
+def refine_decoder(model: LatentCutLDM, clips: np.ndarray, steps: int, batch: int, crop: tuple[int, int] | None,
+                   noise: float, seed: int, device: torch.device, lr: float = 3e-4, log=None) -> None:
+    """Stage 2b: the decoder alone learns to decode the world's latents with Gaussian noise added
+    (std drawn evenly up to `noise` per clip, in the scaled latents' units), against the clean
+    frames and their frame-to-frame changes. The denoiser's latents sit off the world's: decoded
+    as they were, a still generated shot changed 2-5 levels a frame, against under 1 for the world.
+    The code is kept, so every latent (a run's pool, a trained denoiser) stays valid."""
+    ae, sf = model.autoencoder, model.config.scaling_factor
+    params = ae.decoder_parameters()
+    opt = torch.optim.AdamW(params, lr=lr, betas=(0.9, 0.99), weight_decay=0.0)
+    gen = torch.Generator().manual_seed(seed)
+    with torch.enable_grad():
+        for p in params:
+            p.requires_grad_(True)
+        for step in range(steps):
+            for g in opt.param_groups:
+                g["lr"] = _lr_at(step, steps, lr, min(50, steps // 5 + 1))
+            x = crop_batch(clips, np.random.default_rng([seed, 8, step]), batch, crop,
+                           model.config.space_compression).to(device)
+            with torch.no_grad():
+                z = model.encode_frames(x)
+            std = torch.rand(len(z), 1, 1, 1, 1, generator=gen) * noise
+            z = z + (std * torch.randn(z.shape, generator=gen)).to(device)
+            with _autocast(device):
+                recon = ae.decode(z / sf)
+            loss, l1 = autoencoder_loss(recon.float(), x)
+            loss = loss + TIME_WEIGHT * (recon.float().diff(dim=2) - x.diff(dim=2)).abs().mean()
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(params, 1.0)
+            opt.step()
+            if log is not None and ((step + 1) % 50 == 0 or step + 1 == steps):
+                log({"step": step + 1, "l1": round(float(l1.detach()), 5), "loss": round(float(loss.detach()), 5)})
+    ae.eval().requires_grad_(False)
+
+
 @torch.no_grad()
 def set_scaling_factor(model: LatentCutLDM, clips: np.ndarray, device: torch.device, count: int = 8) -> float:
     """Choose config.scaling_factor so encoded world clips have unit latent std (the linear code
@@ -343,8 +386,6 @@ def fit_camera_head(model: LatentCutLDM, pool: LatentPool, texts: TextCache, ste
 def add_camera_head(folder: Path, run_folder: Path, steps: int = 300) -> float:
     """Give the model folder a camera head (camera_frame) fitted on a camera-frame run's pool; the
     rest of its weights are kept as they are. Returns the fit's squared error."""
-    from safetensors import safe_open
-
     pool_path = Path(run_folder) / "pool.safetensors"
     if not pool_path.is_file():
         raise FileNotFoundError(f"{pool_path}: no pool (run the training's pool stage first)")
@@ -355,10 +396,42 @@ def add_camera_head(folder: Path, run_folder: Path, steps: int = 300) -> float:
     model = LatentCutLDM(dataclasses.replace(old.config, camera_frame=True))
     model.load_state_dict(old.state_dict(), strict=False)  # all but the new head
     mse = fit_camera_head(model, pool, TextCache.load(Path(run_folder) / "text.safetensors"), steps=steps)
-    with safe_open(str(Path(folder) / WEIGHTS_NAME), "pt") as f:  # keep the folder's precision
+    _save_in_place(folder, model)
+    return mse
+
+
+def refit_folder_decoder(folder: Path, run_folder: Path) -> dict:
+    """Give the model folder's decoder stage 2b (refine_decoder) on the clips of a run, with the
+    run's preset; its code, denoiser and the rest are kept. Returns the autoencoder's ceiling."""
+    state_path = Path(run_folder) / STATE_NAME
+    if not state_path.is_file():
+        raise FileNotFoundError(f"{state_path}: not a training run")
+    state = json.loads(state_path.read_text(encoding="utf-8"))
+    preset = PRESETS[state["preset"]]
+    model = load_model(folder, "cpu")
+    cfg = model.config
+    store = ClipStore(Path(run_folder) / "clips", cfg.width, cfg.height, cfg.frames)
+    try:
+        clips, _ = store.load(preset.pool_pairs)
+    except FileNotFoundError:
+        raise FileNotFoundError(f"{store.folder}: the run has not rendered its clips") from None
+    if clips.shape[1:4] != (cfg.frames, cfg.height, cfg.width):
+        raise ValueError(f"{store.folder}: clips of {clips.shape[1:4]} (frames, height, width) do not match "
+                         f"{folder}'s {(cfg.frames, cfg.height, cfg.width)}")
+    refine_decoder(model, clips, preset.decoder_steps, preset.ae_batch, preset.ae_crop, preset.decoder_noise,
+                   state["seed"], torch.device("cpu"))
+    fit_preview_on_samples(model, load_text_encoder(folder, cfg, "cpu"), torch.device("cpu"))
+    _save_in_place(folder, model)
+    return autoencoder_ceiling(model, 16)
+
+
+def _save_in_place(folder: Path, model: LatentCutLDM) -> None:
+    """Rewrite a model folder's weights in the precision it had."""
+    from safetensors import safe_open
+
+    with safe_open(str(Path(folder) / WEIGHTS_NAME), "pt") as f:
         half = any(f.get_slice(k).get_dtype() == "F16" for k in f.keys())
     save_model(folder, model.eval(), model.config, half=half)
-    return mse
 
 
 def _frames_mean(per_frame: torch.Tensor, frame_mask: torch.Tensor) -> torch.Tensor:
@@ -646,19 +719,29 @@ def run(preset_name: str, out: Path, device: str = "cpu", steps: int | None = No
         t0 = time.time()
         store.fill(preset.pool_pairs, state["seed"], log=lambda m: _log(out, {"stage": "clips", "event": m}))
         state["wall_s"] += time.time() - t0
-        state["stage"] = "pool" if "init_from" in state else "ae"  # a shipped autoencoder is kept as it is
+        state["stage"] = "decoder" if "init_from" in state else "ae"  # a shipped code is kept as it is
         _save_state(out, state)
-    if state["stage"] in ("ae", "pool"):
+    if state["stage"] in ("ae", "decoder", "pool"):
         clips, scenes = store.load(preset.pool_pairs)
     if state["stage"] == "ae":
         train_autoencoder(model, clips, preset, state, out, dev)
         t0 = time.time()
         sf = set_scaling_factor(model, clips, dev)
         state["wall_s"] += time.time() - t0
-        state["stage"] = "pool"
+        state["stage"] = "decoder"
         save_model(out / "checkpoint", model)
         _save_state(out, state)
         _log(out, {"stage": "ae", "event": "done", "scaling_factor": sf,
+                   "ceiling": {k: round(v, 3) for k, v in autoencoder_ceiling(model, 16, dev).items()}})
+    if state["stage"] == "decoder":  # minutes, so not checkpointed: an interrupted stage starts over
+        t0 = time.time()
+        refine_decoder(model, clips, preset.decoder_steps, preset.ae_batch, preset.ae_crop, preset.decoder_noise,
+                       state["seed"], dev, log=lambda r: _log(out, {"stage": "decoder", **r}))
+        state["wall_s"] += time.time() - t0
+        state["stage"] = "pool"
+        save_model(out / "checkpoint", model)
+        _save_state(out, state)
+        _log(out, {"stage": "decoder", "event": "done",
                    "ceiling": {k: round(v, 3) for k, v in autoencoder_ceiling(model, 16, dev).items()}})
 
     text_encoder = load_text_encoder(out / "checkpoint", model.config, dev)

@@ -2,6 +2,7 @@
 import dataclasses
 import json
 
+import numpy as np
 import pytest
 import torch
 from safetensors import safe_open
@@ -279,7 +280,7 @@ def _older_folder(tiny_run, folder):
     return older
 
 
-def test_a_new_run_starts_from_a_model_folder_and_keeps_its_autoencoder(tiny_run, tmp_path):
+def test_a_new_run_starts_from_a_model_folder_and_keeps_its_code(tiny_run, tmp_path):
     older = _older_folder(tiny_run, tmp_path / "shipped")
     started = train.model_from_folder(tmp_path / "shipped", train.PRESETS["tiny"])
     assert started.config.motion_attention == 1 and started.config.refine_conditioned
@@ -300,8 +301,9 @@ def test_a_new_run_starts_from_a_model_folder_and_keeps_its_autoencoder(tiny_run
     assert state["init_from"]["folder"] == str(tmp_path / "shipped") and state["ae_step"] == 0
     assert state["stage"] == "done" and state["step"] == 6
     trained = load_model(out / "checkpoint")
-    for k, v in older.autoencoder.state_dict().items():
-        assert torch.equal(trained.autoencoder.state_dict()[k], v), k  # stage 2 was skipped
+    # Stage 2 was skipped: the code is the folder's (only stage 2b's decoder moved).
+    assert torch.equal(trained.autoencoder.encode_proj.weight, older.autoencoder.encode_proj.weight)
+    assert torch.equal(trained.autoencoder.encode_proj.bias, older.autoencoder.encode_proj.bias)
     assert trained.config.scaling_factor == older.config.scaling_factor
 
 
@@ -316,3 +318,44 @@ def test_init_from_names_a_folder_of_another_architecture(tiny_run, tmp_path, ca
     assert "init-from" in err and str(tmp_path / "other") in err
     assert main(["--preset", "tiny", "--init-from", str(tmp_path / "other"), "--resume", str(tiny_run)]) == 2
     assert "--resume" in capsys.readouterr().err
+
+
+def test_the_decoder_stage_learns_noised_latents_and_keeps_the_code(tmp_path):
+    from engine.model.tiny import make_tiny_model, tiny_config
+    from engine.train.data import to_tensor
+
+    model = make_tiny_model(tiny_config())
+    cfg = model.config
+    clips = np.stack([render(sample_scene(s), cfg.width, cfg.height, cfg.frames) for s in range(4)])
+    x = torch.stack([to_tensor(c) for c in clips])
+    noise = 0.3 * torch.randn(model.encode_frames(x).shape, generator=torch.Generator().manual_seed(1))
+
+    def noised_error():
+        with torch.no_grad():
+            return float((model.decode_latents(model.encode_frames(x) + noise) - x).abs().mean())
+
+    code = {k: v.clone() for k, v in model.autoencoder.state_dict().items() if k.startswith("encode_proj")}
+    decoder = [p.detach().clone() for p in model.autoencoder.decoder_parameters()]
+    before = noised_error()
+    train.refine_decoder(model, clips, 40, 2, None, 0.3, 0, torch.device("cpu"), lr=3e-3)
+    for k, v in code.items():
+        assert torch.equal(model.autoencoder.state_dict()[k], v), k  # latents stay valid
+    assert any(not torch.equal(a, b) for a, b in zip(decoder, model.autoencoder.decoder_parameters()))
+    assert noised_error() < 0.9 * before
+
+
+def test_a_model_folder_s_decoder_is_refined_on_a_run_s_clips(tiny_run, tmp_path, capsys):
+    import shutil
+
+    folder = tmp_path / "ship"
+    shutil.copytree(tiny_run / "best", folder)
+    before = load_model(folder)
+    assert main(["--decoder-from", str(tiny_run), "--out", str(folder)]) == 0
+    assert "ceiling" in capsys.readouterr().out
+    after = load_model(folder)
+    assert torch.equal(after.autoencoder.encode_proj.weight, before.autoencoder.encode_proj.weight)
+    assert not torch.equal(after.autoencoder.refine_out.weight, before.autoencoder.refine_out.weight)
+    for k, v in before.denoiser.state_dict().items():
+        assert torch.equal(after.denoiser.state_dict()[k], v), k
+    assert main(["--decoder-from", str(tmp_path / "nothing"), "--out", str(folder)]) == 2
+    assert str(tmp_path / "nothing") in capsys.readouterr().err
