@@ -51,6 +51,7 @@ class _Sequence:
     drift: tuple[float, float] | None = None  # the camera's drift, px per frame (model/camera.py)
     seam_before: torch.Tensor | None = None  # [1,3,H,W] the clip's frame just before the new ones
     seam_after: torch.Tensor | None = None   # [1,3,H,W] the clip's frame just after them
+    seam_lead: int = 1                       # frames from seam_before to the first new one (animate: 0)
 
 
 # New frames take over from the clip's seam frame over this long (model/seams.py).
@@ -169,7 +170,7 @@ class LatentCutPipeline:
         video = video[:, :, seq.out_start:seq.out_start + seq.out_frames]
         if seq.seam_before is not None or seq.seam_after is not None:
             span = min(seq.out_frames, round(SEAM_FADE_SECONDS * self.native_rate))
-            video = match_seams(video.float(), seq.seam_before, seq.seam_after, seq.drift, span)
+            video = match_seams(video.float(), seq.seam_before, seq.seam_after, seq.drift, span, seq.seam_lead)
         native = rearrange(((video[0].float() + 1) * 127.5).round().clamp(0, 255).to(torch.uint8),
                            "c t h w -> t h w c").cpu().numpy()
         out = self._conform(native, args, seq)
@@ -268,10 +269,11 @@ class LatentCutPipeline:
             return _Sequence(latent_frames=new_latents, out_frames=n, drift=self._camera_drift(None, text, text_mask))
         if isinstance(args, AnimateRequest):
             # The still is frame 0, where the camera frame and the picture agree.
-            still = np.repeat(args.image[None], kt, axis=0)
-            known = self.model.encode_frames(self._to_tensor(still, width, height))
-            return self._known_sequence(max(1, new_latents), [(0, known)], out_start=0, out_frames=n,
-                                        drift=self._camera_drift(None, text, text_mask))
+            still = self._to_tensor(np.repeat(args.image[None], kt, axis=0), width, height)
+            seq = self._known_sequence(max(1, new_latents), [(0, self.model.encode_frames(still))], out_start=0,
+                                       out_frames=n, drift=self._camera_drift(None, text, text_mask))
+            seq.seam_before, seq.seam_lead = still[:, :, 0].float(), 0  # the shot starts on the still itself
+            return seq
         if isinstance(args, ExtendRequest):
             tail = args.direction == "tail"
             frames = self._context(args.frames, args.rate, at_end=tail, width=width, height=height)

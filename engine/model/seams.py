@@ -8,7 +8,9 @@ and fading out linearly over `span` frames, as if the seam were the frame before
 one: the new frames leave the clip in even steps (none repeats its frame) and the generated
 picture takes over. Between two seams (a fill) the two differences cross-fade, each gone at the
 other seam. Where the drift carries the difference across the
-frame's edge it is left out (the strip the move reveals is new).
+frame's edge it is left out (the strip the move reveals is new). An animated still is its first
+frame: there the difference is whole at the first new frame (lead 0), so the shot starts on the
+still itself rather than on the autoencoder's copy of it.
 """
 from __future__ import annotations
 
@@ -18,17 +20,18 @@ from .camera import frame_offsets, wrapped
 
 
 def match_seams(video: torch.Tensor, before: torch.Tensor | None, after: torch.Tensor | None,
-                drift: tuple[float, float] | None, span: int) -> torch.Tensor:
+                drift: tuple[float, float] | None, span: int, lead: int = 1) -> torch.Tensor:
     """video [B,C,T,H,W] new frames; before / after [B,C,H,W] the clip's frames just before and
     just after them (None where nothing is given); drift (dx, dy) px per frame or None; span: the
-    frames a difference takes to fade (between two seams, at most the frames between them)."""
+    frames a difference takes to fade (between two seams, at most the frames between them); lead:
+    frames from `before` to the first new frame (0: the first new frame stands where it is)."""
     out = video.clone()
     frames = video.shape[2]
     drift = drift or (0.0, 0.0)
     if before is not None and after is not None:  # each side's difference is gone at the other seam
         span = min(span, frames)
     if before is not None:
-        out += _carried(before, video[:, :, 0], drift, frames, span, forward=True)
+        out += _carried(before, video[:, :, 0], drift, frames, span, forward=True, lead=lead)
     if after is not None:
         back = (-drift[0], -drift[1])
         out += _carried(after, video[:, :, -1], back, frames, span, forward=False)
@@ -36,18 +39,19 @@ def match_seams(video: torch.Tensor, before: torch.Tensor | None, after: torch.T
 
 
 def _carried(clip_frame: torch.Tensor, new_frame: torch.Tensor, drift: tuple[float, float], frames: int,
-             span: int, forward: bool) -> torch.Tensor:
+             span: int, forward: bool, lead: int = 1) -> torch.Tensor:
     """The seam's difference for each of `frames` frames [B,C,T,H,W], fading over span frames away
-    from the seam (forward: from the first frame on; else from the last frame back)."""
+    from the seam (forward: from the first frame on; else from the last frame back), the clip's
+    frame standing `lead` frames before the first."""
     h, w = new_frame.shape[-2:]
-    offsets = frame_offsets(drift, frames + 1)
-    expected = torch.roll(clip_frame, offsets[1], (-2, -1))
-    expected = torch.where(wrapped(h, w, *offsets[1], clip_frame.device), new_frame, expected)
+    offsets = frame_offsets(drift, frames + lead)
+    expected = torch.roll(clip_frame, offsets[lead], (-2, -1))
+    expected = torch.where(wrapped(h, w, *offsets[lead], clip_frame.device), new_frame, expected)
     difference = expected - new_frame
     parts = []
     for j in range(frames):
-        weight = max(0.0, 1.0 - (j + 1) / (span + 1))
-        dy, dx = offsets[j + 1][0] - offsets[1][0], offsets[j + 1][1] - offsets[1][1]
+        weight = max(0.0, 1.0 - (j + lead) / (span + lead))
+        dy, dx = offsets[j + lead][0] - offsets[lead][0], offsets[j + lead][1] - offsets[lead][1]
         moved = torch.roll(difference, (dy, dx), (-2, -1))
         moved = moved.masked_fill(wrapped(h, w, dy, dx, moved.device), 0.0)
         parts.append(weight * moved)

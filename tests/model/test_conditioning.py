@@ -173,3 +173,11 @@ def test_later_windows_are_conditioned_on_the_overlap(pipe):
     assert masks[2:] == [[1, 0]] * (len(masks) - 2) and len(masks) == 2 * 5
     for _, cond, *_ in calls[2:]:
         assert cond[:, :C, 0].abs().sum() > 0
+
+
+def test_an_animated_shot_starts_on_the_still_itself(wide, native_clip):
+    """The first frame is the still, not the autoencoder's copy of it (which a tiny model blurs)."""
+    still = native_clip[5]
+    frames = wide.animate(AnimateRequest(image=still, prompt="a red ball", seconds=2.0, rate=8.0)).frames
+    assert np.abs(frames[0].astype(int) - still.astype(int)).max() <= 1
+    assert np.abs(frames[-1].astype(int) - still.astype(int)).mean() > 10  # then the model's frames take over

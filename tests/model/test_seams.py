@@ -37,3 +37,16 @@ def test_the_difference_moves_with_the_camera_and_the_revealed_strip_is_left_alo
     edge[..., 11] = 1.0  # leaves at the right; the wrapped strip at the left keeps the new frame's 0.3
     first = match_seams(new, edge, None, (2.0, 0.0), span=1)[0, 0, 0, 0]
     assert torch.allclose(first[:2], torch.tensor([0.3, 0.3])) and torch.allclose(first[2:], torch.full((10,), 0.15))
+
+
+def test_an_animated_still_is_the_first_frame_itself():
+    """lead 0: the still stands at the first new frame, so that frame is the still exactly and the
+    difference fades out over the span from there, moving with the camera."""
+    out = match_seams(_frames(6, 0.0), torch.full((1, 3, 8, 12), 1.0), None, None, span=4, lead=0)
+    assert torch.allclose(out[0, 0, :, 0, 0], torch.tensor([1.0, 0.75, 0.5, 0.25, 0.0, 0.0]))
+    still = torch.zeros(1, 1, 8, 12)
+    still[..., 5] = 1.0
+    panned = match_seams(torch.zeros(1, 1, 3, 8, 12), still, None, (2.0, 0.0), span=2, lead=0)
+    assert torch.equal(panned[0, 0, 0], still[0, 0])
+    assert panned[0, 0, 1, 0].nonzero().flatten().tolist() == [7] and torch.isclose(panned[0, 0, 1, 0, 7],
+                                                                                     torch.tensor(0.5))
