@@ -26,6 +26,7 @@ from .media.retime import hold_indices, retime
 from .model.block_blend import blend_blocks
 from .model.camera import frame_offsets, measure_drift, roll_frames, split_offsets
 from .model.conditioning import build_condition
+from .model.deflicker import deflicker
 from .model.flow import add_noise, predicted_x0
 from .model.hold import held_frames
 from .model.ldm import LatentCutLDM
@@ -168,6 +169,8 @@ class LatentCutPipeline:
                                 forward=True)
             video = blend_blocks(video, kt, frame_offsets(seq.drift, video.shape[2]), given=self._given_blocks(seq))
         video = video[:, :, seq.out_start:seq.out_start + seq.out_frames]
+        if not isinstance(args, RestyleRequest):  # a restyle keeps its input's own changes of light
+            video = deflicker(video)
         if seq.seam_before is not None or seq.seam_after is not None:
             span = min(seq.out_frames, round(SEAM_FADE_SECONDS * self.native_rate))
             video = match_seams(video.float(), seq.seam_before, seq.seam_after, seq.drift, span, seq.seam_lead)

@@ -11,7 +11,7 @@ import torch.nn.functional as F
 from einops import rearrange
 
 STRUCTURE_CHANNELS = 4
-_LUMA = (0.299, 0.587, 0.114)
+LUMA_WEIGHTS = (0.299, 0.587, 0.114)  # Rec. 601
 
 
 def sobel_magnitude(luma: torch.Tensor) -> torch.Tensor:
@@ -28,7 +28,7 @@ def structure_map(frames: torch.Tensor, time_compression: int, space_compression
     kt, ks = time_compression, space_compression
     if t % kt or h % ks or w % ks:
         raise ValueError(f"frames {tuple(frames.shape)}: T must be a multiple of {kt}, H and W of {ks}")
-    weights = torch.tensor(_LUMA, device=frames.device, dtype=frames.dtype)
+    weights = torch.tensor(LUMA_WEIGHTS, device=frames.device, dtype=frames.dtype)
     luma = torch.einsum("bcthw,c->bthw", frames, weights)
     luma = rearrange(luma, "b t h w -> (b t) 1 h w")
     edge = sobel_magnitude(luma)
