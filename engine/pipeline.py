@@ -33,6 +33,7 @@ from .model.ldm import LatentCutLDM
 from .model.loading import load_model, load_text_encoder, weights_sha256
 from .model.seams import match_seams
 from .model.text_encoder import TextEncoder
+from .model.temporal_nr import reduce_noise
 from .requests import (DEFAULT_STRUCTURE_WEIGHT, AnimateRequest, ExtendRequest, FillRequest, GenerateRequest,
                        Request, RestyleRequest, VideoResult)
 from .version import ENGINE_VERSION
@@ -170,7 +171,8 @@ class LatentCutPipeline:
             video = blend_blocks(video, kt, frame_offsets(seq.drift, video.shape[2]), given=self._given_blocks(seq))
         video = video[:, :, seq.out_start:seq.out_start + seq.out_frames]
         if not isinstance(args, RestyleRequest):  # a restyle keeps its input's own changes of light
-            video = deflicker(video)
+            offsets = None if seq.drift is None else frame_offsets(seq.drift, video.shape[2], seq.out_start)
+            video = deflicker(reduce_noise(video, offsets))
         if seq.seam_before is not None or seq.seam_after is not None:
             span = min(seq.out_frames, round(SEAM_FADE_SECONDS * self.native_rate))
             video = match_seams(video.float(), seq.seam_before, seq.seam_after, seq.drift, span, seq.seam_lead)

@@ -1,0 +1,40 @@
+"""Temporal noise reduction of new frames (engine/model/temporal_nr.py)."""
+import torch
+
+from engine.model.camera import frame_offsets
+from engine.model.temporal_nr import reduce_noise
+
+
+def _noisy(picture, frames, amplitude, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    return picture[:, :, None].repeat(1, 1, frames, 1, 1) + amplitude * torch.randn(
+        (1, 3, frames, *picture.shape[-2:]), generator=g)
+
+
+def test_boiling_of_a_still_shot_is_averaged_away():
+    picture = torch.linspace(-0.6, 0.6, 16 * 24).reshape(1, 1, 16, 24).expand(1, 3, 16, 24)
+    video = _noisy(picture, 12, 3 / 127.5)  # 3 levels of boiling
+    out = reduce_noise(video)
+    before = (video.diff(dim=2)).abs().mean()
+    assert (out.diff(dim=2)).abs().mean() < 0.5 * before
+    assert (out - picture[:, :, None]).abs().mean() < 0.6 * (video - picture[:, :, None]).abs().mean()
+
+
+def test_a_moving_subject_keeps_its_edges():
+    frames = torch.full((1, 3, 8, 16, 32), -0.5)
+    for f in range(8):
+        frames[:, 0, f, 4:12, 2 + 3 * f:10 + 3 * f] = 0.9  # a red square 3 px a frame to the right
+    out = reduce_noise(frames)
+    assert (out - frames).abs().max() < 0.02  # every difference is motion: nothing is averaged
+
+
+def test_neighbours_are_aligned_along_the_drift_and_the_wrapped_strip_takes_no_part():
+    picture = torch.rand((1, 3, 16, 40), generator=torch.Generator().manual_seed(2)) * 2 - 1
+    offsets = frame_offsets((2.0, 0.0), 6)
+    panned = torch.stack([torch.roll(picture, offsets[f], (-2, -1)) for f in range(6)], dim=2)
+    noisy = panned + 3 / 127.5 * torch.randn(panned.shape, generator=torch.Generator().manual_seed(3))
+    out = reduce_noise(noisy, offsets)
+    inside = (slice(None), slice(None), slice(None), slice(None), slice(12, 28))
+    assert (out - panned)[inside].abs().mean() < 0.6 * (noisy - panned)[inside].abs().mean()
+    # Without the drift the pan's content would differ everywhere and nothing would be averaged.
+    assert torch.allclose(reduce_noise(panned, offsets)[inside], panned[inside], atol=1e-3)
