@@ -34,6 +34,7 @@ from .model.loading import load_model, load_text_encoder, weights_sha256
 from .model.seams import match_seams
 from .model.text_encoder import TextEncoder
 from .model.temporal_nr import reduce_noise
+from .model.zoom import zoom_frames
 from .requests import (DEFAULT_STRUCTURE_WEIGHT, AnimateRequest, ExtendRequest, FillRequest, GenerateRequest,
                        Request, RestyleRequest, VideoResult)
 from .version import ENGINE_VERSION
@@ -54,6 +55,7 @@ class _Sequence:
     seam_before: torch.Tensor | None = None  # [1,3,H,W] the clip's frame just before the new ones
     seam_after: torch.Tensor | None = None   # [1,3,H,W] the clip's frame just after them
     seam_lead: int = 1                       # frames from seam_before to the first new one (animate: 0)
+    zoom: float = 0.0                        # the digital zoom's rate (model/zoom.py), 0 for none
 
 
 # New frames take over from the clip's seam frame over this long (model/seams.py).
@@ -172,7 +174,7 @@ class LatentCutPipeline:
         video = video[:, :, seq.out_start:seq.out_start + seq.out_frames]
         if not isinstance(args, RestyleRequest):  # a restyle keeps its input's own changes of light
             offsets = None if seq.drift is None else frame_offsets(seq.drift, video.shape[2], seq.out_start)
-            video = deflicker(reduce_noise(video, offsets))
+            video = zoom_frames(deflicker(reduce_noise(video, offsets)), seq.zoom)
         if seq.seam_before is not None or seq.seam_after is not None:
             span = min(seq.out_frames, round(SEAM_FADE_SECONDS * self.native_rate))
             video = match_seams(video.float(), seq.seam_before, seq.seam_after, seq.drift, span, seq.seam_lead)
@@ -241,6 +243,11 @@ class LatentCutPipeline:
             return measure_drift(given[0].float().mean(dim=0, keepdim=True))
         return tuple(float(v) for v in head(text, text_mask)[0].float())
 
+    def _camera_zoom(self, text: torch.Tensor, text_mask: torch.Tensor) -> float:
+        """The zoom rate the prompt asks for (model/zoom.py); 0 for a model without a zoom head."""
+        head = self.model.denoiser.zoom
+        return 0.0 if head is None else float(head(text, text_mask)[0, 0])
+
     def _encode(self, frames: torch.Tensor, drift: tuple[float, float] | None, first: int = 0) -> torch.Tensor:
         """Frames [1,3,T,H,W], frames first.. of the sequence, encoded in the camera frame."""
         if drift is not None:
@@ -271,13 +278,15 @@ class LatentCutPipeline:
         n = int(hold_indices(_out_frames(args), self.native_rate, args.rate)[-1]) + 1
         new_latents = math.ceil(n / kt)
         if isinstance(args, GenerateRequest):
-            return _Sequence(latent_frames=new_latents, out_frames=n, drift=self._camera_drift(None, text, text_mask))
+            return _Sequence(latent_frames=new_latents, out_frames=n, drift=self._camera_drift(None, text, text_mask),
+                             zoom=self._camera_zoom(text, text_mask))
         if isinstance(args, AnimateRequest):
             # The still is frame 0, where the camera frame and the picture agree.
             still = self._to_tensor(np.repeat(args.image[None], kt, axis=0), width, height)
             seq = self._known_sequence(max(1, new_latents), [(0, self.model.encode_frames(still))], out_start=0,
                                        out_frames=n, drift=self._camera_drift(None, text, text_mask))
             seq.seam_before, seq.seam_lead = still[:, :, 0].float(), 0  # the shot starts on the still itself
+            seq.zoom = max(0.0, self._camera_zoom(text, text_mask))  # a zoom out would start inside the still
             return seq
         if isinstance(args, ExtendRequest):
             tail = args.direction == "tail"

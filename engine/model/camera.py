@@ -106,22 +106,25 @@ def measure_drift(z: torch.Tensor, axis: str | None = None, sign: int = 0) -> tu
 
 
 class CameraHead(nn.Module):
-    """The drift (dx, dy) a prompt asks for, read from its text states. Each of a few learned queries
-    weighs the words: a mean of the states mixed "moving right" (the subject) into "pan left" (the
-    camera) and read both as one direction. The last layer starts at zero: a model that gains the
-    head samples as before until the head is trained."""
+    """The drift (dx, dy) a prompt asks for, read from its text states (with outputs=1 and the zoom's
+    limit: the zoom rate, model/zoom.py). Each of a few learned queries weighs the words: a mean of
+    the states mixed "moving right" (the subject) into "pan left" (the camera) and read both as one
+    direction. The last layer starts at zero: a model that gains the head samples as before until
+    the head is trained."""
 
-    def __init__(self, text_dim: int, queries: int = 4, hidden: int = 64):
+    def __init__(self, text_dim: int, queries: int = 4, hidden: int = 64, outputs: int = 2,
+                 limit: float = MAX_DRIFT):
         super().__init__()
+        self.limit = limit
         self.norm = nn.LayerNorm(text_dim)
         self.score = nn.Linear(text_dim, queries)
-        self.net = nn.Sequential(nn.Linear(queries * text_dim, hidden), nn.SiLU(), nn.Linear(hidden, 2))
+        self.net = nn.Sequential(nn.Linear(queries * text_dim, hidden), nn.SiLU(), nn.Linear(hidden, outputs))
         nn.init.zeros_(self.net[2].weight)
         nn.init.zeros_(self.net[2].bias)
 
     def forward(self, text: torch.Tensor, text_mask: torch.Tensor) -> torch.Tensor:
-        """text [B,L,D], mask [B,L] -> drift [B,2] in pixels per frame, within MAX_DRIFT."""
+        """text [B,L,D], mask [B,L] -> [B, outputs] (a drift in pixels per frame), within the limit."""
         h = self.norm(text)
         scores = self.score(h).masked_fill(~text_mask.bool()[..., None], -1e4)  # finite: an empty mask is even
         pooled = torch.einsum("blq,bld->bqd", scores.softmax(dim=1), h).flatten(1)
-        return MAX_DRIFT * torch.tanh(self.net(pooled) / MAX_DRIFT)
+        return self.limit * torch.tanh(self.net(pooled) / self.limit)

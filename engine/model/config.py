@@ -97,6 +97,10 @@ class ModelConfig:
     # for, or it is measured from the given frames, and each latent frame is rolled by it, so the
     # denoiser draws a still scene and the roll makes the move. False for folders written before it.
     camera_frame: bool = False
+    # A second head reads the zoom the prompt asks for (a rate of scale per frame); a generated shot is
+    # then drawn still and zoomed digitally (engine/model/zoom.py). Needs camera_frame. False for
+    # folders written before it.
+    camera_zoom: bool = False
     # Sampling.
     scheduler_shift: float = 1.0
     default_steps: int = 10
@@ -122,6 +126,7 @@ class ModelConfig:
         for f in dataclasses.fields(self):
             need(_type_ok(getattr(self, f.name), f.type), f.name, f"must be of type {f.type}")
         need(self.autoencoder in ("linear", "conv"), "autoencoder", "must be 'linear' or 'conv'")
+        need(self.camera_frame or not self.camera_zoom, "camera_zoom", "needs camera_frame")
         if self.autoencoder == "conv":
             need(self.ae_channels is not None and len(self.ae_channels) >= 2
                  and all(c > 0 and c % 8 == 0 for c in self.ae_channels)

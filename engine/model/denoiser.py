@@ -16,6 +16,7 @@ from einops import rearrange
 from torch import nn
 
 from .camera import CameraHead
+from .zoom import MAX_ZOOM_RATE
 from .config import ModelConfig
 
 
@@ -253,6 +254,7 @@ class VideoDiT(nn.Module):
             nn.init.zeros_(self.refine_film.bias)
         # After everything else: reads the raw text states only, so it is trained apart from the trunk.
         self.camera = CameraHead(cfg.text_dim) if cfg.camera_frame else None
+        self.zoom = CameraHead(cfg.text_dim, outputs=1, limit=MAX_ZOOM_RATE) if cfg.camera_zoom else None
 
     def forward(self, x: torch.Tensor, cond: torch.Tensor, t: torch.Tensor, text: torch.Tensor,
                 text_mask: torch.Tensor, pass_input: bool = True) -> torch.Tensor:

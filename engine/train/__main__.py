@@ -4,8 +4,8 @@
 as when runs/ is gone.
 Also: --export-from CHECKPOINT --out DIR writes a shipping model folder (fp16 weights, the
 denoiser's weight average) with its preview projection refitted on the model's own samples.
---camera-head-from RUN --out DIR gives the model folder DIR a camera head fitted on the captions and
-camera drifts of RUN's pool (a run with camera_frame), keeping the rest of its weights.
+--camera-head-from RUN --out DIR gives the model folder DIR a camera head and a zoom head fitted on the
+captions and camera moves of RUN's pool (a run with camera_frame), keeping the rest of its weights.
 --decoder-from RUN --out DIR refines the decoder of the model folder DIR on RUN's clips (stage 2b:
 latents with noise added), keeping its code and the rest of its weights.
 """
@@ -52,8 +52,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.camera_head_from is not None:
             if args.out is None or args.export_from is not None:
                 parser.error("--camera-head-from needs --out (a model folder) and no --export-from")
-            mse = add_camera_head(args.out, args.camera_head_from)
-            print(f"camera head from {args.camera_head_from} -> {args.out} (squared error {mse:.4f})")
+            camera, zoom = add_camera_head(args.out, args.camera_head_from)
+            print(f"camera and zoom heads from {args.camera_head_from} -> {args.out} "
+                  f"(squared errors {camera:.4f}, {zoom:.6f})")
             return 0
         if args.export_from is not None:
             if args.out is None:

@@ -8,6 +8,7 @@ as safetensors so a resumed run does not encode again.
 """
 from __future__ import annotations
 
+import math
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -201,6 +202,16 @@ def camera_targets(pool: LatentPool) -> torch.Tensor:
         rows = torch.tensor([m == move for m in moves])
         targets[rows] = pool.drifts[rows].mean(dim=0)
     return targets
+
+
+def zoom_targets(pool: LatentPool, frames: int) -> torch.Tensor:
+    """[N,1] the zoom head's target for each clip: the world's zoom as a rate of log scale per frame
+    (model/zoom.py), positive in, negative out, 0 for every other move."""
+    from engine.train.world import ZOOM_FACTOR
+
+    rate = math.log(ZOOM_FACTOR) / max(1, frames - 1)
+    sign = {"zoom in": 1.0, "zoom out": -1.0}
+    return torch.tensor([[sign.get(scene["camera"], 0.0) * rate] for scene in pool.scenes])
 
 
 @torch.no_grad()

@@ -43,7 +43,7 @@ from engine.train.ceiling import autoencoder_ceiling
 from engine.train.eval_prompts import free_prompt
 from engine.train.cases import DEFAULT_MIX, make_batch
 from engine.train.data import (ClipStore, LatentPool, TextCache, build_pool, camera_targets, check_training_seed,
-                               crop_batch, subject_weights, to_tensor)
+                               crop_batch, subject_weights, to_tensor, zoom_targets)
 from engine.train.world import EVAL_SEED_START, sample_scene
 from timeline.files import atomic_path, write_atomic
 from engine.requests import GenerateRequest
@@ -102,7 +102,7 @@ PRESETS = {
     "previz": Preset(
         config=dict(name="previz-v1", dit_dim=128, dit_depth=4, dit_heads=4, mlp_ratio=3.0,
                     prediction="sample_wiener", refine_channels=32, refine_conditioned=True, motion_attention=1,
-                    camera_frame=True, default_steps=10, default_guidance=4.0),
+                    camera_frame=True, camera_zoom=True, default_steps=10, default_guidance=4.0),
         ae_steps=200, ae_batch=4, ae_lr=1e-3, ae_crop=(64, 128),
         pool_pairs=160, steps=40000, batch=8, lr=5e-4, eval_every=500, eval_prompts=8, checkpoint_every=50,
         timestep_shift=3.0, pure_noise=0.1, low_noise=0.1, subject_boost=8.0, estimate_loss=1.0, decoder_steps=800),
@@ -112,7 +112,7 @@ PRESETS = {
                     prediction="sample_wiener", space_compression=8, decoder_channels=8, decoder_blocks=1,
                     patch_size=2, text_max_length=24,
                     dit_dim=32, dit_depth=2, dit_heads=2, mlp_ratio=2.0, refine_channels=8, refine_conditioned=True,
-                    motion_attention=1, camera_frame=True, default_steps=3, overlap_latent_frames=1),
+                    motion_attention=1, camera_frame=True, camera_zoom=True, default_steps=3, overlap_latent_frames=1),
         ae_steps=12, ae_batch=2, ae_lr=3e-3, ae_crop=None,
         pool_pairs=2, steps=30, batch=4, lr=2e-3, warmup=2, eval_every=12, eval_prompts=2, checkpoint_every=6,
         pure_noise=0.25, low_noise=0.25, subject_boost=8.0, decoder_steps=6),
@@ -359,15 +359,15 @@ def camera_loss(model: LatentCutLDM, text: torch.Tensor, text_mask: torch.Tensor
     return (guess - drift.to(guess.device)[said]).pow(2).mean()
 
 
-def fit_camera_head(model: LatentCutLDM, pool: LatentPool, texts: TextCache, steps: int = 300, batch: int = 64,
-                    lr: float = 1e-3, seed: int = 0) -> float:
-    """Fit the camera head alone on every caption of the pool against its move's mean drift
-    (camera_targets): seconds of CPU, where the head learns slowly at the denoiser's batch of 8 and
-    its rate. Returns the squared error over all captions."""
-    head = model.denoiser.camera
+def fit_head(head: torch.nn.Module, pool: LatentPool, texts: TextCache, targets: torch.Tensor, steps: int = 300,
+             batch: int = 64, lr: float = 1e-3, seed: int = 0) -> float:
+    """Fit a head on the text states alone (the camera head against its move's mean drift,
+    camera_targets; the zoom head against the zoom rate, zoom_targets) on every caption of the pool,
+    targets [N, k] per clip: seconds of CPU, where the camera head learnt slowly at the denoiser's
+    batch of 8 and its rate. Returns the squared error over all captions."""
     captions = [c for caps in pool.captions for c in caps]
     rows = torch.tensor([i for i, caps in enumerate(pool.captions) for _ in caps])
-    targets = camera_targets(pool)[rows]
+    targets = targets[rows]
     text, mask = texts.batch(captions)
     gen = torch.Generator().manual_seed(seed)
     opt = torch.optim.AdamW(head.parameters(), lr=lr, weight_decay=0.01)
@@ -383,9 +383,10 @@ def fit_camera_head(model: LatentCutLDM, pool: LatentPool, texts: TextCache, ste
         return float((head(text, mask) - targets).pow(2).mean())
 
 
-def add_camera_head(folder: Path, run_folder: Path, steps: int = 300) -> float:
-    """Give the model folder a camera head (camera_frame) fitted on a camera-frame run's pool; the
-    rest of its weights are kept as they are. Returns the fit's squared error."""
+def add_camera_head(folder: Path, run_folder: Path, steps: int = 300) -> tuple[float, float]:
+    """Give the model folder a camera head (camera_frame) and a zoom head (camera_zoom), each fitted
+    on a camera-frame run's pool; the rest of its weights are kept as they are. Returns the fits'
+    squared errors (camera, zoom)."""
     pool_path = Path(run_folder) / "pool.safetensors"
     if not pool_path.is_file():
         raise FileNotFoundError(f"{pool_path}: no pool (run the training's pool stage first)")
@@ -393,11 +394,13 @@ def add_camera_head(folder: Path, run_folder: Path, steps: int = 300) -> float:
     if pool.drifts is None:
         raise ValueError(f"{pool_path}: the pool was encoded without the camera frame; it has no drifts")
     old = load_model(folder, "cpu")
-    model = LatentCutLDM(dataclasses.replace(old.config, camera_frame=True))
-    model.load_state_dict(old.state_dict(), strict=False)  # all but the new head
-    mse = fit_camera_head(model, pool, TextCache.load(Path(run_folder) / "text.safetensors"), steps=steps)
+    model = LatentCutLDM(dataclasses.replace(old.config, camera_frame=True, camera_zoom=True))
+    model.load_state_dict(old.state_dict(), strict=False)  # all but the new heads
+    texts = TextCache.load(Path(run_folder) / "text.safetensors")
+    camera = fit_head(model.denoiser.camera, pool, texts, camera_targets(pool), steps=steps)
+    zoom = fit_head(model.denoiser.zoom, pool, texts, zoom_targets(pool, model.config.frames), steps=steps)
     _save_in_place(folder, model)
-    return mse
+    return camera, zoom
 
 
 def refit_folder_decoder(folder: Path, run_folder: Path) -> dict:
@@ -551,12 +554,16 @@ def train_denoiser(model: LatentCutLDM, text_encoder, pool: LatentPool, texts: T
             raise ValueError(f"{out / 'pool.safetensors'}: the pool was encoded without the camera frame the "
                              "model's camera_frame needs; start a new run")
         drifts = camera_targets(pool)
-        if not den.camera.net[2].weight.any():  # a new head (a new run, or a run that gains one)
-            mse = fit_camera_head(model, pool, texts)
-            for k, v in den.state_dict().items():  # the average starts from the fitted head too
-                if k.startswith("camera."):
-                    ema.weights[k] = v.detach().float().clone()
-            _log(out, {"stage": "dit", "event": "camera head fitted apart", "mse": round(mse, 4)})
+        heads = [("camera", den.camera, drifts)]
+        if den.zoom is not None:  # fitted apart only: it reads the prompt and no denoiser loss reaches it
+            heads.append(("zoom", den.zoom, zoom_targets(pool, model.config.frames)))
+        for name, head, targets in heads:
+            if not head.net[2].weight.any():  # a new head (a new run, or a run that gains one)
+                mse = fit_head(head, pool, texts, targets)
+                for k, v in den.state_dict().items():  # the average starts from the fitted head too
+                    if k.startswith(name + "."):
+                        ema.weights[k] = v.detach().float().clone()
+                _log(out, {"stage": "dit", "event": f"{name} head fitted apart", "mse": round(mse, 4)})
     if "probe_loss_start" not in state:
         state["probe_loss_start"] = probe_loss(model, pool, texts, preset, device)
         _log(out, {"stage": "dit", "step": 0, "probe_loss": round(state["probe_loss_start"], 5)})
@@ -565,7 +572,8 @@ def train_denoiser(model: LatentCutLDM, text_encoder, pool: LatentPool, texts: T
     # In module order (not a set's): the clipped norm's float sum must repeat exactly on resume.
     variance = list(den.error_variance.parameters()) if den.prediction == "sample_wiener" else []
     camera = [] if den.camera is None else list(den.camera.parameters())
-    trunk = [p for p in den.parameters() if all(p is not v for v in variance + camera)]
+    zoom = [] if den.zoom is None else list(den.zoom.parameters())
+    trunk = [p for p in den.parameters() if all(p is not v for v in variance + camera + zoom)]
     clip_groups = [g for g in (trunk, variance, camera) if g]
     while state["step"] < total_steps:
         step = state["step"]

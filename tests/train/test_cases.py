@@ -143,3 +143,17 @@ def test_the_camera_head_learns_each_camera_move_s_mean_drift():
                       scenes=[{"camera": m} for m in moves],
                       drifts=torch.tensor([[2.0, 0.0], [4.0, 0.0], [0.0, -1.0], [0.0, 0.0], [0.0, 0.0]]))
     assert camera_targets(pool).tolist() == [[2.0, 0.0], [2.0, 0.0], [0.0, -1.0], [0.0, 0.0], [2.0, 0.0]]
+
+
+def test_the_zoom_head_learns_the_world_s_zoom_rate():
+    import math
+
+    from engine.train.data import zoom_targets
+    from engine.train.world import ZOOM_FACTOR
+
+    moves = ["zoom in", "pan left", "zoom out", "static"]
+    pool = LatentPool(latents=torch.zeros(4, 1, 1, 1, 1), still=torch.zeros(4, 1, 1, 1, 1),
+                      structure=torch.zeros(4, 1, 1, 1, 1), captions=[[m] for m in moves],
+                      scenes=[{"camera": m} for m in moves], drifts=torch.zeros(4, 2))
+    rate = math.log(ZOOM_FACTOR) / 23  # over the 24 frames of a clip, it scales by the world's factor
+    assert torch.allclose(zoom_targets(pool, 24), torch.tensor([[rate], [0.0], [-rate], [0.0]]))

@@ -240,20 +240,20 @@ def test_a_model_folder_gains_a_camera_head_fitted_on_a_run_s_pool(tiny_run, tmp
 
     from engine.model.ldm import LatentCutLDM
     from engine.model.loading import save_model
-    from engine.train.data import LatentPool, TextCache, camera_targets
+    from engine.train.data import LatentPool, TextCache, camera_targets, zoom_targets
 
     folder = tmp_path / "m"  # the run's model without its camera head
     shutil.copytree(tiny_run / "best", folder)
     trained = load_model(folder)
-    plain = LatentCutLDM(dataclasses.replace(trained.config, camera_frame=False))
-    plain.load_state_dict({k: v for k, v in trained.state_dict().items() if ".camera." not in k})
+    plain = LatentCutLDM(dataclasses.replace(trained.config, camera_frame=False, camera_zoom=False))
+    plain.load_state_dict({k: v for k, v in trained.state_dict().items() if ".camera." not in k and ".zoom." not in k})
     save_model(folder, plain)
     before = load_model(folder)
     assert before.denoiser.camera is None
     assert main(["--camera-head-from", str(tiny_run), "--out", str(folder)]) == 0
-    assert "camera head" in capsys.readouterr().out
+    assert "camera and zoom heads" in capsys.readouterr().out
     after = load_model(folder)
-    assert after.config.camera_frame
+    assert after.config.camera_frame and after.config.camera_zoom
     for name, weight in before.state_dict().items():  # nothing else changes
         assert torch.equal(after.state_dict()[name], weight), name
     # The head learnt the pool's mean drifts from its captions.
@@ -262,6 +262,9 @@ def test_a_model_folder_gains_a_camera_head_fitted_on_a_run_s_pool(tiny_run, tmp
     with torch.no_grad():
         err = (after.denoiser.camera(text, mask) - camera_targets(pool)).abs().max()
     assert err < 0.5 or camera_targets(pool).abs().max() == 0
+    with torch.no_grad():  # and the zoom head the zoom rates (0 where no clip zooms)
+        zoom_err = (after.denoiser.zoom(text, mask) - zoom_targets(pool, after.config.frames)).abs().max()
+    assert zoom_err < 0.01
     # Without a camera-frame pool: a clear error naming it.
     assert main(["--camera-head-from", str(tmp_path / "nothing"), "--out", str(folder)]) == 2
     assert "pool.safetensors" in capsys.readouterr().err
