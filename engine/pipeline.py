@@ -32,8 +32,8 @@ from .model.hold import held_frames
 from .model.ldm import LatentCutLDM
 from .model.loading import load_model, load_text_encoder, weights_sha256
 from .model.seams import match_seams
-from .model.text_encoder import TextEncoder
 from .model.temporal_nr import reduce_noise
+from .model.text_encoder import TextEncoder
 from .model.zoom import zoom_frames
 from .requests import (DEFAULT_STRUCTURE_WEIGHT, AnimateRequest, ExtendRequest, FillRequest, GenerateRequest,
                        Request, RestyleRequest, VideoResult)
@@ -174,10 +174,11 @@ class LatentCutPipeline:
         video = video[:, :, seq.out_start:seq.out_start + seq.out_frames]
         if not isinstance(args, RestyleRequest):  # a restyle keeps its input's own changes of light
             offsets = None if seq.drift is None else frame_offsets(seq.drift, video.shape[2], seq.out_start)
-            video = zoom_frames(deflicker(reduce_noise(video, offsets)), seq.zoom)
+            video = deflicker(reduce_noise(video, offsets))
         if seq.seam_before is not None or seq.seam_after is not None:
             span = min(seq.out_frames, round(SEAM_FADE_SECONDS * self.native_rate))
             video = match_seams(video.float(), seq.seam_before, seq.seam_after, seq.drift, span, seq.seam_lead)
+        video = zoom_frames(video, seq.zoom)  # last: an animated still's seam difference zooms with it
         native = rearrange(((video[0].float() + 1) * 127.5).round().clamp(0, 255).to(torch.uint8),
                            "c t h w -> t h w c").cpu().numpy()
         out = self._conform(native, args, seq)
