@@ -10,9 +10,9 @@ Stages, each resumable from the run folder:
              embeddings (one text-encoder pass per unique caption).
   4. dit   - the denoiser, rectified flow (x_t = (1-t)x0 + t*eps, target v = eps - x0), on a mix
              of the operation cases (engine/train/cases.py) with 10% caption dropout for CFG (bf16
-             autocast on CUDA and on CPUs with native bf16), with an exponential moving average of its weights. Periodic evaluation
-             generates held-out prompts with the EMA weights and scores them from pixels; the best
-             checkpoint is kept in <out>/best.
+             autocast on CUDA and on CPUs with native bf16), with an exponential moving average of
+             its weights. Periodic evaluation generates held-out prompts with the EMA weights and
+             scores them from pixels; the best checkpoint is kept in <out>/best.
 A new run can start from a shipped model folder (--init-from): it keeps that autoencoder, skips
 stage 2, and its denoiser starts from the folder's weights (modules the folder lacks start as
 initialised, each zero-gated).
@@ -704,10 +704,8 @@ def run(preset_name: str, out: Path, device: str = "cpu", steps: int | None = No
         if (out / STATE_NAME).exists():
             raise FileExistsError(f"out: {out} already holds a run; pass --resume {out} to continue it")
         torch.manual_seed(seed)
-        if init_from is None:
-            model = LatentCutLDM(ModelConfig(**preset.config).validate()).to(dev)
-        else:
-            model = model_from_folder(init_from, preset).to(dev)
+        model = (LatentCutLDM(ModelConfig(**preset.config).validate()) if init_from is None
+                 else model_from_folder(init_from, preset)).to(dev)
         config = model.config
         state = {"preset": preset_name, "seed": seed, "device": str(dev), "torch_threads": torch.get_num_threads(),
                  "stage": "clips", "ae_step": 0, "step": 0, "wall_s": 0.0}

@@ -105,3 +105,43 @@ def test_the_step_preview_has_the_result_colours(pipe):
         result = out.frames[out.frames.shape[0] // 2].reshape(-1, 3).mean(0)
         offs.append(float(np.abs(previews[-1].reshape(-1, 3).mean(0) - result).max()))
     assert max(offs) <= 20, offs
+
+
+def test_subject_colour_follows_the_prompt(pipe):
+    """Each subject colour on a held-out scene (MODEL_CARD.md: 1.00 of 12 fixed wordings)."""
+    from engine.train.world import COLORS
+
+    hits = []
+    for i, color in enumerate(COLORS):
+        scene = next(s for s in (sample_scene(EVAL_SEED_START + 4000 + i * 50 + k, subject_probability=1.0)
+                                 for k in range(50)) if s.color == color)
+        clip = pipe.generate(GenerateRequest(prompt=prompt(scene), seconds=2.0, seed=i)).frames
+        hits.append(ev.classify_color(clip) == color)
+    assert np.mean(hits) >= 0.8, hits
+
+
+def test_zooms_follow_the_prompt_and_a_still_shot_stays_still(pipe):
+    from engine.train.world import Scene
+
+    base = sample_scene(EVAL_SEED_START + 5, subject_probability=1.0).to_dict()
+    for i, camera in enumerate(("zoom in", "zoom out", "static")):
+        scene = Scene(**{**base, "camera": camera, "motion": "still"})
+        clip = pipe.generate(GenerateRequest(prompt=prompt(scene), seconds=2.0, seed=i)).frames
+        assert ev.classify_camera(clip) == camera, camera
+
+
+def test_extend_and_fill_meet_the_clip_and_frames_do_not_flicker(pipe):
+    """Seams no bigger than 1.5 frame-to-frame changes (MODEL_CARD.md: every extend seam, two
+    fills of three), and brightness as steady as the world's footage (deflicker)."""
+    from engine.requests import ExtendRequest, FillRequest
+    from engine.train.world import render
+
+    scene = sample_scene(EVAL_SEED_START + 6, subject_probability=1.0)
+    clip = render(scene, 256, 144, 48)
+    new = pipe.extend(ExtendRequest(frames=clip[:24], seconds=2.0, direction="tail", prompt=prompt(scene), seed=0,
+                                    rate=12.0)).frames
+    assert ev.seam_ratio(clip[:24], new) <= 1.5
+    assert ev.flicker(new) <= 2 * max(ev.flicker(clip[:24]), 0.03)
+    filled = pipe.fill(FillRequest(before_frames=clip[:18], after_frames=clip[-18:], seconds=1.0,
+                                   prompt=prompt(scene), seed=0, rate=12.0)).frames
+    assert ev.seam_ratio(clip[:18], filled) <= 1.5 and ev.seam_ratio(filled, clip[-18:]) <= 1.5
