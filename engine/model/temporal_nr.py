@@ -13,6 +13,8 @@ clips); over 3 generated 8 s shots the biggest jump was 1.47 times the median ch
 """
 from __future__ import annotations
 
+import math
+
 import torch
 
 from .camera import wrapped
@@ -41,7 +43,7 @@ def reduce_noise(video: torch.Tensor, offsets: list[tuple[int, int]] | None = No
                 other = torch.roll(other, (dy, dx), (-2, -1))
                 near = near.masked_fill(wrapped(h, w, dy, dx, own.device), 0.0)
             alike = torch.exp(-((other - own).abs().amax(dim=1, keepdim=True) / ALIKE) ** 2)
-            wk = near * alike * float(torch.exp(torch.tensor(-0.5 * ((k - f) / SIGMA_FRAMES) ** 2)))
+            wk = near * alike * math.exp(-0.5 * ((k - f) / SIGMA_FRAMES) ** 2)
             total += wk * other
             weight += wk
         out[:, :, f] = (total / weight).to(video.dtype)
