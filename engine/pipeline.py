@@ -56,6 +56,7 @@ class _Sequence:
     seam_after: torch.Tensor | None = None   # [1,3,H,W] the clip's frame just after them
     seam_lead: int = 1                       # frames from seam_before to the first new one (animate: 0)
     zoom: float = 0.0                        # the digital zoom's rate (model/zoom.py), 0 for none
+    subject: float | None = None             # the subject's speed in the camera frame (model/subject.py)
 
 
 # New frames take over from the clip's seam frame over this long (model/seams.py).
@@ -133,6 +134,8 @@ class LatentCutPipeline:
         text, text_mask = self.text_encoder.encode(prompts)
         text = text.to(self.dtype)
         seq = self._prepare_sequence(args, width, height, text[:1], text_mask[:1])
+        if not isinstance(args, RestyleRequest):  # a restyle's structure map carries its subject's path
+            seq.subject = self._subject_speed(text[:1], text_mask[:1], seq.drift)
 
         # 3. Set the timesteps: made per window by _denoise_window (a fresh diffusers scheduler each).
         # 4. Prepare the latents: the window plan and one seeded generator for all noise.
@@ -155,7 +158,7 @@ class LatentCutPipeline:
                 z[:, :, part], have[part].clone(),
                 None if seq.init is None else seq.init[:, :, part],
                 None if seq.structure is None else seq.structure[:, :, part],
-                args, text, text_mask, use_cfg, generator, progress, (width, height),
+                args, text, text_mask, seq.subject, use_cfg, generator, progress, (width, height),
                 self._preview_offset(seq.drift, start + length // 2))
             new = ~have[part]
             z[:, :, part][:, :, new] = made[:, :, new]
@@ -248,6 +251,15 @@ class LatentCutPipeline:
         """The zoom rate the prompt asks for (model/zoom.py); 0 for a model without a zoom head."""
         head = self.model.denoiser.zoom
         return 0.0 if head is None else float(head(text, text_mask)[0, 0])
+
+    def _subject_speed(self, text: torch.Tensor, text_mask: torch.Tensor, drift: tuple[float, float] | None
+                       ) -> float | None:
+        """The subject's speed across the frame that the prompt asks for, less the camera's drift (the
+        denoiser draws in the camera frame); None for a model without the subject condition."""
+        head = self.model.denoiser.subject
+        if head is None:
+            return None
+        return float(head(text, text_mask)[0, 0]) - (drift[0] if drift is not None else 0.0)
 
     def _encode(self, frames: torch.Tensor, drift: tuple[float, float] | None, first: int = 0) -> torch.Tensor:
         """Frames [1,3,T,H,W], frames first.. of the sequence, encoded in the camera frame."""
@@ -357,7 +369,7 @@ class LatentCutPipeline:
 
     def _denoise_window(self, z_known: torch.Tensor, have: torch.Tensor, init: torch.Tensor | None,
                         structure: torch.Tensor | None, args: Request, text: torch.Tensor, text_mask: torch.Tensor,
-                        use_cfg: bool, generator: torch.Generator, progress: dict,
+                        subject: float | None, use_cfg: bool, generator: torch.Generator, progress: dict,
                         out_size: tuple[int, int], preview_offset: tuple[int, int]) -> torch.Tensor:
         from diffusers import FlowMatchEulerDiscreteScheduler
 
@@ -377,6 +389,8 @@ class LatentCutPipeline:
         if use_cfg:
             cond = torch.cat([cond, cond])
         batch = cond.shape[0]
+        # The unconditional pass is told no subject speed, as training's dropped captions are.
+        speeds = None if subject is None else torch.tensor([subject] + [math.nan] * (batch - 1), device=self.device)
         sigmas = scheduler.sigmas.to(self.device)
         anchor, release = held_frames(z_known.float(), have, HOLD_RELEASE)
         for i, t in enumerate(timesteps):
@@ -392,7 +406,7 @@ class LatentCutPipeline:
             # that residue is what the steps left unresolved, and it decodes as grain.
             last = i == len(timesteps) - 1
             v = self.model.denoiser(x_in, cond, sigma.float().expand(batch), text, text_mask,
-                                    pass_input=not last).float()
+                                    pass_input=not last, subject=speeds).float()
             if use_cfg:
                 v_cond, v_uncond = v.chunk(2)
                 v = v_uncond + args.guidance * (v_cond - v_uncond)

@@ -101,6 +101,9 @@ class ModelConfig:
     # then drawn still and zoomed digitally (engine/model/zoom.py). Needs camera_frame. False for
     # folders written before it.
     camera_zoom: bool = False
+    # A third head reads the subject's speed across the frame, and the denoiser is told it as a number
+    # (engine/model/subject.py). Needs camera_frame. False for folders written before it.
+    subject_motion: bool = False
     # Sampling.
     scheduler_shift: float = 1.0
     default_steps: int = 10
@@ -127,6 +130,7 @@ class ModelConfig:
             need(_type_ok(getattr(self, f.name), f.type), f.name, f"must be of type {f.type}")
         need(self.autoencoder in ("linear", "conv"), "autoencoder", "must be 'linear' or 'conv'")
         need(self.camera_frame or not self.camera_zoom, "camera_zoom", "needs camera_frame")
+        need(self.camera_frame or not self.subject_motion, "subject_motion", "needs camera_frame")
         if self.autoencoder == "conv":
             need(self.ae_channels is not None and len(self.ae_channels) >= 2
                  and all(c > 0 and c % 8 == 0 for c in self.ae_channels)

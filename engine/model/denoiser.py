@@ -16,6 +16,7 @@ from einops import rearrange
 from torch import nn
 
 from .camera import CameraHead
+from .subject import MAX_SUBJECT_SPEED, SubjectEmbedding
 from .zoom import MAX_ZOOM_RATE
 from .config import ModelConfig
 
@@ -255,17 +256,24 @@ class VideoDiT(nn.Module):
         # After everything else: reads the raw text states only, so it is trained apart from the trunk.
         self.camera = CameraHead(cfg.text_dim) if cfg.camera_frame else None
         self.zoom = CameraHead(cfg.text_dim, outputs=1, limit=MAX_ZOOM_RATE) if cfg.camera_zoom else None
+        self.subject, self.subject_embed = None, None
+        if cfg.subject_motion:  # last: a checkpoint from before it resumes into it
+            self.subject = CameraHead(cfg.text_dim, outputs=1, limit=MAX_SUBJECT_SPEED)
+            self.subject_embed = SubjectEmbedding(cfg.dit_dim)
 
     def forward(self, x: torch.Tensor, cond: torch.Tensor, t: torch.Tensor, text: torch.Tensor,
-                text_mask: torch.Tensor, pass_input: bool = True) -> torch.Tensor:
+                text_mask: torch.Tensor, pass_input: bool = True, subject: torch.Tensor | None = None
+                ) -> torch.Tensor:
         """x [B,C,T,H,W] noisy latent, cond [B,C+1+S,T,H,W], t [B] in [0,1], text [B,L,Dt], mask [B,L]
         -> velocity [B,C,T,H,W]. pass_input=False: for "sample_wiener", the velocity of the network's
-        own estimate F, taking nothing of what x shows beyond it (the sampler's last step)."""
-        out, s2 = self.predict(x, cond, t, text, text_mask)
+        own estimate F, taking nothing of what x shows beyond it (the sampler's last step). subject [B]:
+        the subject's speed in the camera frame (model/subject.py), NaN or None where none is given."""
+        out, s2 = self.predict(x, cond, t, text, text_mask, subject)
         return self.velocity(x, t, out, s2 if pass_input or s2 is None else torch.zeros_like(s2))
 
     def predict(self, x: torch.Tensor, cond: torch.Tensor, t: torch.Tensor, text: torch.Tensor,
-                text_mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
+                text_mask: torch.Tensor, subject: torch.Tensor | None = None
+                ) -> tuple[torch.Tensor, torch.Tensor | None]:
         """The network's own output (a velocity, or a clean-latent estimate F) and, for "sample_wiener",
         the variance of F's error s2 [B,C,T,H,W]. s2 reads detached tokens: it is fitted to F's error
         by its own likelihood (error_variance_nll), not through the trunk."""
@@ -282,6 +290,9 @@ class VideoDiT(nn.Module):
         weights = text_mask.to(ctx.dtype)[..., None]
         pooled = (ctx * weights).sum(1) / weights.sum(1).clamp(min=1.0)
         emb = self.time_mlp(timestep_embedding(t, self.dim).to(ctx.dtype)) + self.pool_mlp(pooled)
+        if self.subject_embed is not None:
+            speed = torch.full((b,), float("nan"), device=x.device) if subject is None else subject.float()
+            emb = emb + self.subject_embed(speed).to(emb.dtype)
         for i, block in enumerate(self.blocks):
             tokens = block(tokens, emb, ctx, text_mask, grid, None if self.motion is None else self.motion[i])
         shift, scale = self.ada_out(F.silu(emb)).chunk(2, dim=1)

@@ -52,9 +52,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.camera_head_from is not None:
             if args.out is None or args.export_from is not None:
                 parser.error("--camera-head-from needs --out (a model folder) and no --export-from")
-            camera, zoom = add_camera_head(args.out, args.camera_head_from)
-            print(f"camera and zoom heads from {args.camera_head_from} -> {args.out} "
-                  f"(squared errors {camera:.4f}, {zoom:.6f})")
+            fits = add_camera_head(args.out, args.camera_head_from)
+            print(f"{', '.join(fits)} heads from {args.camera_head_from} -> {args.out} (squared errors "
+                  + ", ".join(f"{v:.6f}" for v in fits.values()) + ")")
             return 0
         if args.export_from is not None:
             if args.out is None:

@@ -8,8 +8,9 @@ as safetensors so a resumed run does not encode again.
 """
 from __future__ import annotations
 
-import math
+import dataclasses
 import json
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -212,6 +213,32 @@ def zoom_targets(pool: LatentPool, frames: int) -> torch.Tensor:
     rate = math.log(ZOOM_FACTOR) / max(1, frames - 1)
     sign = {"zoom in": 1.0, "zoom out": -1.0}
     return torch.tensor([[sign.get(scene["camera"], 0.0) * rate] for scene in pool.scenes])
+
+
+def subject_speeds(pool: LatentPool, frames: int, width: int, height: int) -> torch.Tensor:
+    """[N] each clip's subject speed across the frame in px per frame (0 without a subject): on
+    screen, and in the camera frame the denoiser draws in when the pool has drifts (model/subject.py)."""
+    from engine.train.world import Scene, subject_track
+
+    speeds = torch.zeros(len(pool))
+    for i, scene in enumerate(pool.scenes):
+        scene = Scene(**scene)
+        if scene.has_subject:
+            cx, _, _ = subject_track(scene, frames, width, height)
+            speeds[i] = float(cx[-1] - cx[0]) / max(1, frames - 1)
+    return speeds if pool.drifts is None else speeds - pool.drifts[:, 0]
+
+
+def subject_targets(pool: LatentPool, frames: int, width: int, height: int) -> torch.Tensor:
+    """[N,1] the subject head's target for each clip: the mean on-screen speed of the pool's clips
+    with its subject's direction (0 without a subject), as camera_targets does for the camera."""
+    speeds = subject_speeds(dataclasses.replace(pool, drifts=None), frames, width, height)
+    motions = [scene["motion"] for scene in pool.scenes]
+    targets = torch.zeros(len(pool), 1)
+    for motion in dict.fromkeys(motions):
+        rows = torch.tensor([m == motion for m in motions])
+        targets[rows, 0] = speeds[rows].mean()
+    return targets
 
 
 @torch.no_grad()

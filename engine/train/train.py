@@ -43,7 +43,8 @@ from engine.train.ceiling import autoencoder_ceiling
 from engine.train.eval_prompts import free_prompt
 from engine.train.cases import DEFAULT_MIX, make_batch
 from engine.train.data import (ClipStore, LatentPool, TextCache, build_pool, camera_targets, check_training_seed,
-                               crop_batch, subject_weights, to_tensor, zoom_targets)
+                               crop_batch, subject_speeds, subject_targets, subject_weights, to_tensor,
+                               zoom_targets)
 from engine.train.world import EVAL_SEED_START, sample_scene
 from timeline.files import atomic_path, write_atomic
 from engine.requests import GenerateRequest
@@ -92,6 +93,9 @@ class Preset:
     # Stage 2b (refine_decoder): steps of the decoder alone on latents with noise added, up to this std.
     decoder_steps: int = 0
     decoder_noise: float = 0.3
+    # Share of captioned cases told no subject speed (subject_motion), as a restyle is: the denoiser
+    # learns to draw from the words alone too. A dropped caption is always told none.
+    speed_dropout: float = 0.1
     mix: dict = field(default_factory=lambda: dict(DEFAULT_MIX))
 
 
@@ -102,7 +106,8 @@ PRESETS = {
     "previz": Preset(
         config=dict(name="previz-v1", dit_dim=128, dit_depth=4, dit_heads=4, mlp_ratio=3.0,
                     prediction="sample_wiener", refine_channels=32, refine_conditioned=True, motion_attention=1,
-                    camera_frame=True, camera_zoom=True, default_steps=10, default_guidance=4.0),
+                    camera_frame=True, camera_zoom=True, subject_motion=True, default_steps=10,
+                    default_guidance=4.0),
         ae_steps=200, ae_batch=4, ae_lr=1e-3, ae_crop=(64, 128),
         pool_pairs=160, steps=40000, batch=8, lr=5e-4, eval_every=500, eval_prompts=8, checkpoint_every=50,
         timestep_shift=3.0, pure_noise=0.1, low_noise=0.1, subject_boost=8.0, estimate_loss=1.0, decoder_steps=800),
@@ -112,7 +117,8 @@ PRESETS = {
                     prediction="sample_wiener", space_compression=8, decoder_channels=8, decoder_blocks=1,
                     patch_size=2, text_max_length=24,
                     dit_dim=32, dit_depth=2, dit_heads=2, mlp_ratio=2.0, refine_channels=8, refine_conditioned=True,
-                    motion_attention=1, camera_frame=True, camera_zoom=True, default_steps=3, overlap_latent_frames=1),
+                    motion_attention=1, camera_frame=True, camera_zoom=True, subject_motion=True, default_steps=3,
+                    overlap_latent_frames=1),
         ae_steps=12, ae_batch=2, ae_lr=3e-3, ae_crop=None,
         pool_pairs=2, steps=30, batch=4, lr=2e-3, warmup=2, eval_every=12, eval_prompts=2, checkpoint_every=6,
         pure_noise=0.25, low_noise=0.25, subject_boost=8.0, decoder_steps=6),
@@ -316,16 +322,18 @@ def training_timesteps(preset: Preset, gen: torch.Generator) -> torch.Tensor:
 
 
 def flow_loss(model: LatentCutLDM, batch, text: torch.Tensor, text_mask: torch.Tensor, t: torch.Tensor,
-              noise: torch.Tensor, device: torch.device, estimate_weight: float = 0.0
-              ) -> tuple[torch.Tensor, torch.Tensor]:
+              noise: torch.Tensor, device: torch.device, estimate_weight: float = 0.0,
+              subject: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
     """Mean squared velocity error over the frames to be made, and for "sample_wiener" the error
     variance's own loss (error_variance_nll; 0 otherwise). Their gradients reach separate weights.
-    estimate_weight adds that much of F's own clean-latent error (Preset.estimate_loss)."""
+    estimate_weight adds that much of F's own clean-latent error (Preset.estimate_loss). subject [B]:
+    the denoiser's subject speeds (NaN: none told)."""
     den = model.denoiser
     x0 = batch.x0.to(device)
     x_t = add_noise(x0, noise, t)
     with _autocast(device):
-        out, s2 = den.predict(x_t, batch.cond.to(device), t, text.to(device), text_mask.to(device))
+        out, s2 = den.predict(x_t, batch.cond.to(device), t, text.to(device), text_mask.to(device),
+                              None if subject is None else subject.to(device))
         v = den.velocity(x_t, t, out, None if s2 is None else s2.detach())
     cell_weight = None if batch.weight is None else batch.weight.to(device)
 
@@ -346,6 +354,11 @@ def flow_loss(model: LatentCutLDM, batch, text: torch.Tensor, text_mask: torch.T
     if s2 is None:
         return flow, torch.zeros((), device=device)
     return flow, error_variance_nll(out.detach().float(), s2.float(), x0, w)
+
+
+def _clip_size(cfg: ModelConfig) -> tuple[int, int, int]:
+    """(frames, width, height) of the model's native clip."""
+    return cfg.frames, cfg.width, cfg.height
 
 
 def camera_loss(model: LatentCutLDM, text: torch.Tensor, text_mask: torch.Tensor, captions: list[str],
@@ -383,10 +396,10 @@ def fit_head(head: torch.nn.Module, pool: LatentPool, texts: TextCache, targets:
         return float((head(text, mask) - targets).pow(2).mean())
 
 
-def add_camera_head(folder: Path, run_folder: Path, steps: int = 300) -> tuple[float, float]:
-    """Give the model folder a camera head (camera_frame) and a zoom head (camera_zoom), each fitted
-    on a camera-frame run's pool; the rest of its weights are kept as they are. Returns the fits'
-    squared errors (camera, zoom)."""
+def add_camera_head(folder: Path, run_folder: Path, steps: int = 300) -> dict[str, float]:
+    """Give the model folder a camera head (camera_frame) and a zoom head (camera_zoom), and refit
+    its subject head if it has one (subject_motion), each fitted on a camera-frame run's pool; the
+    rest of its weights are kept as they are. Returns each fit's squared error by head."""
     pool_path = Path(run_folder) / "pool.safetensors"
     if not pool_path.is_file():
         raise FileNotFoundError(f"{pool_path}: no pool (run the training's pool stage first)")
@@ -397,10 +410,14 @@ def add_camera_head(folder: Path, run_folder: Path, steps: int = 300) -> tuple[f
     model = LatentCutLDM(dataclasses.replace(old.config, camera_frame=True, camera_zoom=True))
     model.load_state_dict(old.state_dict(), strict=False)  # all but the new heads
     texts = TextCache.load(Path(run_folder) / "text.safetensors")
-    camera = fit_head(model.denoiser.camera, pool, texts, camera_targets(pool), steps=steps)
-    zoom = fit_head(model.denoiser.zoom, pool, texts, zoom_targets(pool, model.config.frames), steps=steps)
+    den = model.denoiser
+    fits = {"camera": fit_head(den.camera, pool, texts, camera_targets(pool), steps=steps),
+            "zoom": fit_head(den.zoom, pool, texts, zoom_targets(pool, model.config.frames), steps=steps)}
+    if den.subject is not None:
+        fits["subject"] = fit_head(den.subject, pool, texts, subject_targets(pool, *_clip_size(model.config)),
+                                   steps=steps)
     _save_in_place(folder, model)
-    return camera, zoom
+    return fits
 
 
 def refit_folder_decoder(folder: Path, run_folder: Path) -> dict:
@@ -461,7 +478,10 @@ def probe_loss(model: LatentCutLDM, pool: LatentPool, texts: TextCache, preset: 
     gen = torch.Generator().manual_seed(seed)
     t = torch.linspace(0.1, 0.9, batch)
     noise = torch.randn(b.x0.shape, generator=gen)
-    return float(flow_loss(model, b, text, mask, t.to(device), noise.to(device), device)[0])
+    subject = None
+    if model.denoiser.subject_embed is not None:
+        subject = subject_speeds(pool, *_clip_size(model.config))[b.clips]
+    return float(flow_loss(model, b, text, mask, t.to(device), noise.to(device), device, subject=subject)[0])
 
 
 def eval_scenes(count: int) -> list:
@@ -557,6 +577,8 @@ def train_denoiser(model: LatentCutLDM, text_encoder, pool: LatentPool, texts: T
         heads = [("camera", den.camera, drifts)]
         if den.zoom is not None:  # fitted apart only: it reads the prompt and no denoiser loss reaches it
             heads.append(("zoom", den.zoom, zoom_targets(pool, model.config.frames)))
+        if den.subject is not None:  # likewise
+            heads.append(("subject", den.subject, subject_targets(pool, *_clip_size(model.config))))
         for name, head, targets in heads:
             if not head.net[2].weight.any():  # a new head (a new run, or a run that gains one)
                 mse = fit_head(head, pool, texts, targets)
@@ -564,6 +586,7 @@ def train_denoiser(model: LatentCutLDM, text_encoder, pool: LatentPool, texts: T
                     if k.startswith(name + "."):
                         ema.weights[k] = v.detach().float().clone()
                 _log(out, {"stage": "dit", "event": f"{name} head fitted apart", "mse": round(mse, 4)})
+    speeds = subject_speeds(pool, *_clip_size(model.config)) if den.subject_embed is not None else None
     if "probe_loss_start" not in state:
         state["probe_loss_start"] = probe_loss(model, pool, texts, preset, device)
         _log(out, {"stage": "dit", "step": 0, "probe_loss": round(state["probe_loss_start"], 5)})
@@ -585,8 +608,12 @@ def train_denoiser(model: LatentCutLDM, text_encoder, pool: LatentPool, texts: T
         text, mask = texts.batch(batch.captions)
         t = training_timesteps(preset, gen)
         noise = torch.randn(batch.x0.shape, generator=gen)
+        subject = None
+        if speeds is not None:
+            told = torch.tensor([bool(c) and rng.random() >= preset.speed_dropout for c in batch.captions])
+            subject = torch.where(told, speeds[batch.clips], torch.nan)
         loss, variance_nll = flow_loss(model, batch, text, mask, t.to(device), noise.to(device), device,
-                                       preset.estimate_loss)
+                                       preset.estimate_loss, subject)
         drift_loss = torch.zeros(())
         if drifts is not None:
             drift_loss = camera_loss(model, text.to(device), mask.to(device), batch.captions, drifts[batch.clips])

@@ -212,7 +212,7 @@ def test_the_last_step_of_every_sampling_loop_takes_the_network_s_own_estimate(t
     wiener = LatentCutPipeline.from_pretrained(make_tiny_model_folder(tmp_path / "m", prediction="sample_wiener"))
     den = wiener.model.denoiser
     calls, forward = [], den.forward
-    den.forward = lambda *a, pass_input=True: calls.append(pass_input) or forward(*a, pass_input=pass_input)
+    den.forward = lambda *a, pass_input=True, **kw: calls.append(pass_input) or forward(*a, pass_input=pass_input, **kw)
     wiener.generate(GenerateRequest(prompt="a red ball", seconds=0.5, steps=3, rate=8))
     assert calls == [True, True, False]
     calls.clear()
@@ -244,7 +244,7 @@ def _camera_pipeline(tmp_path, drift=(0.0, 0.0), **overrides):
         head.net[2].bias.copy_(torch.tensor([MAX_DRIFT * math.atanh(d / MAX_DRIFT) for d in drift]))
     pattern = torch.randn(1, c, 1, 4, 8, generator=torch.Generator().manual_seed(3))
 
-    def still_scene(x, cond, t, text, mask, pass_input=True):
+    def still_scene(x, cond, t, text, mask, pass_input=True, subject=None):
         known = cond[:, c:c + 1].amax(dim=(1, 3, 4))[0].bool()  # the known mask channel, per frame
         scene = cond[:, :c, int(known.nonzero()[0])][:, :, None] if known.any() else pattern
         return (x - scene) / t.view(-1, 1, 1, 1, 1)  # the velocity whose clean estimate is the scene

@@ -240,20 +240,22 @@ def test_a_model_folder_gains_a_camera_head_fitted_on_a_run_s_pool(tiny_run, tmp
 
     from engine.model.ldm import LatentCutLDM
     from engine.model.loading import save_model
-    from engine.train.data import LatentPool, TextCache, camera_targets, zoom_targets
+    from engine.train.data import LatentPool, TextCache, camera_targets, subject_targets, zoom_targets
 
     folder = tmp_path / "m"  # the run's model without its camera head
     shutil.copytree(tiny_run / "best", folder)
     trained = load_model(folder)
-    plain = LatentCutLDM(dataclasses.replace(trained.config, camera_frame=False, camera_zoom=False))
-    plain.load_state_dict({k: v for k, v in trained.state_dict().items() if ".camera." not in k and ".zoom." not in k})
+    plain = LatentCutLDM(dataclasses.replace(trained.config, camera_frame=False, camera_zoom=False,
+                                             subject_motion=False))
+    plain.load_state_dict({k: v for k, v in trained.state_dict().items()
+                           if not any(f".{head}" in k for head in ("camera.", "zoom.", "subject"))})
     save_model(folder, plain)
     before = load_model(folder)
     assert before.denoiser.camera is None
     assert main(["--camera-head-from", str(tiny_run), "--out", str(folder)]) == 0
-    assert "camera and zoom heads" in capsys.readouterr().out
+    assert "camera, zoom heads" in capsys.readouterr().out
     after = load_model(folder)
-    assert after.config.camera_frame and after.config.camera_zoom
+    assert after.config.camera_frame and after.config.camera_zoom and not after.config.subject_motion
     for name, weight in before.state_dict().items():  # nothing else changes
         assert torch.equal(after.state_dict()[name], weight), name
     # The head learnt the pool's mean drifts from its captions.
@@ -265,6 +267,15 @@ def test_a_model_folder_gains_a_camera_head_fitted_on_a_run_s_pool(tiny_run, tmp
     with torch.no_grad():  # and the zoom head the zoom rates (0 where no clip zooms)
         zoom_err = (after.denoiser.zoom(text, mask) - zoom_targets(pool, after.config.frames)).abs().max()
     assert zoom_err < 0.01
+    # A folder with the subject condition has its subject head refitted too, against each direction's
+    # mean speed.
+    shutil.copytree(tiny_run / "best", tmp_path / "s")
+    assert main(["--camera-head-from", str(tiny_run), "--out", str(tmp_path / "s")]) == 0
+    assert "camera, zoom, subject heads" in capsys.readouterr().out
+    with torch.no_grad():
+        speed_err = (load_model(tmp_path / "s").denoiser.subject(text, mask)
+                     - subject_targets(pool, after.config.frames, after.config.width, after.config.height)).abs().max()
+    assert speed_err < 0.5
     # Without a camera-frame pool: a clear error naming it.
     assert main(["--camera-head-from", str(tmp_path / "nothing"), "--out", str(folder)]) == 2
     assert "pool.safetensors" in capsys.readouterr().err
