@@ -311,3 +311,27 @@ def test_the_conditioned_refine_starts_as_the_plain_one_then_depends_on_the_nois
         assert (change(dit) - change(plain)).abs().max() > 1e-3
     with pytest.raises(ValueError, match="refine_conditioned"):
         tiny_config(refine_conditioned=True)
+
+
+def test_the_subject_condition_starts_silent_then_tells_one_speed_from_another_and_from_none():
+    """subject_motion adds its head and embedding last and predicts as before until trained; then
+    a told speed changes the prediction, a speed of the other sign differently, and NaN is the same
+    as none told."""
+    base = dict(prediction="sample_wiener", camera_frame=True, camera_zoom=True)
+    plain, dit = _plain_and_extended(tiny_config(**base), tiny_config(**base, subject_motion=True), "subject")
+    x, cond, t, text, mask = _denoiser_inputs(tiny_config(**base), batch=2)
+    right, left = torch.full((2,), 3.0), torch.full((2,), -3.0)
+    with torch.no_grad():
+        for weight in plain.parameters():  # a trained trunk: its adaLN and output layers start at zero
+            weight.add_(torch.randn_like(weight), alpha=0.1)
+        dit.load_state_dict(plain.state_dict(), strict=False)
+        assert torch.allclose(dit.predict(x, cond, t, text, mask, right)[0], plain.predict(x, cond, t, text, mask)[0],
+                              atol=1e-6)
+        torch.nn.init.normal_(dit.subject_embed.net[2].weight, std=0.5)
+        told = dit.predict(x, cond, t, text, mask, right)[0]
+        assert (told - dit.predict(x, cond, t, text, mask, left)[0]).abs().max() > 1e-3
+        assert (told - dit.predict(x, cond, t, text, mask)[0]).abs().max() > 1e-3
+        assert torch.equal(dit.predict(x, cond, t, text, mask)[0],
+                           dit.predict(x, cond, t, text, mask, torch.full((2,), float("nan")))[0])
+    with pytest.raises(ValueError, match="subject_motion"):
+        tiny_config(subject_motion=True, camera_frame=False)

@@ -365,3 +365,29 @@ def test_known_frames_sit_at_each_step_s_noise_level_and_new_ones_are_held_until
         assert torch.allclose(x, (1 - t) * latents[:, :, -1] + t * seen[0][0][:, :, k], atol=tol), t
     x, t = [(x[:, :, k], t) for x, _, t in seen if t < HOLD_RELEASE[0]][-1]
     assert not torch.allclose(x, (1 - t) * latents[:, :, -1] + t * seen[0][0][:, :, k], atol=tol)
+
+
+def test_the_denoiser_is_told_the_prompt_s_subject_speed_in_the_camera_frame(tmp_path):
+    """With subject_motion the subject head's speed, less the camera's drift, goes to the
+    conditional pass and none (NaN) to the unconditional one; a restyle, whose structure map carries
+    the subject's path, tells none."""
+    import math
+
+    import torch
+
+    from engine.model.subject import MAX_SUBJECT_SPEED
+
+    pipe, _, _ = _camera_pipeline(tmp_path, drift=(1.5, 0.0), camera_zoom=True, subject_motion=True)
+    den = pipe.model.denoiser
+    with torch.no_grad():
+        den.subject.net[2].weight.zero_()
+        den.subject.net[2].bias.fill_(MAX_SUBJECT_SPEED * math.atanh(4.0 / MAX_SUBJECT_SPEED))
+    told, forward = [], den.forward
+    den.forward = lambda *a, subject=None, **kw: told.append(subject) or forward(*a, subject=subject, **kw)
+    pipe.generate(GenerateRequest(prompt="a ball moving right", seconds=1.0, steps=2, rate=8))
+    assert len(told) == 2
+    for speeds in told:
+        assert speeds[0].item() == pytest.approx(2.5, abs=1e-4) and math.isnan(speeds[1].item())
+    told.clear()
+    pipe.restyle(RestyleRequest(frames=np.zeros((8, 32, 64, 3), np.uint8), prompt="at night", strength=0.6, rate=8))
+    assert told and all(speeds is None for speeds in told)

@@ -157,3 +157,23 @@ def test_the_zoom_head_learns_the_world_s_zoom_rate():
                       scenes=[{"camera": m} for m in moves], drifts=torch.zeros(4, 2))
     rate = math.log(ZOOM_FACTOR) / 23  # over the 24 frames of a clip, it scales by the world's factor
     assert torch.allclose(zoom_targets(pool, 24), torch.tensor([[rate], [0.0], [-rate], [0.0]]))
+
+
+def test_the_subject_speed_is_its_travel_per_frame_less_the_camera_s_drift():
+    """The denoiser is told each clip's own subject speed in the camera frame it draws in; the head
+    learns each direction's mean speed on screen, 0 without a subject."""
+    from engine.train.data import subject_speeds, subject_targets
+    from engine.train.world import Scene, sample_scene
+
+    base = {**sample_scene(3, subject_probability=1.0).to_dict(), "camera": "static", "subject_x": 0.5}
+    rows = [("right", 0.35), ("right", 0.42), ("left", 0.28), ("still", 0.4), (None, 0.4)]
+    scenes = [Scene(**{**base, "motion": m, "subject_travel": travel,
+                       **({} if m else {"color": None, "shape": None})}).to_dict() for m, travel in rows]
+    pool = LatentPool(latents=torch.zeros(5, 1, 1, 1, 1), still=torch.zeros(5, 1, 1, 1, 1),
+                      structure=torch.zeros(5, 1, 1, 1, 1), captions=[["x"]] * 5, scenes=scenes,
+                      drifts=torch.tensor([[2.0, 0.0], [0.0, 0.0], [-1.0, 0.5], [0.0, 0.0], [1.0, 0.0]]))
+    on_screen = torch.tensor([0.35, 0.42, -0.28, 0.0, 0.0]) * 256 / 23
+    assert torch.allclose(subject_speeds(pool, 24, 256, 144), on_screen - pool.drifts[:, 0], atol=1e-4)
+    mean_right = float(on_screen[:2].mean())
+    assert torch.allclose(subject_targets(pool, 24, 256, 144),
+                          torch.tensor([[mean_right], [mean_right], [float(on_screen[2])], [0.0], [0.0]]), atol=1e-4)
