@@ -10,37 +10,53 @@ import numpy as np
 from engine.train.world import Scene
 
 TIME_PHRASES = {
-    "day": ["during the day", "in daylight", "by day", "at midday", "in the daytime", "on a clear day"],
-    "sunset": ["at sunset", "at dusk", "during sunset", "under a sunset sky", "in the evening glow"],
-    "night": ["at night", "by night", "in the night", "under a night sky", "after dark"],
+    "day": ["during the day", "in daylight", "by day", "at midday", "in the daytime", "on a clear day", "at noon",
+            "under a clear sky", "in the morning", "in bright sunshine"],
+    "sunset": ["at sunset", "at dusk", "during sunset", "under a sunset sky", "in the glow of evening", "at twilight",
+               "at golden hour", "at sundown", "under an orange sky"],
+    "night": ["at night", "by night", "in the night", "under a night sky", "after dark", "at midnight",
+              "in darkness", "under the stars", "on a dark night"],
 }
-TIME_WORDS = {"day": ["day", "daytime", "daylight"], "sunset": ["sunset", "dusk", "evening"],
-              "night": ["night", "nighttime"]}
+TIME_WORDS = {"day": ["day", "daytime", "daylight", "noon", "morning", "sunny"],
+              "sunset": ["sunset", "dusk", "evening", "twilight", "sundown", "golden hour"],
+              "night": ["night", "nighttime", "midnight", "dark", "night-time"]}
 # Shot words people put in front of a prompt; they say nothing the world draws.
-SHOT_WORDS = ["wide shot,", "establishing shot:", "long shot,", "previz:"]
+SHOT_WORDS = ["wide shot,", "establishing shot:", "long shot,", "previz:", "medium shot,", "cinematic shot of",
+              "storyboard:", "4k footage,"]
 
 SETTING_PHRASES = {
-    "mountains": ["over mountains", "in the mountains", "over the mountains", "above a mountain range"],
-    "sea": ["over the sea", "by the sea", "on the sea", "over the ocean", "at the seaside"],
-    "city": ["in a city", "in the city", "over a city", "among city buildings"],
-    "field": ["over a field", "in a field", "across a field", "on a meadow"],
+    "mountains": ["over mountains", "in the mountains", "over the mountains", "above a mountain range",
+                  "among the peaks", "in the hills", "over rocky summits"],
+    "sea": ["over the sea", "by the sea", "on the sea", "over the ocean", "at the seaside", "over the water",
+            "by the shore", "over the waves"],
+    "city": ["in a city", "in the city", "over a city", "among city buildings", "over the rooftops",
+             "among skyscrapers", "in town"],
+    "field": ["over a field", "in a field", "across a field", "on a meadow", "over farmland", "over a pasture",
+              "on the plains"],
 }
 SETTING_WORDS = {
-    "mountains": ["mountains", "mountain range"],
-    "sea": ["sea", "ocean"],
-    "city": ["city", "cityscape"],
-    "field": ["field", "meadow"],
+    "mountains": ["mountains", "mountain range", "peaks", "hills"],
+    "sea": ["sea", "ocean", "waves", "shore"],
+    "city": ["city", "cityscape", "skyscrapers", "town"],
+    "field": ["field", "meadow", "farmland", "pasture"],
 }
 
 # Camera as a clause ("static camera") and as a leading verb ("pan right over ...").
 CAMERA_CLAUSES = {
-    "static": ["static camera", "locked-off camera", "fixed camera", "static shot", "camera static"],
-    "pan left": ["pan left", "camera pans left", "panning left", "the camera pans to the left"],
-    "pan right": ["pan right", "camera pans right", "panning right", "the camera pans to the right"],
-    "tilt up": ["tilt up", "camera tilts up", "tilting up", "the camera tilts upward"],
-    "tilt down": ["tilt down", "camera tilts down", "tilting down", "the camera tilts downward"],
-    "zoom in": ["zoom in", "camera zooms in", "zooming in", "slow push in", "slow zoom, in"],
-    "zoom out": ["zoom out", "camera zooms out", "zooming out", "slow pull out", "slow zoom, out"],
+    "static": ["static camera", "locked-off camera", "fixed camera", "static shot", "camera static",
+               "camera holds still", "no camera movement", "the camera stays fixed", "locked camera"],
+    "pan left": ["pan left", "camera pans left", "panning left", "the camera pans to the left",
+                 "the camera sweeps left", "panning shot to the left", "camera turns left"],
+    "pan right": ["pan right", "camera pans right", "panning right", "the camera pans to the right",
+                  "the camera sweeps right", "panning shot to the right", "camera turns right"],
+    "tilt up": ["tilt up", "camera tilts up", "tilting up", "the camera tilts upward", "camera looks up",
+                "the camera pitches up"],
+    "tilt down": ["tilt down", "camera tilts down", "tilting down", "the camera tilts downward", "camera looks down",
+                  "the camera pitches down"],
+    "zoom in": ["zoom in", "camera zooms in", "zooming in", "slow push in", "slow zoom, in", "dolly in",
+                "camera pushes in", "zoom into the scene"],
+    "zoom out": ["zoom out", "camera zooms out", "zooming out", "slow pull out", "slow zoom, out", "dolly out",
+                 "camera pulls back", "zoom out wide"],
 }
 CAMERA_VERBS = {
     "static": ["static shot of", "locked-off shot of", "still frame of"],
@@ -54,9 +70,13 @@ CAMERA_VERBS = {
 
 SHAPE_WORDS = {"ball": ["ball", "ball", "sphere"], "box": ["box", "box", "cube"]}
 MOTION_PHRASES = {
-    "left": ["moving left", "going left", "heading left", "moving to the left", "travelling left"],
-    "right": ["moving right", "going right", "heading right", "moving to the right", "travelling right"],
-    "still": ["standing still", "staying still", "sitting still", "at rest, still", "still"],
+    "left": ["moving left", "going left", "heading left", "moving to the left", "travelling left", "moves leftward",
+             "slides to the left", "crossing to the left", "goes left", "passing from right to left", "gliding left"],
+    "right": ["moving right", "going right", "heading right", "moving to the right", "travelling right",
+              "moves rightward", "slides to the right", "crossing to the right", "goes right",
+              "passing from left to right", "gliding right"],
+    "still": ["standing still", "staying still", "sitting still", "at rest, still", "still", "not moving",
+              "holding still", "stationary", "staying in place", "resting in place", "keeping still"],
 }
 
 

@@ -43,8 +43,8 @@ from engine.train.ceiling import autoencoder_ceiling
 from engine.train.eval_prompts import free_prompt
 from engine.train.cases import DEFAULT_MIX, make_batch
 from engine.train.data import (ClipStore, LatentPool, TextCache, build_pool, camera_targets, check_training_seed,
-                               crop_batch, subject_speeds, subject_targets, subject_weights, to_tensor,
-                               zoom_targets)
+                               crop_batch, head_captions, subject_speeds, subject_targets, subject_weights,
+                               to_tensor, zoom_targets)
 from engine.train.world import EVAL_SEED_START, sample_scene
 from timeline.files import atomic_path, write_atomic
 from engine.requests import GenerateRequest
@@ -372,22 +372,27 @@ def camera_loss(model: LatentCutLDM, text: torch.Tensor, text_mask: torch.Tensor
     return (guess - drift.to(guess.device)[said]).pow(2).mean()
 
 
-def fit_head(head: torch.nn.Module, pool: LatentPool, texts: TextCache, targets: torch.Tensor, steps: int = 300,
-             batch: int = 64, lr: float = 1e-3, seed: int = 0) -> float:
+# Fresh paraphrases per clip that the heads are fitted on besides the pool's captions (head_captions).
+HEAD_CAPTIONS = 12
+
+
+def fit_head(head: torch.nn.Module, captions: list[list[str]], texts: TextCache, targets: torch.Tensor,
+             steps: int = 600, batch: int = 64, lr: float = 1e-3, seed: int = 0) -> float:
     """Fit a head on the text states alone (the camera head against its move's mean drift,
-    camera_targets; the zoom head against the zoom rate, zoom_targets) on every caption of the pool,
-    targets [N, k] per clip: seconds of CPU, where the camera head learnt slowly at the denoiser's
-    batch of 8 and its rate. Returns the squared error over all captions."""
-    captions = [c for caps in pool.captions for c in caps]
-    rows = torch.tensor([i for i, caps in enumerate(pool.captions) for _ in caps])
+    camera_targets; the zoom head against the zoom rate, zoom_targets; the subject head against its
+    direction's mean speed, subject_targets) on every caption of each clip (`captions`, encoded in
+    `texts`), targets [N, k] per clip: seconds of CPU, where the camera head learnt slowly at the
+    denoiser's batch of 8 and its rate. Returns the squared error over all captions."""
+    flat = [c for caps in captions for c in caps]
+    rows = torch.tensor([i for i, caps in enumerate(captions) for _ in caps])
     targets = targets[rows]
-    text, mask = texts.batch(captions)
+    text, mask = texts.batch(flat)
     gen = torch.Generator().manual_seed(seed)
     opt = torch.optim.AdamW(head.parameters(), lr=lr, weight_decay=0.01)
     with torch.enable_grad():
         head.requires_grad_(True)
         for _ in range(steps):
-            pick = torch.randint(0, len(captions), (batch,), generator=gen)
+            pick = torch.randint(0, len(flat), (batch,), generator=gen)
             loss = (head(text[pick], mask[pick]) - targets[pick]).pow(2).mean()
             opt.zero_grad(set_to_none=True)
             loss.backward()
@@ -396,7 +401,7 @@ def fit_head(head: torch.nn.Module, pool: LatentPool, texts: TextCache, targets:
         return float((head(text, mask) - targets).pow(2).mean())
 
 
-def add_camera_head(folder: Path, run_folder: Path, steps: int = 300) -> dict[str, float]:
+def add_camera_head(folder: Path, run_folder: Path, steps: int = 600) -> dict[str, float]:
     """Give the model folder a camera head (camera_frame) and a zoom head (camera_zoom), and refit
     its subject head if it has one (subject_motion), each fitted on a camera-frame run's pool; the
     rest of its weights are kept as they are. Returns each fit's squared error by head."""
@@ -410,11 +415,13 @@ def add_camera_head(folder: Path, run_folder: Path, steps: int = 300) -> dict[st
     model = LatentCutLDM(dataclasses.replace(old.config, camera_frame=True, camera_zoom=True))
     model.load_state_dict(old.state_dict(), strict=False)  # all but the new heads
     texts = TextCache.load(Path(run_folder) / "text.safetensors")
+    captions = head_captions(pool, HEAD_CAPTIONS, 0)
+    texts.add([c for caps in captions for c in caps], load_text_encoder(folder, model.config, "cpu"))
     den = model.denoiser
-    fits = {"camera": fit_head(den.camera, pool, texts, camera_targets(pool), steps=steps),
-            "zoom": fit_head(den.zoom, pool, texts, zoom_targets(pool, model.config.frames), steps=steps)}
+    fits = {"camera": fit_head(den.camera, captions, texts, camera_targets(pool), steps=steps),
+            "zoom": fit_head(den.zoom, captions, texts, zoom_targets(pool, model.config.frames), steps=steps)}
     if den.subject is not None:
-        fits["subject"] = fit_head(den.subject, pool, texts, subject_targets(pool, *_clip_size(model.config)),
+        fits["subject"] = fit_head(den.subject, captions, texts, subject_targets(pool, *_clip_size(model.config)),
                                    steps=steps)
     _save_in_place(folder, model)
     return fits
@@ -579,13 +586,16 @@ def train_denoiser(model: LatentCutLDM, text_encoder, pool: LatentPool, texts: T
             heads.append(("zoom", den.zoom, zoom_targets(pool, model.config.frames)))
         if den.subject is not None:  # likewise
             heads.append(("subject", den.subject, subject_targets(pool, *_clip_size(model.config))))
-        for name, head, targets in heads:
-            if not head.net[2].weight.any():  # a new head (a new run, or a run that gains one)
-                mse = fit_head(head, pool, texts, targets)
-                for k, v in den.state_dict().items():  # the average starts from the fitted head too
-                    if k.startswith(name + "."):
-                        ema.weights[k] = v.detach().float().clone()
-                _log(out, {"stage": "dit", "event": f"{name} head fitted apart", "mse": round(mse, 4)})
+        new = [(name, head, targets) for name, head, targets in heads if not head.net[2].weight.any()]
+        if new:  # a new run, or a run that gains a head
+            captions = head_captions(pool, HEAD_CAPTIONS, state["seed"])
+            texts.add([c for caps in captions for c in caps], text_encoder)
+        for name, head, targets in new:
+            mse = fit_head(head, captions, texts, targets)
+            for k, v in den.state_dict().items():  # the average starts from the fitted head too
+                if k.startswith(name + "."):
+                    ema.weights[k] = v.detach().float().clone()
+            _log(out, {"stage": "dit", "event": f"{name} head fitted apart", "mse": round(mse, 4)})
     speeds = subject_speeds(pool, *_clip_size(model.config)) if den.subject_embed is not None else None
     if "probe_loss_start" not in state:
         state["probe_loss_start"] = probe_loss(model, pool, texts, preset, device)

@@ -32,8 +32,9 @@ def test_wording_and_word_order_vary():
     rng = np.random.default_rng(1)
     texts = {caption(scene, rng) for _ in range(200)}
     assert len(texts) > 50
-    first = {min(("red", t.index("red")), ("sunset-ish", min(t.find(w) for w in ("sunset", "dusk", "evening")
-                                                               if t.find(w) >= 0)), key=lambda p: p[1])[0]
+    sunset_words = ("sunset", "dusk", "evening", "twilight", "golden hour", "sundown", "orange sky")
+    first = {min(("red", t.index("red")), ("sunset-ish", min(t.find(w) for w in sunset_words if t.find(w) >= 0)),
+                 key=lambda p: p[1])[0]
              for t in texts}
     assert first == {"red", "sunset-ish"}  # the colour comes first in some captions, the time in others
 
@@ -43,3 +44,16 @@ def test_evaluation_prompt_has_the_design_wording():
     assert prompt(scene) == "a red ball moving left over a field at sunset, static camera"
     assert prompt(Scene("night", "mountains", "pan right", None, None, None, 3)) == \
         "pan right over mountains at night"
+
+
+def test_no_training_phrase_holds_a_held_out_wording():
+    """The free-phrasing evaluation (eval_prompts.py) measures wordings training never shows: none of
+    its phrases of three words or more is part of a training phrase."""
+    from engine.train import captions, eval_prompts
+
+    training = [p for table in (TIME_PHRASES, SETTING_PHRASES, CAMERA_CLAUSES, CAMERA_VERBS, MOTION_PHRASES)
+                for options in table.values() for p in options] + captions.SHOT_WORDS
+    held_out = [p for table in (eval_prompts.TIME, eval_prompts.SETTING, eval_prompts.CAMERA, eval_prompts.MOTION)
+                for options in table.values() for p in options if len(p.split()) >= 3]
+    assert held_out
+    assert not [(h, t) for h in held_out for t in training if h in t]
