@@ -4,8 +4,9 @@
 as when runs/ is gone.
 Also: --export-from CHECKPOINT --out DIR writes a shipping model folder (fp16 weights, the
 denoiser's weight average) with its preview projection refitted on the model's own samples.
---camera-head-from RUN --out DIR gives the model folder DIR a camera head and a zoom head fitted on the
-captions and camera moves of RUN's pool (a run with camera_frame), keeping the rest of its weights.
+--camera-head-from RUN --out DIR gives the model folder DIR a camera head and a zoom head, and refits
+its subject head if it has one, fitted on the camera moves and subject speeds of RUN's pool (a run with
+camera_frame), on its captions and fresh paraphrases, keeping the rest of its weights.
 --decoder-from RUN --out DIR refines the decoder of the model folder DIR on RUN's clips (stage 2b:
 latents with noise added), keeping its code and the rest of its weights.
 """
@@ -32,7 +33,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--export-from", type=Path, default=None,
                         help="convert this checkpoint folder into a shipping model folder at --out")
     parser.add_argument("--camera-head-from", type=Path, default=None,
-                        help="fit a camera head on this run's pool into the model folder at --out")
+                        help="fit the camera, zoom (and subject) heads on this run's pool into the model folder at --out")
     parser.add_argument("--decoder-from", type=Path, default=None,
                         help="refine the decoder of the model folder at --out on this run's clips")
     args = parser.parse_args(argv)
