@@ -3,9 +3,9 @@
 previz-v11 read "moving left" and "moving right" from the text alone, and drew most subjects standing
 in mid-frame (the average of both directions): the two wordings' text states differ in one word, and
 classifier-free guidance amplifies that little. A head reads the subject's speed from the prompt as
-the camera head reads the drift (its accuracy on held-out wordings is the camera head's), and the
-denoiser is told it as a number: the subject's speed across the frame in pixels per frame, in the
-camera frame (model/camera.py) where the denoiser draws, so the camera's drift is taken off it.
+the camera head reads the drift, and the denoiser is told it as a number: the subject's speed across
+the frame in pixels per frame, in the camera frame (model/camera.py) where the denoiser draws, so
+the camera's drift is taken off it.
 Training gives each clip its own speed; the unconditional branch of guidance is told none.
 """
 from __future__ import annotations
@@ -35,4 +35,3 @@ class SubjectEmbedding(nn.Module):
         given = ~torch.isnan(speed)
         features = torch.stack([torch.where(given, speed, 0.0) / SPEED_SCALE, given.to(speed.dtype)], dim=1)
         return self.net(features.to(self.net[0].weight.dtype))
-

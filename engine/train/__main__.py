@@ -33,7 +33,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--export-from", type=Path, default=None,
                         help="convert this checkpoint folder into a shipping model folder at --out")
     parser.add_argument("--camera-head-from", type=Path, default=None,
-                        help="fit the camera, zoom (and subject) heads on this run's pool into the model folder at --out")
+                        help="fit the camera, zoom (and subject) heads on this run's pool into the model folder "
+                             "at --out")
     parser.add_argument("--decoder-from", type=Path, default=None,
                         help="refine the decoder of the model folder at --out on this run's clips")
     args = parser.parse_args(argv)

@@ -71,7 +71,8 @@ CAMERA_VERBS = {
 SHAPE_WORDS = {"ball": ["ball", "ball", "sphere"], "box": ["box", "box", "cube"]}
 MOTION_PHRASES = {
     "left": ["moving left", "going left", "heading left", "moving to the left", "travelling left", "moves leftward",
-             "slides to the left", "crossing to the left", "goes left", "passing from right to left", "gliding left"],
+             "slides to the left", "crossing to the left", "goes left", "passing from right to left",
+             "gliding left"],
     "right": ["moving right", "going right", "heading right", "moving to the right", "travelling right",
               "moves rightward", "slides to the right", "crossing to the right", "goes right",
               "passing from left to right", "gliding right"],

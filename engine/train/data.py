@@ -248,7 +248,8 @@ def head_captions(pool: LatentPool, extra: int, seed: int) -> list[list[str]]:
     from engine.train.world import Scene
 
     rng = np.random.default_rng([seed, 11])
-    return [caps + [caption(Scene(**scene), rng) for _ in range(extra)] for caps, scene in zip(pool.captions, pool.scenes)]
+    return [caps + [caption(Scene(**scene), rng) for _ in range(extra)]
+            for caps, scene in zip(pool.captions, pool.scenes)]
 
 
 @torch.no_grad()

@@ -477,17 +477,16 @@ def error_variance_nll(estimate: torch.Tensor, s2: torch.Tensor, x0: torch.Tenso
 
 @torch.no_grad()
 def probe_loss(model: LatentCutLDM, pool: LatentPool, texts: TextCache, preset: Preset, device: torch.device,
-               seed: int = 12345, batch: int = 8) -> float:
-    """The flow loss on one fixed batch, fixed timesteps and noise: comparable across steps."""
+               speeds: torch.Tensor | None = None, seed: int = 12345, batch: int = 8) -> float:
+    """The flow loss on one fixed batch, fixed timesteps and noise: comparable across steps. speeds:
+    the pool's subject speeds (subject_speeds) for a model with the subject condition."""
     rng = np.random.default_rng([seed, 1])
     b = make_batch(pool, rng, batch, model.config.overlap_latent_frames, preset.mix, caption_dropout=0.0)
     text, mask = texts.batch(b.captions)
     gen = torch.Generator().manual_seed(seed)
     t = torch.linspace(0.1, 0.9, batch)
     noise = torch.randn(b.x0.shape, generator=gen)
-    subject = None
-    if model.denoiser.subject_embed is not None:
-        subject = subject_speeds(pool, *_clip_size(model.config))[b.clips]
+    subject = None if speeds is None else speeds[b.clips]
     return float(flow_loss(model, b, text, mask, t.to(device), noise.to(device), device, subject=subject)[0])
 
 
@@ -598,7 +597,7 @@ def train_denoiser(model: LatentCutLDM, text_encoder, pool: LatentPool, texts: T
             _log(out, {"stage": "dit", "event": f"{name} head fitted apart", "mse": round(mse, 4)})
     speeds = subject_speeds(pool, *_clip_size(model.config)) if den.subject_embed is not None else None
     if "probe_loss_start" not in state:
-        state["probe_loss_start"] = probe_loss(model, pool, texts, preset, device)
+        state["probe_loss_start"] = probe_loss(model, pool, texts, preset, device, speeds)
         _log(out, {"stage": "dit", "step": 0, "probe_loss": round(state["probe_loss_start"], 5)})
     t0 = time.time()
     recent: list[tuple[float, float]] = []
@@ -654,7 +653,7 @@ def train_denoiser(model: LatentCutLDM, text_encoder, pool: LatentPool, texts: T
             _save_state(out, state)
         if (step + 1) % preset.eval_every == 0 or last:
             with ema.swapped_into(den):
-                state["probe_loss"] = probe_loss(model, pool, texts, preset, device)
+                state["probe_loss"] = probe_loss(model, pool, texts, preset, device, speeds)
                 acc = evaluate_generation(model, text_encoder, preset.eval_prompts, device)
                 record = {"stage": "eval", "step": step + 1, "probe_loss": round(state["probe_loss"], 5),
                           **{k: round(v, 3) for k, v in acc.items()}}
