@@ -44,19 +44,27 @@ SETTING_WORDS = {
 # Camera as a clause ("static camera") and as a leading verb ("pan right over ...").
 CAMERA_CLAUSES = {
     "static": ["static camera", "locked-off camera", "fixed camera", "static shot", "camera static",
-               "camera holds still", "no camera movement", "the camera stays fixed", "locked camera"],
+               "camera holds still", "no camera movement", "the camera stays fixed", "locked camera",
+               "the camera is still", "the camera never moves", "steady camera", "no camera motion",
+               "the camera holds its position"],
     "pan left": ["pan left", "camera pans left", "panning left", "the camera pans to the left",
-                 "the camera sweeps left", "panning shot to the left", "camera turns left"],
+                 "the camera sweeps left", "panning shot to the left", "camera turns left",
+                 "camera rotates left", "the camera swivels to the left", "panning to the left"],
     "pan right": ["pan right", "camera pans right", "panning right", "the camera pans to the right",
-                  "the camera sweeps right", "panning shot to the right", "camera turns right"],
+                  "the camera sweeps right", "panning shot to the right", "camera turns right",
+                  "camera rotates right", "the camera swivels to the right", "panning to the right"],
     "tilt up": ["tilt up", "camera tilts up", "tilting up", "the camera tilts upward", "camera looks up",
-                "the camera pitches up"],
+                "the camera pitches up", "the camera tilts toward the sky", "camera angles up",
+                "the camera looks upward"],
     "tilt down": ["tilt down", "camera tilts down", "tilting down", "the camera tilts downward", "camera looks down",
-                  "the camera pitches down"],
+                  "the camera pitches down", "the camera tilts toward the ground", "camera angles down",
+                  "the camera looks downward"],
     "zoom in": ["zoom in", "camera zooms in", "zooming in", "slow push in", "slow zoom, in", "dolly in",
-                "camera pushes in", "zoom into the scene"],
+                "camera pushes in", "zoom into the scene", "the camera pushes in closer", "closing in",
+                "the camera creeps forward", "the view tightens", "punching in"],
     "zoom out": ["zoom out", "camera zooms out", "zooming out", "slow pull out", "slow zoom, out", "dolly out",
-                 "camera pulls back", "zoom out wide"],
+                 "camera pulls back", "zoom out wide", "the camera pulls away", "pulling back", "the camera backs away",
+                 "the view widens", "the camera retreats"],
 }
 CAMERA_VERBS = {
     "static": ["static shot of", "locked-off shot of", "still frame of"],
@@ -72,12 +80,14 @@ SHAPE_WORDS = {"ball": ["ball", "ball", "sphere"], "box": ["box", "box", "cube"]
 MOTION_PHRASES = {
     "left": ["moving left", "going left", "heading left", "moving to the left", "travelling left", "moves leftward",
              "slides to the left", "crossing to the left", "goes left", "passing from right to left",
-             "gliding left"],
+             "gliding left", "sliding left", "moving leftwards", "making its way left", "flying left"],
     "right": ["moving right", "going right", "heading right", "moving to the right", "travelling right",
               "moves rightward", "slides to the right", "crossing to the right", "goes right",
-              "passing from left to right", "gliding right"],
+              "passing from left to right", "gliding right", "sliding right", "moving rightwards",
+              "making its way right", "flying right"],
     "still": ["standing still", "staying still", "sitting still", "at rest, still", "still", "not moving",
-              "holding still", "stationary", "staying in place", "resting in place", "keeping still"],
+              "holding still", "stationary", "staying in place", "resting in place", "keeping still",
+              "unmoving", "standing in place", "remaining still", "staying where it is", "at rest"],
 }
 
 
