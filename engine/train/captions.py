@@ -13,7 +13,8 @@ TIME_PHRASES = {
     "day": ["during the day", "in daylight", "by day", "at midday", "in the daytime", "on a clear day", "at noon",
             "under a clear sky", "in the morning", "in bright sunshine"],
     "sunset": ["at sunset", "at dusk", "during sunset", "under a sunset sky", "in the glow of evening", "at twilight",
-               "at golden hour", "at sundown", "under an orange sky"],
+               "at golden hour", "at sundown", "under an orange sky",
+               "as the day winds down", "with the sun low"],
     "night": ["at night", "by night", "in the night", "under a night sky", "after dark", "at midnight",
               "in darkness", "under the stars", "on a dark night"],
 }
@@ -26,9 +27,11 @@ SHOT_WORDS = ["wide shot,", "establishing shot:", "long shot,", "previz:", "medi
 
 SETTING_PHRASES = {
     "mountains": ["over mountains", "in the mountains", "over the mountains", "above a mountain range",
-                  "among the peaks", "in the hills", "over rocky summits"],
+                  "among the peaks", "in the hills", "over rocky summits",
+                  "up in the mountains", "high up in the hills"],
     "sea": ["over the sea", "by the sea", "on the sea", "over the ocean", "at the seaside", "over the water",
-            "by the shore", "over the waves"],
+            "by the shore", "over the waves", "down by the sea",
+            "down on the beach"],
     "city": ["in a city", "in the city", "over a city", "among city buildings", "over the rooftops",
              "among skyscrapers", "in town"],
     "field": ["over a field", "in a field", "across a field", "on a meadow", "over farmland", "over a pasture",

@@ -32,7 +32,8 @@ def test_wording_and_word_order_vary():
     rng = np.random.default_rng(1)
     texts = {caption(scene, rng) for _ in range(200)}
     assert len(texts) > 50
-    sunset_words = ("sunset", "dusk", "evening", "twilight", "golden hour", "sundown", "orange sky")
+    sunset_words = ("sunset", "dusk", "evening", "twilight", "golden hour", "sundown", "orange sky", "winds down",
+                    "sun low")
     first = {min(("red", t.index("red")), ("sunset-ish", min(t.find(w) for w in sunset_words if t.find(w) >= 0)),
                  key=lambda p: p[1])[0]
              for t in texts}
