@@ -65,12 +65,38 @@ class ClipStore:
             if log is not None:
                 log(f"clips: {min(pairs, (i + 1) * self.CHUNK)}/{pairs} pairs rendered")
 
-    def load(self, pairs: int) -> tuple[np.ndarray, list[dict]]:
-        """-> (uint8 clips [2*pairs,T,H,W,3], their scenes)."""
+    def load(self, pairs: int) -> tuple["StoredClips", list[dict]]:
+        """-> (the uint8 clips [2*pairs,T,H,W,3], read from disk as they are indexed; their scenes)."""
         chunks = range((pairs + self.CHUNK - 1) // self.CHUNK)
-        clips = np.concatenate([np.load(self._chunk(i), allow_pickle=False) for i in chunks])
+        clips = StoredClips([np.load(self._chunk(i), mmap_mode="r", allow_pickle=False) for i in chunks], 2 * pairs)
         scenes = [s for i in chunks for s in json.loads((self.folder / f"pairs_{i:05d}.json").read_text())]
-        return clips[: 2 * pairs], scenes[: 2 * pairs]
+        return clips, scenes[: 2 * pairs]
+
+
+class StoredClips:
+    """A store's clips as one read-only array over its memory-mapped chunk files: indexing reads only
+    the clips it touches, so a pool of thousands of clips (2.7 MB each at 256x144x24) needs no copy
+    in memory. Takes what the training indexes with: clips[i], clips[i, ...], clips[start:stop:step]
+    (a stacked copy), len() and iteration."""
+
+    def __init__(self, chunks: list[np.ndarray], count: int):
+        self.chunks, self.per = chunks, len(chunks[0])  # every chunk but the last is full
+        self.shape = (count, *chunks[0].shape[1:])
+
+    def __len__(self) -> int:
+        return self.shape[0]
+
+    def __iter__(self):
+        return (self[i] for i in range(len(self)))
+
+    def __getitem__(self, key) -> np.ndarray:
+        if isinstance(key, slice):
+            return np.stack([self[i] for i in range(*key.indices(len(self)))])
+        i, rest = (key[0], key[1:]) if isinstance(key, tuple) else (key, ())
+        i = int(i) + (len(self) if int(i) < 0 else 0)
+        if not 0 <= i < len(self):
+            raise IndexError(f"clip {key if not rest else key[0]} of {len(self)}")
+        return np.array(self.chunks[i // self.per][(i % self.per, *rest)])  # a copy: the maps are read-only
 
 
 def crop_batch(clips: np.ndarray, rng: np.random.Generator, batch: int, crop: tuple[int, int] | None,
