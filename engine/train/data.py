@@ -46,11 +46,16 @@ class ClipStore:
     def _chunk(self, i: int) -> Path:
         return self.folder / f"pairs_{i:05d}.npy"
 
+    def _held(self, i: int) -> int:
+        """Pairs in chunk i (two scenes each in its JSON)."""
+        return len(json.loads((self.folder / f"pairs_{i:05d}.json").read_text(encoding="utf-8"))) // 2
+
     def fill(self, pairs: int, seed: int, log=None) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
         for i in range((pairs + self.CHUNK - 1) // self.CHUNK):
-            if self._chunk(i).is_file():
-                continue
+            want = min(pairs, (i + 1) * self.CHUNK) - i * self.CHUNK
+            if self._chunk(i).is_file() and self._held(i) >= want:
+                continue  # a short last chunk of a smaller store is rendered again, whole
             clips, scenes = [], []
             for p in range(i * self.CHUNK, min(pairs, (i + 1) * self.CHUNK)):
                 rng = np.random.default_rng([seed, 9, p])

@@ -26,3 +26,18 @@ def test_stored_clips_index_like_the_array_they_stand_for(tmp_path):
     rng = np.random.default_rng(0)
     crops = crop_batch(clips, rng, 3, (8, 16), 4)
     assert crops.shape == (3, 3, 4, 8, 16)
+
+
+def test_a_store_grows_past_its_short_last_chunk(tmp_path):
+    store = ClipStore(tmp_path / "clips", 32, 16, 4)
+    store.fill(20, seed=3)  # chunk 1 holds 4 pairs
+    first = (tmp_path / "clips" / "pairs_00000.npy").stat().st_mtime_ns
+    store.fill(40, seed=3)
+    clips, scenes = store.load(40)
+    assert len(clips) == len(scenes) == 80
+    assert (tmp_path / "clips" / "pairs_00000.npy").stat().st_mtime_ns == first  # full chunks are kept
+    assert np.array_equal(clips[79], render(Scene(**scenes[79]), 32, 16, 4))
+    fresh = ClipStore(tmp_path / "fresh", 32, 16, 4)
+    fresh.fill(40, seed=3)
+    again, _ = fresh.load(40)
+    assert np.array_equal(clips[::5], again[::5])  # the same pairs as a store filled in one go
