@@ -104,8 +104,7 @@ class Preset:
 
 PRESETS = {
     # The shipped model's recipe: native 256x144, 24 frames at 12 fps; a DiT small enough to train on CPU.
-    # The shipped weights predate motion_attention, refine_conditioned, camera_frame and estimate_loss
-    # (MODEL_CARD.md).
+    # The shipped weights' lineage, run by run, is in MODEL_CARD.md.
     "previz": Preset(
         config=dict(name="previz-v1", dit_dim=128, dit_depth=4, dit_heads=4, mlp_ratio=3.0,
                     prediction="sample_wiener", refine_channels=32, refine_conditioned=True, motion_attention=1,
