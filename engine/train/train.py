@@ -111,7 +111,7 @@ PRESETS = {
                     camera_frame=True, camera_zoom=True, subject_motion=True, default_steps=10,
                     default_guidance=4.0),
         ae_steps=200, ae_batch=4, ae_lr=1e-3, ae_crop=(64, 128),
-        pool_pairs=1000, steps=40000, batch=8, lr=5e-4, eval_every=500, eval_prompts=8, checkpoint_every=50,
+        pool_pairs=3000, steps=40000, batch=8, lr=5e-4, eval_every=500, eval_prompts=8, checkpoint_every=50,
         timestep_shift=3.0, pure_noise=0.1, low_noise=0.1, subject_boost=8.0, estimate_loss=1.0, decoder_steps=800),
     # A few seconds end to end: tests and smoke runs.
     "tiny": Preset(
