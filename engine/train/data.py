@@ -46,35 +46,38 @@ class ClipStore:
     def _chunk(self, i: int) -> Path:
         return self.folder / f"pairs_{i:05d}.npy"
 
+    def _scenes(self, i: int) -> Path:
+        return self.folder / f"pairs_{i:05d}.json"
+
     def _held(self, i: int) -> int:
         """Pairs in chunk i (two scenes each in its JSON)."""
-        return len(json.loads((self.folder / f"pairs_{i:05d}.json").read_text(encoding="utf-8"))) // 2
+        return len(json.loads(self._scenes(i).read_text(encoding="utf-8"))) // 2
 
     def fill(self, pairs: int, seed: int, log=None) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
         for i in range((pairs + self.CHUNK - 1) // self.CHUNK):
-            want = min(pairs, (i + 1) * self.CHUNK) - i * self.CHUNK
-            if self._chunk(i).is_file() and self._held(i) >= want:
+            end = min(pairs, (i + 1) * self.CHUNK)
+            if self._chunk(i).is_file() and self._held(i) >= end - i * self.CHUNK:
                 continue  # a short last chunk of a smaller store is rendered again, whole
             clips, scenes = [], []
-            for p in range(i * self.CHUNK, min(pairs, (i + 1) * self.CHUNK)):
+            for p in range(i * self.CHUNK, end):
                 rng = np.random.default_rng([seed, 9, p])
                 scene = sample_scene(int(rng.integers(0, EVAL_SEED_START)))
                 for s in (scene, restyled(scene, int(rng.integers(0, 2**31)))):
                     clips.append(render(s, *self.size))
                     scenes.append(s.to_dict())
-            (self.folder / f"pairs_{i:05d}.json").write_text(json.dumps(scenes), encoding="utf-8")
+            self._scenes(i).write_text(json.dumps(scenes), encoding="utf-8")
             tmp = self.folder / f"pairs_{i:05d}.tmp.npy"
             np.save(tmp, np.stack(clips), allow_pickle=False)
             tmp.replace(self._chunk(i))
             if log is not None:
-                log(f"clips: {min(pairs, (i + 1) * self.CHUNK)}/{pairs} pairs rendered")
+                log(f"clips: {end}/{pairs} pairs rendered")
 
     def load(self, pairs: int) -> tuple["StoredClips", list[dict]]:
         """-> (the uint8 clips [2*pairs,T,H,W,3], read from disk as they are indexed; their scenes)."""
         chunks = range((pairs + self.CHUNK - 1) // self.CHUNK)
         clips = StoredClips([np.load(self._chunk(i), mmap_mode="r", allow_pickle=False) for i in chunks], 2 * pairs)
-        scenes = [s for i in chunks for s in json.loads((self.folder / f"pairs_{i:05d}.json").read_text())]
+        scenes = [s for i in chunks for s in json.loads(self._scenes(i).read_text(encoding="utf-8"))]
         return clips, scenes[: 2 * pairs]
 
 
