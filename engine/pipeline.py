@@ -32,7 +32,7 @@ from .model.hold import held_frames
 from .model.ldm import LatentCutLDM
 from .model.loading import load_model, load_text_encoder, weights_sha256
 from .model.seams import match_seams
-from .model.temporal_nr import reduce_noise
+from .model.temporal_nr import reduce_noise, steady_velocity
 from .model.text_encoder import TextEncoder
 from .model.zoom import zoom_frames
 from .requests import (DEFAULT_STRUCTURE_WEIGHT, AnimateRequest, ExtendRequest, FillRequest, GenerateRequest,
@@ -159,7 +159,7 @@ class LatentCutPipeline:
                 None if seq.init is None else seq.init[:, :, part],
                 None if seq.structure is None else seq.structure[:, :, part],
                 args, text, text_mask, seq.subject, use_cfg, generator, progress, (width, height),
-                self._preview_offset(seq.drift, start + length // 2))
+                self._preview_offset(seq.drift, start + length // 2), steady=seq.drift is not None)
             new = ~have[part]
             z[:, :, part][:, :, new] = made[:, :, new]
             have[part] = True
@@ -370,7 +370,7 @@ class LatentCutPipeline:
     def _denoise_window(self, z_known: torch.Tensor, have: torch.Tensor, init: torch.Tensor | None,
                         structure: torch.Tensor | None, args: Request, text: torch.Tensor, text_mask: torch.Tensor,
                         subject: float | None, use_cfg: bool, generator: torch.Generator, progress: dict,
-                        out_size: tuple[int, int], preview_offset: tuple[int, int]) -> torch.Tensor:
+                        out_size: tuple[int, int], preview_offset: tuple[int, int], steady: bool) -> torch.Tensor:
         from diffusers import FlowMatchEulerDiscreteScheduler
 
         shape = tuple(z_known.shape)
@@ -410,6 +410,8 @@ class LatentCutPipeline:
             if use_cfg:
                 v_cond, v_uncond = v.chunk(2)
                 v = v_uncond + args.guidance * (v_cond - v_uncond)
+            if steady:  # in the camera frame (model/temporal_nr.py); a restyle's picture frame moves
+                v = steady_velocity(x, v, float(sigma))
             progress["step"] += 1
             if args.callback is not None:
                 args.callback(progress["step"], progress["total"], self._preview(x, v, sigma, out_size, preview_offset))

@@ -10,6 +10,12 @@ The strip a roll carries across the frame's edge takes no part. The world's own 
 through it at 43-54 dB (its subject at 35-43 dB, every subject's path still read right, 8 held-out
 clips); over 3 generated 8 s shots the biggest jump was 1.47 times the median change (1.66 with
 12 levels and 2 frames each side).
+
+The sampler does the same to its latents at every step (steady_velocity): in the camera frame a
+scene holds still, so each latent frame's clean estimate is averaged with its neighbours' where
+they agree, and the steps left refine one scene rather than six that drift apart. On 12 held-out
+clips with previz-v14 it took extend seam regions passing from 13 to 16 of 24, the subject's path
+and colour unchanged; twice as strong (alike 2, sigma 2) took 3 more seams but lost 2 paths.
 """
 from __future__ import annotations
 
@@ -22,9 +28,12 @@ from .camera import wrapped
 RADIUS = 3          # frames either side
 SIGMA_FRAMES = 2.0  # the Gaussian over time
 ALIKE = 32 / 127.5  # differences (in [-1,1] units, 32 levels of 255) under which pixels count as the same
+LATENT_SIGMA_FRAMES = 1.5  # steady_velocity's Gaussian over latent frames (every frame of a window is in reach)
+LATENT_ALIKE = 1.0  # its alike difference, in the latents' unit variance
 
 
-def reduce_noise(video: torch.Tensor, offsets: list[tuple[int, int]] | None = None) -> torch.Tensor:
+def reduce_noise(video: torch.Tensor, offsets: list[tuple[int, int]] | None = None, radius: int = RADIUS,
+                 sigma_frames: float = SIGMA_FRAMES, alike: float = ALIKE) -> torch.Tensor:
     """video [B,C,T,H,W] in [-1,1]; offsets: each frame's (dy, dx) picture offset along the camera's
     drift (model/camera.py frame_offsets), None for a still camera."""
     b, c, frames, h, w = video.shape
@@ -33,7 +42,7 @@ def reduce_noise(video: torch.Tensor, offsets: list[tuple[int, int]] | None = No
         own = video[:, :, f].float()
         total = own.clone()
         weight = torch.ones(b, 1, h, w, dtype=own.dtype, device=own.device)
-        for k in range(max(0, f - RADIUS), min(frames, f + RADIUS + 1)):
+        for k in range(max(0, f - radius), min(frames, f + radius + 1)):
             if k == f:
                 continue
             other = video[:, :, k].float()
@@ -42,9 +51,16 @@ def reduce_noise(video: torch.Tensor, offsets: list[tuple[int, int]] | None = No
                 dy, dx = offsets[f][0] - offsets[k][0], offsets[f][1] - offsets[k][1]
                 other = torch.roll(other, (dy, dx), (-2, -1))
                 near = near.masked_fill(wrapped(h, w, dy, dx, own.device), 0.0)
-            alike = torch.exp(-((other - own).abs().amax(dim=1, keepdim=True) / ALIKE) ** 2)
-            wk = near * alike * math.exp(-0.5 * ((k - f) / SIGMA_FRAMES) ** 2)
+            same = torch.exp(-((other - own).abs().amax(dim=1, keepdim=True) / alike) ** 2)
+            wk = near * same * math.exp(-0.5 * ((k - f) / sigma_frames) ** 2)
             total += wk * other
             weight += wk
         out[:, :, f] = (total / weight).to(video.dtype)
     return out
+
+
+def steady_velocity(x: torch.Tensor, v: torch.Tensor, sigma: float) -> torch.Tensor:
+    """A sampling step's velocity v for latents x [B,C,T,h,w] in the camera frame at noise level
+    sigma (> 0), with its clean estimate x - sigma v reduced over the latent frames."""
+    x0 = reduce_noise(x - sigma * v, radius=x.shape[2], sigma_frames=LATENT_SIGMA_FRAMES, alike=LATENT_ALIKE)
+    return (x - x0) / sigma

@@ -332,6 +332,28 @@ def test_restyle_keeps_the_picture_frame(tmp_path, clip):
     assert torch.allclose(z, z[:, :, :1].expand_as(z), atol=1e-5)  # the still scene, not rolled
 
 
+def test_camera_frame_sampling_steadies_the_latent_frames_that_agree(tmp_path, clip):
+    """Each step's clean estimate is averaged over the latent frames where they agree (model/
+    temporal_nr.py steady_velocity): a scene that wobbles from frame to frame comes out steadier.
+    A restyle, in its picture's own moving frame, is left as the network drew it."""
+    import torch
+
+    pipe, pattern, decoded = _camera_pipeline(tmp_path)
+    wobble = 0.2 * torch.randn(1, pipe.config.latent_channels, 32, 4, 8, generator=torch.Generator().manual_seed(5))
+
+    def wobbling_scene(x, cond, t, text, mask, pass_input=True, subject=None):
+        return (x - pattern - wobble[:, :, :x.shape[2]]) / t.view(-1, 1, 1, 1, 1)
+
+    pipe.model.denoiser.forward = wobbling_scene
+    pipe.generate(GenerateRequest(prompt="a field", seconds=1.0, steps=3, rate=8))  # one window
+    z, _ = decoded[-1]
+    drawn = wobble[:, :, :z.shape[2]]
+    assert (z - pattern).diff(dim=2).abs().mean() < 0.5 * drawn.diff(dim=2).abs().mean()
+    pipe.restyle(RestyleRequest(frames=clip[:8], prompt="at night", strength=0.6, steps=3, rate=8))  # one window
+    z, _ = decoded[-1]
+    assert torch.allclose(z, pattern + wobble[:, :, :z.shape[2]], atol=1e-4)
+
+
 def test_known_frames_sit_at_each_step_s_noise_level_and_new_ones_are_held_until_released(pipe, clip):
     """As in training, the denoiser sees a known frame as its latents noised to the step's level, with
     the same noise at every step, never its own drift there. The first new frame after them holds the

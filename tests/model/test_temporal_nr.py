@@ -2,7 +2,7 @@
 import torch
 
 from engine.model.camera import frame_offsets
-from engine.model.temporal_nr import reduce_noise
+from engine.model.temporal_nr import reduce_noise, steady_velocity
 
 
 def _noisy(picture, frames, amplitude, seed=0):
@@ -38,3 +38,21 @@ def test_neighbours_are_aligned_along_the_drift_and_the_wrapped_strip_takes_no_p
     assert (out - panned)[inside].abs().mean() < 0.6 * (noisy - panned)[inside].abs().mean()
     # Without the drift the pan's content would differ everywhere and nothing would be averaged.
     assert torch.allclose(reduce_noise(panned, offsets)[inside], panned[inside], atol=1e-3)
+
+
+def test_the_sampler_s_velocity_keeps_an_agreeing_scene_and_a_moving_subject():
+    """steady_velocity averages the clean estimate x - sigma v over latent frames that agree: a still
+    scene's velocity is unchanged, a wobble in it is damped, a subject far from its background kept."""
+    g = torch.Generator().manual_seed(4)
+    scene = torch.randn(1, 4, 1, 6, 16, generator=g).expand(1, 4, 6, 6, 16).clone()
+    x = scene + 0.7 * torch.randn(scene.shape, generator=g)
+    assert torch.allclose(steady_velocity(x, (x - scene) / 0.7, 0.7), (x - scene) / 0.7, atol=1e-5)
+    wobbly = scene + 0.2 * torch.randn(scene.shape, generator=g)
+    for f in range(6):
+        wobbly[:, :, f, 2:4, 2 * f:2 * f + 2] += 4.0  # a subject its width a frame to the right
+    steadied = x - 0.7 * steady_velocity(x, (x - wobbly) / 0.7, 0.7)
+    background = torch.ones(6, 16, dtype=torch.bool)
+    background[2:4] = False
+    assert (steadied - scene)[..., background].abs().mean() < 0.6 * (wobbly - scene)[..., background].abs().mean()
+    for f in range(6):
+        assert (steadied - wobbly)[:, :, f, 2:4, 2 * f:2 * f + 2].abs().max() < 0.05
