@@ -34,7 +34,7 @@ from .model.loading import load_model, load_text_encoder, weights_sha256
 from .model.seams import match_seams
 from .model.temporal_nr import reduce_noise, steady_velocity
 from .model.text_encoder import TextEncoder
-from .model.zoom import zoom_frames
+from .model.zoom import continue_zoom, measure_zoom, scale_frames, zoom_frames
 from .requests import (DEFAULT_STRUCTURE_WEIGHT, AnimateRequest, ExtendRequest, FillRequest, GenerateRequest,
                        Request, RestyleRequest, VideoResult)
 from .version import ENGINE_VERSION
@@ -56,6 +56,7 @@ class _Sequence:
     seam_after: torch.Tensor | None = None   # [1,3,H,W] the clip's frame just after them
     seam_lead: int = 1                       # frames from seam_before to the first new one (animate: 0)
     zoom: float = 0.0                        # the digital zoom's rate (model/zoom.py), 0 for none
+    zoom_lead: int = 0                       # frames from the zoom's whole picture to the first output one
     subject: float | None = None             # the subject's speed in the camera frame (model/subject.py)
 
 
@@ -181,7 +182,7 @@ class LatentCutPipeline:
         if seq.seam_before is not None or seq.seam_after is not None:
             span = min(seq.out_frames, round(SEAM_FADE_SECONDS * self.native_rate))
             video = match_seams(video.float(), seq.seam_before, seq.seam_after, seq.drift, span, seq.seam_lead)
-        video = zoom_frames(video, seq.zoom)  # last: an animated still's seam difference zooms with it
+        video = zoom_frames(video, seq.zoom, seq.zoom_lead)  # last: a seam's difference zooms with it
         native = rearrange(((video[0].float() + 1) * 127.5).round().clamp(0, 255).to(torch.uint8),
                            "c t h w -> t h w c").cpu().numpy()
         out = self._conform(native, args, seq)
@@ -247,6 +248,13 @@ class LatentCutPipeline:
             return measure_drift(given[0].float().mean(dim=0, keepdim=True))
         return tuple(float(v) for v in head(text, text_mask)[0].float())
 
+    def _given_zoom(self, frames: torch.Tensor, drift: tuple[float, float] | None) -> float:
+        """The zoom rate of the frames given [1,3,T,H,W] at an extension's seam (model/zoom.py); 0 for a
+        model without the zoom head's digital zoom, or where the camera drifts."""
+        if not self.config.camera_zoom or drift != (0.0, 0.0):
+            return 0.0
+        return measure_zoom(frames[0].float().mean(dim=0, keepdim=True))
+
     def _camera_zoom(self, text: torch.Tensor, text_mask: torch.Tensor) -> float:
         """The zoom rate the prompt asks for (model/zoom.py); 0 for a model without a zoom head."""
         head = self.model.denoiser.zoom
@@ -305,16 +313,19 @@ class LatentCutPipeline:
             tail = args.direction == "tail"
             frames = self._context(args.frames, args.rate, at_end=tail, width=width, height=height)
             drift = self._camera_drift(frames, text, text_mask)
+            scales, zoom, lead = continue_zoom(self._given_zoom(frames, drift), frames.shape[2], n, tail)
+            frames = scale_frames(frames, scales)  # to the framing the new frames are drawn in
             k = frames.shape[2] // kt
             if tail:
                 seq = self._known_sequence(k + new_latents, [(0, self._encode(frames, drift))],
                                            out_start=k * kt, out_frames=n, drift=drift)
                 seq.seam_before = frames[:, :, -1].float()
-                return seq
-            known = self._encode(frames, drift, first=new_latents * kt)
-            seq = self._known_sequence(k + new_latents, [(new_latents, known)], out_start=new_latents * kt - n,
-                                       out_frames=n, drift=drift)
-            seq.seam_after = frames[:, :, 0].float()
+            else:
+                known = self._encode(frames, drift, first=new_latents * kt)
+                seq = self._known_sequence(k + new_latents, [(new_latents, known)],
+                                           out_start=new_latents * kt - n, out_frames=n, drift=drift)
+                seq.seam_after = frames[:, :, 0].float()
+            seq.zoom, seq.zoom_lead = zoom, lead
             return seq
         # fill: the gap is new_latents latent frames between the two contexts; its frames are then
         # stretched to the exact gap length so both seams meet. The camera's drift is the clip's before it.

@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 import torch
 
-from engine.model.zoom import MAX_ZOOM_RATE, MAX_ZOOM_SCALE, MIN_ZOOM_RATE, zoom_frames, zoom_scales
+from engine.model.zoom import (MAX_ZOOM_RATE, MAX_ZOOM_SCALE, MIN_ZOOM_RATE, continue_zoom, measure_zoom, zoom_frames,
+                               zoom_scales)
 from engine.requests import AnimateRequest, GenerateRequest
 from engine.train import evaluate as ev
 from engine.train.world import EVAL_SEED_START, Scene, render, sample_scene
@@ -84,3 +85,66 @@ def test_a_zoom_head_needs_the_camera_frame():
 
     with pytest.raises(ValueError, match="camera_zoom"):
         ModelConfig(camera_zoom=True).validate()
+
+
+def _world(camera, frames=24, seed=7):
+    scene = Scene(**{**sample_scene(EVAL_SEED_START + seed).to_dict(), "camera": camera})
+    return torch.from_numpy(render(scene, 256, 144, frames)).permute(3, 0, 1, 2).float() / 127.5 - 1
+
+
+def test_world_clips_zooms_are_measured_from_their_ends():
+    """The last 8 frames of world clips, as an extension sees them: 4 held-out scenes, each as a zoom in,
+    a zoom out and a still shot. The world's zoom (about 0.016 a frame, faster on its nearest layer)
+    is read in most; a night scene's can be too faint to read, and then the extension is still."""
+    read = []
+    for seed in range(4):
+        for camera in ("zoom in", "zoom out", "static"):
+            rate = measure_zoom(_world(camera, seed=seed)[:, -8:].mean(dim=0, keepdim=True))
+            if camera == "static":
+                assert rate == 0.0, seed
+            else:
+                read.append(0.008 <= abs(rate) <= 0.03 and (rate > 0) == (camera == "zoom in"))
+    assert sum(read) >= 6, read  # 6 of 8 when written: scene 2's day city reads still both ways
+
+
+def test_an_extension_continues_the_zoom_from_the_frame_at_its_seam():
+    """Where the new frames lie inside the seam frame the given frames are brought to its framing (each
+    >= 1) and the push goes on one frame after it; the other way they are shrunk into the widest new
+    frame, the seam frame one push step inside it."""
+    rate = 0.02
+    scales, push, lead = continue_zoom(rate, 8, 24, tail=True)  # after a zoom in
+    assert push == rate and lead == 1 and scales[-1] == 1.0
+    assert scales[0] == pytest.approx(math.exp(7 * rate))
+    assert zoom_scales(push, 24, lead)[0] == pytest.approx(math.exp(rate))  # one frame on from the seam
+    scales, push, lead = continue_zoom(-rate, 8, 24, tail=True)  # after a zoom out: wider and wider
+    assert push == -rate and lead == 0 and all(a < b < 1 for a, b in zip(scales, scales[1:]))
+    nearest = zoom_scales(push, 24, lead)[0]  # the first new frame, within the widest
+    assert scales[-1] * math.exp(rate) == pytest.approx(1 / nearest)  # one step wider than the seam frame
+    assert continue_zoom(rate, 8, 24, tail=False)[0] == continue_zoom(-rate, 8, 24, tail=True)[0][::-1]
+    assert continue_zoom(0.0, 8, 24, tail=True) == ([1.0] * 8, 0.0, 0)
+
+
+@pytest.mark.parametrize("direction", ["tail", "head"])
+@pytest.mark.parametrize("rate", [0.03, 0.0])
+def test_extend_pushes_its_new_frames_at_the_clip_s_zoom(tmp_path, monkeypatch, direction, rate):
+    """The extension of a zoom in (a digitally zoomed world still, 0.03 a frame) is pushed at the rate
+    measured from the clip, not the prompt's: after the clip from one frame past the seam frame, before
+    it from the widest new frame. A still clip is not pushed."""
+    import engine.pipeline
+    from engine.requests import ExtendRequest
+
+    pushes = []
+    monkeypatch.setattr(engine.pipeline, "zoom_frames",
+                        lambda video, rate, lead=0: (pushes.append((rate, lead)), zoom_frames(video, rate, lead))[1])
+    pipe = _zoom_pipeline(tmp_path, -0.04)
+    w, h = pipe.native_size
+    still = Scene(**{**sample_scene(EVAL_SEED_START + 7).to_dict(), "camera": "static"})
+    x = torch.from_numpy(render(still, w, h, 16)).permute(3, 0, 1, 2)[None].float() / 127.5 - 1
+    clip = ((zoom_frames(x, rate)[0].permute(1, 2, 3, 0) + 1) * 127.5).round().clamp(0, 255).byte().numpy()
+    new = pipe.extend(ExtendRequest(frames=clip, direction=direction, prompt="zoom out", seconds=2.0, steps=2,
+                                    rate=pipe.native_rate)).frames
+    assert len(new) == 16 and len(pushes) == 1
+    if rate:
+        assert pushes[0][0] == pytest.approx(rate, abs=0.004) and pushes[0][1] == (1 if direction == "tail" else 0)
+    else:
+        assert pushes[0][0] == 0.0

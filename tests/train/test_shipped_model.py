@@ -132,6 +132,22 @@ def test_zooms_follow_the_prompt_and_a_still_shot_stays_still(pipe):
         assert ev.classify_camera(clip) == camera, camera
 
 
+def test_extend_continues_a_zoom_both_ways(pipe):
+    """A rendered zoom extended after its end and before its start, each the way that sees inside the
+    clip's frame and the way that sees outside it (model/zoom.py)."""
+    from engine.requests import ExtendRequest
+    from engine.train.world import Scene, render
+
+    base = sample_scene(EVAL_SEED_START + 5, subject_probability=1.0).to_dict()
+    for i, camera in enumerate(("zoom in", "zoom out")):
+        scene = Scene(**{**base, "camera": camera})
+        clip = render(scene, 256, 144, 24)
+        for direction in ("tail", "head"):
+            new = pipe.extend(ExtendRequest(frames=clip, seconds=2.0, direction=direction, prompt=prompt(scene),
+                                            seed=i, rate=12.0)).frames
+            assert ev.classify_camera(new) == camera, (camera, direction)
+
+
 def test_extend_and_fill_meet_the_clip_and_frames_do_not_flicker(pipe):
     """Seams no bigger than 1.5 frame-to-frame changes (MODEL_CARD.md: every extend seam, two
     fills of three), and brightness as steady as the world's footage (deflicker)."""
