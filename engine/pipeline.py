@@ -34,7 +34,7 @@ from .model.loading import load_model, load_text_encoder, weights_sha256
 from .model.seams import match_seams
 from .model.temporal_nr import reduce_noise, steady_velocity
 from .model.text_encoder import TextEncoder
-from .model.zoom import continue_zoom, measure_zoom, scale_frames, zoom_frames
+from .model.zoom import continue_zoom, measure_zoom, scale_frames, zoom_frames, zoom_scales
 from .requests import (DEFAULT_STRUCTURE_WEIGHT, AnimateRequest, ExtendRequest, FillRequest, GenerateRequest,
                        Request, RestyleRequest, VideoResult)
 from .version import ENGINE_VERSION
@@ -302,12 +302,15 @@ class LatentCutPipeline:
             return _Sequence(latent_frames=new_latents, out_frames=n, drift=self._camera_drift(None, text, text_mask),
                              zoom=self._camera_zoom(text, text_mask))
         if isinstance(args, AnimateRequest):
-            # The still is frame 0, where the camera frame and the picture agree.
+            # The still is frame 0, where the camera frame and the picture agree. A zoom out starts on
+            # it inside the widest frame, which the denoiser draws around it (model/zoom.py).
+            zoom = self._camera_zoom(text, text_mask)
             still = self._to_tensor(np.repeat(args.image[None], kt, axis=0), width, height)
+            still = scale_frames(still, [1.0 / zoom_scales(zoom, n)[0]] * kt)
             seq = self._known_sequence(max(1, new_latents), [(0, self.model.encode_frames(still))], out_start=0,
                                        out_frames=n, drift=self._camera_drift(None, text, text_mask))
             seq.seam_before, seq.seam_lead = still[:, :, 0].float(), 0  # the shot starts on the still itself
-            seq.zoom = max(0.0, self._camera_zoom(text, text_mask))  # a zoom out would start inside the still
+            seq.zoom = zoom
             return seq
         if isinstance(args, ExtendRequest):
             tail = args.direction == "tail"

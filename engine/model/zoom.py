@@ -13,7 +13,8 @@ draws), and the new frames are pushed on from it. After a zoom in (before a zoom
 frames lie inside the seam frame, whose framing is used. The other way they show more than any
 given frame: the framing is the widest new frame's, the given frames are shrunk into its middle and
 mirrored outwards at their edges (the world's scenes are bands of sky, land and ground), and the
-denoiser redraws the new frames from them.
+denoiser redraws the new frames from them. An animated still that zooms out starts the same way:
+the still shrunk into the widest frame, pushed back in to its own framing for the first frame.
 """
 from __future__ import annotations
 

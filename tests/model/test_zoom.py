@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 import torch
 
-from engine.model.zoom import (MAX_ZOOM_RATE, MAX_ZOOM_SCALE, MIN_ZOOM_RATE, continue_zoom, measure_zoom, zoom_frames,
-                               zoom_scales)
+from engine.model.zoom import (MAX_ZOOM_RATE, MAX_ZOOM_SCALE, MIN_ZOOM_RATE, continue_zoom, measure_zoom, scale_frames,
+                               zoom_frames, zoom_scales)
 from engine.requests import AnimateRequest, GenerateRequest
 from engine.train import evaluate as ev
 from engine.train.world import EVAL_SEED_START, Scene, render, sample_scene
@@ -42,6 +42,17 @@ def test_a_digitally_zoomed_still_reads_as_the_zoom(move):
     assert ev.classify_camera(still) == "static" and ev.classify_camera(frames) == move
 
 
+@pytest.fixture
+def pushes(monkeypatch):
+    """(rate, lead) of each digital zoom the pipeline makes."""
+    import engine.pipeline
+
+    made = []
+    monkeypatch.setattr(engine.pipeline, "zoom_frames",
+                        lambda video, rate, lead=0: (made.append((rate, lead)), zoom_frames(video, rate, lead))[1])
+    return made
+
+
 def _zoom_pipeline(tmp_path, rate):
     from test_pipeline import _camera_pipeline
 
@@ -73,11 +84,18 @@ def test_generate_zooms_the_shot_the_head_asks_for(tmp_path):
     assert zoom_scales(0.03, len(plain))[-1] == pytest.approx(math.exp(0.03 * 15))
 
 
-def test_an_animated_still_does_not_zoom_out_of_itself(tmp_path):
-    still = np.random.default_rng(0).integers(0, 256, (32, 64, 3), dtype=np.uint8)
-    frames = _zoom_pipeline(tmp_path, -0.03).animate(AnimateRequest(image=still, prompt="zoom out", seconds=2.0,
-                                                                    steps=2, rate=8)).frames
-    assert np.abs(frames[0].astype(int) - still.astype(int)).max() <= 1  # the shot starts on the still
+def test_an_animated_still_zooms_out_from_the_still(tmp_path, pushes):
+    """A zoom out starts on the still inside the widest frame: the first frame is the still shrunk into
+    it and pushed back in (on a world still at 256x144 that loses 35-41 dB), and the shot widens."""
+    pipe = _zoom_pipeline(tmp_path, -0.03)
+    w, h = pipe.native_size
+    still = render(sample_scene(EVAL_SEED_START + 7), w, h, 1)[0]
+    frames = pipe.animate(AnimateRequest(image=still, prompt="zoom out", seconds=2.0, steps=2, rate=8)).frames
+    widest = zoom_scales(-0.03, len(frames))[0]  # the first frame's scale within the last
+    x = torch.from_numpy(still).permute(2, 0, 1)[None, :, None].float() / 127.5 - 1
+    resampled = scale_frames(scale_frames(x, [1 / widest]), [widest])[0, :, 0].permute(1, 2, 0)
+    assert np.abs(frames[0] - ((resampled + 1) * 127.5).numpy()).max() <= 1.5
+    assert len(pushes) == 1 and pushes[0][0] == pytest.approx(-0.03) and pushes[0][1] == 0
 
 
 def test_a_zoom_head_needs_the_camera_frame():
@@ -126,16 +144,12 @@ def test_an_extension_continues_the_zoom_from_the_frame_at_its_seam():
 
 @pytest.mark.parametrize("direction", ["tail", "head"])
 @pytest.mark.parametrize("rate", [0.03, 0.0])
-def test_extend_pushes_its_new_frames_at_the_clip_s_zoom(tmp_path, monkeypatch, direction, rate):
+def test_extend_pushes_its_new_frames_at_the_clip_s_zoom(tmp_path, pushes, direction, rate):
     """The extension of a zoom in (a digitally zoomed world still, 0.03 a frame) is pushed at the rate
     measured from the clip, not the prompt's: after the clip from one frame past the seam frame, before
     it from the widest new frame. A still clip is not pushed."""
-    import engine.pipeline
     from engine.requests import ExtendRequest
 
-    pushes = []
-    monkeypatch.setattr(engine.pipeline, "zoom_frames",
-                        lambda video, rate, lead=0: (pushes.append((rate, lead)), zoom_frames(video, rate, lead))[1])
     pipe = _zoom_pipeline(tmp_path, -0.04)
     w, h = pipe.native_size
     still = Scene(**{**sample_scene(EVAL_SEED_START + 7).to_dict(), "camera": "static"})

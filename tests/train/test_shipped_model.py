@@ -148,6 +148,19 @@ def test_extend_continues_a_zoom_both_ways(pipe):
             assert ev.classify_camera(new) == camera, (camera, direction)
 
 
+def test_an_animated_still_zooms_either_way_from_the_still(pipe):
+    from engine.requests import AnimateRequest
+    from engine.train.ceiling import psnr
+    from engine.train.world import Scene, render
+
+    base = sample_scene(EVAL_SEED_START + 5, subject_probability=1.0).to_dict()
+    for i, camera in enumerate(("zoom in", "zoom out")):
+        scene = Scene(**{**base, "camera": camera, "motion": "still"})
+        still = render(scene, 256, 144, 1)[0]
+        clip = pipe.animate(AnimateRequest(image=still, prompt=prompt(scene), seconds=2.0, seed=i)).frames
+        assert psnr(clip[0], still) >= 30 and ev.classify_camera(clip) == camera, camera
+
+
 def test_extend_and_fill_meet_the_clip_and_frames_do_not_flicker(pipe):
     """Seams no bigger than 1.5 frame-to-frame changes (MODEL_CARD.md: every extend seam, two
     fills of three), and brightness as steady as the world's footage (deflicker)."""
