@@ -322,6 +322,33 @@ def test_extend_continues_the_camera_move_the_clip_shows(tmp_path):
     assert gaps[0] > 5 and all(b <= a + 0.5 for a, b in zip(gaps, gaps[1:])) and gaps[-1] < gaps[0] / 4
 
 
+def test_a_restyle_s_first_steps_are_guided_harder(pipe, monkeypatch):
+    """A restyle's first two steps set its look at 3x the request's guidance, the rest keep the
+    source's edges at 0.75x (engine/pipeline.py RESTYLE_GUIDANCE); other operations keep it even."""
+    import torch
+    from diffusers import FlowMatchEulerDiscreteScheduler
+
+    steps, original = [], FlowMatchEulerDiscreteScheduler.step
+
+    def step(self, model_output, timestep, sample, **kwargs):
+        steps.append(round(float(model_output.mean()), 4))
+        return original(self, model_output, timestep, sample, **kwargs)
+
+    def guided(x, cond, t, text, mask, pass_input=True, subject=None):
+        v = torch.zeros_like(x)
+        v[: x.shape[0] // 2] = 1.0  # the prompt's pass 1, the negative's 0: each step's velocity is its guidance
+        return v
+
+    monkeypatch.setattr(FlowMatchEulerDiscreteScheduler, "step", step)
+    monkeypatch.setattr(pipe.model.denoiser, "forward", guided)
+    frames = np.random.default_rng(0).integers(0, 256, (8, 32, 64, 3), dtype=np.uint8)
+    pipe.restyle(RestyleRequest(frames=frames, prompt="at night", strength=0.7, steps=10, guidance=4.0, rate=8))
+    assert steps == [12.0, 12.0, 3.0, 3.0, 3.0, 3.0, 3.0]
+    steps.clear()
+    pipe.generate(GenerateRequest(prompt="at night", seconds=1.0, steps=3, guidance=4.0, rate=8))
+    assert steps == [4.0, 4.0, 4.0]
+
+
 def test_restyle_keeps_the_picture_frame(tmp_path, clip):
     """Restyle's input carries its own move: nothing is rolled, whatever the prompt's drift."""
     import torch
