@@ -24,7 +24,7 @@ from .device import default_dtype, pick_device, set_threads
 from .errors import Cancelled
 from .media.retime import hold_indices, retime
 from .model.block_blend import blend_blocks
-from .model.camera import frame_offsets, measure_drift, roll_frames, split_offsets
+from .model.camera import frame_offsets, measure_drift, roll_frames, split_offsets, subpixel_frames
 from .model.conditioning import build_condition
 from .model.deflicker import deflicker
 from .model.flow import add_noise, predicted_x0
@@ -188,6 +188,8 @@ class LatentCutPipeline:
         if seq.seam_before is not None or seq.seam_after is not None:
             span = min(seq.out_frames, round(SEAM_FADE_SECONDS * self.native_rate))
             video = match_seams(video.float(), seq.seam_before, seq.seam_after, seq.drift, span, seq.seam_lead)
+        if seq.drift is not None:
+            video = subpixel_frames(video, seq.drift, seq.out_start)
         video = zoom_frames(video, seq.zoom, seq.zoom_lead)  # last: a seam's difference zooms with it
         native = rearrange(((video[0].float() + 1) * 127.5).round().clamp(0, 255).to(torch.uint8),
                            "c t h w -> t h w c").cpu().numpy()

@@ -1,6 +1,7 @@
 import torch
 
-from engine.model.camera import MAX_DRIFT, CameraHead, frame_offsets, measure_drift, roll_frames, split_offsets
+from engine.model.camera import (MAX_DRIFT, CameraHead, frame_offsets, measure_drift, roll_frames, split_offsets,
+                                 subpixel_frames)
 
 
 def _drifting(drift, frames=6, channels=4, h=12, w=20, seed=0):
@@ -89,3 +90,18 @@ def test_measure_drift_follows_the_scene_not_a_bright_subject_crossing_it():
         x = 40 - 3 * k
         scene[:, k, 10:22, x:x + 10] = 1.0
     assert measure_drift(scene) == (2.0, 0.0)
+
+
+def test_a_slow_drift_glides_between_whole_pixels():
+    """A still picture (a horizontal ramp, one level a pixel) moved by a drift of 0.25 px a frame:
+    whole pixels step once in 6 frames (offsets 0, 0, 1, 1, 1, 1), the fractions left make each
+    frame 0.25 px on from the last (the ramp's mean inside 0.25 lower each frame)."""
+    ramp = torch.arange(16.0).expand(1, 1, 6, 8, 16).clone()
+    offsets = frame_offsets((0.25, 0.0), 6)
+    whole = roll_frames(ramp, offsets, forward=True)
+    glide = subpixel_frames(whole, (0.25, 0.0))
+    inside = slice(4, 12)  # away from the wrapped and held edges
+    steps = whole[..., inside].mean((0, 1, 3, 4)).diff()
+    assert torch.allclose(steps, torch.tensor([0.0, -1.0, 0.0, 0.0, 0.0]))
+    assert torch.allclose(glide[..., inside].mean((0, 1, 3, 4)).diff(), torch.full((5,), -0.25))
+    assert torch.equal(subpixel_frames(whole, (1.0, -2.0)), whole)  # whole drifts leave nothing over

@@ -264,9 +264,10 @@ def _camera_pipeline(tmp_path, drift=(0.0, 0.0), **overrides):
 def _moved(z, video, drift, config, given=None, out_start=0):
     """What the camera frame's latents z [1,C,T,h,w] should decode to: rolled by whole cells, decoded,
     rolled by the pixels left (split_offsets), the blocks blended along the drift (but for the
-    `given` ones), the frames from out_start on noise-reduced and deflickered, as uint8 frames."""
+    `given` ones), the frames from out_start on noise-reduced, deflickered and moved on by the
+    fractions of pixels the rolls left out, as uint8 frames."""
     from engine.model.block_blend import blend_blocks
-    from engine.model.camera import frame_offsets, roll_frames, split_offsets
+    from engine.model.camera import frame_offsets, roll_frames, split_offsets, subpixel_frames
     from engine.model.deflicker import deflicker
     from engine.model.temporal_nr import reduce_noise
 
@@ -274,7 +275,8 @@ def _moved(z, video, drift, config, given=None, out_start=0):
     frames = roll_frames(video, rest, forward=True)
     frames = blend_blocks(frames, config.time_compression, frame_offsets(drift, frames.shape[2]), given)
     new = frames[:, :, out_start:]
-    frames = deflicker(reduce_noise(new, frame_offsets(drift, new.shape[2], out_start)))[0].permute(1, 2, 3, 0)
+    frames = deflicker(reduce_noise(new, frame_offsets(drift, new.shape[2], out_start)))
+    frames = subpixel_frames(frames, drift, out_start)[0].permute(1, 2, 3, 0)
     return cells, ((frames.float() + 1) * 127.5).round().clamp(0, 255).numpy().astype(np.uint8)
 
 
