@@ -34,7 +34,7 @@ from .model.loading import load_model, load_text_encoder, weights_sha256
 from .model.seams import match_seams
 from .model.temporal_nr import reduce_noise, steady_velocity
 from .model.text_encoder import TextEncoder
-from .model.zoom import continue_zoom, measure_zoom, scale_frames, zoom_frames, zoom_scales
+from .model.zoom import MIN_ZOOM_RATE, continue_zoom, measure_zoom, scale_frames, zoom_frames, zoom_scales
 from .requests import (DEFAULT_STRUCTURE_WEIGHT, AnimateRequest, ExtendRequest, FillRequest, GenerateRequest,
                        Request, RestyleRequest, VideoResult)
 from .version import ENGINE_VERSION
@@ -266,7 +266,8 @@ class LatentCutPipeline:
     def _camera_zoom(self, text: torch.Tensor, text_mask: torch.Tensor) -> float:
         """The zoom rate the prompt asks for (model/zoom.py); 0 for a model without a zoom head."""
         head = self.model.denoiser.zoom
-        return 0.0 if head is None else float(head(text, text_mask)[0, 0])
+        rate = 0.0 if head is None else float(head(text, text_mask)[0, 0])
+        return rate if abs(rate) >= MIN_ZOOM_RATE else 0.0
 
     def _subject_speed(self, text: torch.Tensor, text_mask: torch.Tensor, drift: tuple[float, float] | None
                        ) -> float | None:

@@ -26,7 +26,7 @@ import torch.nn.functional as F
 from .camera import CHANGE_CAP, MIN_GAIN
 
 MAX_ZOOM_RATE = 0.05    # log scale per frame the head can ask for
-MIN_ZOOM_RATE = 0.008   # below, a still shot: half the world's zoom
+MIN_ZOOM_RATE = 0.008   # a head's rate below this is a still shot: half the world's zoom
 ZOOM_STEP = 0.002       # the steps in which measure_zoom tries rates
 ZOOM_BLOCK = 32         # measure_zoom's blocks, pixels
 MAX_ZOOM_SCALE = 2.0    # a long shot's zoom is slowed so its tightest frame is at most this much larger
@@ -35,8 +35,8 @@ MAX_ZOOM_SCALE = 2.0    # a long shot's zoom is slowed so its tightest frame is 
 def zoom_scales(rate: float, frames: int, first: int = 0) -> list[float]:
     """Each frame's scale (>= 1) for a zoom rate: frames first .. first + frames - 1 of a push in from
     the whole picture (zoom in), or the same run backwards (zoom out: the last frame is `first`
-    frames from the whole picture); all 1 below MIN_ZOOM_RATE."""
-    if abs(rate) < MIN_ZOOM_RATE or frames < 1:
+    frames from the whole picture); all 1 for rate 0."""
+    if rate == 0.0 or frames < 1:
         return [1.0] * frames
     step = min(abs(rate), math.log(MAX_ZOOM_SCALE) / max(frames - 1 + first, 1))
     scales = [math.exp(step * (f + first)) for f in range(frames)]
@@ -72,7 +72,8 @@ def still_scales(rate: float, frames: int) -> list[float]:
 def measure_zoom(z: torch.Tensor) -> float:
     """The zoom rate (log scale per frame) that best stills consecutive frames z [C,T,H,W] in
     [-1, 1], in steps of ZOOM_STEP; 0 when none stills them by camera.MIN_GAIN or there is one
-    frame only. Changes are capped as for drifts, so a subject crossing a still shot is no zoom."""
+    frame only. Changes are capped as for drifts, so a subject crossing a still shot is no zoom.
+    A slow rate counts (a world zoom's end, through H.264, read 0.006): the gain decides."""
     if z.shape[1] < 2:
         return 0.0
     # Stretched to the frames' own contrast: a night shot's zoom changes its pixels little.
@@ -92,7 +93,7 @@ def measure_zoom(z: torch.Tensor) -> float:
     rates = [ZOOM_STEP * i for i in range(-steps, steps + 1) if i]
     spreads = [float(torch.minimum(change(r), none).sum()) for r in rates]
     best = min(range(len(rates)), key=spreads.__getitem__)
-    if abs(rates[best]) < MIN_ZOOM_RATE or spreads[best] >= (1.0 - MIN_GAIN) * float(none.sum()):
+    if spreads[best] >= (1.0 - MIN_GAIN) * float(none.sum()):
         return 0.0
     return rates[best]
 
@@ -101,7 +102,7 @@ def continue_zoom(rate: float, given: int, new: int, tail: bool) -> tuple[list[f
     """How an extension of `new` frames continues a zoom at `rate` measured at its seam: (the scales
     that bring the `given` frames, the seam frame last for a tail and first for a head, to the
     framing the denoiser draws still; the rate and lead for zoom_frames on the new frames)."""
-    if abs(rate) < MIN_ZOOM_RATE:
+    if rate == 0.0:
         return [1.0] * given, 0.0, 0
     if (rate > 0) == tail:  # the new frames lie inside the seam frame
         return still_scales(rate, given), rate, 1

@@ -17,7 +17,7 @@ def test_scales_start_or_end_on_the_whole_picture():
     zoom_in = zoom_scales(rate, 24)
     assert zoom_in[0] == 1.0 and math.isclose(zoom_in[-1], 1.45, rel_tol=1e-6)
     assert zoom_scales(-rate, 24) == zoom_in[::-1]  # a zoom out ends on the whole picture
-    assert zoom_scales(MIN_ZOOM_RATE / 2, 24) == [1.0] * 24
+    assert zoom_scales(0.0, 24) == [1.0] * 24
     assert math.isclose(max(zoom_scales(rate, 240)), MAX_ZOOM_SCALE)  # a long shot's zoom is slowed
 
 
@@ -82,6 +82,8 @@ def test_generate_zooms_the_shot_the_head_asks_for(tmp_path):
     assert np.abs(zoomed.astype(float) - expected).mean() < 1.0
     assert np.array_equal(zoomed[0], plain[0]) and np.abs(zoomed[-1].astype(int) - plain[-1]).mean() > 10
     assert zoom_scales(0.03, len(plain))[-1] == pytest.approx(math.exp(0.03 * 15))
+    _ask_for(pipe, MIN_ZOOM_RATE / 2)  # a head's hesitation is a still shot
+    assert np.array_equal(pipe.generate(request).frames, plain)
 
 
 def test_an_animated_still_zooms_out_from_the_still(tmp_path, pushes):
