@@ -63,7 +63,6 @@ def roll_frames(z: torch.Tensor, offsets: list[tuple[int, int]], forward: bool) 
                         for k, (dy, dx) in enumerate(offsets)], dim=2)
 
 
-
 def _shift_part(frame: torch.Tensor, amount: float, dim: int) -> torch.Tensor:
     """frame [...,H,W] moved by amount in [-0.5, 0.5] pixels along dim (-2 or -1): linear between the
     frame and its copy moved one pixel that way, the edge pixel repeated where nothing comes in."""
