@@ -115,7 +115,7 @@ def _world(camera, frames=24, seed=7):
 def test_world_clips_zooms_are_measured_from_their_ends():
     """The last 8 frames of world clips, as an extension sees them: 4 held-out scenes, each as a zoom in,
     a zoom out and a still shot. The world's zoom (about 0.016 a frame, faster on its nearest layer)
-    is read in most; a night scene's can be too faint to read, and then the extension is still."""
+    is read in most; a city's can fail to read, and then the extension is still."""
     read = []
     for seed in range(4):
         for camera in ("zoom in", "zoom out", "static"):
