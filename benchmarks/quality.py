@@ -1,7 +1,8 @@
 """Quality of a previz model on held-out world seeds, scored from pixels only.
 
 Figures: the autoencoder's ceiling (held-out world clips encoded and decoded, scored with the
-same metrics, with frame and subject PSNR); accuracy per attribute (sky colour vs time of day,
+same metrics, with frame and subject PSNR; as they are, and in the camera frame the pipeline
+encodes a given clip in, engine/train/ceiling.py); accuracy per attribute (sky colour vs time of day,
 global motion vs camera move, subject hue vs colour, subject path vs direction) for the fixed
 wording and for free phrasing (engine/train/eval_prompts.py), each printed as a ratio against
 its peer, the same metric on the world's own renderings of the same scenes. Also flicker, long
@@ -172,7 +173,10 @@ def main(argv=None) -> int:
               "count": args.count, "first_seed": EVAL_SEED_START}
     from engine.model.loading import load_model
 
-    report["ceiling"] = autoencoder_ceiling(load_model(folder), args.count)
+    model = load_model(folder)
+    report["ceiling"] = autoencoder_ceiling(model, args.count)
+    report["ceiling_camera_frame"] = autoencoder_ceiling(model, args.count, camera_frame=True)
+    del model
     report["attributes"] = attribute_check(pipe, held_out_scenes(args.count), args.steps)
     report["free"] = attribute_check(pipe, held_out_scenes(args.count, offset=200), args.steps, free=True)
     if args.ops:
@@ -186,9 +190,10 @@ def main(argv=None) -> int:
 
     attrs, free, ceiling = report["attributes"], report["free"], report["ceiling"]
     print(f"model {folder} ({pipe.sha256[:12]}), {args.count} held-out prompts per set, steps {report['steps']}")
-    print(f"autoencoder ceiling: " + ", ".join(f"{k} {ceiling[k]:.2f}" for k in ATTRIBUTES)
-          + f"; PSNR {ceiling['psnr']:.1f} dB, subject {ceiling['subject_psnr']:.1f} dB, "
-          f"subject saturation kept {ceiling['subject_saturation_kept']:.2f}")
+    for name, c in (("autoencoder ceiling", ceiling), ("  in the camera frame", report["ceiling_camera_frame"])):
+        print(f"{name}: " + ", ".join(f"{k} {c[k]:.2f}" for k in ATTRIBUTES)
+              + f"; PSNR {c['psnr']:.1f} dB, subject {c['subject_psnr']:.1f} dB, "
+              f"subject saturation kept {c['subject_saturation_kept']:.2f}")
     print(f"{'attribute':<14}{'fixed':>8}{'free':>8}{'world':>8}{'ratio':>8}")
     for k in ATTRIBUTES:
         peer = attrs["world"][k]
