@@ -822,9 +822,10 @@ def run(preset_name: str, out: Path, device: str = "cpu", steps: int | None = No
 
 def model_from_folder(folder: Path, preset: Preset) -> LatentCutLDM:
     """The model a run started from a shipped folder trains: the folder's config with the preset's
-    settings over it, and the folder's weights. Weights the folder lacks (a module newer than it)
-    keep their initialisation; every such module starts gated shut, so the model begins as the
-    folder's. A weight of another shape means another architecture, which cannot start from it."""
+    settings over it, and the folder's weights. Weights the folder lacks (a module newer than it, or
+    the blocks of a deeper denoiser) keep their initialisation; every such module starts gated shut,
+    so the model begins as the folder's. A weight of another shape means another architecture,
+    which cannot start from it."""
     source = load_model(folder)
     config = dataclasses.replace(source.config, **preset.config).validate()
     model = LatentCutLDM(config)
@@ -837,6 +838,9 @@ def model_from_folder(folder: Path, preset: Preset) -> LatentCutLDM:
     if unknown:
         raise ValueError(f"init-from: {folder} holds weights the preset's model lacks ({', '.join(unknown[:3])})")
     model.load_state_dict(theirs, strict=False)
+    for block in model.denoiser.blocks[source.config.dit_depth:]:  # adaLN-zero gates all but cross-attention
+        torch.nn.init.zeros_(block.attn_x.out.weight)
+        torch.nn.init.zeros_(block.attn_x.out.bias)
     return model
 
 

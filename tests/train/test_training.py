@@ -322,6 +322,24 @@ def test_a_new_run_starts_from_a_model_folder_and_keeps_its_code(tiny_run, tmp_p
     assert trained.config.scaling_factor == older.config.scaling_factor
 
 
+def test_a_deeper_denoiser_starts_from_a_folder_as_the_folder(tiny_run):
+    source = load_model(tiny_run / "best")
+    tiny = train.PRESETS["tiny"]
+    deeper = dataclasses.replace(tiny, config={**tiny.config, "dit_depth": tiny.config["dit_depth"] + 2})
+    started = train.model_from_folder(tiny_run / "best", deeper)
+    assert len(started.denoiser.blocks) == len(source.denoiser.blocks) + 2
+    g = torch.Generator().manual_seed(1)
+    cfg = started.config
+    x = torch.randn(2, cfg.latent_channels, 2, 4, 8, generator=g)
+    cond = torch.randn(2, started.denoiser.cond_channels, 2, 4, 8, generator=g)
+    text, mask = torch.randn(2, cfg.text_max_length, cfg.text_dim, generator=g), torch.ones(2, cfg.text_max_length,
+                                                                                             dtype=torch.bool)
+    steps = torch.tensor([0.2, 0.7])
+    # The new blocks pass their tokens on unchanged until training opens them.
+    assert torch.allclose(started.denoiser(x, cond, steps, text, mask), source.denoiser(x, cond, steps, text, mask),
+                          atol=1e-5)
+
+
 def test_init_from_names_a_folder_of_another_architecture(tiny_run, tmp_path, capsys):
     from engine.model.loading import save_model
 
