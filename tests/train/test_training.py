@@ -295,20 +295,24 @@ def _older_folder(tiny_run, folder):
     return older
 
 
+def _same_prediction(started, source, seed: int, steps: list[float]) -> bool:
+    """Whether two denoisers predict the same on random latents, conditions and text states."""
+    g = torch.Generator().manual_seed(seed)
+    cfg = started.config
+    x = torch.randn(2, cfg.latent_channels, 2, 4, 8, generator=g)
+    cond = torch.randn(2, started.denoiser.cond_channels, 2, 4, 8, generator=g)
+    text = torch.randn(2, cfg.text_max_length, cfg.text_dim, generator=g)
+    mask = torch.ones(2, cfg.text_max_length, dtype=torch.bool)
+    t = torch.tensor(steps)
+    return torch.allclose(started.denoiser(x, cond, t, text, mask), source.denoiser(x, cond, t, text, mask), atol=1e-5)
+
+
 def test_a_new_run_starts_from_a_model_folder_and_keeps_its_code(tiny_run, tmp_path):
     older = _older_folder(tiny_run, tmp_path / "shipped")
     started = train.model_from_folder(tmp_path / "shipped", train.PRESETS["tiny"])
     assert started.config.motion_attention == 1 and started.config.refine_conditioned
-    g = torch.Generator().manual_seed(0)
-    cfg = started.config
-    x = torch.randn(2, cfg.latent_channels, 2, 4, 8, generator=g)
-    cond = torch.randn(2, started.denoiser.cond_channels, 2, 4, 8, generator=g)
-    text, mask = torch.randn(2, cfg.text_max_length, cfg.text_dim, generator=g), torch.ones(2, cfg.text_max_length,
-                                                                                             dtype=torch.bool)
-    steps = torch.tensor([0.3, 0.9])
     # The new modules start gated shut: the started model predicts what the folder's did.
-    assert torch.allclose(started.denoiser(x, cond, steps, text, mask), older.denoiser(x, cond, steps, text, mask),
-                          atol=1e-5)
+    assert _same_prediction(started, older, seed=0, steps=[0.3, 0.9])
 
     out = tmp_path / "run"
     train.run("tiny", out, device="cpu", threads=2, steps=6, init_from=tmp_path / "shipped")
@@ -328,16 +332,8 @@ def test_a_deeper_denoiser_starts_from_a_folder_as_the_folder(tiny_run):
     deeper = dataclasses.replace(tiny, config={**tiny.config, "dit_depth": tiny.config["dit_depth"] + 2})
     started = train.model_from_folder(tiny_run / "best", deeper)
     assert len(started.denoiser.blocks) == len(source.denoiser.blocks) + 2
-    g = torch.Generator().manual_seed(1)
-    cfg = started.config
-    x = torch.randn(2, cfg.latent_channels, 2, 4, 8, generator=g)
-    cond = torch.randn(2, started.denoiser.cond_channels, 2, 4, 8, generator=g)
-    text, mask = torch.randn(2, cfg.text_max_length, cfg.text_dim, generator=g), torch.ones(2, cfg.text_max_length,
-                                                                                             dtype=torch.bool)
-    steps = torch.tensor([0.2, 0.7])
     # The new blocks pass their tokens on unchanged until training opens them.
-    assert torch.allclose(started.denoiser(x, cond, steps, text, mask), source.denoiser(x, cond, steps, text, mask),
-                          atol=1e-5)
+    assert _same_prediction(started, source, seed=1, steps=[0.2, 0.7])
 
 
 def test_init_from_names_a_folder_of_another_architecture(tiny_run, tmp_path, capsys):
