@@ -32,12 +32,14 @@ from .model.hold import held_frames
 from .model.ldm import LatentCutLDM
 from .model.loading import load_model, load_text_encoder, weights_sha256
 from .model.seams import match_seams
+from .model.subject import layout_map, place_subject
 from .model.temporal_nr import reduce_noise, steady_velocity
 from .model.text_encoder import TextEncoder
 from .model.zoom import MIN_ZOOM_RATE, continue_zoom, measure_zoom, scale_frames, zoom_frames, zoom_scales
 from .requests import (DEFAULT_STRUCTURE_WEIGHT, AnimateRequest, ExtendRequest, FillRequest, GenerateRequest,
                        Request, RestyleRequest, VideoResult)
 from .version import ENGINE_VERSION
+from .vocabulary import names_subject
 
 
 @dataclass
@@ -58,6 +60,7 @@ class _Sequence:
     zoom: float = 0.0                        # the digital zoom's rate (model/zoom.py), 0 for none
     zoom_lead: int = 0                       # frames from the zoom's whole picture to the first output one
     subject: float | None = None             # the subject's speed in the camera frame (model/subject.py)
+    layout: torch.Tensor | None = None       # [1,N,h,w] the subject's layout, told a generate's first window
 
 
 # New frames take over from the clip's seam frame over this long (model/seams.py).
@@ -71,6 +74,8 @@ RESTYLE_LOOK_STEPS = 2
 # Release levels of new frames next to known ones (model/hold.py): the first new frame is refined
 # from the known one below noise level 0.5, each further one from 0.15 higher.
 HOLD_RELEASE = (0.5, 0.15)
+# The random stream a generate's subject is placed from, beside the seed (model/subject.place_subject).
+LAYOUT_STREAM = 13
 
 
 def _out_frames(args) -> int:
@@ -143,6 +148,9 @@ class LatentCutPipeline:
         seq = self._prepare_sequence(args, width, height, text[:1], text_mask[:1])
         if not isinstance(args, RestyleRequest):  # a restyle's structure map carries its subject's path
             seq.subject = self._subject_speed(text[:1], text_mask[:1], seq.drift)
+        if isinstance(args, GenerateRequest) and seq.subject is not None and self.config.subject_layout \
+                and names_subject(args.prompt):
+            seq.layout = self._subject_layout(seq, width, height, args.seed)
 
         # 3. Set the timesteps: made per window by _denoise_window (a fresh diffusers scheduler each).
         # 4. Prepare the latents: the window plan and one seeded generator for all noise.
@@ -165,6 +173,8 @@ class LatentCutPipeline:
                 z[:, :, part], have[part].clone(),
                 None if seq.init is None else seq.init[:, :, part],
                 None if seq.structure is None else seq.structure[:, :, part],
+                # Later windows continue from the frames before them, as training's extensions do.
+                None if seq.layout is None or start > 0 else seq.layout[:, part],
                 args, text, text_mask, seq.subject, use_cfg, generator, progress, (width, height),
                 self._preview_offset(seq.drift, start + length // 2), steady=seq.drift is not None)
             new = ~have[part]
@@ -277,6 +287,16 @@ class LatentCutPipeline:
         if head is None:
             return None
         return float(head(text, text_mask)[0, 0]) - (drift[0] if drift is not None else 0.0)
+
+    def _subject_layout(self, seq: _Sequence, width: int, height: int, seed: int) -> torch.Tensor:
+        """[1,N,h,w] where a generate's subject goes (model/subject.py): placed from the seed (its own
+        stream, so the noise is the same with or without it), along the head's speed."""
+        kt, ks = self.config.time_compression, self.config.space_compression
+        frames = seq.latent_frames * kt
+        drift = seq.drift[0] if seq.drift is not None else 0.0
+        cx, cy, size = place_subject(seq.subject + drift, seq.subject, frames, width, height,
+                                     np.random.default_rng([seed, LAYOUT_STREAM]))
+        return torch.from_numpy(layout_map(cx, cy, size, kt, ks, height, width))[None].to(self.device)
 
     def _encode(self, frames: torch.Tensor, drift: tuple[float, float] | None, first: int = 0) -> torch.Tensor:
         """Frames [1,3,T,H,W], frames first.. of the sequence, encoded in the camera frame."""
@@ -391,7 +411,7 @@ class LatentCutPipeline:
             raise Cancelled("cancelled")
 
     def _denoise_window(self, z_known: torch.Tensor, have: torch.Tensor, init: torch.Tensor | None,
-                        structure: torch.Tensor | None, args: Request, text: torch.Tensor, text_mask: torch.Tensor,
+                        structure: torch.Tensor | None, layout: torch.Tensor | None, args: Request, text: torch.Tensor, text_mask: torch.Tensor,
                         subject: float | None, use_cfg: bool, generator: torch.Generator, progress: dict,
                         out_size: tuple[int, int], preview_offset: tuple[int, int], steady: bool) -> torch.Tensor:
         from diffusers import FlowMatchEulerDiscreteScheduler
@@ -414,6 +434,8 @@ class LatentCutPipeline:
         batch = cond.shape[0]
         # The unconditional pass is told no subject speed, as training's dropped captions are.
         speeds = None if subject is None else torch.tensor([subject] + [math.nan] * (batch - 1), device=self.device)
+        if layout is not None:  # likewise no layout
+            layout = torch.cat([layout, torch.zeros_like(layout).expand(batch - 1, *layout.shape[1:])])
         sigmas = scheduler.sigmas.to(self.device)
         anchor, release = held_frames(z_known.float(), have, HOLD_RELEASE)
         for i, t in enumerate(timesteps):
@@ -429,7 +451,7 @@ class LatentCutPipeline:
             # that residue is what the steps left unresolved, and it decodes as grain.
             last = i == len(timesteps) - 1
             v = self.model.denoiser(x_in, cond, sigma.float().expand(batch), text, text_mask,
-                                    pass_input=not last, subject=speeds).float()
+                                    pass_input=not last, subject=speeds, layout=layout).float()
             if use_cfg:
                 v_cond, v_uncond = v.chunk(2)
                 scale = args.guidance if init is None else args.guidance * RESTYLE_GUIDANCE[i >= RESTYLE_LOOK_STEPS]

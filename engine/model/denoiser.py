@@ -260,19 +260,25 @@ class VideoDiT(nn.Module):
         if cfg.subject_motion:  # last: a checkpoint from before it resumes into it
             self.subject = CameraHead(cfg.text_dim, outputs=1, limit=MAX_SUBJECT_SPEED)
             self.subject_embed = SubjectEmbedding(cfg.dit_dim)
+        self.layout_in = None
+        if cfg.subject_layout:  # last, zero: a model that gains it samples as before
+            self.layout_in = nn.Linear(p * p, d, bias=False)  # no bias: zeros are the same as none told
+            nn.init.zeros_(self.layout_in.weight)
 
     def forward(self, x: torch.Tensor, cond: torch.Tensor, t: torch.Tensor, text: torch.Tensor,
-                text_mask: torch.Tensor, pass_input: bool = True, subject: torch.Tensor | None = None
-                ) -> torch.Tensor:
+                text_mask: torch.Tensor, pass_input: bool = True, subject: torch.Tensor | None = None,
+                layout: torch.Tensor | None = None) -> torch.Tensor:
         """x [B,C,T,H,W] noisy latent, cond [B,C+1+S,T,H,W], t [B] in [0,1], text [B,L,Dt], mask [B,L]
         -> velocity [B,C,T,H,W]. pass_input=False: for "sample_wiener", the velocity of the network's
         own estimate F, taking nothing of what x shows beyond it (the sampler's last step). subject [B]:
-        the subject's speed in the camera frame (model/subject.py), NaN or None where none is given."""
-        out, s2 = self.predict(x, cond, t, text, text_mask, subject)
+        the subject's speed in the camera frame (model/subject.py), NaN or None where none is given.
+        layout [B,T,H,W]: the subject's cover of each latent cell (subject.layout_map), zeros or None
+        where none is given."""
+        out, s2 = self.predict(x, cond, t, text, text_mask, subject, layout)
         return self.velocity(x, t, out, s2 if pass_input or s2 is None else torch.zeros_like(s2))
 
     def predict(self, x: torch.Tensor, cond: torch.Tensor, t: torch.Tensor, text: torch.Tensor,
-                text_mask: torch.Tensor, subject: torch.Tensor | None = None
+                text_mask: torch.Tensor, subject: torch.Tensor | None = None, layout: torch.Tensor | None = None
                 ) -> tuple[torch.Tensor, torch.Tensor | None]:
         """The network's own output (a velocity, or a clean-latent estimate F) and, for "sample_wiener",
         the variance of F's error s2 [B,C,T,H,W]. s2 reads detached tokens: it is fitted to F's error
@@ -286,6 +292,9 @@ class VideoDiT(nn.Module):
         grid = (nt, hh // p, ww // p)
         tokens = rearrange(torch.cat([x, cond], dim=1), "b c t (h p) (w q) -> b (t h w) (c p q)", p=p, q=p)
         tokens = self.patch_in(tokens) + position_embedding_3d(*grid, self.dim, x.device).to(tokens.dtype)
+        if self.layout_in is not None and layout is not None:
+            cells = rearrange(layout.to(tokens.dtype), "b t (h p) (w q) -> b (t h w) (p q)", p=p, q=p)
+            tokens = tokens + self.layout_in(cells)
         ctx = self.text_proj(text)
         weights = text_mask.to(ctx.dtype)[..., None]
         pooled = (ctx * weights).sum(1) / weights.sum(1).clamp(min=1.0)

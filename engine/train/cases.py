@@ -43,13 +43,17 @@ class Batch:
     cases: list[str]
     weight: torch.Tensor | None = None  # [B,T,h,w] per-cell loss weight, None for even
     clips: torch.Tensor | None = None  # [B] the pool index of each target clip
+    layout: torch.Tensor | None = None  # [B,T,h,w] the subject's layout where told (zeros elsewhere)
 
 
 def make_batch(pool, rng: np.random.Generator, batch: int, overlap: int, mix: dict | None = None,
-               caption_dropout: float = 0.1, weights: torch.Tensor | None = None) -> Batch:
+               caption_dropout: float = 0.1, weights: torch.Tensor | None = None,
+               layouts: torch.Tensor | None = None, layout_rate: float = 0.0) -> Batch:
     """A batch of training cases drawn from the pool. Captions are '' with probability
     caption_dropout, which trains the unconditional branch of classifier-free guidance. `weights`
-    ([N,t,h,w], data.subject_weights) gives each clip's per-cell loss weight."""
+    ([N,t,h,w], data.subject_weights) gives each clip's per-cell loss weight. `layouts` ([N,t,h,w],
+    data.subject_layouts): a captioned generate case is told its clip's with probability
+    layout_rate, as the pipeline tells a generate; the rest are told none."""
     mix = check_mix(mix or DEFAULT_MIX)
     names = list(mix)
     probs = np.asarray([mix[n] for n in names], np.float64)
@@ -62,6 +66,7 @@ def make_batch(pool, rng: np.random.Generator, batch: int, overlap: int, mix: di
     mask = torch.zeros(batch, t, dtype=torch.bool)
     structure = torch.zeros(batch, pool.structure.shape[1], t, h, w)
     cases, captions = [], []
+    told = None if layouts is None else torch.zeros(batch, t, h, w)
     for b, i in enumerate(idx):
         case = names[int(rng.choice(len(names), p=probs))]
         if case in ("extend_tail", "fill"):
@@ -79,7 +84,10 @@ def make_batch(pool, rng: np.random.Generator, batch: int, overlap: int, mix: di
         text = options[int(rng.integers(0, len(options)))]
         captions.append("" if rng.random() < caption_dropout else text)
         cases.append(case)
+        if layouts is not None and case == "generate" and captions[-1] and rng.random() < layout_rate:
+            told[b] = layouts[i]
     has_structure = any(cs == "restyle" for cs in cases)
     cond = build_condition(tuple(x0.shape), known, mask, structure if has_structure else None)
     return Batch(x0=x0, cond=cond, loss_mask=(~mask).float(), captions=captions, cases=cases,
-                 weight=None if weights is None else weights[torch.as_tensor(idx)], clips=torch.as_tensor(idx))
+                 weight=None if weights is None else weights[torch.as_tensor(idx)], clips=torch.as_tensor(idx),
+                 layout=told)

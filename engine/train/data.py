@@ -312,25 +312,31 @@ def build_pool(model, clips: np.ndarray, scenes: list[dict], seed: int, device, 
     return LatentPool(torch.cat(latents), torch.cat(stills), torch.cat(structures), caps, list(scenes), drifts)
 
 
-def subject_weights(pool: LatentPool, time_compression: int, space_compression: int, boost: float) -> torch.Tensor:
-    """[N,t,h,w] loss weights: 1 + boost on the latent cells the subject covers in each latent
-    frame (its box over that frame's pixels, one cell of margin), 1 elsewhere. The subject is a few
-    per cent of the frame, so an even loss learns the sky and ground and leaves it out."""
+def _camera_frame_tracks(pool: LatentPool, frames: int, width: int, height: int):
+    """(clip index, cx, cy, size) of each clip with a subject: its box per frame in pixels, in the
+    camera frame the denoiser draws in when the pool has drifts (the box does not wrap)."""
+    from engine.model.camera import frame_offsets
     from engine.train.world import Scene, subject_track
 
-    from engine.model.camera import frame_offsets
-
-    n, _, t, h, w = pool.latents.shape
-    weights = torch.ones(n, t, h, w)
-    frames, height, width = t * time_compression, h * space_compression, w * space_compression
     for i, scene in enumerate(pool.scenes):
         scene = Scene(**scene)
         if not scene.has_subject:
             continue
         cx, cy, size = subject_track(scene, frames, width, height)
-        if pool.drifts is not None:  # where the subject is in the camera frame (the box does not wrap)
+        if pool.drifts is not None:
             offsets = np.asarray(frame_offsets(tuple(pool.drifts[i].tolist()), frames), np.float64)
             cx, cy = cx - offsets[:, 1], cy - offsets[:, 0]
+        yield i, cx, cy, size
+
+
+def subject_weights(pool: LatentPool, time_compression: int, space_compression: int, boost: float) -> torch.Tensor:
+    """[N,t,h,w] loss weights: 1 + boost on the latent cells the subject covers in each latent
+    frame (its box over that frame's pixels, one cell of margin), 1 elsewhere. The subject is a few
+    per cent of the frame, so an even loss learns the sky and ground and leaves it out."""
+    n, _, t, h, w = pool.latents.shape
+    weights = torch.ones(n, t, h, w)
+    frames, height, width = t * time_compression, h * space_compression, w * space_compression
+    for i, cx, cy, size in _camera_frame_tracks(pool, frames, width, height):
         for k in range(t):
             span = slice(k * time_compression, (k + 1) * time_compression)
             x0, x1 = (cx[span] - size[span]).min(), (cx[span] + size[span]).max()
@@ -340,4 +346,17 @@ def subject_weights(pool: LatentPool, time_compression: int, space_compression: 
             if c0 < c1 and r0 < r1:
                 weights[i, k, r0:r1, c0:c1] += boost
     return weights
+
+
+def subject_layouts(pool: LatentPool, time_compression: int, space_compression: int) -> torch.Tensor:
+    """[N,t,h,w] each clip's subject layout (model/subject.layout_map: the share of each latent cell
+    its box covers, in the camera frame); zeros for a clip without a subject."""
+    from engine.model.subject import layout_map
+
+    n, _, t, h, w = pool.latents.shape
+    layouts = torch.zeros(n, t, h, w)
+    height, width = h * space_compression, w * space_compression
+    for i, cx, cy, size in _camera_frame_tracks(pool, t * time_compression, width, height):
+        layouts[i] = torch.from_numpy(layout_map(cx, cy, size, time_compression, space_compression, height, width))
+    return layouts
 

@@ -43,8 +43,8 @@ from engine.train.ceiling import autoencoder_ceiling
 from engine.train.eval_prompts import free_prompt
 from engine.train.cases import DEFAULT_MIX, make_batch
 from engine.train.data import (ClipStore, LatentPool, TextCache, build_pool, camera_targets, check_training_seed,
-                               crop_batch, head_captions, subject_speeds, subject_targets, subject_weights,
-                               to_tensor, zoom_targets)
+                               crop_batch, head_captions, subject_layouts, subject_speeds, subject_targets,
+                               subject_weights, to_tensor, zoom_targets)
 from engine.train.world import EVAL_SEED_START, sample_scene
 from timeline.files import atomic_path, write_atomic
 from engine.requests import GenerateRequest
@@ -96,6 +96,9 @@ class Preset:
     # Share of captioned cases told no subject speed (subject_motion), as a restyle is: the denoiser
     # learns to draw from the words alone too. A dropped caption is always told none.
     speed_dropout: float = 0.1
+    # Share of captioned generate cases told their subject's layout (model/subject.py, for a model
+    # with subject_layout); the rest learn to place the subject themselves.
+    layout_rate: float = 0.8
     # Steps of each head's fit (fit_head), seconds of CPU: on previz-v13's pool 2,000 against 600 read
     # 45 of 48 free wordings of the subject's motion right (was 41) and 37 of 48 of the camera's (36).
     head_steps: int = 2000
@@ -108,7 +111,7 @@ PRESETS = {
     "previz": Preset(
         config=dict(name="previz-v1", dit_dim=128, dit_depth=4, dit_heads=4, mlp_ratio=3.0,
                     prediction="sample_wiener", refine_channels=32, refine_conditioned=True, motion_attention=1,
-                    camera_frame=True, camera_zoom=True, subject_motion=True, default_steps=10,
+                    camera_frame=True, camera_zoom=True, subject_motion=True, subject_layout=True, default_steps=10,
                     default_guidance=4.0),
         ae_steps=200, ae_batch=4, ae_lr=1e-3, ae_crop=(64, 128),
         pool_pairs=3000, steps=40000, batch=8, lr=5e-4, eval_every=500, eval_prompts=8, checkpoint_every=50,
@@ -119,7 +122,8 @@ PRESETS = {
                     prediction="sample_wiener", space_compression=8, decoder_channels=8, decoder_blocks=1,
                     patch_size=2, text_max_length=24,
                     dit_dim=32, dit_depth=2, dit_heads=2, mlp_ratio=2.0, refine_channels=8, refine_conditioned=True,
-                    motion_attention=1, camera_frame=True, camera_zoom=True, subject_motion=True, default_steps=3,
+                    motion_attention=1, camera_frame=True, camera_zoom=True, subject_motion=True, subject_layout=True,
+                    default_steps=3,
                     overlap_latent_frames=1),
         ae_steps=12, ae_batch=2, ae_lr=3e-3, ae_crop=None,
         pool_pairs=2, steps=30, batch=4, lr=2e-3, warmup=2, eval_every=12, eval_prompts=2, checkpoint_every=6,
@@ -335,7 +339,8 @@ def flow_loss(model: LatentCutLDM, batch, text: torch.Tensor, text_mask: torch.T
     x_t = add_noise(x0, noise, t)
     with _autocast(device):
         out, s2 = den.predict(x_t, batch.cond.to(device), t, text.to(device), text_mask.to(device),
-                              None if subject is None else subject.to(device))
+                              None if subject is None else subject.to(device),
+                              None if batch.layout is None else batch.layout.to(device))
         v = den.velocity(x_t, t, out, None if s2 is None else s2.detach())
     cell_weight = None if batch.weight is None else batch.weight.to(device)
 
@@ -602,6 +607,8 @@ def train_denoiser(model: LatentCutLDM, text_encoder, pool: LatentPool, texts: T
                     ema.weights[k] = v.detach().float().clone()
             _log(out, {"stage": "dit", "event": f"{name} head fitted apart", "mse": round(mse, 4)})
     speeds = subject_speeds(pool, *_clip_size(model.config)) if den.subject_embed is not None else None
+    layouts = (subject_layouts(pool, model.config.time_compression, model.config.space_compression)
+               if den.layout_in is not None else None)
     if "probe_loss_start" not in state:
         state["probe_loss_start"] = probe_loss(model, pool, texts, preset, device, speeds)
         _log(out, {"stage": "dit", "step": 0, "probe_loss": round(state["probe_loss_start"], 5)})
@@ -619,7 +626,8 @@ def train_denoiser(model: LatentCutLDM, text_encoder, pool: LatentPool, texts: T
             g["lr"] = _lr_at(step, total_steps, preset.lr, preset.warmup)
         rng = np.random.default_rng([state["seed"], 3, step])
         gen = torch.Generator().manual_seed(state["seed"] * 1_000_003 + step)
-        batch = make_batch(pool, rng, preset.batch, model.config.overlap_latent_frames, preset.mix, weights=weights)
+        batch = make_batch(pool, rng, preset.batch, model.config.overlap_latent_frames, preset.mix, weights=weights,
+                           layouts=layouts, layout_rate=preset.layout_rate)
         text, mask = texts.batch(batch.captions)
         t = training_timesteps(preset, gen)
         noise = torch.randn(batch.x0.shape, generator=gen)

@@ -335,3 +335,27 @@ def test_the_subject_condition_starts_silent_then_tells_one_speed_from_another_a
                            dit.predict(x, cond, t, text, mask, torch.full((2,), float("nan")))[0])
     with pytest.raises(ValueError, match="subject_motion"):
         tiny_config(subject_motion=True, camera_frame=False)
+
+
+def test_the_subject_layout_starts_silent_then_tells_where_the_subject_is():
+    """subject_layout adds its input layer last and predicts as before until trained; then a told
+    layout changes the prediction, one elsewhere differently, and zeros are the same as none told."""
+    base = dict(prediction="sample_wiener", camera_frame=True, camera_zoom=True, subject_motion=True)
+    plain, dit = _plain_and_extended(tiny_config(**base), tiny_config(**base, subject_layout=True), "layout_in")
+    x, cond, t, text, mask = _denoiser_inputs(tiny_config(**base), batch=2)
+    here, there = torch.zeros(2, 3, 4, 8), torch.zeros(2, 3, 4, 8)
+    here[:, :, 2:4, 0:2], there[:, :, 2:4, 6:8] = 1.0, 1.0
+    with torch.no_grad():
+        for weight in plain.parameters():
+            weight.add_(torch.randn_like(weight), alpha=0.1)
+        dit.load_state_dict(plain.state_dict(), strict=False)
+        assert torch.allclose(dit.predict(x, cond, t, text, mask, None, here)[0],
+                              plain.predict(x, cond, t, text, mask)[0], atol=1e-6)
+        torch.nn.init.normal_(dit.layout_in.weight, std=0.5)
+        told = dit.predict(x, cond, t, text, mask, None, here)[0]
+        assert (told - dit.predict(x, cond, t, text, mask, None, there)[0]).abs().max() > 1e-3
+        assert (told - dit.predict(x, cond, t, text, mask)[0]).abs().max() > 1e-3
+        assert torch.equal(dit.predict(x, cond, t, text, mask)[0],
+                           dit.predict(x, cond, t, text, mask, None, torch.zeros_like(here))[0])
+    with pytest.raises(ValueError, match="subject_layout"):
+        tiny_config(**{**base, "subject_motion": False}, subject_layout=True)

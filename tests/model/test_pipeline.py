@@ -244,7 +244,7 @@ def _camera_pipeline(tmp_path, drift=(0.0, 0.0), **overrides):
         head.net[2].bias.copy_(torch.tensor([MAX_DRIFT * math.atanh(d / MAX_DRIFT) for d in drift]))
     pattern = torch.randn(1, c, 1, 4, 8, generator=torch.Generator().manual_seed(3))
 
-    def still_scene(x, cond, t, text, mask, pass_input=True, subject=None):
+    def still_scene(x, cond, t, text, mask, pass_input=True, subject=None, layout=None):
         known = cond[:, c:c + 1].amax(dim=(1, 3, 4))[0].bool()  # the known mask channel, per frame
         scene = cond[:, :c, int(known.nonzero()[0])][:, :, None] if known.any() else pattern
         return (x - scene) / t.view(-1, 1, 1, 1, 1)  # the velocity whose clean estimate is the scene
@@ -336,7 +336,7 @@ def test_a_restyle_s_first_steps_are_guided_harder(pipe, monkeypatch):
         steps.append(round(float(model_output.mean()), 4))
         return original(self, model_output, timestep, sample, **kwargs)
 
-    def guided(x, cond, t, text, mask, pass_input=True, subject=None):
+    def guided(x, cond, t, text, mask, pass_input=True, subject=None, layout=None):
         v = torch.zeros_like(x)
         v[: x.shape[0] // 2] = 1.0  # the prompt's pass 1, the negative's 0: each step's velocity is its guidance
         return v
@@ -370,7 +370,7 @@ def test_camera_frame_sampling_steadies_the_latent_frames_that_agree(tmp_path, c
     pipe, pattern, decoded = _camera_pipeline(tmp_path)
     wobble = 0.2 * torch.randn(1, pipe.config.latent_channels, 32, 4, 8, generator=torch.Generator().manual_seed(5))
 
-    def wobbling_scene(x, cond, t, text, mask, pass_input=True, subject=None):
+    def wobbling_scene(x, cond, t, text, mask, pass_input=True, subject=None, layout=None):
         return (x - pattern - wobble[:, :, :x.shape[2]]) / t.view(-1, 1, 1, 1, 1)
 
     pipe.model.denoiser.forward = wobbling_scene
@@ -442,3 +442,47 @@ def test_the_denoiser_is_told_the_prompt_s_subject_speed_in_the_camera_frame(tmp
     told.clear()
     pipe.restyle(RestyleRequest(frames=np.zeros((8, 32, 64, 3), np.uint8), prompt="at night", strength=0.6, rate=8))
     assert told and all(speeds is None for speeds in told)
+
+
+def test_a_generate_tells_the_denoiser_where_its_subject_goes(tmp_path):
+    """With subject_layout a generate that names a subject tells its first window the box placed from
+    its seed, moving the head's speed less the drift, and the unconditional pass none; a prompt with
+    no subject, a later window, an extension and a model without the option tell none."""
+    import math
+
+    import torch
+
+    from engine.model.subject import MAX_SUBJECT_SPEED
+
+    pipe, _, _ = _camera_pipeline(tmp_path, drift=(1.5, 0.0), camera_zoom=True, subject_motion=True,
+                                  subject_layout=True)
+    den = pipe.model.denoiser
+    with torch.no_grad():
+        den.subject.net[2].weight.zero_()
+        den.subject.net[2].bias.fill_(MAX_SUBJECT_SPEED * math.atanh(4.0 / MAX_SUBJECT_SPEED))
+    told, forward = [], den.forward
+    den.forward = lambda *a, layout=None, **kw: told.append(layout) or forward(*a, layout=layout, **kw)
+
+    def generate(prompt, seed=0, seconds=1.0):
+        told.clear()
+        pipe.generate(GenerateRequest(prompt=prompt, seconds=seconds, steps=2, rate=8, seed=seed))
+        return list(told)
+
+    layouts = generate("a red ball moving right")
+    assert len(layouts) == 2 and all(torch.equal(lay, layouts[0]) for lay in layouts)
+    cover, none = layouts[0][0], layouts[0][1]
+    assert cover.shape == (2, 4, 8) and cover.any() and not none.any()
+    # its centre moves 2.5 px a frame in the camera frame: 10 px a latent frame of 4
+    cols = torch.arange(8) * 8 + 4.0
+    centre = [float((cover[k].sum(0) * cols).sum() / cover[k].sum()) for k in range(2)]
+    assert centre[1] - centre[0] == pytest.approx(10.0, abs=2.5)
+    assert torch.equal(generate("a red ball moving right")[0], layouts[0])  # one seed, one place
+    assert not torch.equal(generate("a red ball moving right", seed=5)[0], layouts[0])
+    assert all(lay is None for lay in generate("over the sea at night"))
+    long = generate("a green cube moving left", seconds=3.0)
+    windows = len(long) // 2
+    assert windows > 1 and all(lay is not None for lay in long[:2]) and all(lay is None for lay in long[2:])
+    told.clear()
+    pipe.extend(ExtendRequest(frames=np.zeros((8, 32, 64, 3), np.uint8), prompt="a red ball moving right",
+                              seconds=1.0, rate=8, steps=2))
+    assert told and all(lay is None for lay in told)

@@ -177,3 +177,32 @@ def test_the_subject_speed_is_its_travel_per_frame_less_the_camera_s_drift():
     mean_right = float(on_screen[:2].mean())
     assert torch.allclose(subject_targets(pool, 24, 256, 144),
                           torch.tensor([[mean_right], [mean_right], [float(on_screen[2])], [0.0], [0.0]]), atol=1e-4)
+
+
+def test_a_captioned_generate_case_is_told_its_clip_s_subject_layout():
+    """subject_layouts gives each clip its box's cover in the camera frame (zeros without a subject);
+    make_batch tells it to captioned generate cases at layout_rate, and to no other case."""
+    from engine.model.subject import layout_map
+    from engine.train.data import subject_layouts
+    from engine.train.world import Scene, sample_scene, subject_track
+
+    scene = Scene(**{**sample_scene(5, subject_probability=1.0).to_dict(), "motion": "left", "camera": "pan right"})
+    t, h, w = 6, 36, 64
+    pool = LatentPool(latents=torch.zeros(2, 4, t, h, w), still=torch.zeros(2, 4, 1, h, w),
+                      structure=torch.zeros(2, 4, t, h, w), captions=[["a"], ["b"]],
+                      scenes=[scene.to_dict(), sample_scene(6, subject_probability=0.0).to_dict()],
+                      drifts=torch.tensor([[-2.0, 0.0], [-2.0, 0.0]]))
+    layouts = subject_layouts(pool, 4, 4)
+    cx, cy, size = subject_track(scene, 24, 256, 144)
+    rolled = layout_map(cx + 2.0 * np.arange(24), cy, size, 4, 4, 144, 256)  # rolled back by the drift
+    assert torch.allclose(layouts[0], torch.from_numpy(rolled)) and not layouts[1].any()
+    told = make_batch(pool, np.random.default_rng(0), 8, 2, {"generate": 1.0}, caption_dropout=0.0,
+                      layouts=layouts, layout_rate=1.0)
+    for row, caption in enumerate(told.captions):
+        assert torch.equal(told.layout[row], layouts["ab".index(caption)])
+    for mix, rate, dropout in (({"generate": 1.0}, 0.0, 0.0), ({"generate": 1.0}, 1.0, 1.0),
+                               ({"extend_tail": 1.0, "fill": 1.0, "animate": 1.0, "restyle": 1.0}, 1.0, 0.0)):
+        none = make_batch(pool, np.random.default_rng(0), 8, 2, mix, caption_dropout=dropout, layouts=layouts,
+                          layout_rate=rate)
+        assert none.layout.shape == (8, t, h, w) and not none.layout.any()
+    assert make_batch(pool, np.random.default_rng(0), 8, 2, {"generate": 1.0}).layout is None

@@ -1,0 +1,50 @@
+"""The subject's layout: a box's cover of latent cells, and where a generate places it."""
+import numpy as np
+import pytest
+
+from engine.model.subject import LAYOUT_SIZE, LAYOUT_X, LAYOUT_Y, layout_map, place_subject
+
+
+def test_a_still_box_covers_the_cells_under_it_by_their_share():
+    """A box 16 px wide at x 32-48, y 12-28 over 8 px cells: whole cells across, half cells at its
+    top and bottom rows; its cover adds up to its area in cells."""
+    frames = 8
+    still = np.full(frames, 40.0), np.full(frames, 20.0), np.full(frames, 8.0)
+    cover = layout_map(*still, time_compression=4, space_compression=8, height=32, width=64)
+    assert cover.shape == (2, 4, 8) and cover.dtype == np.float32
+    expected = np.zeros((4, 8), np.float32)
+    expected[1:4, 4:6] = [[0.5], [1.0], [0.5]]
+    assert np.allclose(cover[0], expected) and np.allclose(cover[1], expected)
+    assert cover.sum() == pytest.approx(2 * 16 * 16 / 64)
+
+
+def test_a_moving_box_is_averaged_over_each_latent_frame_s_frames():
+    """A box moving 2 px a frame: each latent frame shows it where its 4 frames had it, and its cover
+    moves 8 px (one cell) from one latent frame to the next."""
+    t = np.arange(8.0)
+    cover = layout_map(8.0 + 2 * t, np.full(8, 16.0), np.full(8, 4.0), 4, 8, 32, 64)
+    centre = [(cover[k].sum(0) * (np.arange(8) + 0.5) * 8).sum() / cover[k].sum() for k in range(2)]
+    assert centre[0] == pytest.approx(8.0 + 2 * 1.5) and centre[1] - centre[0] == pytest.approx(8.0)
+    assert cover[0].max() < 1.0  # a moving box's cells are covered only part of the time
+    with pytest.raises(ValueError, match="multiple of 4"):
+        layout_map(np.zeros(6), np.zeros(6), np.ones(6), 4, 8, 32, 64)
+
+
+@pytest.mark.parametrize("screen,frame", [(4.0, 4.0), (-4.0, -4.0), (0.0, 0.0), (4.0, 1.5), (0.0, -2.5)])
+def test_a_placed_subject_crosses_the_screen_where_the_world_s_do(screen, frame):
+    """Placed from the seed, the subject's path across the screen stays within the world's band, at
+    the world's heights and sizes; in the camera frame it moves the frame speed. One seed, one place."""
+    width, height, frames = 256, 144, 24
+    starts = set()
+    for seed in range(40):
+        cx, cy, size = place_subject(screen, frame, frames, width, height, np.random.default_rng(seed))
+        path = cx[0] + screen * np.arange(frames)
+        assert LAYOUT_X[0] * width - 1e-6 <= path.min() and path.max() <= LAYOUT_X[1] * width + 1e-6
+        assert np.allclose(np.diff(cx), frame)
+        assert LAYOUT_Y[0] * height <= cy[0] <= LAYOUT_Y[1] * height and np.all(cy == cy[0])
+        assert LAYOUT_SIZE[0] * height <= size[0] <= LAYOUT_SIZE[1] * height
+        starts.add(round(float(cx[0])))
+    assert len(starts) > 10  # placed anywhere along the band, not always in one spot
+    again = place_subject(screen, frame, frames, width, height, np.random.default_rng(7))
+    assert all(np.array_equal(a, b) for a, b in zip(again, place_subject(screen, frame, frames, width, height,
+                                                                          np.random.default_rng(7))))
