@@ -411,7 +411,8 @@ class LatentCutPipeline:
             raise Cancelled("cancelled")
 
     def _denoise_window(self, z_known: torch.Tensor, have: torch.Tensor, init: torch.Tensor | None,
-                        structure: torch.Tensor | None, layout: torch.Tensor | None, args: Request, text: torch.Tensor, text_mask: torch.Tensor,
+                        structure: torch.Tensor | None, layout: torch.Tensor | None, args: Request,
+                        text: torch.Tensor, text_mask: torch.Tensor,
                         subject: float | None, use_cfg: bool, generator: torch.Generator, progress: dict,
                         out_size: tuple[int, int], preview_offset: tuple[int, int], steady: bool) -> torch.Tensor:
         from diffusers import FlowMatchEulerDiscreteScheduler
