@@ -26,19 +26,6 @@ def known_words() -> frozenset[str]:
     return frozenset(w for phrase in text for w in _WORD.findall(phrase.lower()))
 
 
-@lru_cache(maxsize=1)
-def subject_words() -> frozenset[str]:
-    """The words that name the previz subject (ball, box and their synonyms)."""
-    from engine.train import captions, world
-
-    return frozenset([*world.SHAPES, *(w for words in captions.SHAPE_WORDS.values() for w in words)])
-
-
-def names_subject(prompt: str) -> bool:
-    """Whether the prompt asks for a subject (a ball or box, by any of the caption's words)."""
-    return not subject_words().isdisjoint(_WORD.findall((prompt or "").lower()))
-
-
 def unknown_words(prompt: str) -> list[str]:
     """The prompt's words the previz model never saw, each once, in the prompt's order."""
     known = known_words()

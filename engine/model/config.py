@@ -106,7 +106,7 @@ class ModelConfig:
     subject_motion: bool = False
     # The denoiser is also told where the subject is, latent frame by latent frame: one channel of
     # each latent cell's cover by the subject (engine/model/subject.py). A generate places it from
-    # its seed along the subject head's speed. Needs subject_motion. False for folders before it.
+    # its seed along the subject head's speed (none without subject_motion). False for folders before it.
     subject_layout: bool = False
     # Sampling.
     scheduler_shift: float = 1.0
@@ -135,7 +135,6 @@ class ModelConfig:
         need(self.autoencoder in ("linear", "conv"), "autoencoder", "must be 'linear' or 'conv'")
         need(self.camera_frame or not self.camera_zoom, "camera_zoom", "needs camera_frame")
         need(self.camera_frame or not self.subject_motion, "subject_motion", "needs camera_frame")
-        need(self.subject_motion or not self.subject_layout, "subject_layout", "needs subject_motion")
         if self.autoencoder == "conv":
             need(self.ae_channels is not None and len(self.ae_channels) >= 2
                  and all(c > 0 and c % 8 == 0 for c in self.ae_channels)

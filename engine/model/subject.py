@@ -18,6 +18,8 @@ head's speed.
 """
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import torch
 from torch import nn
@@ -85,3 +87,12 @@ def place_subject(screen_speed: float, frame_speed: float, frames: int, width: i
     cy = np.full(frames, rng.uniform(*LAYOUT_Y) * height)
     size = np.full(frames, rng.uniform(*LAYOUT_SIZE) * height)
     return cx, cy, size
+
+
+# The words that name the previz subject (engine/train/captions.SHAPE_WORDS, world.SHAPES).
+SUBJECT_WORDS = frozenset({"ball", "box", "sphere", "cube"})
+
+
+def names_subject(prompt: str) -> bool:
+    """Whether the prompt asks for a subject (a ball or box, by any of the captions' words)."""
+    return not SUBJECT_WORDS.isdisjoint(re.findall(r"[a-z]+", (prompt or "").lower()))

@@ -357,5 +357,3 @@ def test_the_subject_layout_starts_silent_then_tells_where_the_subject_is():
         assert (told - dit.predict(x, cond, t, text, mask)[0]).abs().max() > 1e-3
         assert torch.equal(dit.predict(x, cond, t, text, mask)[0],
                            dit.predict(x, cond, t, text, mask, None, torch.zeros_like(here))[0])
-    with pytest.raises(ValueError, match="subject_layout"):
-        tiny_config(**{**base, "subject_motion": False}, subject_layout=True)
