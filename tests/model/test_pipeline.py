@@ -418,23 +418,37 @@ def test_known_frames_sit_at_each_step_s_noise_level_and_new_ones_are_held_until
     assert not torch.allclose(x, (1 - t) * latents[:, :, -1] + t * seen[0][0][:, :, k], atol=tol)
 
 
-def test_the_denoiser_is_told_the_prompt_s_subject_speed_in_the_camera_frame(tmp_path):
-    """With subject_motion the subject head's speed, less the camera's drift, goes to the
-    conditional pass and none (NaN) to the unconditional one; a restyle, whose structure map carries
-    the subject's path, tells none."""
+def _subject_pipeline(tmp_path, keyword: str, **overrides):
+    """A camera pipeline (drift 1.5 px a frame) whose subject head asks 4 px a frame whatever the
+    prompt; returns it and the list each denoiser call's `keyword` argument is recorded in."""
     import math
 
     import torch
 
     from engine.model.subject import MAX_SUBJECT_SPEED
 
-    pipe, _, _ = _camera_pipeline(tmp_path, drift=(1.5, 0.0), camera_zoom=True, subject_motion=True)
+    pipe, _, _ = _camera_pipeline(tmp_path, drift=(1.5, 0.0), camera_zoom=True, subject_motion=True, **overrides)
     den = pipe.model.denoiser
     with torch.no_grad():
         den.subject.net[2].weight.zero_()
         den.subject.net[2].bias.fill_(MAX_SUBJECT_SPEED * math.atanh(4.0 / MAX_SUBJECT_SPEED))
     told, forward = [], den.forward
-    den.forward = lambda *a, subject=None, **kw: told.append(subject) or forward(*a, subject=subject, **kw)
+
+    def recording(*args, **kwargs):
+        told.append(kwargs.get(keyword))
+        return forward(*args, **kwargs)
+
+    den.forward = recording
+    return pipe, told
+
+
+def test_the_denoiser_is_told_the_prompt_s_subject_speed_in_the_camera_frame(tmp_path):
+    """With subject_motion the subject head's speed, less the camera's drift, goes to the
+    conditional pass and none (NaN) to the unconditional one; a restyle, whose structure map carries
+    the subject's path, tells none."""
+    import math
+
+    pipe, told = _subject_pipeline(tmp_path, "subject")
     pipe.generate(GenerateRequest(prompt="a ball moving right", seconds=1.0, steps=2, rate=8))
     assert len(told) == 2
     for speeds in told:
@@ -447,21 +461,10 @@ def test_the_denoiser_is_told_the_prompt_s_subject_speed_in_the_camera_frame(tmp
 def test_a_generate_tells_the_denoiser_where_its_subject_goes(tmp_path):
     """With subject_layout a generate that names a subject tells its first window the box placed from
     its seed, moving the head's speed less the drift, and the unconditional pass none; a prompt with
-    no subject, a later window, an extension and a model without the option tell none."""
-    import math
-
+    no subject, a later window and an extension tell none."""
     import torch
 
-    from engine.model.subject import MAX_SUBJECT_SPEED
-
-    pipe, _, _ = _camera_pipeline(tmp_path, drift=(1.5, 0.0), camera_zoom=True, subject_motion=True,
-                                  subject_layout=True)
-    den = pipe.model.denoiser
-    with torch.no_grad():
-        den.subject.net[2].weight.zero_()
-        den.subject.net[2].bias.fill_(MAX_SUBJECT_SPEED * math.atanh(4.0 / MAX_SUBJECT_SPEED))
-    told, forward = [], den.forward
-    den.forward = lambda *a, layout=None, **kw: told.append(layout) or forward(*a, layout=layout, **kw)
+    pipe, told = _subject_pipeline(tmp_path, "layout", subject_layout=True)
 
     def generate(prompt, seed=0, seconds=1.0):
         told.clear()

@@ -48,3 +48,32 @@ def test_a_placed_subject_crosses_the_screen_where_the_world_s_do(screen, frame)
     again = place_subject(screen, frame, frames, width, height, np.random.default_rng(7))
     assert all(np.array_equal(a, b) for a, b in zip(again, place_subject(screen, frame, frames, width, height,
                                                                           np.random.default_rng(7))))
+
+
+def test_the_subject_words_are_the_captions_shape_words():
+    """The pipeline may not import the training tables (tests/test_layering.py), so model/subject.py
+    keeps its own list of the words that name a subject: the captions' and the world's, no more."""
+    from engine.model.subject import SUBJECT_WORDS, names_subject
+    from engine.train import captions, world
+
+    assert SUBJECT_WORDS == {*world.SHAPES, *(w for words in captions.SHAPE_WORDS.values() for w in words)}
+    assert names_subject("A red Ball, moving left") and names_subject("one blue cube that stays put")
+    assert not names_subject("wide shot over the sea at night, boxing day") and not names_subject("")
+
+
+def test_the_layout_band_is_where_the_world_puts_its_subjects():
+    """LAYOUT_X, LAYOUT_Y and LAYOUT_SIZE copy engine/train/world.sample_scene's ranges (the model may
+    not import the training world): every world subject's path, height and size lies inside them,
+    and the band's edges are reached."""
+    from engine.train.world import sample_scene, subject_track
+
+    lows, highs = [], []
+    for seed in range(400):
+        scene = sample_scene(seed, subject_probability=1.0)
+        cx, cy, size = subject_track(scene, 24, 1.0, 1.0)
+        lows.append(cx.min())
+        highs.append(cx.max())
+        assert LAYOUT_Y[0] <= scene.subject_y <= LAYOUT_Y[1]
+        assert LAYOUT_SIZE[0] <= scene.subject_size <= LAYOUT_SIZE[1]
+    assert LAYOUT_X[0] - 1e-6 <= min(lows) < LAYOUT_X[0] + 0.02
+    assert LAYOUT_X[1] - 0.02 < max(highs) <= LAYOUT_X[1] + 1e-6
