@@ -58,3 +58,18 @@ def test_no_training_phrase_holds_a_held_out_wording():
                 for options in table.values() for p in options if len(p.split()) >= 3]
     assert held_out
     assert not [(h, t) for h in held_out for t in training if h in t]
+
+
+def test_camera_wordings_stay_held_out():
+    """The camera verbs of the free-phrasing evaluation that the heads once misread ("camera swings left",
+    "camera tips up", "the camera draws back", "tripod shot") are never training words, so widening
+    the training's camera wordings cannot teach the evaluation's own."""
+    import re
+
+    from engine.train import eval_prompts
+
+    training = {w for table in (CAMERA_CLAUSES, CAMERA_VERBS) for options in table.values() for p in options
+                for w in re.findall(r"[a-z]+", p)}
+    held_out = {"swings", "tips", "draws", "tripod"}
+    assert held_out <= {w for options in eval_prompts.CAMERA.values() for p in options for w in p.split()}
+    assert not held_out & training
