@@ -59,7 +59,7 @@ class _Sequence:
     zoom: float = 0.0                        # the digital zoom's rate (model/zoom.py), 0 for none
     zoom_lead: int = 0                       # frames from the zoom's whole picture to the first output one
     subject: float | None = None             # the subject's speed in the camera frame (model/subject.py)
-    layout: torch.Tensor | None = None       # [1,N,h,w] the subject's layout, told a generate's first window
+    layout: torch.Tensor | None = None       # [1,W,h,w] the subject's layout over a generate's first window
 
 
 # New frames take over from the clip's seam frame over this long (model/seams.py).
@@ -288,10 +288,12 @@ class LatentCutPipeline:
         return float(head(text, text_mask)[0, 0]) - (drift[0] if drift is not None else 0.0)
 
     def _subject_layout(self, seq: _Sequence, width: int, height: int, seed: int) -> torch.Tensor:
-        """[1,N,h,w] where a generate's subject goes (model/subject.py): placed from the seed (its own
-        stream, so the noise is the same with or without it), along the head's speed."""
+        """[1,W,h,w] where a generate's subject goes in its first window, the one told it (model/subject.py):
+        placed from the seed (its own stream, so the noise is the same with or without it), along the
+        head's speed. Placed over the whole of a long shot, a moving subject's path was too long for
+        the frame and it started outside it."""
         kt, ks = self.config.time_compression, self.config.space_compression
-        frames = seq.latent_frames * kt
+        frames = min(seq.latent_frames, self.config.latent_window) * kt
         drift = seq.drift[0] if seq.drift is not None else 0.0
         cx, cy, size = place_subject(seq.subject + drift, seq.subject, frames, width, height,
                                      np.random.default_rng([seed, LAYOUT_STREAM]))
@@ -419,7 +421,8 @@ class LatentCutPipeline:
         shape = tuple(z_known.shape)
         any_known = bool(have.any())
         cond = build_condition(shape, z_known if any_known else None, have[None] if any_known else None,
-                               structure, getattr(args, "structure_weight", DEFAULT_STRUCTURE_WEIGHT), dtype=self.dtype, device=self.device)
+                               structure, getattr(args, "structure_weight", DEFAULT_STRUCTURE_WEIGHT),
+                               dtype=self.dtype, device=self.device)
         # 3. Timesteps: a few-step flow-matching Euler schedule; restyle (SDEdit) starts part-way.
         scheduler = FlowMatchEulerDiscreteScheduler(num_train_timesteps=1000, shift=self.config.scheduler_shift)
         scheduler.set_timesteps(args.steps, device=self.device)

@@ -485,6 +485,9 @@ def test_a_generate_tells_the_denoiser_where_its_subject_goes(tmp_path):
     long = generate("a green cube moving left", seconds=3.0)
     windows = len(long) // 2
     assert windows > 1 and all(lay is not None for lay in long[:2]) and all(lay is None for lay in long[2:])
+    # placed over the first window, not the whole shot: the moving box stays whole in the frame
+    first = long[0][0]
+    assert first.shape == cover.shape and float(first[0].sum()) == pytest.approx(float(first[-1].sum()), rel=1e-3)
     told.clear()
     pipe.extend(ExtendRequest(frames=np.zeros((8, 32, 64, 3), np.uint8), prompt="a red ball moving right",
                               seconds=1.0, rate=8, steps=2))
