@@ -61,9 +61,9 @@ def test_no_training_phrase_holds_a_held_out_wording():
 
 
 def test_camera_wordings_stay_held_out():
-    """The camera verbs of the free-phrasing evaluation that the heads once misread ("camera swings left",
-    "camera tips up", "the camera draws back", "tripod shot") are never training words, so widening
-    the training's camera wordings cannot teach the evaluation's own."""
+    """The free-phrasing evaluation's own camera verbs ("camera swings left", "camera tips up", "the
+    camera draws back", "tripod shot") are never training words, so widening the training's camera
+    wordings cannot teach the evaluation's own."""
     import re
 
     from engine.train import eval_prompts
