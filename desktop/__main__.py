@@ -1,6 +1,4 @@
 """`python -m desktop` is the `latentcut` command."""
-import sys
+from desktop.cli import run
 
-from desktop.cli import main
-
-sys.exit(main())
+run()

@@ -26,6 +26,19 @@ from engine.errors import LatentCutError
 from timeline.errors import ProjectError
 
 
+def run() -> None:
+    """The `latentcut` program: main(), then exit with its code. A job cancelled while its model
+    loads leaves the load running on a daemon thread (it cannot be interrupted), and Python's own
+    shutdown would stop that thread inside torch and abort ("FATAL: exception not rethrown", exit
+    -6), so then the process ends at once, its output flushed."""
+    code = main()
+    if any(t.name.startswith("latentcut-") and t.is_alive() for t in threading.enumerate()):
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    sys.exit(code)
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if os.environ.get("LATENTCUT_DEBUG"):
