@@ -297,6 +297,12 @@ class LatentCutPipeline:
         drift = seq.drift[0] if seq.drift is not None else 0.0
         cx, cy, size = place_subject(seq.subject + drift, seq.subject, frames, width, height,
                                      np.random.default_rng([seed, LAYOUT_STREAM]))
+        # The digital zoom scales the drawn picture about its centre and would carry an off-centre
+        # subject outwards; as in the world, the subject keeps its place on screen through a zoom,
+        # so its box is drawn where the zoom brings it back there.
+        scales = np.asarray(zoom_scales(seq.zoom, seq.out_frames), np.float64)
+        scales = np.concatenate([scales, np.full(max(0, frames - len(scales)), scales[-1])])[:frames]
+        cx, cy = width / 2 + (cx - width / 2) / scales, height / 2 + (cy - height / 2) / scales
         return torch.from_numpy(layout_map(cx, cy, size, kt, ks, height, width))[None].to(self.device)
 
     def _encode(self, frames: torch.Tensor, drift: tuple[float, float] | None, first: int = 0) -> torch.Tensor:

@@ -164,3 +164,37 @@ def test_extend_pushes_its_new_frames_at_the_clip_s_zoom(tmp_path, pushes, direc
         assert pushes[0][0] == pytest.approx(rate, abs=0.004) and pushes[0][1] == (1 if direction == "tail" else 0)
     else:
         assert pushes[0][0] == 0.0
+
+
+def test_a_still_subject_keeps_its_place_on_screen_through_a_zoom(tmp_path):
+    """The digital zoom scales the drawn picture about its centre; the subject's box is drawn where the
+    zoom brings it back to its place on screen (the world's subject holds its place through a zoom),
+    so an off-centre box drifts towards the centre of the drawn frame, and without a zoom it stays."""
+    from test_pipeline import _camera_pipeline
+
+    pipe, _, _ = _camera_pipeline(tmp_path, camera_zoom=True, subject_motion=True, subject_layout=True)
+    den = pipe.model.denoiser
+    with torch.no_grad():
+        den.subject.net[2].weight.zero_()
+        den.subject.net[2].bias.zero_()  # a still subject
+    told, forward = [], den.forward
+    den.forward = lambda *a, **k: told.append(k.get("layout")) or forward(*a, **k)
+
+    def centres(rate):
+        _ask_for(pipe, rate)
+        told.clear()
+        out = pipe.generate(GenerateRequest(prompt="a red ball standing still", seconds=2.0, steps=2, rate=8, seed=2))
+        cover = told[0][0]  # the conditional pass's layout, [t,h,w]
+        cols = torch.arange(cover.shape[2]) * pipe.config.space_compression + pipe.config.space_compression / 2
+        return np.array([float((c.sum(0) * cols).sum() / c.sum()) for c in cover]), len(out.frames)
+
+    width, kt = pipe.native_size[0], pipe.config.time_compression
+    still, frames = centres(0.0)
+    assert np.ptp(still) < 0.5 and abs(still[0] - width / 2) > 8  # off centre, where the zoom shows it
+    drawn, _ = centres(0.03)
+    native = round(frames * pipe.native_rate / 8)
+    scales = np.asarray(zoom_scales(0.03, native) + [zoom_scales(0.03, native)[-1]] * kt * len(drawn))
+    per_latent = scales[:kt * len(drawn)].reshape(len(drawn), kt).mean(1)
+    assert abs(drawn[-1] - width / 2) < abs(drawn[0] - width / 2) - 2  # drawn ever nearer the centre
+    on_screen = width / 2 + (drawn - width / 2) * per_latent
+    assert np.abs(on_screen - still[0]).max() < 1.0
