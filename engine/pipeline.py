@@ -77,6 +77,21 @@ HOLD_RELEASE = (0.5, 0.15)
 LAYOUT_STREAM = 13
 
 
+def _window_joins(new: torch.Tensor, start: int, made: torch.Tensor) -> list[tuple[int, bool]]:
+    """Where a window's new frames (new [L] bool, the window from latent frame `start`) meet frames
+    that an earlier window made (made [N] bool; not given ones, which the clip's own seams match):
+    (latent frame, True) for the first new frame after made ones, (latent frame, False) for the
+    first made frame after new ones."""
+    idx = torch.nonzero(new).flatten() + start
+    if len(idx) == 0:
+        return []
+    first, last = int(idx[0]), int(idx[-1])
+    joins = [(first, True)] if first > 0 and bool(made[first - 1]) else []
+    if last + 1 < len(made) and bool(made[last + 1]):
+        joins.append((last + 1, False))
+    return joins
+
+
 def _out_frames(args) -> int:
     """Frames a generate/animate/extend/fill request makes at its rate."""
     return round(args.seconds * args.rate)
@@ -166,6 +181,7 @@ class LatentCutPipeline:
             have |= known_mask
 
         # 5. Denoising loop, window by window; frames already made (or given) condition the next window.
+        given, joins = have.clone(), []
         for start, length in windows:
             part = slice(start, start + length)
             made = self._denoise_window(
@@ -178,6 +194,7 @@ class LatentCutPipeline:
                 self._preview_offset(seq.drift, start + length // 2), steady=seq.drift is not None)
             new = ~have[part]
             z[:, :, part][:, :, new] = made[:, :, new]
+            joins += _window_joins(new, start, have & ~given)
             have[part] = True
         self._check_cancel(args.cancel)
 
@@ -194,6 +211,7 @@ class LatentCutPipeline:
         if not isinstance(args, RestyleRequest):  # a restyle keeps its input's own changes of light
             offsets = None if seq.drift is None else frame_offsets(seq.drift, video.shape[2], seq.out_start)
             video = deflicker(reduce_noise(video, offsets))
+        video = self._match_window_joins(video, joins, seq)
         if seq.seam_before is not None or seq.seam_after is not None:
             span = min(seq.out_frames, round(SEAM_FADE_SECONDS * self.native_rate))
             video = match_seams(video.float(), seq.seam_before, seq.seam_after, seq.drift, span, seq.seam_lead)
@@ -482,6 +500,29 @@ class LatentCutPipeline:
         return self.model.preview(frame, size).cpu().numpy()
 
     # ----------------------------------------------------------------- step 6
+    def _match_window_joins(self, video: torch.Tensor, joins: list[tuple[int, bool]], seq: _Sequence) -> torch.Tensor:
+        """A long shot's windows joined as an extension joins its clip (model/seams.py): where a later
+        window's new frames meet frames an earlier one made, the seam's difference fades over the new
+        frames, up to the next join. `joins`: (latent frame, forward) from _window_joins."""
+        if not joins:
+            return video
+        kt, video = self.config.time_compression, video.float()
+        span = round(SEAM_FADE_SECONDS * self.native_rate)
+        cuts = sorted(f * kt - seq.out_start for f, _ in joins)
+        for latent, forward in sorted(joins):
+            f = latent * kt - seq.out_start  # the first new frame (forward), or the first made one after them
+            if not 0 < f < video.shape[2]:
+                continue
+            if forward:
+                end = min([c for c in cuts if c > f] + [video.shape[2]])
+                video[:, :, f:end] = match_seams(video[:, :, f:end], video[:, :, f - 1], None, seq.drift,
+                                                 min(span, end - f))
+            else:
+                begin = max([c for c in cuts if c < f] + [0])
+                video[:, :, begin:f] = match_seams(video[:, :, begin:f], None, video[:, :, f], seq.drift,
+                                                   min(span, f - begin))
+        return video
+
     def _given_blocks(self, seq: _Sequence) -> torch.Tensor | None:
         """[N] bool: the known latent frames that the output leaves out (an extend's or fill's clip);
         an animate's still is known but shown, and blends like any block."""

@@ -261,6 +261,54 @@ def _camera_pipeline(tmp_path, drift=(0.0, 0.0), **overrides):
     return pipe, pattern, decoded
 
 
+def test_a_long_shot_s_windows_join_without_a_step(tmp_path):
+    """Each window of a long shot draws its own take on the scene (here: a brighter one each). Where a
+    later window's new frames meet those before them, the difference fades over the new frames as an
+    extension's seam does, up to the next join; a backwards window (an extension's head) fades it
+    back over the frames before the join. Unjoined, each join shows the whole difference."""
+    import torch
+
+    from engine.pipeline import _Sequence
+    from engine.train import evaluate as ev
+
+    pipe, _, _ = _camera_pipeline(tmp_path)
+    kt = pipe.config.time_compression
+    joins = [(f, True) for f in (2, 4, 6)]  # latent frames: windows of 2 after the first
+    video = torch.zeros(1, 3, 8 * kt, 8, 8)
+    for f, _ in joins:
+        video[:, :, f * kt:] += 0.4  # each later window brighter
+    frames = lambda v: ((v[0].permute(1, 2, 3, 0) + 1) * 127.5).clamp(0, 255).numpy().astype(np.uint8)
+    seq = _Sequence(latent_frames=8, out_frames=8 * kt)
+    stepped = ev.frame_changes(frames(video))
+    joined = ev.frame_changes(frames(pipe._match_window_joins(video.clone(), joins, seq)))
+    assert stepped.max() > 50 and joined.max() < 0.25 * stepped.max()
+    assert abs(joined.sum() - stepped.sum()) < 1  # the same way from first frame to last, in small steps
+    back = pipe._match_window_joins(video.flip(2).clone(), [(8 - f, False) for f, _ in joins], seq)
+    assert ev.frame_changes(frames(back)).max() < 0.25 * stepped.max()
+
+
+def test_window_joins_are_where_later_windows_meet_made_frames(tmp_path):
+    """A long generate joins each later window to the one before; a fill's given frames are matched by
+    its own seams, not as joins; an extension's head, made backwards, joins each window to the next."""
+    import torch
+
+    from engine.pipeline import _window_joins
+
+    made = torch.tensor([True] * 4 + [False] * 4)
+    assert _window_joins(torch.tensor([False, False, True, True]), 2, made) == [(4, True)]
+    assert _window_joins(torch.tensor([True, True]), 0, torch.zeros(8, dtype=torch.bool)) == []  # first window
+    made = torch.tensor([False] * 4 + [True] * 4)
+    assert _window_joins(torch.tensor([True, True, False]), 2, made) == [(4, False)]
+    pipe, _, _ = _camera_pipeline(tmp_path)
+    seen = []
+    pipe._match_window_joins = lambda video, joins, seq: seen.append(joins) or video
+    pipe.generate(GenerateRequest(prompt="a long one", seconds=3.0, steps=1, rate=pipe.native_rate))
+    assert seen[0] and all(forward for _, forward in seen[0]) and seen[0] == sorted(seen[0])
+    pipe.fill(FillRequest(before_frames=np.zeros((8, 32, 64, 3), np.uint8), after_frames=np.zeros((8, 32, 64, 3),
+                          np.uint8), seconds=0.5, prompt="x", rate=pipe.native_rate, steps=1))
+    assert seen[-1] == []
+
+
 def _moved(z, video, drift, config, given=None, out_start=0):
     """What the camera frame's latents z [1,C,T,h,w] should decode to: rolled by whole cells, decoded,
     rolled by the pixels left (split_offsets), the blocks blended along the drift (but for the
