@@ -509,7 +509,8 @@ class LatentCutPipeline:
         kt, video = self.config.time_compression, video.float()
         span = round(SEAM_FADE_SECONDS * self.native_rate)
         cuts = sorted(f * kt - seq.out_start for f, _ in joins)
-        for latent, forward in sorted(joins):
+        # Each join's anchor frame is final first: forward joins from the start, backward ones from the end.
+        for latent, forward in sorted(joins, key=lambda join: join[0] if join[1] else -join[0]):
             f = latent * kt - seq.out_start  # the first new frame (forward), or the first made one after them
             if not 0 < f < video.shape[2]:
                 continue
