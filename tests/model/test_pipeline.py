@@ -265,7 +265,8 @@ def test_a_long_shot_s_windows_join_without_a_step(tmp_path):
     """Each window of a long shot draws its own take on the scene (here: a brighter one each). Where a
     later window's new frames meet those before them, the difference fades over the new frames as an
     extension's seam does, up to the next join; a backwards window (an extension's head) fades it
-    back over the frames before the join. Unjoined, each join shows the whole difference."""
+    back over the frames before the join. Unjoined, each join shows the whole difference. A pan's or
+    tilt's windows are left as they are."""
     import torch
 
     from engine.pipeline import _Sequence
@@ -286,6 +287,8 @@ def test_a_long_shot_s_windows_join_without_a_step(tmp_path):
     back = pipe._match_window_joins(video.flip(2).clone(), [(8 - f, False) for f, _ in joins], seq)
     back = ev.frame_changes(frames(back))
     assert back.max() < 0.25 * stepped.max() and abs(back.sum() - stepped.sum()) < 1
+    panning = _Sequence(latent_frames=8, out_frames=8 * kt, drift=(1.5, 0.0))  # not along a drift
+    assert torch.equal(pipe._match_window_joins(video.clone(), joins, panning), video)
 
 
 def test_window_joins_are_where_later_windows_meet_made_frames(tmp_path):
