@@ -268,6 +268,9 @@ def _typical_change(before: np.ndarray, after: np.ndarray) -> float:
     return max(float(np.median(inside)), 0.5)
 
 
+SEAM_PASS = 1.5  # the bar: a seam passes at most 1.5x the median frame-to-frame change around it
+
+
 def seam_ratio(before: np.ndarray, after: np.ndarray) -> float:
     """Change across the seam (last frame of `before` to first of `after`) over the median
     frame-to-frame change inside both clips. <= 1 means the seam is no bigger than a step."""
