@@ -193,7 +193,7 @@ def main(argv=None) -> int:
         print(f"{name}: " + ", ".join(f"{k} {c[k]:.2f}" for k in ATTRIBUTES)
               + f"; PSNR {c['psnr']:.1f} dB, subject {c['subject_psnr']:.1f} dB, "
               f"subject saturation kept {c['subject_saturation_kept']:.2f}, biggest change / world median "
-              f"{c['biggest_change']:.2f} (within 1.5x: {c['biggest_change_pass']:.2f})")
+              f"{c['biggest_change']:.2f} (within {ev.SEAM_PASS}x: {c['biggest_change_pass']:.2f})")
     print(f"{'attribute':<14}{'fixed':>8}{'free':>8}{'world':>8}{'ratio':>8}")
     for k in ATTRIBUTES:
         peer = attrs["world"][k]
