@@ -366,7 +366,7 @@ def test_the_decoder_stage_learns_noised_latents_and_keeps_the_code(tmp_path):
     code = {k: v.clone() for k, v in model.autoencoder.state_dict().items() if k.startswith("encode_proj")}
     decoder = [p.detach().clone() for p in model.autoencoder.decoder_parameters()]
     before = noised_error()
-    train.refine_decoder(model, clips, 40, 2, None, 0.3, 0, torch.device("cpu"), lr=3e-3)
+    train.refine_decoder(model, clips, 40, 2, None, 0.3, 1.0, 0, torch.device("cpu"), lr=3e-3)
     for k, v in code.items():
         assert torch.equal(model.autoencoder.state_dict()[k], v), k  # latents stay valid
     assert any(not torch.equal(a, b) for a, b in zip(decoder, model.autoencoder.decoder_parameters()))
