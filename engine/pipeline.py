@@ -23,7 +23,7 @@ from .constraints import Constraints, warn_adjusted
 from .device import default_dtype, pick_device, set_threads
 from .errors import Cancelled
 from .media.retime import hold_indices, retime
-from .model.block_blend import blend_blocks
+from .model.block_blend import decode_blended
 from .model.camera import frame_offsets, measure_drift, roll_frames, split_offsets, subpixel_frames
 from .model.conditioning import build_condition
 from .model.deflicker import deflicker
@@ -199,14 +199,7 @@ class LatentCutPipeline:
         self._check_cancel(args.cancel)
 
         # 6. Decode (out of the camera frame), cut the output frames and conform them to the requested rate.
-        kt = self.config.time_compression
-        if seq.drift is None:
-            video = blend_blocks(self.model.decode_latents(z.to(self.dtype)), kt, given=self._given_blocks(seq))
-        else:
-            cells, rest = split_offsets(seq.drift, z.shape[2], kt, self.config.space_compression)
-            video = roll_frames(self.model.decode_latents(roll_frames(z, cells, forward=True).to(self.dtype)), rest,
-                                forward=True)
-            video = blend_blocks(video, kt, frame_offsets(seq.drift, video.shape[2]), given=self._given_blocks(seq))
+        video = decode_blended(self.model, z.to(self.dtype), seq.drift, self._given_blocks(seq))
         video = video[:, :, seq.out_start:seq.out_start + seq.out_frames]
         if not isinstance(args, RestyleRequest):  # a restyle keeps its input's own changes of light
             offsets = None if seq.drift is None else frame_offsets(seq.drift, video.shape[2], seq.out_start)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import torch
 
-from .camera import wrapped
+from .camera import frame_offsets, roll_frames, split_offsets, wrapped
 
 
 def blend_blocks(video: torch.Tensor, block: int, offsets: list[tuple[int, int]] | None = None,
@@ -44,3 +44,16 @@ def blend_blocks(video: torch.Tensor, block: int, offsets: list[tuple[int, int]]
         out[:, :, f] = video[:, :, f] + weight * (near - video[:, :, f])
     return out
 
+
+
+def decode_blended(model, z: torch.Tensor, drift: tuple[float, float] | None,
+                   given: torch.Tensor | None = None) -> torch.Tensor:
+    """Latents z [B,C,N,h,w], made in the camera frame of `drift` (None: a still camera), decoded
+    and moved back out of it, blocks blended: the frames before subpixel_frames adds the fraction
+    of a pixel. The latents move by whole cells and the frames by the pixels left (split_offsets)."""
+    kt = model.config.time_compression
+    if drift is None:
+        return blend_blocks(model.decode_latents(z), kt, given=given)
+    cells, rest = split_offsets(drift, z.shape[2], kt, model.config.space_compression)
+    video = roll_frames(model.decode_latents(roll_frames(z, cells, forward=True)), rest, forward=True)
+    return blend_blocks(video, kt, frame_offsets(drift, video.shape[2]), given=given)

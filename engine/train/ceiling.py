@@ -5,14 +5,16 @@ The code is linear over 4 frames, so motion inside those frames decodes as a ble
 frames move about half as far, and most zooms read as still shots. The denoiser never has to carry
 a camera move, though: it draws in the camera frame and the move is made after decoding. So the
 ceiling is also measured as the pipeline encodes a clip it is given (camera_frame): the drift and
-zoom measured from its frames, the clip stilled by them, and the move put back after decoding.
+zoom measured from its frames, the clip stilled by them, and decoded as the pipeline decodes (blocks
+blended, engine/model/block_blend.py), the move put back after.
 """
 from __future__ import annotations
 
 import numpy as np
 import torch
 
-from engine.model.camera import frame_offsets, measure_drift, roll_frames
+from engine.model.block_blend import decode_blended
+from engine.model.camera import frame_offsets, measure_drift, roll_frames, subpixel_frames
 from engine.model.zoom import measure_zoom, scale_frames, still_scales
 from engine.train import evaluate as ev
 from engine.train.data import to_tensor
@@ -28,17 +30,19 @@ def psnr(a: np.ndarray, b: np.ndarray) -> float:
 
 def reconstruct(model, x: torch.Tensor, camera_frame: bool = False) -> torch.Tensor:
     """Frames [1,3,T,H,W] in [-1,1] encoded and decoded; with camera_frame (and a model that draws
-    in it), in the frame the pipeline encodes a given clip in: rolled back by its measured drift and,
-    without one, scaled to the tightest framing of its measured zoom; the move put back after."""
+    in it), as the pipeline encodes and decodes a given clip: rolled back by its measured drift or,
+    without one, scaled to the tightest framing of its measured zoom; decoded out of the camera
+    frame with its blocks blended (decode_blended), the fraction of a pixel and the zoom put back."""
     cfg = model.config
     if not (camera_frame and cfg.camera_frame):
         return model.decode_latents(model.encode_frames(x))
     luma = x[0].float().mean(dim=0, keepdim=True)
     drift = measure_drift(luma)
-    scales = still_scales(measure_zoom(luma) if cfg.camera_zoom and drift == (0.0, 0.0) else 0.0, x.shape[2])
-    offsets = frame_offsets(drift, x.shape[2])
-    still = roll_frames(scale_frames(x, scales), offsets, forward=False)
-    video = roll_frames(model.decode_latents(model.encode_frames(still)).float(), offsets, forward=True)
+    if drift != (0.0, 0.0):
+        still = roll_frames(x, frame_offsets(drift, x.shape[2]), forward=False)
+        return subpixel_frames(decode_blended(model, model.encode_frames(still), drift).float(), drift)
+    scales = still_scales(measure_zoom(luma) if cfg.camera_zoom else 0.0, x.shape[2])
+    video = decode_blended(model, model.encode_frames(scale_frames(x, scales)), None).float()
     return scale_frames(video, [1.0 / s for s in scales])
 
 

@@ -7,6 +7,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 import torch
+from einops import rearrange
 
 from engine.model.camera import measure_drift
 from engine.train.ceiling import psnr, reconstruct
@@ -15,18 +16,20 @@ from engine.train.world import EVAL_SEED_START, render, sample_scene
 
 
 class IdentityCode:
-    """An autoencoder that keeps every frame exactly and records what it was asked to encode."""
+    """An autoencoder that keeps every frame exactly (4 frames a latent frame, 1 px a cell) and
+    records what it was asked to encode."""
 
     def __init__(self, camera_frame: bool = True):
-        self.config = SimpleNamespace(camera_frame=camera_frame, camera_zoom=True)
+        self.config = SimpleNamespace(camera_frame=camera_frame, camera_zoom=True, time_compression=4,
+                                      space_compression=1)
         self.encoded = None
 
     def encode_frames(self, x):
         self.encoded = x.clone()
-        return x
+        return rearrange(x, "b c (n k) h w -> b (c k) n h w", k=4)
 
     def decode_latents(self, z):
-        return z
+        return rearrange(z, "b (c k) n h w -> b c (n k) h w", k=4)
 
 
 def world_clip(camera: str) -> torch.Tensor:
@@ -48,7 +51,8 @@ def test_a_pan_is_encoded_in_the_camera_frame_and_gets_its_move_back(camera):
     assert measure_drift(luma(x)) != (0.0, 0.0)
     out = reconstruct(model, x, camera_frame=True)
     assert measure_drift(luma(model.encoded)) == (0.0, 0.0)  # the code is given the scene still
-    assert torch.equal(out, x)  # rolled back and forward by the same whole pixels
+    assert measure_drift(luma(out)) == measure_drift(luma(x))  # and the move is put back
+    assert psnr(as_uint8(out), as_uint8(x)) > 30  # only the block blend and the subpixel shift differ
 
 
 @pytest.mark.parametrize("camera", ["zoom in", "zoom out"])
@@ -70,5 +74,6 @@ def test_a_still_clip_and_a_model_without_the_camera_frame_are_encoded_as_they_a
     assert torch.equal(model.encoded, x)
     still = world_clip("static")
     model = IdentityCode()
-    assert torch.equal(reconstruct(model, still, camera_frame=True), still)
+    out = reconstruct(model, still, camera_frame=True)
     assert torch.equal(model.encoded, still)
+    assert psnr(as_uint8(out), as_uint8(still)) > 30  # blocks blended as the pipeline blends them
