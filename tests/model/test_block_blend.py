@@ -6,12 +6,25 @@ from engine.model.block_blend import blend_blocks
 from engine.model.camera import frame_offsets, roll_frames
 
 
+STEP = 0.04  # a step between blocks as the denoiser's latents leave one: 5 levels of 255
+
+
 def test_a_step_between_blocks_becomes_even_steps():
-    """Two blocks of 4 flat frames, 0 then 1: the frames become 0, 0, 1/8, 3/8, 5/8, 7/8, 1, 1, a
-    step of 1/4 a frame across the boundary rather than one jump of 1."""
-    video = torch.cat([torch.zeros(1, 1, 4, 2, 2), torch.ones(1, 1, 4, 2, 2)], dim=2)
+    """Two blocks of 4 flat frames, 0 then a step: the frames become 0, 0, 1/8, 3/8, 5/8, 7/8, 1, 1
+    of it, a step of 1/4 a frame across the boundary rather than one jump."""
+    video = torch.cat([torch.zeros(1, 1, 4, 2, 2), STEP * torch.ones(1, 1, 4, 2, 2)], dim=2)
     out = blend_blocks(video, 4)[0, 0, :, 0, 0]
-    assert torch.allclose(out, torch.tensor([0, 0, 1 / 8, 3 / 8, 5 / 8, 7 / 8, 1, 1]))
+    assert torch.allclose(out, STEP * torch.tensor([0, 0, 1 / 8, 3 / 8, 5 / 8, 7 / 8, 1, 1]))
+
+
+def test_a_moving_subject_leaves_no_ghost():
+    """A bright square moving 2 px a frame over a flat ground: a frame and its neighbour block's
+    differ by far more than a step where the square is, so neither takes any of the other there;
+    the ground, where they agree, is blended as before (and is unchanged, being the same)."""
+    video = torch.zeros(1, 3, 8, 16, 32)
+    for f in range(8):
+        video[:, :, f, 4:12, 2 * f:2 * f + 6] = 0.8
+    assert torch.equal(blend_blocks(video, 4), video)
 
 
 def test_a_drifting_still_scene_is_unchanged_but_for_nothing():
@@ -27,10 +40,10 @@ def test_the_wrapped_strip_keeps_the_frame_s_own_pixels():
     """Blocks that differ: away from the edge a frame takes its tent share of the aligned
     neighbour; in the columns the alignment roll brought across the edge, none."""
     video = torch.zeros(1, 1, 8, 4, 16)
-    video[:, :, 4:] = 1.0
+    video[:, :, 4:] = STEP
     offsets = frame_offsets((1.0, 0.0), 8)  # frame 3's neighbour (frame 7) rolls back 4 px
     out = blend_blocks(video, 4, offsets)
-    assert torch.allclose(out[0, 0, 3, :, :12], torch.full((4, 12), 3 / 8))
+    assert torch.allclose(out[0, 0, 3, :, :12], torch.full((4, 12), 3 / 8 * STEP))
     assert torch.equal(out[0, 0, 3, :, 12:], torch.zeros(4, 4))
 
 
@@ -43,6 +56,7 @@ def test_blocks_a_request_gave_neither_blend_nor_lend():
     """An extension: block 0 is the clip (given, left out of the output), blocks 1-2 are new. The
     new blocks blend only with each other; the clip's block is untouched and lends nothing, so the
     step from it stays at the seam, where seam matching takes it."""
-    video = torch.cat([torch.zeros(1, 1, 4, 2, 2), torch.ones(1, 1, 4, 2, 2), 3 * torch.ones(1, 1, 4, 2, 2)], dim=2)
+    video = STEP * torch.cat([torch.zeros(1, 1, 4, 2, 2), torch.ones(1, 1, 4, 2, 2), 2 * torch.ones(1, 1, 4, 2, 2)],
+                             dim=2)
     out = blend_blocks(video, 4, given=torch.tensor([True, False, False]))[0, 0, :, 0, 0]
-    assert torch.allclose(out, torch.tensor([0, 0, 0, 0, 1, 1, 1.25, 1.75, 2.25, 2.75, 3, 3]))
+    assert torch.allclose(out, STEP * torch.tensor([0, 0, 0, 0, 1, 1, 1.125, 1.375, 1.625, 1.875, 2, 2]))
