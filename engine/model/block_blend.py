@@ -64,7 +64,6 @@ def _agreement(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     return (1 - (diff - low) / (high - low)).clamp(0, 1).to(a.dtype)
 
 
-
 def decode_blended(model, z: torch.Tensor, drift: tuple[float, float] | None,
                    given: torch.Tensor | None = None) -> torch.Tensor:
     """Latents z [B,C,N,h,w], made in the camera frame of `drift` (None: a still camera), decoded
