@@ -376,9 +376,9 @@ def test_extend_continues_the_camera_move_the_clip_shows(tmp_path):
     assert gaps[0] > 5 and all(b <= a + 0.5 for a, b in zip(gaps, gaps[1:])) and gaps[-1] < gaps[0] / 4
 
 
-def test_a_restyle_s_first_steps_are_guided_harder(pipe, monkeypatch):
-    """A restyle's first two steps set its look at 3x the request's guidance, the rest keep the
-    source's edges at 0.75x (engine/pipeline.py RESTYLE_GUIDANCE); other operations keep it even."""
+def test_a_restyle_s_first_step_is_guided_harder(pipe, monkeypatch):
+    """A restyle's first step sets its subject's colour at 3x the request's guidance, the rest keep
+    the source's edges at 0.75x (engine/pipeline.py RESTYLE_GUIDANCE); other operations keep it even."""
     import torch
     from diffusers import FlowMatchEulerDiscreteScheduler
 
@@ -397,10 +397,30 @@ def test_a_restyle_s_first_steps_are_guided_harder(pipe, monkeypatch):
     monkeypatch.setattr(pipe.model.denoiser, "forward", guided)
     frames = np.random.default_rng(0).integers(0, 256, (8, 32, 64, 3), dtype=np.uint8)
     pipe.restyle(RestyleRequest(frames=frames, prompt="at night", strength=0.7, steps=10, guidance=4.0, rate=8))
-    assert steps == [12.0, 12.0, 3.0, 3.0, 3.0, 3.0, 3.0]
+    assert steps == [12.0, 3.0, 3.0, 3.0, 3.0, 3.0, 3.0]
     steps.clear()
     pipe.generate(GenerateRequest(prompt="at night", seconds=1.0, steps=3, guidance=4.0, rate=8))
     assert steps == [4.0, 4.0, 4.0]
+
+
+def test_a_restyle_starts_without_the_source_s_broad_colours(pipe, monkeypatch):
+    """The start latents of a restyle lose the input's broad colours (model/restyle_look.py): a flat
+    orange clip and a flat blue one start from the same latents, so the prompt alone sets the look."""
+    from diffusers import FlowMatchEulerDiscreteScheduler
+
+    starts, original = [], FlowMatchEulerDiscreteScheduler.scale_noise
+
+    def scale_noise(self, sample, timestep, noise=None):
+        starts.append(sample.clone())
+        return original(self, sample, timestep, noise)
+
+    monkeypatch.setattr(FlowMatchEulerDiscreteScheduler, "scale_noise", scale_noise)
+    for colour in ((230, 120, 40), (30, 60, 200)):
+        frames = np.broadcast_to(np.array(colour, np.uint8), (8, 32, 64, 3)).copy()
+        pipe.restyle(RestyleRequest(frames=frames, prompt="at night", strength=0.7, steps=4, rate=8))
+    flat = pipe.model.encode_frames(pipe._to_tensor(frames, *pipe.native_size))
+    assert flat.abs().mean() > 0.1  # the blue clip's own latents are far from the mean picture
+    assert (starts[0] - starts[1]).abs().max() < 1e-3 and starts[1].abs().max() < 1e-3
 
 
 def test_restyle_keeps_the_picture_frame(tmp_path, clip):
