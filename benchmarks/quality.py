@@ -52,7 +52,8 @@ def attribute_check(pipe, scenes, steps, free: bool = False) -> dict:
     frames = round(pipe.config.frames)
     for i, scene in enumerate(scenes):
         text = free_prompt(scene, i) if free else prompt(scene)
-        clip = pipe.generate(GenerateRequest(prompt=text, seconds=frames / pipe.native_rate, seed=i, steps=steps)).frames
+        request = GenerateRequest(prompt=text, seconds=frames / pipe.native_rate, seed=i, steps=steps)
+        clip = pipe.generate(request).frames
         truth = render(scene, size[0], size[1], frames)
         guess, world = ev.classify_clip(clip), ev.classify_clip(truth)
         for k in ATTRIBUTES:
@@ -100,12 +101,15 @@ def extend_check(pipe, scenes, steps) -> dict:
         clip = render(scene, w, h, pipe.config.frames)
         camera = ev.classify_camera(clip)
         for direction in ("tail", "head"):
-            new = pipe.extend(ExtendRequest(frames=clip, seconds=2.0, direction=direction, prompt=prompt(scene), seed=i, steps=steps, rate=pipe.native_rate)).frames
+            request = ExtendRequest(frames=clip, seconds=2.0, direction=direction, prompt=prompt(scene), seed=i,
+                                    steps=steps, rate=pipe.native_rate)
+            new = pipe.extend(request).frames
             pair = (clip, new) if direction == "tail" else (new, clip)
             ratios.append(ev.seam_ratio(*pair))
             regions.append(ev.seam_region_ratio(*pair, reach))
             continues.append(ev.classify_camera(new) == camera)
-    return {"seam_ratio_median": float(np.median(ratios)), "seam_pass": float(np.mean(np.array(ratios) <= ev.SEAM_PASS)),
+    return {"seam_ratio_median": float(np.median(ratios)),
+            "seam_pass": float(np.mean(np.array(ratios) <= ev.SEAM_PASS)),
             "motion_continues": float(np.mean(continues)), **_region_figures(regions)}
 
 
@@ -118,7 +122,9 @@ def fill_check(pipe, scenes, steps) -> dict:
         cut = clip.shape[0] * 3 // 8
         before, after = clip[:cut], clip[-cut:]
         gap = (clip.shape[0] - before.shape[0] - after.shape[0]) / pipe.native_rate
-        new = pipe.fill(FillRequest(before_frames=before, after_frames=after, seconds=gap, prompt=prompt(scene), seed=i, steps=steps, rate=pipe.native_rate)).frames
+        request = FillRequest(before_frames=before, after_frames=after, seconds=gap, prompt=prompt(scene), seed=i,
+                              steps=steps, rate=pipe.native_rate)
+        new = pipe.fill(request).frames
         a, b = ev.seam_ratio(before, new), ev.seam_ratio(new, after)
         ratios += [a, b]
         regions += [ev.seam_region_ratio(before, new, reach), ev.seam_region_ratio(new, after, reach)]
@@ -139,7 +145,9 @@ def restyle_check(pipe, scenes, steps) -> dict:
     for i, scene in enumerate(scenes):
         target = restyled(scene, i)
         clip = render(scene, w, h, pipe.config.frames)
-        new = pipe.restyle(RestyleRequest(frames=clip, prompt=prompt(target), strength=0.7, seed=i, steps=steps, rate=pipe.native_rate)).frames
+        request = RestyleRequest(frames=clip, prompt=prompt(target), strength=0.7, seed=i, steps=steps,
+                                 rate=pipe.native_rate)
+        new = pipe.restyle(request).frames
         corr.append(ev.edge_correlation(clip, new))
         world_corr.append(ev.edge_correlation(clip, render(target, w, h, pipe.config.frames)))
         look.append(ev.classify_time_of_day(new) == target.time_of_day and ev.classify_color(new) == target.color)
@@ -210,7 +218,8 @@ def main(argv=None) -> int:
         print(f"extend   seam/typical median {e['seam_ratio_median']:.2f}, seams passing {e['seam_pass']:.2f}, "
               f"motion continues {e['motion_continues']:.2f}; biggest jump within 1 s / typical median "
               f"{e['seam_region_median']:.2f}, passing {e['seam_region_pass']:.2f}")
-        print(f"fill     seam/typical median {f['seam_ratio_median']:.2f}, both seams passing {f['both_seams_pass']:.2f}; "
+        print(f"fill     seam/typical median {f['seam_ratio_median']:.2f}, "
+              f"both seams passing {f['both_seams_pass']:.2f}; "
               f"biggest jump within 1 s / typical median {f['seam_region_median']:.2f}, "
               f"passing {f['seam_region_pass']:.2f}")
         print(f"restyle  edge correlation {r['edge_correlation']:.2f} (world pair {r['world_edge_correlation']:.2f}, "
