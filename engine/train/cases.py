@@ -8,7 +8,9 @@ that operation:
   extend_head  the last `overlap` latent frames known
   fill         both ends known
   animate      latent frame 0 known, encoded from the first frame held still
-  restyle      the structure map of the partner rendering (same geometry, other style)
+  restyle      the structure map of the partner rendering (same geometry, other style); a share
+               of them also start from the partner's latents less their broad colours, noised, as
+               the pipeline's restyle starts (model/restyle_look.py, train.flow_loss)
 The loss covers only the frames that are not known.
 """
 from __future__ import annotations
@@ -19,6 +21,7 @@ import numpy as np
 import torch
 
 from engine.model.conditioning import build_condition
+from engine.model.restyle_look import without_look
 
 CASES = ("generate", "extend_tail", "extend_head", "fill", "animate", "restyle")
 DEFAULT_MIX = {"generate": 0.35, "extend_tail": 0.13, "extend_head": 0.09, "fill": 0.1, "animate": 0.1,
@@ -44,16 +47,20 @@ class Batch:
     weight: torch.Tensor | None = None  # [B,T,h,w] per-cell loss weight, None for even
     clips: torch.Tensor | None = None  # [B] the pool index of each target clip
     layout: torch.Tensor | None = None  # [B,T,h,w] the subject's layout where told (zeros elsewhere)
+    source: torch.Tensor | None = None  # [B,C,T,h,w] a restyle's start where it starts from its partner
+    from_source: torch.Tensor | None = None  # [B] bool: the cases that do
 
 
 def make_batch(pool, rng: np.random.Generator, batch: int, overlap: int, mix: dict | None = None,
                caption_dropout: float = 0.1, weights: torch.Tensor | None = None,
-               layouts: torch.Tensor | None = None, layout_rate: float = 0.0) -> Batch:
+               layouts: torch.Tensor | None = None, layout_rate: float = 0.0, restyle_start: float = 0.0) -> Batch:
     """A batch of training cases drawn from the pool. Captions are '' with probability
     caption_dropout, which trains the unconditional branch of classifier-free guidance. `weights`
     ([N,t,h,w], data.subject_weights) gives each clip's per-cell loss weight. `layouts` ([N,t,h,w],
     data.subject_layouts): a captioned generate case is told its clip's with probability
-    layout_rate, as the pipeline tells a generate; the rest are told none."""
+    layout_rate, as the pipeline tells a generate; the rest are told none. A restyle case starts
+    from its partner (Batch.source) with probability restyle_start (no draw at 0, so older runs
+    resume on the same stream)."""
     mix = check_mix(mix or DEFAULT_MIX)
     names = list(mix)
     probs = np.asarray([mix[n] for n in names], np.float64)
@@ -67,6 +74,8 @@ def make_batch(pool, rng: np.random.Generator, batch: int, overlap: int, mix: di
     structure = torch.zeros(batch, pool.structure.shape[1], t, h, w)
     cases, captions = [], []
     told = None if layouts is None else torch.zeros(batch, t, h, w)
+    source = torch.zeros_like(x0) if restyle_start > 0 else None
+    from_source = torch.zeros(batch, dtype=torch.bool)
     for b, i in enumerate(idx):
         case = names[int(rng.choice(len(names), p=probs))]
         if case in ("extend_tail", "fill"):
@@ -80,6 +89,9 @@ def make_batch(pool, rng: np.random.Generator, batch: int, overlap: int, mix: di
             known[b, :, :1] = pool.still[i]
         elif case == "restyle":
             structure[b] = pool.structure[pool.partner(int(i))]
+            if source is not None and rng.random() < restyle_start:
+                source[b] = without_look(pool.latents[pool.partner(int(i))][None])[0]
+                from_source[b] = True
         options = pool.captions[int(i)]
         text = options[int(rng.integers(0, len(options)))]
         captions.append("" if rng.random() < caption_dropout else text)
@@ -90,4 +102,4 @@ def make_batch(pool, rng: np.random.Generator, batch: int, overlap: int, mix: di
     cond = build_condition(tuple(x0.shape), known, mask, structure if has_structure else None)
     return Batch(x0=x0, cond=cond, loss_mask=(~mask).float(), captions=captions, cases=cases,
                  weight=None if weights is None else weights[torch.as_tensor(idx)], clips=torch.as_tensor(idx),
-                 layout=told)
+                 layout=told, source=source, from_source=from_source if source is not None else None)

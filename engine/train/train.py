@@ -53,6 +53,9 @@ STATE_NAME = "train_state.json"
 OPTIMIZER_NAME = "optimizer.safetensors"
 EMA_NAME = "ema.safetensors"
 LOW_NOISE_T_MAX = 0.3  # Preset.low_noise draws t evenly below this
+# A restyle case told to start from its partner (Preset.restyle_start) does so from this noise level up:
+# the pipeline's restyle starts at its strength (0.7 by default) and then follows its own estimates.
+RESTYLE_START_T = 0.5
 
 
 @dataclass
@@ -106,6 +109,12 @@ class Preset:
     # Steps of each head's fit (fit_head), seconds of CPU: on previz-v13's pool 2,000 against 600 read
     # 45 of 48 free wordings of the subject's motion right (was 41) and 37 of 48 of the camera's (36).
     head_steps: int = 2000
+    # Share of restyle cases that start as the pipeline's restyle does, from their partner's latents
+    # less its broad colours (model/restyle_look.py) noised to t (from RESTYLE_START_T up), the target
+    # still their own clip. Otherwise the denoiser only ever saw the target itself noised, and a start
+    # that still holds the source's subject kept its colour: the look missed in 5 of 24 held-out
+    # restyles, each on the subject's colour.
+    restyle_start: float = 0.0
     mix: dict = field(default_factory=lambda: dict(DEFAULT_MIX))
 
 
@@ -120,7 +129,7 @@ PRESETS = {
         ae_steps=200, ae_batch=4, ae_lr=1e-3, ae_crop=(64, 128),
         pool_pairs=3000, steps=40000, batch=8, lr=5e-4, eval_every=500, eval_prompts=8, checkpoint_every=50,
         timestep_shift=3.0, pure_noise=0.1, low_noise=0.1, subject_boost=8.0, estimate_loss=1.0, decoder_steps=800,
-        decoder_time_weight=4.0),
+        decoder_time_weight=4.0, restyle_start=0.5),
     # A few seconds end to end: tests and smoke runs.
     "tiny": Preset(
         config=dict(name="previz-tiny", width=64, height=32, frames=8, fps=8.0, latent_channels=4,
@@ -132,7 +141,7 @@ PRESETS = {
                     overlap_latent_frames=1),
         ae_steps=12, ae_batch=2, ae_lr=3e-3, ae_crop=None,
         pool_pairs=2, steps=30, batch=4, lr=2e-3, warmup=2, eval_every=12, eval_prompts=2, checkpoint_every=6,
-        pure_noise=0.25, low_noise=0.25, subject_boost=8.0, decoder_steps=6, head_steps=100),
+        pure_noise=0.25, low_noise=0.25, subject_boost=8.0, decoder_steps=6, head_steps=100, restyle_start=0.5),
 }
 
 
@@ -340,7 +349,13 @@ def flow_loss(model: LatentCutLDM, batch, text: torch.Tensor, text_mask: torch.T
     the denoiser's subject speeds (NaN: none told)."""
     den = model.denoiser
     x0 = batch.x0.to(device)
-    x_t = add_noise(x0, noise, t)
+    target = velocity_target(x0, noise)
+    if batch.source is None:
+        x_t = add_noise(x0, noise, t)
+    else:  # restyle cases from their partner: x_t is not x0 noised, so the velocity is x_t's to x0
+        start = (batch.from_source.to(device) & (t >= RESTYLE_START_T)).reshape(-1, 1, 1, 1, 1)
+        x_t = add_noise(torch.where(start, batch.source.to(device), x0), noise, t)
+        target = torch.where(start, (x_t - x0) / t.clamp(min=RESTYLE_START_T).reshape(-1, 1, 1, 1, 1), target)
     with _autocast(device):
         out, s2 = den.predict(x_t, batch.cond.to(device), t, text.to(device), text_mask.to(device),
                               None if subject is None else subject.to(device),
@@ -352,7 +367,7 @@ def flow_loss(model: LatentCutLDM, batch, text: torch.Tensor, text_mask: torch.T
         sq = sq.mean(dim=1)
         return (sq if cell_weight is None else sq * cell_weight).mean(dim=(2, 3))
 
-    err = per_frame((v.float() - velocity_target(x0, noise)).pow(2))
+    err = per_frame((v.float() - target).pow(2))
     if den.predicts_sample:
         # The velocity error of a sample prediction is its clean-latent error over t. Weighted by t^2
         # it is that clean-latent error itself, the same at every noise level: unweighted, the nearly
@@ -631,7 +646,7 @@ def train_denoiser(model: LatentCutLDM, text_encoder, pool: LatentPool, texts: T
         rng = np.random.default_rng([state["seed"], 3, step])
         gen = torch.Generator().manual_seed(state["seed"] * 1_000_003 + step)
         batch = make_batch(pool, rng, preset.batch, model.config.overlap_latent_frames, preset.mix, weights=weights,
-                           layouts=layouts, layout_rate=preset.layout_rate)
+                           layouts=layouts, layout_rate=preset.layout_rate, restyle_start=preset.restyle_start)
         text, mask = texts.batch(batch.captions)
         t = training_timesteps(preset, gen)
         noise = torch.randn(batch.x0.shape, generator=gen)

@@ -54,6 +54,24 @@ def test_restyle_takes_the_partner_structure(pool):
         assert torch.equal(b.cond[row, C + 1:], pool.structure[i ^ 1])
 
 
+def test_a_share_of_restyle_cases_starts_from_the_partner_less_its_look(pool):
+    """As the pipeline's restyle starts (model/restyle_look.py): the partner's latents less their
+    broad colours; other cases, and every case at restyle_start 0, carry no start."""
+    from engine.model.restyle_look import without_look
+
+    mix = {"restyle": 1.0, "generate": 1.0}
+    b = make_batch(pool, np.random.default_rng(3), 64, 2, mix, restyle_start=0.5)
+    restyle = torch.tensor([c == "restyle" for c in b.cases])
+    assert 0 < int(b.from_source.sum()) < int(restyle.sum())
+    assert not bool((b.from_source & ~restyle).any())
+    for row in torch.nonzero(b.from_source).flatten():
+        i = next(i for i in range(4) if torch.equal(pool.latents[i], b.x0[row]))
+        assert torch.allclose(b.source[row], without_look(pool.latents[i ^ 1][None])[0])
+    assert not b.source[~b.from_source].any()
+    plain = make_batch(pool, np.random.default_rng(3), 64, 2, mix)
+    assert plain.source is None and plain.from_source is None
+
+
 def test_caption_dropout_and_captions(pool):
     assert set(_batch(pool, "generate", dropout=1.0).captions) == {""}
     b = _batch(pool, "generate")

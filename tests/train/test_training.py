@@ -172,6 +172,38 @@ def test_the_estimate_loss_adds_the_network_s_own_clean_latent_error():
     assert float(den.patch_out.weight.grad.norm()) > 3 * hidden
 
 
+def test_a_restyle_case_from_its_partner_is_scored_on_its_own_clip(monkeypatch):
+    """A restyle case that starts from its partner (Batch.source) is noised from the partner's
+    latents from RESTYLE_START_T up, and its loss is the estimate's error against its own clip."""
+    from engine.model.tiny import make_tiny_model, tiny_config
+    from engine.train.cases import Batch
+
+    model = make_tiny_model(tiny_config(prediction="sample"))
+    cfg, den = model.config, model.denoiser
+    gen = torch.Generator().manual_seed(0)
+    x0 = torch.randn(3, cfg.latent_channels, 3, 4, 8, generator=gen)
+    source = torch.randn(x0.shape, generator=gen)
+    estimate = torch.randn(x0.shape, generator=gen)
+    seen = []
+
+    def predict(x, *args, **kwargs):  # an estimate that does not hang on x: the loss must not either
+        seen.append(x.detach().clone())
+        return estimate.clone(), None
+
+    monkeypatch.setattr(den, "predict", predict)
+    cond = torch.zeros(3, cfg.latent_channels + 1 + cfg.structure_channels, 3, 4, 8)
+    text, mask = torch.randn(3, 5, cfg.text_dim, generator=gen), torch.ones(3, 5, dtype=torch.bool)
+    t, noise = torch.tensor([0.3, 0.5, 0.7]), torch.randn(x0.shape, generator=gen)
+    batch = Batch(x0=x0, cond=cond, loss_mask=torch.ones(3, 3), captions=[""] * 3, cases=["restyle"] * 3,
+                  source=source, from_source=torch.tensor([True, True, False]))
+    flow, _ = train.flow_loss(model, batch, text, mask, t, noise, torch.device("cpu"))
+    # Row 0 is below RESTYLE_START_T and row 2 not told: both start from their own clip.
+    starts = torch.stack([add_noise(x0, noise, t)[0], add_noise(source, noise, t)[1], add_noise(x0, noise, t)[2]])
+    assert torch.allclose(seen[0], starts, atol=1e-6)
+    own = float((estimate - x0).pow(2).mean())
+    assert abs(float(flow) - own) < 0.01 * own  # bf16 velocities; scored as if noised from x0: 9% more
+
+
 def test_the_error_variance_is_fitted_to_the_estimate_s_error_by_its_own_loss():
     """The clean-latent loss trains the estimate and not the variance; the variance's likelihood
     trains the variance only, and is least where it equals the estimate's squared error."""
