@@ -68,9 +68,9 @@ SEAM_FADE_SECONDS = 2.0
 # A restyle's guidance, times the request's: its first step, at the most noise it keeps, sets the
 # subject's new colour and is guided harder; the steps after it keep the source's edges and are guided
 # more lightly. The sky's look comes from the start latents, which lose the source's broad colours
-# (model/restyle_look.py). Over 24 held-out restyles at 0.7 the look was met in 19 (2 first steps
-# guided harder, the source's colours kept: 17; no step guided harder: 8), every time of day among
-# them, edges correlating 0.63 (0.62).
+# (model/restyle_look.py). With the weights before runs/previz-v19, 24 held-out restyles at 0.7 met
+# their look in 19 (2 first steps guided harder, the source's colours kept: 17; no step guided
+# harder: 8), every time of day among them, edges correlating 0.63 (0.62).
 RESTYLE_GUIDANCE = (3.0, 0.75)
 RESTYLE_LOOK_STEPS = 1
 # Release levels of new frames next to known ones (model/hold.py): the first new frame is refined
