@@ -75,7 +75,7 @@ def make_batch(pool, rng: np.random.Generator, batch: int, overlap: int, mix: di
     cases, captions = [], []
     told = None if layouts is None else torch.zeros(batch, t, h, w)
     source = torch.zeros_like(x0) if restyle_start > 0 else None
-    from_source = torch.zeros(batch, dtype=torch.bool)
+    from_source = torch.zeros(batch, dtype=torch.bool) if source is not None else None
     for b, i in enumerate(idx):
         case = names[int(rng.choice(len(names), p=probs))]
         if case in ("extend_tail", "fill"):
@@ -102,4 +102,4 @@ def make_batch(pool, rng: np.random.Generator, batch: int, overlap: int, mix: di
     cond = build_condition(tuple(x0.shape), known, mask, structure if has_structure else None)
     return Batch(x0=x0, cond=cond, loss_mask=(~mask).float(), captions=captions, cases=cases,
                  weight=None if weights is None else weights[torch.as_tensor(idx)], clips=torch.as_tensor(idx),
-                 layout=told, source=source, from_source=from_source if source is not None else None)
+                 layout=told, source=source, from_source=from_source)

@@ -355,6 +355,7 @@ def flow_loss(model: LatentCutLDM, batch, text: torch.Tensor, text_mask: torch.T
     else:  # restyle cases from their partner: x_t is not x0 noised, so the velocity is x_t's to x0
         start = (batch.from_source.to(device) & (t >= RESTYLE_START_T)).reshape(-1, 1, 1, 1, 1)
         x_t = add_noise(torch.where(start, batch.source.to(device), x0), noise, t)
+        # The clamp only keeps the rows not taken (below RESTYLE_START_T, t may be near 0) finite.
         target = torch.where(start, (x_t - x0) / t.clamp(min=RESTYLE_START_T).reshape(-1, 1, 1, 1, 1), target)
     with _autocast(device):
         out, s2 = den.predict(x_t, batch.cond.to(device), t, text.to(device), text_mask.to(device),
