@@ -1,4 +1,4 @@
-"""python -m engine.train --preset previz [--device cuda|cpu] [--steps N] [--resume DIR] [--out DIR]
+"""python -m engine.train --preset previz [--device cuda|cpu] [--steps N] [--resume DIR] [--out DIR] [--set NAME=N]
 
 --init-from MODEL_DIR starts a new run from a shipped model folder (its autoencoder and denoiser),
 as when runs/ is gone.
@@ -17,6 +17,17 @@ import sys
 from pathlib import Path
 
 
+def _overrides(parser: argparse.ArgumentParser, items: list[str]) -> dict[str, int]:
+    overrides = {}
+    for item in items:
+        name, _, value = item.partition("=")
+        try:
+            overrides[name.strip()] = int(value)
+        except ValueError:
+            parser.error(f"--set {item}: expected NAME=N with a whole number N")
+    return overrides
+
+
 def main(argv: list[str] | None = None) -> int:
     from engine.train.train import PRESETS
 
@@ -24,6 +35,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--preset", default="previz", choices=sorted(PRESETS))
     parser.add_argument("--device", default="cpu", help="cpu, cuda or auto (default cpu)")
     parser.add_argument("--steps", type=int, default=None, help="denoiser steps in total (default: the preset's)")
+    parser.add_argument("--set", action="append", default=[], metavar="NAME=N",
+                        help="the run's batch, pool_pairs, eval_every, eval_prompts or checkpoint_every from here on "
+                             "(default: the run's, else the preset's)")
     parser.add_argument("--seed", type=int, default=0, help="training seed (below 1000000; the rest is held out)")
     parser.add_argument("--threads", type=int, default=None, help="torch CPU threads")
     parser.add_argument("--resume", type=Path, default=None, help="continue the run in this folder")
@@ -65,7 +79,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"exported {args.export_from} -> {folder}")
             return 0
         best = run(args.preset, args.out or Path("runs") / args.preset, device=args.device, steps=args.steps,
-                   seed=args.seed, resume=args.resume, threads=args.threads, init_from=args.init_from)
+                   seed=args.seed, resume=args.resume, threads=args.threads, init_from=args.init_from,
+                   overrides=_overrides(parser, args.set))
     except (ValueError, FileNotFoundError, FileExistsError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -25,6 +25,7 @@ import contextlib
 import dataclasses
 import json
 import math
+import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -56,6 +57,11 @@ LOW_NOISE_T_MAX = 0.3  # Preset.low_noise draws t evenly below this
 # A restyle case told to start from its partner (Preset.restyle_start) does so from this noise level up:
 # the pipeline's restyle starts at its strength (0.7 by default) and then follows its own estimates.
 RESTYLE_START_T = 0.5
+
+
+# Preset settings a run may change (run's overrides): how it is fed, evaluated and saved, not what it
+# learns. A smaller pool_pairs renders the first pairs of the same seed's store.
+RUN_OVERRIDES = ("batch", "pool_pairs", "eval_every", "eval_prompts", "checkpoint_every")
 
 
 @dataclass
@@ -578,7 +584,8 @@ class WeightAverage:
     def load(self, path: Path) -> None:
         from safetensors.torch import load_file
 
-        self.weights = load_file(str(path))
+        device = next(iter(self.weights.values())).device  # the module's, where update() lerps
+        self.weights = load_file(str(path), device=str(device))
 
     @contextlib.contextmanager
     def swapped_into(self, module: torch.nn.Module):
@@ -743,15 +750,23 @@ def fit_preview_on_samples(model: LatentCutLDM, text_encoder, device: torch.devi
 
 
 def run(preset_name: str, out: Path, device: str = "cpu", steps: int | None = None, seed: int = 0,
-        resume: Path | None = None, threads: int | None = None, init_from: Path | None = None) -> Path:
+        resume: Path | None = None, threads: int | None = None, init_from: Path | None = None,
+        overrides: dict[str, int] | None = None) -> Path:
     """Train (or continue training) into `out`; returns the folder of the best model. A new run
-    starts from the model folder `init_from` when given (model_from_folder)."""
+    starts from the model folder `init_from` when given (model_from_folder). `overrides` set some
+    of the preset's settings (RUN_OVERRIDES) from here on, and the run keeps them: a GPU
+    takes a larger batch at about the same step time, and a timed run evaluates only at its end."""
     from engine.device import pick_device, set_threads
 
     if preset_name not in PRESETS:
         raise ValueError(f"preset: unknown preset {preset_name!r} (known: {', '.join(PRESETS)})")
     if steps is not None and steps < 1:
         raise ValueError(f"steps: must be >= 1, got {steps}")
+    for name, value in (overrides or {}).items():
+        if name not in RUN_OVERRIDES:
+            raise ValueError(f"set: {name!r} cannot be set (settable: {', '.join(RUN_OVERRIDES)})")
+        if not isinstance(value, int) or value < 1:
+            raise ValueError(f"set: {name} must be a whole number >= 1, got {value!r}")
     preset = PRESETS[preset_name]
     dev = pick_device(device)
     set_threads(threads)
@@ -786,6 +801,8 @@ def run(preset_name: str, out: Path, device: str = "cpu", steps: int | None = No
                    "config": config.to_dict(), **({"init_from": state["init_from"]} if init_from else {})})
     total_steps = steps if steps is not None else state.get("total_steps", preset.steps)
     state["total_steps"] = total_steps
+    state["overrides"] = {**state.get("overrides", {}), **(overrides or {})}
+    preset = dataclasses.replace(preset, **state["overrides"])
     if state["stage"] == "done" and state["step"] < total_steps:
         state["stage"] = "dit"  # --steps beyond a finished run extends it
     model.requires_grad_(False)
@@ -793,7 +810,8 @@ def run(preset_name: str, out: Path, device: str = "cpu", steps: int | None = No
     store = ClipStore(out / "clips", model.config.width, model.config.height, model.config.frames)
     if state["stage"] == "clips":
         t0 = time.time()
-        store.fill(preset.pool_pairs, state["seed"], log=lambda m: _log(out, {"stage": "clips", "event": m}))
+        store.fill(preset.pool_pairs, state["seed"], log=lambda m: _log(out, {"stage": "clips", "event": m}),
+                   workers=os.cpu_count() or 1)
         state["wall_s"] += time.time() - t0
         state["stage"] = "decoder" if "init_from" in state else "ae"  # a shipped code is kept as it is
         _save_state(out, state)

@@ -41,3 +41,14 @@ def test_a_store_grows_past_its_short_last_chunk(tmp_path):
     fresh.fill(40, seed=3)
     again, _ = fresh.load(40)
     assert np.array_equal(clips[::5], again[::5])  # the same pairs as a store filled in one go
+
+
+def test_processes_render_the_same_store(tmp_path):
+    serial = ClipStore(tmp_path / "serial", 32, 16, 4)
+    serial.fill(40, seed=5)
+    parallel = ClipStore(tmp_path / "parallel", 32, 16, 4)
+    ends = []
+    parallel.fill(40, seed=5, log=ends.append, workers=2)
+    assert ends == ["clips: 16/40 pairs rendered", "clips: 32/40 pairs rendered", "clips: 40/40 pairs rendered"]
+    (a, scenes_a), (b, scenes_b) = serial.load(40), parallel.load(40)
+    assert scenes_a == scenes_b and np.array_equal(a[:], b[:])

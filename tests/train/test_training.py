@@ -1,6 +1,7 @@
 """A tiny training run end to end: losses fall, the folder loads and generates, resume is exact."""
 import dataclasses
 import json
+import shutil
 
 import numpy as np
 import pytest
@@ -89,6 +90,28 @@ def test_resume_continues_exactly(tiny_run, tmp_path, monkeypatch):
     b = load_model(tiny_run / "checkpoint").state_dict()
     for name in a:
         assert torch.allclose(a[name], b[name], atol=1e-6), name
+
+
+def test_a_resumed_run_takes_a_new_batch_and_keeps_it(tiny_run, tmp_path, monkeypatch):
+    out = tmp_path / "run"
+    shutil.copytree(tiny_run, out)
+    sizes = []
+    real_make_batch = train.make_batch
+
+    def recording(pool, rng, batch, *args, **kwargs):
+        sizes.append(batch)
+        return real_make_batch(pool, rng, batch, *args, **kwargs)
+
+    monkeypatch.setattr(train, "make_batch", recording)
+    train.run("tiny", None, device="cpu", threads=2, resume=out, steps=32, overrides={"batch": 5})
+    assert sizes.count(5) == 2 and _state(out)["overrides"] == {"batch": 5}  # the probe keeps its fixed 8
+    sizes.clear()
+    train.run("tiny", None, device="cpu", threads=2, resume=out, steps=33)
+    assert sizes.count(5) == 1
+    assert main(["--preset", "tiny", "--resume", str(out), "--set", "batch=0"]) == 2
+    assert main(["--preset", "tiny", "--resume", str(out), "--set", "lr=1"]) == 2
+    with pytest.raises(SystemExit):
+        main(["--preset", "tiny", "--resume", str(out), "--set", "batch"])
 
 
 def test_bad_arguments_are_named(tmp_path, capsys):
