@@ -26,7 +26,7 @@ def apply_speedups(pipe, device: str, offload: str, compile_blocks: bool = True)
 
     vae = getattr(pipe, "vae", None)
     if vae is not None and offload != "sequential":
-        vae.to(memory_format=torch.channels_last_3d)
+        channels_last_convolutions(vae)
         notes.append("VAE convolutions channels-last")
 
     major, _minor = torch.cuda.get_device_capability(torch.device(device))
@@ -47,3 +47,15 @@ def apply_speedups(pipe, device: str, offload: str, compile_blocks: bool = True)
             model.compile_repeated_blocks(fullgraph=True)
             notes.append(f"{name}: repeated blocks compiled (torch.compile, on first use)")
     return notes
+
+
+def channels_last_convolutions(model) -> None:
+    """3-D convolution weights channels-last (cuDNN's fast layout for video VAEs), each module on its
+    own: a module-wide .to(memory_format=...) refuses the 1-D scales and biases beside them (Wan's
+    VAE on an H200: 'required rank 5 tensor to use channels_last_3d format')."""
+    import torch
+
+    for module in model.modules():
+        if isinstance(module, torch.nn.Conv3d):
+            module.to(memory_format=torch.channels_last_3d)
+

@@ -31,7 +31,7 @@ def fit_preview(preview: LatentPreview, latents: torch.Tensor, frames: torch.Ten
     b, c, t, h, w = latents.shape
     target = F.adaptive_avg_pool3d(frames.float(), (t, h, w))
     x = rearrange(latents.float(), "b c t h w -> (b t h w) c")
-    x = torch.cat([x, torch.ones(x.shape[0], 1)], dim=1)
+    x = torch.cat([x, torch.ones(x.shape[0], 1, device=x.device)], dim=1)  # the latents' device (a GPU run's)
     y = rearrange(target, "b c t h w -> (b t h w) c")
     sol = torch.linalg.lstsq(x, y).solution  # [C+1, 3]
     preview.proj.weight.copy_(sol[:c].t().reshape(3, c, 1, 1))
