@@ -18,6 +18,10 @@ end to end anywhere (those figures are CPU seconds of this process and say nothi
 
     python benchmarks/bench_wan_gpu.py                 # on a GPU machine
     python benchmarks/bench_wan_gpu.py --tiny          # CPU, tiny model, seconds
+
+Measured on an H200 (2026-12-04; `--configs plain,fast --steps 6 --text-layers 2`): plain 1.25 s a
+step and 9.8 s a job, fast 1.06 s and 8.9 s (1.18x a step, 1.10x a job), peak VRAM 10.0 and 9.6 GiB;
+fast's first call compiles for 44 s.
 """
 from __future__ import annotations
 
@@ -29,9 +33,9 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from engine.requests import GenerateRequest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from engine.requests import GenerateRequest  # noqa: E402  (the repository root first: runs from a bare checkout)
 
 # Published Wan2.1-T2V-1.3B configs (transformer, VAE, UMT5-XXL text encoder).
 WAN_1_3B = dict(patch_size=(1, 2, 2), num_attention_heads=12, attention_head_dim=128, in_channels=16,
