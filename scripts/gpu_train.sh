@@ -19,7 +19,9 @@ start=$SECONDS
 mkdir -p "$dest"
 
 pack() {
-  (cd "$(dirname "$run")" && tar -cf - --ignore-failed-read "$(basename "$run")"/{checkpoint,best,log.jsonl,train_state.json}) \
+  local name
+  name=$(basename "$run")
+  (cd "$(dirname "$run")" && tar -cf - --ignore-failed-read "$name"/{checkpoint,best,log.jsonl,train_state.json}) \
     | split -b 15m - "$dest/run.tar.part-"
 }
 trap pack EXIT

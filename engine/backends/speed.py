@@ -58,4 +58,3 @@ def channels_last_convolutions(model) -> None:
     for module in model.modules():
         if isinstance(module, torch.nn.Conv3d):
             module.to(memory_format=torch.channels_last_3d)
-
