@@ -14,6 +14,8 @@ dest=$1
 budget=${2:-540}
 py=${PYTHON:-python3}
 preset=${PRESET:-previz}
+device=${DEVICE:-cuda}
+init_from=${INIT-resources/models/previz-v1}
 run=${RUN:-runs/gpu}
 start=$SECONDS
 mkdir -p "$dest"
@@ -27,10 +29,10 @@ pack() {
 trap pack EXIT
 
 init=()
-[ -n "${INIT-resources/models/previz-v1}" ] && init=(--init-from "${INIT-resources/models/previz-v1}")
+[ -n "$init_from" ] && init=(--init-from "$init_from")
 sets=(--set "batch=${BATCH:-32}" --set "pool_pairs=${POOL_PAIRS:-1500}" --set eval_every=1000000
       --set checkpoint_every=250)
-timeout $((budget - 60)) "$py" -m engine.train --preset "$preset" --device "${DEVICE:-cuda}" --out "$run" \
+timeout $((budget - 60)) "$py" -m engine.train --preset "$preset" --device "$device" --out "$run" \
   "${init[@]}" "${sets[@]}" --steps 100
 # The checkpoint is saved before the evaluation at the end: a leg that failed there still trained.
 "$py" -c "import json, sys; sys.exit(json.load(open('$run/train_state.json'))['step'] < 100)" || exit 1
@@ -47,6 +49,6 @@ left=$((budget - (SECONDS - start) - 75))
 total=$("$py" -c "print(100 + max(0, int($rate * $left)))")
 echo "first leg done at $((SECONDS - start)) s: $rate steps/s, $left s left: to step $total"
 [ "$total" -gt 100 ] || exit 0
-timeout $((left + 60)) "$py" -m engine.train --preset "$preset" --device "${DEVICE:-cuda}" --resume "$run" \
+timeout $((left + 60)) "$py" -m engine.train --preset "$preset" --device "$device" --resume "$run" \
   --steps "$total"
 echo "second leg done at $((SECONDS - start)) s"
