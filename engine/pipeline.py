@@ -32,7 +32,7 @@ from .model.hold import held_frames
 from .model.ldm import LatentCutLDM
 from .model.loading import load_model, load_text_encoder, weights_sha256
 from .model.restyle_look import without_look
-from .model.seams import match_seams
+from .model.seams import hold_still, match_seams
 from .model.subject import layout_map, names_subject, place_subject
 from .model.temporal_nr import reduce_noise, steady_velocity
 from .model.text_encoder import TextEncoder
@@ -209,7 +209,8 @@ class LatentCutPipeline:
             video = deflicker(reduce_noise(self._match_window_joins(video, joins, seq), offsets))
         if seq.seam_before is not None or seq.seam_after is not None:
             span = min(seq.out_frames, round(SEAM_FADE_SECONDS * self.native_rate))
-            video = match_seams(video.float(), seq.seam_before, seq.seam_after, seq.drift, span, seq.seam_lead)
+            matched = match_seams(video.float(), seq.seam_before, seq.seam_after, seq.drift, span, seq.seam_lead)
+            video = hold_still(video.float(), matched, seq.seam_before, seq.seam_after, seq.drift, seq.seam_lead)
         if seq.drift is not None:
             video = subpixel_frames(video, seq.drift, seq.out_start)
         video = zoom_frames(video, seq.zoom, seq.zoom_lead)  # last: a seam's difference zooms with it

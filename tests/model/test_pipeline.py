@@ -353,8 +353,9 @@ def test_the_camera_head_s_drift_moves_a_still_scene(tmp_path):
 
 def test_extend_continues_the_camera_move_the_clip_shows(tmp_path):
     """Extend measures the drift of the clip's own end (here 2 px a frame) and continues it; the
-    prompt's drift is not used. The first new frame is nearly the clip's last one moved on by the
-    drift (model/seams.py), and the generated frames take over from there."""
+    prompt's drift is not used. The first new frame is the clip's last one moved on by the drift
+    (model/seams.py hold_still: nothing has changed since the seam yet), and the strip the pan reveals
+    in each new frame is the model's."""
     import torch
 
     pipe, _, decoded = _camera_pipeline(tmp_path, drift=(-3.0, 0.0))
@@ -368,12 +369,11 @@ def test_extend_continues_the_camera_move_the_clip_shows(tmp_path):
     for k in (1, 2):
         assert torch.allclose(z[:, :, k], torch.roll(z[:, :, 0], k, dims=-1), atol=1e-5)
     continued = np.roll(frames[-1], 2, axis=1)
-    share = 8 / 9  # of the seam's difference in the first of 8 new frames fading over 8
-    first = result.frames[0].astype(int)
-    assert np.abs(first[:, 2:] - (share * continued + (1 - share) * moved[0])[:, 2:]).max() <= 1
-    assert np.array_equal(first[:, :2], moved[0][:, :2])  # the strip the pan reveals is the model's
-    gaps = [np.abs(result.frames[j].astype(int) - moved[j]).mean() for j in range(len(result.frames))]
-    assert gaps[0] > 5 and all(b <= a + 0.5 for a, b in zip(gaps, gaps[1:])) and gaps[-1] < gaps[0] / 4
+    assert np.abs(result.frames[0][:, 2:].astype(int) - continued[:, 2:]).max() <= 1
+    assert np.abs(moved[0][:, 2:].astype(int) - continued[:, 2:]).mean() > 5  # not what the model drew there
+    assert len(result.frames) == 8
+    for j, frame in enumerate(result.frames):
+        assert np.array_equal(frame[:, :2 * (j + 1)], moved[j][:, :2 * (j + 1)]), j
 
 
 def test_a_restyle_s_first_step_is_guided_harder(pipe, monkeypatch):

@@ -1,7 +1,7 @@
 """New frames matched to the clip at the seam (engine/model/seams.py)."""
 import torch
 
-from engine.model.seams import match_seams
+from engine.model.seams import hold_still, match_seams
 
 
 def _frames(n, value):
@@ -50,3 +50,52 @@ def test_an_animated_still_is_the_first_frame_itself():
     assert torch.equal(panned[0, 0, 0], still[0, 0])
     assert panned[0, 0, 1, 0].nonzero().flatten().tolist() == [7] and torch.isclose(panned[0, 0, 1, 0, 7],
                                                                                      torch.tensor(0.5))
+
+
+def _square(frames, x0, step, value=1.0, size=4, h=16, w=24):
+    """[1,3,T,h,w] zeros with a size-px square at value, moving step px right each frame from x0."""
+    video = torch.zeros(1, 3, frames, h, w)
+    for t in range(frames):
+        video[:, :, t, 6:6 + size, x0 + step * t:x0 + step * t + size] = value
+    return video
+
+
+def test_a_still_scene_keeps_the_clips_picture_and_what_moves_is_the_new_frames():
+    """The new frames redraw a still clip frame a few levels off, with drifting grain, and a square
+    moves across it. Wherever nothing changes since the seam the output is the clip's frame itself
+    (no grain, no offset: under a level of 255 from it); where the square is or was, it is the
+    seam-matched new frames."""
+    torch.manual_seed(0)
+    level = 1 / 127.5
+    clip = torch.rand(1, 3, 16, 24) * 0.4 - 0.8
+    grain = 4 * level * torch.rand(1, 3, 8, 16, 24) * torch.linspace(0, 1, 8)[:, None, None]
+    new = clip[:, :, None] + 10 * level + grain
+    moving = _square(8, 2, 2)
+    new = torch.where(moving > 0, moving, new)
+    matched = match_seams(new, clip[:, :, None].expand(-1, -1, 8, -1, -1)[:, :, 0], None, None, span=8)
+    out = hold_still(new, matched, clip, None, None)
+    far = (slice(None), slice(None), slice(None), slice(12, 16), slice(None))  # rows the square never crosses
+    assert torch.allclose(out[far], clip[:, :, None].expand_as(out)[far], atol=level)
+    at = out[0, :, 7, 7, 17]  # the square's last place: the new frame's
+    assert torch.allclose(at, matched[0, :, 7, 7, 17], atol=level)
+    left = out[0, :, 7, 7, 3]  # where the square started, now left behind: the new frames again
+    assert torch.allclose(left, matched[0, :, 7, 7, 3], atol=level)
+
+
+def test_the_held_picture_moves_with_the_camera_and_the_revealed_strip_is_new():
+    """A pan of 2 px a frame: the clip's frame comes in 2 px further each frame; the strip the pan
+    brings in at the edge is the new frames' own."""
+    clip = torch.zeros(1, 1, 8, 12)
+    clip[..., 5] = 1.0
+    new = torch.full((1, 1, 3, 8, 12), 0.02)
+    out = hold_still(new, new, clip, None, (2.0, 0.0))
+    assert out[0, 0, 0, 0].argmax() == 7 and out[0, 0, 1, 0].argmax() == 9
+    assert torch.allclose(out[0, 0, 1, 0, :4], torch.full((4,), 0.02))
+
+
+def test_a_fill_cross_fades_the_two_clips_pictures_and_nothing_known_changes_nothing():
+    before, after = torch.full((1, 3, 8, 12), 0.4), torch.full((1, 3, 8, 12), 0.2)
+    new = torch.full((1, 3, 3, 8, 12), 0.3)
+    out = hold_still(new, new, before, after, None)
+    assert torch.allclose(out[0, 0, :, 0, 0], torch.tensor([0.35, 0.3, 0.25]))
+    assert torch.equal(hold_still(new, new - 1, None, None, None), new - 1)
