@@ -29,31 +29,41 @@ from .camera import frame_offsets, wrapped
 
 
 def match_seams(video: torch.Tensor, before: torch.Tensor | None, after: torch.Tensor | None,
-                drift: tuple[float, float] | None, span: int, lead: int = 1) -> torch.Tensor:
+                drift: tuple[float, float] | None, span: int, lead: int = 1, first: int = 0) -> torch.Tensor:
     """video [B,C,T,H,W] new frames; before / after [B,C,H,W] the clip's frames just before and
     just after them (None where nothing is given); drift (dx, dy) px per frame or None; span: the
     frames a difference takes to fade (between two seams, at most the frames between them); lead:
-    frames from `before` to the first new frame (0: the first new frame stands where it is)."""
+    frames from `before` to the first new frame (0: the first new frame stands where it is); first:
+    the first new frame's place in the sequence the drift's whole-pixel offsets count from
+    (camera.frame_offsets), so that a carried picture steps with the frames' own offsets."""
     out = video.clone()
     frames = video.shape[2]
     drift = drift or (0.0, 0.0)
     if before is not None and after is not None:  # each side's difference is gone at the other seam
         span = min(span, frames)
     if before is not None:
-        out += _carried(before, video[:, :, 0], drift, frames, span, forward=True, lead=lead)
+        out += _carried(before, video[:, :, 0], _steps(drift, first - lead, frames + lead, True), frames, span,
+                        forward=True, lead=lead)
     if after is not None:
-        back = (-drift[0], -drift[1])
-        out += _carried(after, video[:, :, -1], back, frames, span, forward=False)
+        out += _carried(after, video[:, :, -1], _steps(drift, first + frames, frames + 1, False), frames, span,
+                        forward=False)
     return out
 
 
-def _carried(clip_frame: torch.Tensor, new_frame: torch.Tensor, drift: tuple[float, float], frames: int,
+def _steps(drift: tuple[float, float], start: int, count: int, forward: bool) -> list[tuple[int, int]]:
+    """The whole (dy, dx) offsets of `count` frames of the sequence from frame `start` on (forward)
+    or back, each less frame start's own."""
+    whole = frame_offsets(drift, count, start if forward else start - count + 1)
+    whole = whole if forward else whole[::-1]
+    return [(dy - whole[0][0], dx - whole[0][1]) for dy, dx in whole]
+
+
+def _carried(clip_frame: torch.Tensor, new_frame: torch.Tensor, offsets: list[tuple[int, int]], frames: int,
              span: int, forward: bool, lead: int = 1) -> torch.Tensor:
     """The seam's difference for each of `frames` frames [B,C,T,H,W], fading over span frames away
     from the seam (forward: from the first frame on; else from the last frame back), the clip's
-    frame standing `lead` frames before the first."""
+    frame standing `lead` frames before the first; offsets: _steps from the clip's frame."""
     h, w = new_frame.shape[-2:]
-    offsets = frame_offsets(drift, frames + lead)
     expected = torch.roll(clip_frame, offsets[lead], (-2, -1))
     expected = torch.where(wrapped(h, w, *offsets[lead], clip_frame.device), new_frame, expected)
     difference = expected - new_frame
@@ -75,19 +85,21 @@ HOLD_ALIKE = 40 / 127.5
 
 
 def hold_still(video: torch.Tensor, matched: torch.Tensor, before: torch.Tensor | None, after: torch.Tensor | None,
-               drift: tuple[float, float] | None, lead: int = 1, alike: float = HOLD_ALIKE) -> torch.Tensor:
+               drift: tuple[float, float] | None, lead: int = 1, first: int = 0, alike: float = HOLD_ALIKE
+               ) -> torch.Tensor:
     """Where the new frames show nothing changing since the seam, the clip's own picture, carried
     along the camera's drift; elsewhere `matched` (match_seams of `video`). video [B,C,T,H,W] the new
-    frames as made; before / after [B,C,H,W] the clip's frames either side, lead as match_seams'.
+    frames as made; before / after [B,C,H,W] the clip's frames either side, lead and first as match_seams'.
     Between two seams the clip's frames (and the new frames next to them) cross-fade over the gap."""
     frames = video.shape[2]
     drift = drift or (0.0, 0.0)
     sides = []
     if before is not None:
-        sides.append((*_still_picture(before, video[:, :, 0], drift, frames, lead), 1.0 - _ramp(frames)))
+        offsets = _steps(drift, first - lead, frames + lead, True)
+        sides.append((*_still_picture(before, video[:, :, 0], offsets, frames, lead), 1.0 - _ramp(frames)))
     if after is not None:
-        back = (-drift[0], -drift[1])
-        clip, made, known = _still_picture(after, video[:, :, -1], back, frames, 1)
+        offsets = _steps(drift, first + frames, frames + 1, False)
+        clip, made, known = _still_picture(after, video[:, :, -1], offsets, frames, 1)
         sides.append((clip.flip(2), made.flip(2), known.flip(2), _ramp(frames)))
     if not sides:
         return matched
@@ -114,13 +126,12 @@ def _ramp(frames: int) -> torch.Tensor:
     return torch.arange(1, frames + 1, dtype=torch.float32) / (frames + 1)
 
 
-def _still_picture(clip_frame: torch.Tensor, new_frame: torch.Tensor, drift: tuple[float, float], frames: int,
+def _still_picture(clip_frame: torch.Tensor, new_frame: torch.Tensor, offsets: list[tuple[int, int]], frames: int,
                    lead: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """The clip's frame and the first new frame, each carried to every new frame [B,C,T,H,W] as a
-    still scene under the drift, and [1,1,T,H,W] where both hold a picture (not a strip a roll
-    brings across the edge)."""
+    still scene along offsets (_steps from the clip's frame), and [1,1,T,H,W] where both hold a
+    picture (not a strip a roll brings across the edge)."""
     h, w = new_frame.shape[-2:]
-    offsets = frame_offsets(drift, frames + lead)
     clips, made, known = [], [], []
     for j in range(frames):
         dy, dx = offsets[j + lead]

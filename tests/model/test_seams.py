@@ -99,3 +99,17 @@ def test_a_fill_cross_fades_the_two_clips_pictures_and_nothing_known_changes_not
     out = hold_still(new, new, before, after, None)
     assert torch.allclose(out[0, 0, :, 0, 0], torch.tensor([0.35, 0.3, 0.25]))
     assert torch.equal(hold_still(new, new - 1, None, None, None), new - 1)
+
+
+def test_a_carried_picture_steps_with_the_frames_own_whole_pixel_offsets():
+    """Half a pixel a frame: the sequence's frames 2, 3 and 4 stand 1, 2 and 2 whole pixels on
+    (halves round away from zero), its frame 1, the clip's, 1. Counted from there, the clip's bright
+    column steps 0, 1, 1; counted from the new frames' own start it would step 1, 1, 2 and jump a
+    pixel against them every other frame."""
+    clip = torch.zeros(1, 1, 8, 12)
+    clip[..., 5] = 1.0
+    new = torch.zeros(1, 1, 3, 8, 12)
+    held = hold_still(new, new, clip, None, (0.5, 0.0), first=2)
+    assert [int(held[0, 0, j, 0].argmax()) for j in range(3)] == [5, 6, 6]
+    matched = match_seams(new, clip, None, (0.5, 0.0), span=3, first=2)
+    assert [int(matched[0, 0, j, 0].argmax()) for j in range(3)] == [5, 6, 6]
