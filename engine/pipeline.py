@@ -209,9 +209,9 @@ class LatentCutPipeline:
             video = deflicker(reduce_noise(self._match_window_joins(video, joins, seq), offsets))
         if seq.seam_before is not None or seq.seam_after is not None:
             span = min(seq.out_frames, round(SEAM_FADE_SECONDS * self.native_rate))
-            seams = (seq.seam_before, seq.seam_after, seq.drift)
-            matched = match_seams(video.float(), *seams, span, seq.seam_lead, seq.out_start)
-            video = hold_still(video.float(), matched, *seams, seq.seam_lead, seq.out_start)
+            video, seams = video.float(), (seq.seam_before, seq.seam_after, seq.drift)
+            matched = match_seams(video, *seams, span, seq.seam_lead, seq.out_start)
+            video = hold_still(video, matched, *seams, seq.seam_lead, seq.out_start)
         if seq.drift is not None:
             video = subpixel_frames(video, seq.drift, seq.out_start)
         video = zoom_frames(video, seq.zoom, seq.zoom_lead)  # last: a seam's difference zooms with it

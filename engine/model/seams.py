@@ -105,7 +105,7 @@ def hold_still(video: torch.Tensor, matched: torch.Tensor, before: torch.Tensor 
         return matched
     if len(sides) == 1:  # one seam: its frame holds over every new frame
         sides[0] = (*sides[0][:3], torch.ones(frames))
-    weight = [known * fade.to(known)[None, None, :, None, None] for _, _, known, fade in sides]
+    weight = [seen * fade.to(seen)[None, None, :, None, None] for _, _, seen, fade in sides]
     total = sum(weight)
     share = [w / total.clamp_min(1e-6) for w in weight]
     clip = sum(s * side[0] for s, side in zip(share, sides))
