@@ -11,6 +11,11 @@ pixels, so the decoder's edge columns never come inside. Where the two frames di
 than a step, nothing is blended: a moving subject differs from itself 4 frames on, and blending it drew a
 ghost (12 held-out world clips through the code and back in the camera frame: subject 22.8 dB blended
 everywhere, 25.0 dB so).
+
+So a moving subject still stepped once a block: it stood still for 4 frames and jumped 4 frames'
+travel (a still shot's changes 0.7, 0.7, 0.9, 1.6 levels, over and over). move_within_blocks carries
+what moves along the travel measured between neighbouring blocks, each frame as far as it stands
+from its block's middle, as an editor's optical-flow retime spreads a judder over the frames between.
 """
 from __future__ import annotations
 
@@ -25,6 +30,14 @@ from .camera import frame_offsets, roll_frames, split_offsets, wrapped
 # Yet the denoiser's blocks differ by tens where it redraws texture: gated from (0.06, 0.16) up,
 # quality.py's extend seam regions passing fell from 67% to 42%; from 0.5 up, 62%.
 AGREE = (0.5, 1.0)
+# Where a frame and the same frame of the next or previous block differ (5x5 px mean, [-1, 1] units)
+# by the first of these, a subject moves; by the second, wholly. A block's redrawn texture differs
+# by a few tens of levels of 255, the subject against its ground by a hundred.
+MOVING = (0.25, 0.5)
+# How far the moving region reaches beyond where the frames differ, and how softly it ends, px.
+MOVING_REACH, MOVING_SOFT = 9, 9
+MAX_TRAVEL = 6      # px per frame a subject's travel is searched up to
+MOVED_FIT = 2 / 3   # a travel counts where it leaves this share of the difference no travel leaves
 
 
 def blend_blocks(video: torch.Tensor, block: int, offsets: list[tuple[int, int]] | None = None,
@@ -58,10 +71,14 @@ def blend_blocks(video: torch.Tensor, block: int, offsets: list[tuple[int, int]]
 
 def _agreement(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     """[B,1,H,W] 1 where frames a and b [B,C,H,W] differ by a block step, 0 where by a moving edge."""
-    diff = F.avg_pool2d((a - b).abs().amax(dim=1, keepdim=True).float(), 5, stride=1, padding=2,
-                        count_include_pad=False)
     low, high = AGREE
-    return (1 - (diff - low) / (high - low)).clamp(0, 1).to(a.dtype)
+    return (1 - (_difference(a, b) - low) / (high - low)).clamp(0, 1).to(a.dtype)
+
+
+def _difference(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """[B,1,H,W]: how much frames a and b [B,C,H,W] differ, the largest channel's, 5x5 px mean."""
+    return F.avg_pool2d((a - b).abs().amax(dim=1, keepdim=True).float(), 5, stride=1, padding=2,
+                        count_include_pad=False)
 
 
 def decode_blended(model, z: torch.Tensor, drift: tuple[float, float] | None,
@@ -75,3 +92,90 @@ def decode_blended(model, z: torch.Tensor, drift: tuple[float, float] | None,
     cells, rest = split_offsets(drift, z.shape[2], kt, model.config.space_compression)
     video = roll_frames(model.decode_latents(roll_frames(z, cells, forward=True)), rest, forward=True)
     return blend_blocks(video, kt, frame_offsets(drift, video.shape[2]), given=given)
+
+
+def move_within_blocks(video: torch.Tensor, block: int, offsets: list[tuple[int, int]] | None = None
+                       ) -> torch.Tensor:
+    """video [B,C,T,H,W] decoded (blend_blocks' arguments). Where a frame differs from the same frame of a
+    neighbouring block as a moving subject does, it is carried along x by the travel measured there
+    between the two blocks, in proportion to its distance in frames from its block's middle: the
+    subject travels every frame rather than once a block; the picture around it stretches by at most
+    that much."""
+    b, c, frames, h, w = video.shape
+    count = frames // block
+    travel = [_travel(video, k, block, offsets) for k in range(count - 1)]  # px per block from block k to k + 1
+    if not any(travel):
+        return video
+    xs = torch.arange(w, dtype=torch.float32, device=video.device)
+    out = video.clone()
+    for f in range(frames):
+        k, i = divmod(f, block)
+        share = (i + 0.5) / block - 0.5  # blocks from its block's middle: < 0 before it
+        pair = k if share > 0 else k - 1
+        if not 0 <= pair < count - 1 or not travel[pair]:
+            continue
+        moving = _soften(_reach(_moving(video, f, f + (block if share > 0 else -block), offsets)))[:, 0]
+        rows = moving.amax((0, 2)).nonzero()[:, 0]
+        if not len(rows):
+            continue
+        rows = slice(int(rows.min()), int(rows.max()) + 1)
+        # each row resampled along x, from where its pixels stood: linear between the two nearest
+        source = (xs - travel[pair] * share * moving[:, rows]).clamp(0, w - 1)  # [B,rows,W]
+        left = source.floor().long()
+        right = (left + 1).clamp(max=w - 1)
+        part = (source - left)[:, None]
+        frame = video[:, :, f, rows].float()
+        at_left = frame.gather(-1, left[:, None].expand_as(frame))
+        at_right = frame.gather(-1, right[:, None].expand_as(frame))
+        out[:, :, f, rows] = ((1 - part) * at_left + part * at_right).to(video.dtype)
+    return out
+
+
+def _travel(video: torch.Tensor, k: int, block: int, offsets: list[tuple[int, int]] | None) -> float:
+    """How far (px along x) what moves between block k and block k + 1 travels: the whole-pixel shift
+    that best carries block k's middle frame onto block k + 1's where they differ as a subject
+    moving does; 0 where nothing moves or no shift fits better than none by a third."""
+    f, other = k * block + block // 2, (k + 1) * block + block // 2
+    moving = _reach(_moving(video, f, other, offsets))
+    if float(moving.sum()) < MOVING_REACH ** 2:
+        return 0.0
+    near = video[:, :, other].float()
+    if offsets is not None:
+        near = torch.roll(near, (offsets[f][0] - offsets[other][0], offsets[f][1] - offsets[other][1]), (-2, -1))
+    here = video[:, :, f].float()
+    reach = MAX_TRAVEL * block
+    rows = moving.amax((0, 1, 3)).nonzero()[:, 0]  # only the rows where something moves
+    top, bottom = int(rows.min()), int(rows.max()) + 1
+    moving, here, near = moving[..., top:bottom, :], here[..., top:bottom, :], near[..., top:bottom, :]
+    errors = {u: float((moving * (torch.roll(here, u, -1) - near).abs().amax(1, keepdim=True)).sum())
+              for u in range(-reach, reach + 1)}
+    best = min(errors, key=errors.get)
+    return float(best) if errors[best] < MOVED_FIT * errors[0] else 0.0
+
+
+def _reach(x: torch.Tensor) -> torch.Tensor:
+    """x [B,1,H,W] at its largest over MOVING_REACH px around (rows, then columns: the same, cheaper)."""
+    r = MOVING_REACH
+    return F.max_pool2d(F.max_pool2d(x, (r, 1), 1, (r // 2, 0)), (1, r), 1, (0, r // 2))
+
+
+def _soften(x: torch.Tensor) -> torch.Tensor:
+    """x [B,1,H,W] averaged over MOVING_SOFT px around, as _reach."""
+    r = MOVING_SOFT
+    x = F.avg_pool2d(x, (r, 1), 1, (r // 2, 0), count_include_pad=False)
+    return F.avg_pool2d(x, (1, r), 1, (0, r // 2), count_include_pad=False)
+
+
+def _moving(video: torch.Tensor, f: int, other: int, offsets: list[tuple[int, int]] | None) -> torch.Tensor:
+    """[B,1,H,W] in [0, 1]: how surely frame f differs from frame `other` (aligned along the drift) as a
+    moving subject does; 0 in the strip the alignment brings across the edge."""
+    h, w = video.shape[-2:]
+    near = video[:, :, other]
+    edge = None
+    if offsets is not None:
+        dy, dx = offsets[f][0] - offsets[other][0], offsets[f][1] - offsets[other][1]
+        near = torch.roll(near, (dy, dx), (-2, -1))
+        edge = wrapped(h, w, dy, dx, video.device)
+    low, high = MOVING
+    sure = ((_difference(near, video[:, :, f]) - low) / (high - low)).clamp(0, 1)
+    return sure if edge is None else sure.masked_fill(edge, 0.0)

@@ -2,7 +2,7 @@
 import pytest
 import torch
 
-from engine.model.block_blend import blend_blocks
+from engine.model.block_blend import blend_blocks, move_within_blocks
 from engine.model.camera import frame_offsets, roll_frames
 
 
@@ -66,3 +66,58 @@ def test_blocks_a_request_gave_neither_blend_nor_lend():
                              dim=2)
     out = blend_blocks(video, 4, given=torch.tensor([True, False, False]))[0, 0, :, 0, 0]
     assert torch.allclose(out, STEP * torch.tensor([0, 0, 0, 0, 1, 1, 1.125, 1.375, 1.625, 1.875, 2, 2]))
+
+
+def _stepping_square(blocks: int, travel: int, ground: torch.Tensor | None = None) -> torch.Tensor:
+    """A bright square standing still through each block of 4 frames and jumping `travel` px from one
+    block to the next, as the decoder draws a moving subject, over a dark (or the given) ground."""
+    video = torch.full((1, 3, 4 * blocks, 24, 64), -0.6) if ground is None else ground.clone()
+    for f in range(4 * blocks):
+        x = 8 + travel * (f // 4)
+        video[:, :, f, 8:16, x:x + 8] = 1.0
+    return video
+
+
+def _centre_x(frame: torch.Tensor) -> float:
+    """x of the bright square's centroid in frame [C,H,W]."""
+    bright = (frame.mean(0) > 0.5).float()
+    return float((bright.sum(0) * torch.arange(frame.shape[-1])).sum() / bright.sum())
+
+
+def test_a_subject_stepping_once_a_block_travels_every_frame():
+    """A square jumping 8 px a block (2 px a frame) stands still for 4 frames in the decoded frames;
+    carried within its blocks it moves about 2 px every frame, and the biggest change between frames
+    falls to about a quarter of the jump's."""
+    video = _stepping_square(4, 8)
+    out = move_within_blocks(video, 4)
+    centres = [_centre_x(out[0, :, f]) for f in range(16)]
+    steps = torch.tensor(centres).diff()
+    # the first block's first frames and the last block's last ones have no neighbour on that side
+    assert torch.allclose(steps[2:-2], torch.full_like(steps[2:-2], 2.0), atol=0.6), centres
+    change = lambda v: (v[:, :, 1:] - v[:, :, :-1]).abs().mean((0, 1, 3, 4))
+    assert float(change(out)[2:-2].max()) < 0.5 * float(change(video).max())
+
+
+def test_nothing_moving_changes_nothing():
+    """A still textured scene whose blocks differ only by a redrawn texture's few levels: no pixel
+    moves."""
+    g = torch.Generator().manual_seed(1)
+    scene = torch.rand(1, 3, 1, 24, 64, generator=g) * 0.5
+    video = scene.expand(1, 3, 12, 24, 64) + 0.03 * torch.rand(1, 3, 12, 24, 64, generator=g)
+    assert torch.equal(move_within_blocks(video, 4), video)
+
+
+def test_the_travel_is_measured_against_the_drift():
+    """Over a textured ground panned 1 px a frame, a square that moves 3 px a frame on screen, stepping
+    once a block: aligned along the drift, only the square differs between blocks, and it is carried
+    the 2 px a frame it moves over the ground; with the ground's own 1 px, 3 px every frame."""
+    g = torch.Generator().manual_seed(2)
+    ground = (torch.rand(1, 3, 1, 24, 96, generator=g) * 0.4 - 0.6).expand(1, 3, 16, 24, 96).contiguous()
+    offsets = frame_offsets((1.0, 0.0), 16)
+    video = roll_frames(ground, offsets, forward=True)
+    for f in range(16):
+        x = 8 + 12 * (f // 4) + offsets[f][1] - offsets[4 * (f // 4)][1]  # the square rides the block's roll
+        video[:, :, f, 8:16, x:x + 8] = 1.0
+    out = move_within_blocks(video, 4, offsets)
+    centres = torch.tensor([_centre_x(out[0, :, f]) for f in range(16)])
+    assert torch.allclose(centres.diff()[2:-2], torch.full((11,), 3.0), atol=0.7), centres

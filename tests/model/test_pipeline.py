@@ -531,9 +531,9 @@ def test_the_denoiser_is_told_the_prompt_s_subject_speed_in_the_camera_frame(tmp
 
 
 def test_a_generate_tells_the_denoiser_where_its_subject_goes(tmp_path):
-    """With subject_layout a generate that names a subject tells its first window the box placed from
-    its seed, moving the head's speed less the drift, and the unconditional pass none; a prompt with
-    no subject, a later window and an extension tell none."""
+    """With subject_layout a generate that names a subject tells its windows the box placed from its
+    seed, moving the head's speed less the drift, and the unconditional pass none; a long shot's later
+    windows are told where the path goes on; a prompt with no subject and an extension tell none."""
     import torch
 
     pipe, told = _subject_pipeline(tmp_path, "layout", subject_layout=True)
@@ -556,7 +556,11 @@ def test_a_generate_tells_the_denoiser_where_its_subject_goes(tmp_path):
     assert all(lay is None for lay in generate("over the sea at night"))
     long = generate("a green cube moving left", seconds=3.0)
     windows = len(long) // 2
-    assert windows > 1 and all(lay is not None for lay in long[:2]) and all(lay is None for lay in long[2:])
+    assert windows > 1 and all(lay is not None for lay in long)
+    # the second window is told the same boxes where it overlaps the first, and the path going on after
+    second, first_boxes = long[2][0], list(long[0][0])
+    assert any(torch.equal(second[0], box) for box in first_boxes)
+    assert not any(torch.equal(second[-1], box) for box in first_boxes)
     # placed over the first window, not the whole shot: the moving box stays whole in the frame
     first = long[0][0]
     assert first.shape == cover.shape and float(first[0].sum()) == pytest.approx(float(first[-1].sum()), rel=1e-3)
@@ -564,3 +568,24 @@ def test_a_generate_tells_the_denoiser_where_its_subject_goes(tmp_path):
     pipe.extend(ExtendRequest(frames=np.zeros((8, 32, 64, 3), np.uint8), prompt="a red ball moving right",
                               seconds=1.0, rate=8, steps=2))
     assert told and all(lay is None for lay in told)
+
+
+def test_a_long_shot_s_subject_is_not_held_to_its_known_place():
+    """In a window after the first (frames 0-1 known), the cells near the subject's box, where it
+    is in a new frame or was in a known one, are never held (release 1); the known frames stay held
+    (0) and the cells away from the box keep their frame's release."""
+    import torch
+
+    from engine.model.hold import held_frames
+    from engine.pipeline import _free_subject
+
+    have = torch.tensor([True, True, False, False, False])
+    _, release = held_frames(torch.zeros(1, 4, 5, 8, 16), have, (0.5, 0.15))
+    layout = torch.zeros(1, 5, 8, 16)
+    layout[0, 0:2, 3:5, 2:4] = 1.0   # the box where the known frames left it
+    layout[0, 2:, 3:5, 10:12] = 1.0  # and where the new ones take it
+    out = _free_subject(release, layout, have)[0, 0]
+    assert out.shape == (5, 8, 16)
+    assert torch.equal(out[:2], torch.zeros(2, 8, 16))
+    assert torch.equal(out[2:, 4, 3], torch.ones(3)) and torch.equal(out[2:, 4, 11], torch.ones(3))
+    assert torch.allclose(out[2:, 0, 7], release[0, 0, 2:, 0, 0])  # above both places, beyond reach
