@@ -81,7 +81,7 @@ LAYOUT_STREAM = 13
 # A long shot's later windows: cells within this many (odd) of the subject's box, where it covers more
 # than this share of a cell, are not held to the known frames (_free_subject). Over 12 held-out 8 s
 # shots (seeds from 700), the biggest change over the median fell from 1.67 to 1.64; with
-# move_within_blocks, to 1.43.
+# move_within_blocks, to 1.41 (seeds from 300: 1.39 to 1.34).
 SUBJECT_FREE, SUBJECT_FREE_COVER = 5, 0.05
 # The requests whose moving subject is carried on inside its decoded blocks (block_blend.move_within_blocks).
 # In extensions and fills too, quality.py's extend seam regions passing fell from 71% to 62% (fill's
