@@ -28,7 +28,7 @@ from .model.camera import frame_offsets, measure_drift, roll_frames, split_offse
 from .model.conditioning import build_condition
 from .model.deflicker import deflicker
 from .model.flow import add_noise, predicted_x0
-from .model.hold import held_frames
+from .model.hold import free_subject, held_frames
 from .model.ldm import LatentCutLDM
 from .model.loading import load_model, load_text_encoder, weights_sha256
 from .model.restyle_look import without_look
@@ -78,27 +78,10 @@ RESTYLE_LOOK_STEPS = 1
 HOLD_RELEASE = (0.5, 0.15)
 # The random stream a generate's subject is placed from, beside the seed (model/subject.place_subject).
 LAYOUT_STREAM = 13
-# A long shot's later windows: cells within this many (odd) of the subject's box, where it covers more
-# than this share of a cell, are not held to the known frames (_free_subject). Over 12 held-out 8 s
-# shots (seeds from 700), the biggest change over the median fell from 1.67 to 1.64; with
-# move_within_blocks, to 1.41 (seeds from 300: 1.39 to 1.34).
-SUBJECT_FREE, SUBJECT_FREE_COVER = 5, 0.05
 # The requests whose moving subject is carried on inside its decoded blocks (block_blend.move_within_blocks).
 # In extensions and fills too, quality.py's extend seam regions passing fell from 71% to 62% (fill's
 # stayed 79%); in a restyle, the edges kept from 0.61 to 0.58.
 MOVE_OPS = (GenerateRequest, AnimateRequest)
-
-
-def _free_subject(release: torch.Tensor, layout: torch.Tensor, have: torch.Tensor) -> torch.Tensor:
-    """release [1,1,T,1,1] (model/hold.py) -> [1,1,T,h,w]: new frames are never held to the known ones
-    in the cells within SUBJECT_FREE cells of the subject's box there or in any known frame, so the
-    subject moves on from where the frames before left it rather than standing on its known place."""
-    spread = (1, SUBJECT_FREE, SUBJECT_FREE), 1, (0, SUBJECT_FREE // 2, SUBJECT_FREE // 2)
-    known = have.view(1, 1, -1, 1, 1).to(layout.device)
-    box = layout[:, None].float()
-    box = torch.maximum(F.max_pool3d(box, *spread), F.max_pool3d((box * known).amax(2, keepdim=True), *spread))
-    free = (box > SUBJECT_FREE_COVER) & ~known
-    return torch.where(free, torch.ones_like(free, dtype=release.dtype), release.expand_as(free))
 
 
 def _window_joins(new: torch.Tensor, start: int, made: torch.Tensor) -> list[tuple[int, bool]]:
@@ -494,7 +477,7 @@ class LatentCutPipeline:
         sigmas = scheduler.sigmas.to(self.device)
         anchor, release = held_frames(z_known.float(), have, HOLD_RELEASE)
         if layout is not None and any_known:
-            release = _free_subject(release, layout[:1], have)
+            release = free_subject(release, layout[:1], have)
         for i, t in enumerate(timesteps):
             self._check_cancel(args.cancel)
             sigma = sigmas[begin + i]

@@ -59,12 +59,10 @@ def blend_blocks(video: torch.Tensor, block: int, offsets: list[tuple[int, int]]
             continue
         if given is not None and (bool(given[k]) or bool(given[other // block])):
             continue
-        near = video[:, :, other]
+        near, edge = _aligned(video, f, other, offsets)
         weight = torch.full((1, 1, h, w), abs(share), dtype=video.dtype, device=video.device)
-        if offsets is not None:
-            dy, dx = offsets[f][0] - offsets[other][0], offsets[f][1] - offsets[other][1]
-            near = torch.roll(near, (dy, dx), (-2, -1))
-            weight[..., wrapped(h, w, dy, dx, video.device)] = 0
+        if edge is not None:
+            weight[..., edge] = 0
         out[:, :, f] = video[:, :, f] + weight * _agreement(near, video[:, :, f]) * (near - video[:, :, f])
     return out
 
@@ -101,7 +99,7 @@ def move_within_blocks(video: torch.Tensor, block: int, offsets: list[tuple[int,
     between the two blocks, in proportion to its distance in frames from its block's middle: the
     subject travels every frame rather than once a block; the picture around it stretches by at most
     that much."""
-    b, c, frames, h, w = video.shape
+    frames, w = video.shape[2], video.shape[-1]
     count = frames // block
     travel = [_travel(video, k, block, offsets) for k in range(count - 1)]  # px per block from block k to k + 1
     if not any(travel):
@@ -139,10 +137,7 @@ def _travel(video: torch.Tensor, k: int, block: int, offsets: list[tuple[int, in
     moving = _reach(_moving(video, f, other, offsets))
     if float(moving.sum()) < MOVING_REACH ** 2:
         return 0.0
-    near = video[:, :, other].float()
-    if offsets is not None:
-        near = torch.roll(near, (offsets[f][0] - offsets[other][0], offsets[f][1] - offsets[other][1]), (-2, -1))
-    here = video[:, :, f].float()
+    near, here = _aligned(video, f, other, offsets)[0].float(), video[:, :, f].float()
     reach = MAX_TRAVEL * block
     rows = moving.amax((0, 1, 3)).nonzero()[:, 0]  # only the rows where something moves
     top, bottom = int(rows.min()), int(rows.max()) + 1
@@ -169,13 +164,19 @@ def _soften(x: torch.Tensor) -> torch.Tensor:
 def _moving(video: torch.Tensor, f: int, other: int, offsets: list[tuple[int, int]] | None) -> torch.Tensor:
     """[B,1,H,W] in [0, 1]: how surely frame f differs from frame `other` (aligned along the drift) as a
     moving subject does; 0 in the strip the alignment brings across the edge."""
-    h, w = video.shape[-2:]
-    near = video[:, :, other]
-    edge = None
-    if offsets is not None:
-        dy, dx = offsets[f][0] - offsets[other][0], offsets[f][1] - offsets[other][1]
-        near = torch.roll(near, (dy, dx), (-2, -1))
-        edge = wrapped(h, w, dy, dx, video.device)
+    near, edge = _aligned(video, f, other, offsets)
     low, high = MOVING
     sure = ((_difference(near, video[:, :, f]) - low) / (high - low)).clamp(0, 1)
     return sure if edge is None else sure.masked_fill(edge, 0.0)
+
+
+def _aligned(video: torch.Tensor, f: int, other: int, offsets: list[tuple[int, int]] | None
+             ) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """Frame `other` of video [B,C,T,H,W] rolled onto frame f along the drift's offsets, and [H,W] the
+    strip the roll brought across the frame's edge (None for a still camera)."""
+    near = video[:, :, other]
+    if offsets is None:
+        return near, None
+    h, w = video.shape[-2:]
+    dy, dx = offsets[f][0] - offsets[other][0], offsets[f][1] - offsets[other][1]
+    return torch.roll(near, (dy, dx), (-2, -1)), wrapped(h, w, dy, dx, video.device)

@@ -10,6 +10,13 @@ restyle's strength is for a whole clip.
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
+
+# A long shot's later windows: cells within this many (odd) of the subject's box, where it covers more
+# than this share of a cell, are not held to the known frames (free_subject). Over 12 held-out 8 s
+# shots (seeds from 700), the biggest change over the median fell from 1.67 to 1.64; with
+# move_within_blocks, to 1.41 (seeds from 300: 1.39 to 1.34).
+SUBJECT_FREE, SUBJECT_FREE_COVER = 5, 0.05
 
 
 def held_frames(z: torch.Tensor, have: torch.Tensor, ramp: tuple[float, float]
@@ -39,3 +46,15 @@ def held_frames(z: torch.Tensor, have: torch.Tensor, ramp: tuple[float, float]
             distance = abs(f - near)
         release[f] = min(1.0, first + step * (distance - 1))
     return anchor, release.reshape(1, 1, frames, 1, 1)
+
+
+def free_subject(release: torch.Tensor, layout: torch.Tensor, have: torch.Tensor) -> torch.Tensor:
+    """release [1,1,T,1,1] (held_frames) -> [1,1,T,h,w]: new frames are never held to the known ones
+    in the cells within SUBJECT_FREE cells of the subject's box there or in any known frame, so the
+    subject moves on from where the frames before left it rather than standing on its known place."""
+    spread = (1, SUBJECT_FREE, SUBJECT_FREE), 1, (0, SUBJECT_FREE // 2, SUBJECT_FREE // 2)
+    known = have.view(1, 1, -1, 1, 1).to(layout.device)
+    box = layout[:, None].float()
+    box = torch.maximum(F.max_pool3d(box, *spread), F.max_pool3d((box * known).amax(2, keepdim=True), *spread))
+    free = (box > SUBJECT_FREE_COVER) & ~known
+    return torch.where(free, torch.ones_like(free, dtype=release.dtype), release.expand_as(free))

@@ -576,15 +576,14 @@ def test_a_long_shot_s_subject_is_not_held_to_its_known_place():
     (0) and the cells away from the box keep their frame's release."""
     import torch
 
-    from engine.model.hold import held_frames
-    from engine.pipeline import _free_subject
+    from engine.model.hold import free_subject, held_frames
 
     have = torch.tensor([True, True, False, False, False])
     _, release = held_frames(torch.zeros(1, 4, 5, 8, 16), have, (0.5, 0.15))
     layout = torch.zeros(1, 5, 8, 16)
     layout[0, 0:2, 3:5, 2:4] = 1.0   # the box where the known frames left it
     layout[0, 2:, 3:5, 10:12] = 1.0  # and where the new ones take it
-    out = _free_subject(release, layout, have)[0, 0]
+    out = free_subject(release, layout, have)[0, 0]
     assert out.shape == (5, 8, 16)
     assert torch.equal(out[:2], torch.zeros(2, 8, 16))
     assert torch.equal(out[2:, 4, 3], torch.ones(3)) and torch.equal(out[2:, 4, 11], torch.ones(3))
