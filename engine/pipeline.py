@@ -33,7 +33,8 @@ from .model.ldm import LatentCutLDM
 from .model.loading import load_model, load_text_encoder, weights_sha256
 from .model.restyle_look import without_look
 from .model.seams import hold_still, match_seams
-from .model.subject import layout_map, names_subject, place_subject
+from .model.subject import LAYOUT_SIZE, layout_map, names_subject, place_subject
+from .model.subject_key import subject_boxes
 from .model.temporal_nr import reduce_noise, steady_velocity
 from .model.text_encoder import TextEncoder
 from .model.zoom import MIN_ZOOM_RATE, continue_zoom, measure_zoom, scale_frames, zoom_frames, zoom_scales
@@ -60,7 +61,7 @@ class _Sequence:
     zoom: float = 0.0                        # the digital zoom's rate (model/zoom.py), 0 for none
     zoom_lead: int = 0                       # frames from the zoom's whole picture to the first output one
     subject: float | None = None             # the subject's speed in the camera frame (model/subject.py)
-    layout: torch.Tensor | None = None       # [1,W,h,w] the subject's layout over a generate's first window
+    layout: torch.Tensor | None = None       # [1,N,h,w] where the subject goes (model/subject.layout_map)
 
 
 # New frames take over from the clip's seam frame over this long (model/seams.py).
@@ -334,6 +335,45 @@ class LatentCutPipeline:
         cx, cy = width / 2 + (cx - width / 2) / scales, height / 2 + (cy - height / 2) / scales
         return torch.from_numpy(layout_map(cx, cy, size, kt, ks, height, width))[None].to(self.device)
 
+    def _given_layout(self, prompt: str, seq: _Sequence, parts: list[tuple[int, torch.Tensor]]
+                      ) -> torch.Tensor | None:
+        """[1,N,h,w] where an extension's or a fill's subject goes, from where the given frames show it
+        (parts: each clip's first frame in the sequence and its frames [1,3,T,H,W] as drawn), in the
+        camera frame: on from where the clip leaves it at the clip's own speed, or from where the clip
+        before leaves it to where the clip after takes it up. None where the prompt names no subject
+        or a clip shows none. Told nothing, the denoiser drew its own subject beside the clip's."""
+        if not (self.config.subject_layout and names_subject(prompt)):
+            return None
+        height, width = parts[0][1].shape[-2:]
+        places, boxes = [], []
+        for first, frames in parts:
+            pixels = ((frames[0].float().permute(1, 2, 3, 0) + 1) * 127.5).round().clamp(0, 255)
+            found = subject_boxes(pixels.to(torch.uint8).cpu().numpy())
+            if found is None or np.nanmedian(found[:, 2]) > 2 * LAYOUT_SIZE[1] * height:  # none, or no subject's size
+                return None
+            if seq.drift is not None:  # picture -> camera frame: each frame's content moved by its offset
+                offsets = np.array(frame_offsets(seq.drift, len(found), first), np.float64)
+                found[:, :2] -= offsets[:, ::-1]
+            seen = ~np.isnan(found[:, 0])
+            places.append(first + np.flatnonzero(seen))
+            boxes.append(found[seen])
+        places, boxes = np.concatenate(places), np.concatenate(boxes)
+        if len(places) < 2:
+            return None
+        kt, ks = self.config.time_compression, self.config.space_compression
+        frames = np.arange(seq.latent_frames * kt, dtype=np.float64)
+        cx, cy = np.interp(frames, places, boxes[:, 0]), np.interp(frames, places, boxes[:, 1])
+        if len(parts) == 1:  # an extension goes on at the clip's own speed
+            speed = np.polyfit(places, boxes[:, :2], 1)[0]
+            ends = np.where(frames < places[0], 0, len(places) - 1)
+            away = (frames - places[ends])[:, None] * speed + boxes[ends, :2]
+            outside = (frames < places[0]) | (frames > places[-1])
+            cx[outside], cy[outside] = away[outside, 0], away[outside, 1]
+        if seq.drift is not None:  # the camera frame wraps round (camera.roll_frames)
+            cx = np.mod(cx, width)
+        size = np.full(frames.shape, float(np.median(boxes[:, 2])))
+        return torch.from_numpy(layout_map(cx, cy, size, kt, ks, height, width))[None].to(self.device)
+
     def _encode(self, frames: torch.Tensor, drift: tuple[float, float] | None, first: int = 0) -> torch.Tensor:
         """Frames [1,3,T,H,W], frames first.. of the sequence, encoded in the camera frame."""
         if drift is not None:
@@ -394,6 +434,7 @@ class LatentCutPipeline:
                                            out_start=new_latents * kt - n, out_frames=n, drift=drift)
                 seq.seam_after = frames[:, :, 0].float()
             seq.zoom, seq.zoom_lead = zoom, lead
+            seq.layout = self._given_layout(args.prompt, seq, [(0 if tail else new_latents * kt, frames)])
             return seq
         # fill: the gap is new_latents latent frames between the two contexts; its frames are then
         # stretched to the exact gap length so both seams meet. The camera's drift is the clip's before it.
@@ -407,6 +448,7 @@ class LatentCutPipeline:
                                    out_start=k1 * kt, out_frames=new_latents * kt, drift=drift)
         seq.stretch_to = _out_frames(args)
         seq.seam_before, seq.seam_after = before[:, :, -1].float(), after[:, :, 0].float()
+        seq.layout = self._given_layout(args.prompt, seq, [(0, before), (resume * kt, after)])
         return seq
 
     def _known_sequence(self, total: int, parts: list[tuple[int, torch.Tensor]], out_start: int,

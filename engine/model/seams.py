@@ -82,6 +82,10 @@ def _carried(clip_frame: torch.Tensor, new_frame: torch.Tensor, offsets: list[tu
 # well under this counts as unchanged, and keeps the clip's picture; a subject moving against the
 # ground changes it by a hundred levels or more.
 HOLD_ALIKE = 40 / 127.5
+# Where the clip's frame and the first new frame differ at the seam by more than about this (5x5 mean,
+# [-1, 1] units), one of them shows a subject the other does not have there: the clip's is not held
+# over the new frames, or it stood on as a copy beside the subject the new frames move on.
+HOLD_SEAM_APART = 64 / 127.5
 
 
 def hold_still(video: torch.Tensor, matched: torch.Tensor, before: torch.Tensor | None, after: torch.Tensor | None,
@@ -112,7 +116,8 @@ def hold_still(video: torch.Tensor, matched: torch.Tensor, before: torch.Tensor 
     made = sum(s * side[1] for s, side in zip(share, sides))
     known = (total > 0).to(video)
     change = _local_mean((video - made).abs().amax(1, keepdim=True) * known) / _local_mean(known).clamp_min(1e-6)
-    still = known * torch.exp(-(change / alike) ** 2)
+    apart = _local_mean((clip - made).abs().amax(1, keepdim=True) * known) / _local_mean(known).clamp_min(1e-6)
+    still = known * torch.exp(-(change / alike) ** 2 - (apart / HOLD_SEAM_APART) ** 2)
     return still * clip + (1.0 - still) * matched
 
 

@@ -9,14 +9,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from engine.model.subject_key import SUBJECT_MIN_SATURATION, SUBJECT_MIN_VALUE, hsv, subject_mask
+
 SKY_ROWS = 0.12  # top fraction of the frame read as sky
 NIGHT_LUMA = 70.0  # mean luma (0-255) of the sky below which it is night
 
-SUBJECT_MIN_SATURATION = 0.6
-SUBJECT_MIN_VALUE = 0.4
-WHITE_MAX_SATURATION = 0.12
-WHITE_MIN_VALUE = 0.75
-SUBJECT_MIN_AREA = 0.004  # fraction of the frame a subject covers at least
 HUE_PROTOTYPES = {"red": 0.0, "yellow": 55.0, "green": 128.0, "blue": 225.0}
 
 MOTION_MIN_TRAVEL = 0.03  # camera travel over the clip, fraction of the frame's side
@@ -34,19 +31,6 @@ def _check_clip(frames: np.ndarray, name: str = "frames") -> np.ndarray:
 def luma(frames: np.ndarray) -> np.ndarray:
     f = np.asarray(frames, np.float32)
     return 0.299 * f[..., 0] + 0.587 * f[..., 1] + 0.114 * f[..., 2]
-
-
-def hsv(frames: np.ndarray):
-    """Hue in degrees [0, 360), saturation and value in [0, 1]."""
-    f = np.asarray(frames, np.float32) / 255.0
-    hi = f.max(-1)
-    lo = f.min(-1)
-    c = hi - lo
-    s = np.where(hi > 1e-6, c / np.maximum(hi, 1e-6), 0.0)
-    r, g, b = f[..., 0], f[..., 1], f[..., 2]
-    safe = np.maximum(c, 1e-6)
-    h = np.where(hi == r, ((g - b) / safe) % 6.0, np.where(hi == g, (b - r) / safe + 2.0, (r - g) / safe + 4.0))
-    return (h * 60.0) % 360.0, s, hi
 
 
 # ------------------------------------------------------------------------------- sky
@@ -183,22 +167,9 @@ def classify_camera(frames: np.ndarray) -> str:
 # ------------------------------------------------------------------------------- subject
 
 
-def subject_mask(frames: np.ndarray) -> tuple[np.ndarray, str]:
-    """(mask [T,H,W], kind) where kind is 'saturated', 'white' or 'none'."""
-    frames = _check_clip(frames)
-    _, s, v = hsv(frames)
-    area = frames.shape[1] * frames.shape[2] * SUBJECT_MIN_AREA
-    sat = (s > SUBJECT_MIN_SATURATION) & (v > SUBJECT_MIN_VALUE)
-    if np.median(sat.sum((1, 2))) >= area:
-        return sat, "saturated"
-    white = (s < WHITE_MAX_SATURATION) & (v > WHITE_MIN_VALUE)
-    if np.median(white.sum((1, 2))) >= area:
-        return white, "white"
-    return sat, "none"
-
-
 def classify_color(frames: np.ndarray) -> str | None:
     """The subject's colour by the hue of its saturated pixels, 'white', or None (no subject)."""
+    frames = _check_clip(frames)
     mask, kind = subject_mask(frames)
     if kind == "none":
         return None
@@ -213,7 +184,7 @@ def classify_color(frames: np.ndarray) -> str | None:
 
 def subject_path(frames: np.ndarray) -> np.ndarray:
     """Centroid (x, y) per frame in pixels; NaN where the subject is not found."""
-    mask, kind = subject_mask(frames)
+    mask, kind = subject_mask(_check_clip(frames))
     out = np.full((mask.shape[0], 2), np.nan)
     if kind == "none":
         return out
