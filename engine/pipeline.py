@@ -32,7 +32,7 @@ from .model.hold import free_subject, held_frames
 from .model.ldm import LatentCutLDM
 from .model.loading import load_model, load_text_encoder, weights_sha256
 from .model.restyle_look import without_look
-from .model.seams import hold_still, match_seams
+from .model.seams import HOLD_SEAM_APART, hold_still, match_seams
 from .model.subject import LAYOUT_SIZE, layout_map, names_subject, place_subject
 from .model.subject_key import subject_boxes
 from .model.temporal_nr import reduce_noise, steady_velocity
@@ -218,7 +218,8 @@ class LatentCutPipeline:
             span = min(seq.out_frames, round(SEAM_FADE_SECONDS * self.native_rate))
             video, seams = video.float(), (seq.seam_before, seq.seam_after, seq.drift)
             matched = match_seams(video, *seams, span, seq.seam_lead, seq.out_start)
-            video = hold_still(video, matched, *seams, seq.seam_lead, seq.out_start)
+            apart = HOLD_SEAM_APART if seq.layout is not None else None  # the clip shows a subject
+            video = hold_still(video, matched, *seams, seq.seam_lead, seq.out_start, apart=apart)
         if seq.drift is not None:
             video = subpixel_frames(video, seq.drift, seq.out_start)
         video = zoom_frames(video, seq.zoom, seq.zoom_lead)  # last: a seam's difference zooms with it

@@ -89,12 +89,15 @@ HOLD_SEAM_APART = 64 / 127.5
 
 
 def hold_still(video: torch.Tensor, matched: torch.Tensor, before: torch.Tensor | None, after: torch.Tensor | None,
-               drift: tuple[float, float] | None, lead: int = 1, first: int = 0, alike: float = HOLD_ALIKE
-               ) -> torch.Tensor:
+               drift: tuple[float, float] | None, lead: int = 1, first: int = 0, alike: float = HOLD_ALIKE,
+               apart: float | None = None) -> torch.Tensor:
     """Where the new frames show nothing changing since the seam, the clip's own picture, carried
     along the camera's drift; elsewhere `matched` (match_seams of `video`). video [B,C,T,H,W] the new
     frames as made; before / after [B,C,H,W] the clip's frames either side, lead and first as match_seams'.
-    Between two seams the clip's frames (and the new frames next to them) cross-fade over the gap."""
+    Between two seams the clip's frames (and the new frames next to them) cross-fade over the gap.
+    apart (HOLD_SEAM_APART, where the clip shows a subject): where the clip's frame and the new frames
+    differ by about this much at the seam, nothing is held. Without a subject such a difference is the
+    denoiser's own drawing of the ground, which the clip's picture holds over best."""
     frames = video.shape[2]
     drift = drift or (0.0, 0.0)
     sides = []
@@ -116,8 +119,11 @@ def hold_still(video: torch.Tensor, matched: torch.Tensor, before: torch.Tensor 
     made = sum(s * side[1] for s, side in zip(share, sides))
     known = (total > 0).to(video)
     change = _local_mean((video - made).abs().amax(1, keepdim=True) * known) / _local_mean(known).clamp_min(1e-6)
-    apart = _local_mean((clip - made).abs().amax(1, keepdim=True) * known) / _local_mean(known).clamp_min(1e-6)
-    still = known * torch.exp(-(change / alike) ** 2 - (apart / HOLD_SEAM_APART) ** 2)
+    gate = -(change / alike) ** 2
+    if apart is not None:
+        seam = _local_mean((clip - made).abs().amax(1, keepdim=True) * known) / _local_mean(known).clamp_min(1e-6)
+        gate = gate - (seam / apart) ** 2
+    still = known * torch.exp(gate)
     return still * clip + (1.0 - still) * matched
 
 

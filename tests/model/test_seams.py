@@ -1,7 +1,7 @@
 """New frames matched to the clip at the seam (engine/model/seams.py)."""
 import torch
 
-from engine.model.seams import hold_still, match_seams
+from engine.model.seams import HOLD_SEAM_APART, hold_still, match_seams
 
 
 def _frames(n, value):
@@ -84,16 +84,19 @@ def test_a_still_scene_keeps_the_clips_picture_and_what_moves_is_the_new_frames(
 
 def test_a_subject_the_new_frames_do_not_show_at_the_seam_is_not_held():
     """The clip's frame shows a white square where the new frames, unchanging, show the ground (their
-    subject is drawn elsewhere): the square is not held on over them, the ground around it is."""
+    subject is drawn elsewhere): told the clip shows a subject, the square is not held on over them, the
+    ground around it is. Told none, the clip's whole picture holds, as the ground the denoiser redrew."""
     level = 1 / 127.5
     ground = torch.full((1, 3, 16, 24), -0.4)
     clip = ground.clone()
     clip[..., 4:10, 4:10] = 1.0
     new = ground[:, :, None].expand(1, 3, 6, 16, 24) + 10 * level
     matched = match_seams(new, clip, None, None, span=6)
-    out = hold_still(new, matched, clip, None, None)
+    out = hold_still(new, matched, clip, None, None, apart=HOLD_SEAM_APART)
     assert torch.allclose(out[0, :, :, 7, 7], matched[0, :, :, 7, 7], atol=0.05)  # no square left standing
     assert torch.allclose(out[0, :, :, 7, 20], ground[0, :, None, 7, 20].expand(3, 6), atol=level)
+    held = hold_still(new, matched, clip, None, None)
+    assert torch.allclose(held[0, :, :, 7, 7], clip[0, :, None, 7, 7].expand(3, 6), atol=level)
 
 
 def test_the_held_picture_moves_with_the_camera_and_the_revealed_strip_is_new():
