@@ -259,6 +259,35 @@ def seam_region_ratio(before: np.ndarray, after: np.ndarray, reach: int) -> floa
     return float(frame_changes(near).max() / _typical_change(before, after))
 
 
+# A subject moves on across a seam when its speed after is within this share of its speed before,
+# or within SUBJECT_SPEED_FLOOR px a frame of it (a still subject must stay nearly still).
+SUBJECT_SPEED_SHARE = 0.5
+SUBJECT_SPEED_FLOOR = 1.0
+
+
+def subject_velocity(frames: np.ndarray) -> np.ndarray | None:
+    """The subject's centroid's median move (dx, dy) a frame, pixels; None where fewer than 4
+    consecutive pairs of frames show it."""
+    moves = np.diff(subject_path(frames), axis=0)
+    moves = moves[~np.isnan(moves).any(1)]
+    return np.median(moves, 0) if len(moves) >= 4 else None
+
+
+def subject_continues(before: np.ndarray, after: np.ndarray, reach: int) -> bool | None:
+    """Does the subject move on across the seam as it moved up to it: its velocity over `reach` frames
+    after the seam against that over `reach` frames before; False where only one side shows it, None
+    where neither does. A seam can pass seam_region_ratio with the subject stopped dead at it, which no
+    one extending a moving shot wants."""
+    before, after = _check_clip(before, "before"), _check_clip(after, "after")
+    was, then = subject_velocity(before[-reach:]), subject_velocity(after[:reach])
+    if was is None and then is None:
+        return None
+    if was is None or then is None:
+        return False
+    slack = max(SUBJECT_SPEED_FLOOR, SUBJECT_SPEED_SHARE * float(np.abs(was).max()))
+    return bool(np.abs(then - was).max() <= slack)
+
+
 def edges(frames: np.ndarray) -> np.ndarray:
     """Sobel gradient magnitude of luma, [T,H,W]."""
     lum = luma(_check_clip(frames))
