@@ -618,6 +618,34 @@ def test_an_extension_or_fill_is_told_where_its_clip_leaves_the_subject(tmp_path
     assert told and all(lay is None for lay in told)  # no subject asked for
 
 
+def test_a_seam_s_difference_moves_on_with_the_clips_subject(tmp_path, monkeypatch):
+    """The seam matching is told the clip's subject's step on screen away from each seam (2 px a frame to
+    the right after a tail, to the left before a head, each side of a fill) and where the subject is
+    at the seam; with no subject asked for, nothing moves but the camera."""
+    import engine.pipeline as pipeline_module
+
+    pipe, _ = _subject_pipeline(tmp_path, "layout", subject_layout=True)
+    pipe.model.denoiser.camera = None
+    seen, match = [], pipeline_module.match_seams
+    monkeypatch.setattr(pipeline_module, "match_seams",  # the clip's seams (window joins pass no `moving`)
+                        lambda *a, moving=None, **k: match(*a, **k) if moving is None else
+                        seen.append(moving) or match(*a, moving=moving, **k))
+    prompt, clip = "a red box moving right", _square_clip(8, 20, 2.0)
+    pipe.extend(ExtendRequest(frames=clip, prompt=prompt, seconds=1.0, rate=8, steps=2))
+    (mask, step), after = seen[-1]
+    assert step == pytest.approx((0.0, 2.0), abs=0.1) and after is None
+    assert mask[0, 0, 20, 37] > 0.9 and mask[0, 0, 4, 4] == 0  # on the box one step on, not the ground
+    pipe.extend(ExtendRequest(frames=clip, prompt=prompt, seconds=1.0, rate=8, steps=2, direction="head"))
+    before, (_, step) = seen[-1]
+    assert before is None and step == pytest.approx((0.0, -2.0), abs=0.1)
+    pipe.fill(FillRequest(before_frames=_square_clip(8, 4, 1.0), after_frames=_square_clip(8, 40, 1.0),
+                          prompt=prompt, seconds=1.0, rate=8, steps=2))
+    steps = [side[1] for side in seen[-1]]
+    assert steps == [pytest.approx((0.0, 1.0), abs=0.1), pytest.approx((0.0, -1.0), abs=0.1)]
+    pipe.extend(ExtendRequest(frames=clip, prompt="over a field at night", seconds=1.0, rate=8, steps=2))
+    assert seen[-1] == (None, None)
+
+
 def test_a_long_shot_s_subject_is_not_held_to_its_known_place():
     """In a window after the first (frames 0-1 known), the cells near the subject's box, where it
     is in a new frame or was in a known one, are never held (release 1); the known frames stay held

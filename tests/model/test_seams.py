@@ -130,3 +130,30 @@ def test_a_carried_picture_steps_with_the_frames_own_whole_pixel_offsets():
     assert [int(held[0, 0, j, 0].argmax()) for j in range(3)] == [5, 6, 6]
     matched = match_seams(new, clip, None, (0.5, 0.0), span=3, first=2)
     assert [int(matched[0, 0, j, 0].argmax()) for j in range(3)] == [5, 6, 6]
+
+
+def test_the_clips_subject_moves_on_with_its_own_step_and_leaves_no_copy_standing():
+    """The clip's square moves 2 px a frame to the right; the new frames draw it 4 px behind, at the same
+    speed. Told where the subject is and its step, the seam's difference moves on with the square: nothing
+    stays where the clip left it, and the square goes on at about its speed. Carried with the (still)
+    camera, a copy of it stood there, and the picture's bright mass stalled at the seam."""
+    ground = torch.full((1, 3, 16, 32), -0.4)
+    clip = ground.clone()
+    clip[..., 6:10, 4:8] = 1.0
+    new = ground[:, :, None].repeat(1, 1, 8, 1, 1)
+    for j in range(8):
+        new[:, :, j, 6:10, 2 * (j + 1):2 * (j + 1) + 4] = 1.0  # 4 px behind where the clip's would be
+    mask = torch.zeros(1, 1, 16, 32)
+    mask[..., 4:12, 0:12] = 1.0  # where the clip's frame (one step on) and the first new frame show it
+    moved = match_seams(new, clip, None, None, span=8, moving=((mask, (0.0, 2.0)), None))
+    still = match_seams(new, clip, None, None, span=8)
+    old_place = (0, slice(None), 6, slice(6, 10), slice(6, 8))  # frame 6: where only the clip showed its square
+    assert torch.allclose(moved[old_place], ground[0, :, 6:10, 6:8], atol=1e-6)
+    assert (still[old_place] - ground[0, :, 6:10, 6:8]).min() > 0.2
+
+    def centre(video):
+        mass = (video[0, 0] - ground[0, 0]).clamp_min(0).sum(1)  # [T, W]
+        return (mass * torch.arange(32.0)).sum(1) / mass.sum(1)
+
+    assert torch.all((centre(moved).diff() > 1.0) & (centre(moved).diff() < 3.0))
+    assert centre(still).diff()[0] < 1.0  # it stalls at the seam
