@@ -8,7 +8,7 @@ wording and for free phrasing (engine/train/eval_prompts.py), each printed as a 
 its peer, the same metric on the world's own renderings of the same scenes. Also flicker, long
 shots made window by window (biggest frame-to-frame jump over the median one), and the other
 operations: extend (seam / typical frame change, the biggest change within a second of the seam
-over the same, motion continues), fill (both seams, likewise), restyle
+over the same, motion continues, the subject moves on as before the seam), fill (both seams, likewise), restyle
 (edge correlation with the input, requested look met), animate (first frame PSNR against the
 still, requested move shown). A seam passes when it is at most 1.5x the median frame-to-frame
 change around it.
@@ -94,7 +94,7 @@ def animate_check(pipe, scenes, steps) -> dict:
 
 
 def extend_check(pipe, scenes, steps) -> dict:
-    ratios, regions, continues = [], [], []
+    ratios, regions, continues, subject = [], [], [], []
     w, h = pipe.native_size
     reach = round(pipe.native_rate)
     for i, scene in enumerate(scenes):
@@ -108,13 +108,14 @@ def extend_check(pipe, scenes, steps) -> dict:
             ratios.append(ev.seam_ratio(*pair))
             regions.append(ev.seam_region_ratio(*pair, reach))
             continues.append(ev.classify_camera(new) == camera)
+            subject.append(ev.subject_continues(*pair, reach) if scene.has_subject else None)
     return {"seam_ratio_median": float(np.median(ratios)),
             "seam_pass": float(np.mean(np.array(ratios) <= ev.SEAM_PASS)),
-            "motion_continues": float(np.mean(continues)), **_region_figures(regions)}
+            "motion_continues": float(np.mean(continues)), **_region_figures(regions), **_subject_figure(subject)}
 
 
 def fill_check(pipe, scenes, steps) -> dict:
-    passes, ratios, regions = [], [], []
+    passes, ratios, regions, subject = [], [], [], []
     w, h = pipe.native_size
     reach = round(pipe.native_rate)
     for i, scene in enumerate(scenes):
@@ -129,8 +130,16 @@ def fill_check(pipe, scenes, steps) -> dict:
         ratios += [a, b]
         regions += [ev.seam_region_ratio(before, new, reach), ev.seam_region_ratio(new, after, reach)]
         passes.append(a <= ev.SEAM_PASS and b <= ev.SEAM_PASS)
+        if scene.has_subject:
+            subject += [ev.subject_continues(before, new, reach), ev.subject_continues(new, after, reach)]
     return {"seam_ratio_median": float(np.median(ratios)), "both_seams_pass": float(np.mean(passes)),
-            **_region_figures(regions)}
+            **_region_figures(regions), **_subject_figure(subject)}
+
+
+def _subject_figure(checks: list) -> dict:
+    """The share of seams of clips with a subject across which it moves on as it moved up to them."""
+    known = [c for c in checks if c is not None]
+    return {"subject_continues": float(np.mean(known)) if known else float("nan")}
 
 
 def _region_figures(regions: list[float]) -> dict:
@@ -217,11 +226,12 @@ def main(argv=None) -> int:
         print(f"animate  first frame PSNR {an['first_frame_psnr']:.1f} dB, move shown {an['move_shown']:.2f}")
         print(f"extend   seam/typical median {e['seam_ratio_median']:.2f}, seams passing {e['seam_pass']:.2f}, "
               f"motion continues {e['motion_continues']:.2f}; biggest jump within 1 s / typical median "
-              f"{e['seam_region_median']:.2f}, passing {e['seam_region_pass']:.2f}")
+              f"{e['seam_region_median']:.2f}, passing {e['seam_region_pass']:.2f}; "
+              f"subject moves on {e['subject_continues']:.2f}")
         print(f"fill     seam/typical median {f['seam_ratio_median']:.2f}, "
               f"both seams passing {f['both_seams_pass']:.2f}; "
               f"biggest jump within 1 s / typical median {f['seam_region_median']:.2f}, "
-              f"passing {f['seam_region_pass']:.2f}")
+              f"passing {f['seam_region_pass']:.2f}; subject moves on {f['subject_continues']:.2f}")
         print(f"restyle  edge correlation {r['edge_correlation']:.2f} (world pair {r['world_edge_correlation']:.2f}, "
               f"ratio {r['edge_correlation'] / max(r['world_edge_correlation'], 1e-6):.2f}), "
               f"look met {r['look_met']:.2f}")

@@ -32,8 +32,9 @@ from .model.hold import free_subject, held_frames
 from .model.ldm import LatentCutLDM
 from .model.loading import load_model, load_text_encoder, weights_sha256
 from .model.restyle_look import without_look
-from .model.seams import hold_still, match_seams
-from .model.subject import layout_map, names_subject, place_subject
+from .model.seams import HOLD_SEAM_APART, hold_still, match_seams
+from .model.subject import LAYOUT_SIZE, layout_map, names_subject, place_subject
+from .model.subject_key import subject_boxes, subject_mask
 from .model.temporal_nr import reduce_noise, steady_velocity
 from .model.text_encoder import TextEncoder
 from .model.zoom import MIN_ZOOM_RATE, continue_zoom, measure_zoom, scale_frames, zoom_frames, zoom_scales
@@ -60,7 +61,8 @@ class _Sequence:
     zoom: float = 0.0                        # the digital zoom's rate (model/zoom.py), 0 for none
     zoom_lead: int = 0                       # frames from the zoom's whole picture to the first output one
     subject: float | None = None             # the subject's speed in the camera frame (model/subject.py)
-    layout: torch.Tensor | None = None       # [1,W,h,w] the subject's layout over a generate's first window
+    layout: torch.Tensor | None = None       # [1,N,h,w] where the subject goes (model/subject.layout_map)
+    subject_steps: tuple = (None, None)      # (dy, dx) px a frame the clip's subject moves on screen, per seam
 
 
 # New frames take over from the clip's seam frame over this long (model/seams.py).
@@ -216,8 +218,10 @@ class LatentCutPipeline:
         if seq.seam_before is not None or seq.seam_after is not None:
             span = min(seq.out_frames, round(SEAM_FADE_SECONDS * self.native_rate))
             video, seams = video.float(), (seq.seam_before, seq.seam_after, seq.drift)
-            matched = match_seams(video, *seams, span, seq.seam_lead, seq.out_start)
-            video = hold_still(video, matched, *seams, seq.seam_lead, seq.out_start)
+            matched = match_seams(video, *seams, span, seq.seam_lead, seq.out_start,
+                                  moving=self._moving_subject(video, seq))
+            apart = HOLD_SEAM_APART if seq.layout is not None else None  # the clip shows a subject
+            video = hold_still(video, matched, *seams, seq.seam_lead, seq.out_start, apart=apart)
         if seq.drift is not None:
             video = subpixel_frames(video, seq.drift, seq.out_start)
         video = zoom_frames(video, seq.zoom, seq.zoom_lead)  # last: a seam's difference zooms with it
@@ -334,6 +338,76 @@ class LatentCutPipeline:
         cx, cy = width / 2 + (cx - width / 2) / scales, height / 2 + (cy - height / 2) / scales
         return torch.from_numpy(layout_map(cx, cy, size, kt, ks, height, width))[None].to(self.device)
 
+    def _given_layout(self, prompt: str, seq: _Sequence, parts: list[tuple[int, torch.Tensor]]
+                      ) -> tuple[torch.Tensor | None, list]:
+        """[1,N,h,w] where an extension's or a fill's subject goes, from where the given frames show it
+        (parts: each clip's first frame in the sequence and its frames [1,3,T,H,W] as drawn), in the
+        camera frame: on from where the clip leaves it at the clip's own speed, or from where the clip
+        before leaves it to where the clip after takes it up. None where the prompt names no subject
+        or a clip shows none. Told nothing, the denoiser drew its own subject beside the clip's. Also
+        each part's subject's step on screen, (dy, dx) px a frame (None each where there is no layout)."""
+        none = (None, [None] * len(parts))
+        if not (self.config.subject_layout and names_subject(prompt)):
+            return none
+        height, width = parts[0][1].shape[-2:]
+        places, boxes, steps = [], [], []
+        for first, frames in parts:
+            pixels = ((frames[0].float().permute(1, 2, 3, 0) + 1) * 127.5).round().clamp(0, 255)
+            found = subject_boxes(pixels.to(torch.uint8).cpu().numpy())
+            if found is None or np.nanmedian(found[:, 2]) > 2 * LAYOUT_SIZE[1] * height:  # none, or no subject's size
+                return none
+            seen = ~np.isnan(found[:, 0])
+            if seen.sum() < 2:
+                return none
+            steps.append(np.polyfit(np.flatnonzero(seen), found[seen, :2], 1)[0][::-1])
+            if seq.drift is not None:  # picture -> camera frame: each frame's content moved by its offset
+                offsets = np.array(frame_offsets(seq.drift, len(found), first), np.float64)
+                found[:, :2] -= offsets[:, ::-1]
+            seen = ~np.isnan(found[:, 0])
+            places.append(first + np.flatnonzero(seen))
+            boxes.append(found[seen])
+        places, boxes = np.concatenate(places), np.concatenate(boxes)
+        if len(places) < 2:
+            return none
+        kt, ks = self.config.time_compression, self.config.space_compression
+        frames = np.arange(seq.latent_frames * kt, dtype=np.float64)
+        cx, cy = np.interp(frames, places, boxes[:, 0]), np.interp(frames, places, boxes[:, 1])
+        if len(parts) == 1:  # an extension goes on at the clip's own speed
+            speed = np.polyfit(places, boxes[:, :2], 1)[0]
+            ends = np.where(frames < places[0], 0, len(places) - 1)
+            away = (frames - places[ends])[:, None] * speed + boxes[ends, :2]
+            outside = (frames < places[0]) | (frames > places[-1])
+            cx[outside], cy[outside] = away[outside, 0], away[outside, 1]
+        if seq.drift is not None:  # the camera frame wraps round (camera.roll_frames)
+            cx = np.mod(cx, width)
+        size = np.full(frames.shape, float(np.median(boxes[:, 2])))
+        return torch.from_numpy(layout_map(cx, cy, size, kt, ks, height, width))[None].to(self.device), steps
+
+    def _moving_subject(self, video: torch.Tensor, seq: _Sequence) -> tuple:
+        """match_seams' `moving` for each seam: where the clip's frame (moved on one step) shows the
+        subject, or the new frame next to it within a subject's size of that, and the step it moves away
+        from the seam, (dy, dx) px; None where there is no step or the frame shows no subject."""
+        out = []
+        sides = ((seq.seam_before, video[:, :, 0], seq.subject_steps[0], 1, seq.seam_lead),
+                 (seq.seam_after, video[:, :, -1], seq.subject_steps[1], -1, 1))
+        for clip_frame, new_frame, step, sign, lead in sides:
+            if clip_frame is None or step is None:
+                out.append(None)
+                continue
+            sy, sx = sign * float(step[0]), sign * float(step[1])
+            ahead = torch.roll(clip_frame, (round(lead * sy), round(lead * sx)), (-2, -1))
+            pixels = ((torch.cat([ahead, new_frame]).float().permute(0, 2, 3, 1) + 1) * 127.5).round().clamp(0, 255)
+            keyed = torch.from_numpy(subject_mask(pixels.to(torch.uint8).cpu().numpy())[0]).to(video)[:, None]
+            side = math.isqrt(int(keyed[0].sum()))  # of a square of the clip's subject's area
+            if side == 0:
+                out.append(None)
+                continue
+            near = F.max_pool2d(keyed[:1], 2 * side + 1, 1, side)  # the new frame's subject, not a saturated sky
+            mask = torch.maximum(keyed[:1], keyed[1:] * near)
+            mask = F.avg_pool2d(F.max_pool2d(mask, 7, 1, 3), 5, 1, 2)  # a margin round it, a soft edge
+            out.append((mask, (sy, sx)))
+        return tuple(out)
+
     def _encode(self, frames: torch.Tensor, drift: tuple[float, float] | None, first: int = 0) -> torch.Tensor:
         """Frames [1,3,T,H,W], frames first.. of the sequence, encoded in the camera frame."""
         if drift is not None:
@@ -394,6 +468,8 @@ class LatentCutPipeline:
                                            out_start=new_latents * kt - n, out_frames=n, drift=drift)
                 seq.seam_after = frames[:, :, 0].float()
             seq.zoom, seq.zoom_lead = zoom, lead
+            seq.layout, (step,) = self._given_layout(args.prompt, seq, [(0 if tail else new_latents * kt, frames)])
+            seq.subject_steps = (step, None) if tail else (None, step)
             return seq
         # fill: the gap is new_latents latent frames between the two contexts; its frames are then
         # stretched to the exact gap length so both seams meet. The camera's drift is the clip's before it.
@@ -407,6 +483,8 @@ class LatentCutPipeline:
                                    out_start=k1 * kt, out_frames=new_latents * kt, drift=drift)
         seq.stretch_to = _out_frames(args)
         seq.seam_before, seq.seam_after = before[:, :, -1].float(), after[:, :, 0].float()
+        seq.layout, steps = self._given_layout(args.prompt, seq, [(0, before), (resume * kt, after)])
+        seq.subject_steps = tuple(steps)
         return seq
 
     def _known_sequence(self, total: int, parts: list[tuple[int, torch.Tensor]], out_start: int,

@@ -53,12 +53,14 @@ class Batch:
 
 def make_batch(pool, rng: np.random.Generator, batch: int, overlap: int, mix: dict | None = None,
                caption_dropout: float = 0.1, weights: torch.Tensor | None = None,
-               layouts: torch.Tensor | None = None, layout_rate: float = 0.0, restyle_start: float = 0.0) -> Batch:
+               layouts: torch.Tensor | None = None, layout_rate: float = 0.0, restyle_start: float = 0.0,
+               layout_cases: tuple[str, ...] = ("generate",)) -> Batch:
     """A batch of training cases drawn from the pool. Captions are '' with probability
     caption_dropout, which trains the unconditional branch of classifier-free guidance. `weights`
     ([N,t,h,w], data.subject_weights) gives each clip's per-cell loss weight. `layouts` ([N,t,h,w],
-    data.subject_layouts): a captioned generate case is told its clip's with probability
-    layout_rate, as the pipeline tells a generate; the rest are told none. A restyle case starts
+    data.subject_layouts): a captioned case of layout_cases is told its clip's with probability
+    layout_rate, as the pipeline tells a generate (and an extension or fill where its clip shows the
+    subject); the rest are told none. A restyle case starts
     from its partner (Batch.source) with probability restyle_start (no draw at 0, so older runs
     resume on the same stream)."""
     mix = check_mix(mix or DEFAULT_MIX)
@@ -96,7 +98,7 @@ def make_batch(pool, rng: np.random.Generator, batch: int, overlap: int, mix: di
         text = options[int(rng.integers(0, len(options)))]
         captions.append("" if rng.random() < caption_dropout else text)
         cases.append(case)
-        if layouts is not None and case == "generate" and captions[-1] and rng.random() < layout_rate:
+        if layouts is not None and case in layout_cases and captions[-1] and rng.random() < layout_rate:
             told[b] = layouts[i]
     has_structure = any(cs == "restyle" for cs in cases)
     cond = build_condition(tuple(x0.shape), known, mask, structure if has_structure else None)

@@ -9,14 +9,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from engine.model.subject_key import SUBJECT_MIN_SATURATION, SUBJECT_MIN_VALUE, hsv, subject_mask
+
 SKY_ROWS = 0.12  # top fraction of the frame read as sky
 NIGHT_LUMA = 70.0  # mean luma (0-255) of the sky below which it is night
 
-SUBJECT_MIN_SATURATION = 0.6
-SUBJECT_MIN_VALUE = 0.4
-WHITE_MAX_SATURATION = 0.12
-WHITE_MIN_VALUE = 0.75
-SUBJECT_MIN_AREA = 0.004  # fraction of the frame a subject covers at least
 HUE_PROTOTYPES = {"red": 0.0, "yellow": 55.0, "green": 128.0, "blue": 225.0}
 
 MOTION_MIN_TRAVEL = 0.03  # camera travel over the clip, fraction of the frame's side
@@ -34,19 +31,6 @@ def _check_clip(frames: np.ndarray, name: str = "frames") -> np.ndarray:
 def luma(frames: np.ndarray) -> np.ndarray:
     f = np.asarray(frames, np.float32)
     return 0.299 * f[..., 0] + 0.587 * f[..., 1] + 0.114 * f[..., 2]
-
-
-def hsv(frames: np.ndarray):
-    """Hue in degrees [0, 360), saturation and value in [0, 1]."""
-    f = np.asarray(frames, np.float32) / 255.0
-    hi = f.max(-1)
-    lo = f.min(-1)
-    c = hi - lo
-    s = np.where(hi > 1e-6, c / np.maximum(hi, 1e-6), 0.0)
-    r, g, b = f[..., 0], f[..., 1], f[..., 2]
-    safe = np.maximum(c, 1e-6)
-    h = np.where(hi == r, ((g - b) / safe) % 6.0, np.where(hi == g, (b - r) / safe + 2.0, (r - g) / safe + 4.0))
-    return (h * 60.0) % 360.0, s, hi
 
 
 # ------------------------------------------------------------------------------- sky
@@ -183,22 +167,9 @@ def classify_camera(frames: np.ndarray) -> str:
 # ------------------------------------------------------------------------------- subject
 
 
-def subject_mask(frames: np.ndarray) -> tuple[np.ndarray, str]:
-    """(mask [T,H,W], kind) where kind is 'saturated', 'white' or 'none'."""
-    frames = _check_clip(frames)
-    _, s, v = hsv(frames)
-    area = frames.shape[1] * frames.shape[2] * SUBJECT_MIN_AREA
-    sat = (s > SUBJECT_MIN_SATURATION) & (v > SUBJECT_MIN_VALUE)
-    if np.median(sat.sum((1, 2))) >= area:
-        return sat, "saturated"
-    white = (s < WHITE_MAX_SATURATION) & (v > WHITE_MIN_VALUE)
-    if np.median(white.sum((1, 2))) >= area:
-        return white, "white"
-    return sat, "none"
-
-
 def classify_color(frames: np.ndarray) -> str | None:
     """The subject's colour by the hue of its saturated pixels, 'white', or None (no subject)."""
+    frames = _check_clip(frames)
     mask, kind = subject_mask(frames)
     if kind == "none":
         return None
@@ -213,7 +184,7 @@ def classify_color(frames: np.ndarray) -> str | None:
 
 def subject_path(frames: np.ndarray) -> np.ndarray:
     """Centroid (x, y) per frame in pixels; NaN where the subject is not found."""
-    mask, kind = subject_mask(frames)
+    mask, kind = subject_mask(_check_clip(frames))
     out = np.full((mask.shape[0], 2), np.nan)
     if kind == "none":
         return out
@@ -286,6 +257,35 @@ def seam_region_ratio(before: np.ndarray, after: np.ndarray, reach: int) -> floa
     before, after = _check_clip(before, "before"), _check_clip(after, "after")
     near = np.concatenate([before[-reach - 1:], after[:reach + 1]])
     return float(frame_changes(near).max() / _typical_change(before, after))
+
+
+# A subject moves on across a seam when its speed after is within this share of its speed before,
+# or within SUBJECT_SPEED_FLOOR px a frame of it (a still subject must stay nearly still).
+SUBJECT_SPEED_SHARE = 0.5
+SUBJECT_SPEED_FLOOR = 1.0
+
+
+def subject_velocity(frames: np.ndarray) -> np.ndarray | None:
+    """The subject's centroid's median move (dx, dy) a frame, pixels; None where fewer than 4
+    consecutive pairs of frames show it."""
+    moves = np.diff(subject_path(frames), axis=0)
+    moves = moves[~np.isnan(moves).any(1)]
+    return np.median(moves, 0) if len(moves) >= 4 else None
+
+
+def subject_continues(before: np.ndarray, after: np.ndarray, reach: int) -> bool | None:
+    """Does the subject move on across the seam as it moved up to it: its velocity over `reach` frames
+    after the seam against that over `reach` frames before; False where only one side shows it, None
+    where neither does. A seam can pass seam_region_ratio with the subject stopped dead at it, which no
+    one extending a moving shot wants."""
+    before, after = _check_clip(before, "before"), _check_clip(after, "after")
+    was, then = subject_velocity(before[-reach:]), subject_velocity(after[:reach])
+    if was is None and then is None:
+        return None
+    if was is None or then is None:
+        return False
+    slack = max(SUBJECT_SPEED_FLOOR, SUBJECT_SPEED_SHARE * float(np.abs(was).max()))
+    return bool(np.abs(then - was).max() <= slack)
 
 
 def edges(frames: np.ndarray) -> np.ndarray:

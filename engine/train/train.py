@@ -112,6 +112,9 @@ class Preset:
     # Share of captioned generate cases told their subject's layout (model/subject.py, for a model
     # with subject_layout); the rest learn to place the subject themselves.
     layout_rate: float = 0.8
+    # The cases told it: the pipeline tells an extension or fill where its clip shows the subject too
+    # (pipeline._given_layout), and a denoiser trained on generate cases alone followed it loosely there.
+    layout_cases: tuple = ("generate",)
     # Steps of each head's fit (fit_head), seconds of CPU: on previz-v13's pool 2,000 against 600 read
     # 45 of 48 free wordings of the subject's motion right (was 41) and 37 of 48 of the camera's (36).
     head_steps: int = 2000
@@ -135,7 +138,7 @@ PRESETS = {
         ae_steps=200, ae_batch=4, ae_lr=1e-3, ae_crop=(64, 128),
         pool_pairs=3000, steps=40000, batch=8, lr=5e-4, eval_every=500, eval_prompts=8, checkpoint_every=50,
         timestep_shift=3.0, pure_noise=0.1, low_noise=0.1, subject_boost=8.0, estimate_loss=1.0, decoder_steps=800,
-        decoder_time_weight=4.0, restyle_start=0.5),
+        decoder_time_weight=4.0, restyle_start=0.5, layout_cases=("generate", "extend_tail", "extend_head", "fill")),
     # A few seconds end to end: tests and smoke runs.
     "tiny": Preset(
         config=dict(name="previz-tiny", width=64, height=32, frames=8, fps=8.0, latent_channels=4,
@@ -654,7 +657,8 @@ def train_denoiser(model: LatentCutLDM, text_encoder, pool: LatentPool, texts: T
         rng = np.random.default_rng([state["seed"], 3, step])
         gen = torch.Generator().manual_seed(state["seed"] * 1_000_003 + step)
         batch = make_batch(pool, rng, preset.batch, model.config.overlap_latent_frames, preset.mix, weights=weights,
-                           layouts=layouts, layout_rate=preset.layout_rate, restyle_start=preset.restyle_start)
+                           layouts=layouts, layout_rate=preset.layout_rate, restyle_start=preset.restyle_start,
+                           layout_cases=preset.layout_cases)
         text, mask = texts.batch(batch.captions)
         t = training_timesteps(preset, gen)
         noise = torch.randn(batch.x0.shape, generator=gen)

@@ -570,6 +570,82 @@ def test_a_generate_tells_the_denoiser_where_its_subject_goes(tmp_path):
     assert told and all(lay is None for lay in told)
 
 
+def _square_clip(frames: int, x0: float, speed: float) -> np.ndarray:
+    """A red 8 px square moving `speed` px a frame from x0 over a still grey texture, [T,32,64,3]."""
+    ground = np.random.default_rng(0).integers(60, 150, (32, 64, 1)).repeat(3, axis=2).astype(np.uint8)
+    clip = np.repeat(ground[None], frames, axis=0)
+    for t in range(frames):
+        x = int(round(x0 + speed * t))
+        clip[t, 16:24, x:x + 8] = (220, 30, 30)
+    return clip
+
+
+def _centres(layout) -> list[float]:
+    """Each latent frame's box centre along x, px (8 px cells)."""
+    import torch
+
+    cols = torch.arange(layout.shape[-1]) * 8 + 4.0
+    return [float((frame.sum(0) * cols).sum() / frame.sum()) for frame in layout]
+
+
+def test_an_extension_or_fill_is_told_where_its_clip_leaves_the_subject(tmp_path):
+    """An extension of a clip keyed with a subject tells the denoiser the subject's box on at the clip's
+    own speed: on to the right after a tail, back to the left before a head; a fill tells the path from
+    where the clip before leaves it to where the clip after takes it up."""
+    pipe, told = _subject_pipeline(tmp_path, "layout", subject_layout=True)
+    pipe.model.denoiser.camera = None  # a still camera: the layout is the picture's own
+    prompt = "a red box moving right"
+
+    def layout(request):
+        told.clear()
+        getattr(pipe, request.op)(request)
+        assert told and all(lay is not None and lay[1:].abs().sum() == 0 for lay in told)
+        return told[0][0]
+
+    # the context is the clip's last (or first) latent frame of 4, its box centred at 35 (27) px
+    clip = _square_clip(8, 20, 2.0)
+    tail = _centres(layout(ExtendRequest(frames=clip, prompt=prompt, seconds=1.0, rate=8, steps=2)))
+    assert tail == pytest.approx([35.0, 43.0], abs=1.0)  # on from where the clip leaves it, 2 px a frame
+    head = _centres(layout(ExtendRequest(frames=clip, prompt=prompt, seconds=1.0, rate=8, steps=2,
+                                         direction="head")))
+    assert head == pytest.approx([19.0, 27.0], abs=1.0)
+    before, after = _square_clip(8, 4, 1.0), _square_clip(8, 40, 1.0)  # leaves it at 13.5, takes it up at 45.5
+    fill = _centres(layout(FillRequest(before_frames=before, after_frames=after, prompt=prompt, seconds=1.0,
+                                       rate=8, steps=2)))
+    assert fill[0] == pytest.approx(13.5, abs=1.0) and 14.5 < fill[1] < 45.5  # on its way across the gap
+    told.clear()
+    pipe.extend(ExtendRequest(frames=clip, prompt="over a field at night", seconds=1.0, rate=8, steps=2))
+    assert told and all(lay is None for lay in told)  # no subject asked for
+
+
+def test_a_seam_s_difference_moves_on_with_the_clips_subject(tmp_path, monkeypatch):
+    """The seam matching is told the clip's subject's step on screen away from each seam (2 px a frame to
+    the right after a tail, to the left before a head, each side of a fill) and where the subject is
+    at the seam; with no subject asked for, nothing moves but the camera."""
+    import engine.pipeline as pipeline_module
+
+    pipe, _ = _subject_pipeline(tmp_path, "layout", subject_layout=True)
+    pipe.model.denoiser.camera = None
+    seen, match = [], pipeline_module.match_seams
+    monkeypatch.setattr(pipeline_module, "match_seams",  # the clip's seams (window joins pass no `moving`)
+                        lambda *a, moving=None, **k: match(*a, **k) if moving is None else
+                        seen.append(moving) or match(*a, moving=moving, **k))
+    prompt, clip = "a red box moving right", _square_clip(8, 20, 2.0)
+    pipe.extend(ExtendRequest(frames=clip, prompt=prompt, seconds=1.0, rate=8, steps=2))
+    (mask, step), after = seen[-1]
+    assert step == pytest.approx((0.0, 2.0), abs=0.1) and after is None
+    assert mask[0, 0, 20, 37] > 0.9 and mask[0, 0, 4, 4] == 0  # on the box one step on, not the ground
+    pipe.extend(ExtendRequest(frames=clip, prompt=prompt, seconds=1.0, rate=8, steps=2, direction="head"))
+    before, (_, step) = seen[-1]
+    assert before is None and step == pytest.approx((0.0, -2.0), abs=0.1)
+    pipe.fill(FillRequest(before_frames=_square_clip(8, 4, 1.0), after_frames=_square_clip(8, 40, 1.0),
+                          prompt=prompt, seconds=1.0, rate=8, steps=2))
+    steps = [side[1] for side in seen[-1]]
+    assert steps == [pytest.approx((0.0, 1.0), abs=0.1), pytest.approx((0.0, -1.0), abs=0.1)]
+    pipe.extend(ExtendRequest(frames=clip, prompt="over a field at night", seconds=1.0, rate=8, steps=2))
+    assert seen[-1] == (None, None)
+
+
 def test_a_long_shot_s_subject_is_not_held_to_its_known_place():
     """In a window after the first (frames 0-1 known), the cells near the subject's box, where it
     is in a new frame or was in a known one, are never held (release 1); the known frames stay held

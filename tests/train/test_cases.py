@@ -199,7 +199,8 @@ def test_the_subject_speed_is_its_travel_per_frame_less_the_camera_s_drift():
 
 def test_a_captioned_generate_case_is_told_its_clip_s_subject_layout():
     """subject_layouts gives each clip its box's cover in the camera frame (zeros without a subject);
-    make_batch tells it to captioned generate cases at layout_rate, and to no other case."""
+    make_batch tells it to captioned generate cases at layout_rate, and to no other case unless
+    layout_cases names it."""
     from engine.model.subject import layout_map
     from engine.train.data import subject_layouts
     from engine.train.world import Scene, sample_scene, subject_track
@@ -224,3 +225,8 @@ def test_a_captioned_generate_case_is_told_its_clip_s_subject_layout():
                           layout_rate=rate)
         assert none.layout.shape == (8, t, h, w) and not none.layout.any()
     assert make_batch(pool, np.random.default_rng(0), 8, 2, {"generate": 1.0}).layout is None
+    conditioned = {"extend_tail": 1.0, "extend_head": 1.0, "fill": 1.0}
+    told = make_batch(pool, np.random.default_rng(0), 8, 2, conditioned, caption_dropout=0.0, layouts=layouts,
+                      layout_rate=1.0, layout_cases=tuple(conditioned))
+    for row, caption in enumerate(told.captions):
+        assert torch.equal(told.layout[row], layouts["ab".index(caption)])

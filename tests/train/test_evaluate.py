@@ -69,3 +69,15 @@ def test_bad_input_names_the_argument():
         ev.classify_clip(np.zeros((4, 8, 3), np.uint8))
     with pytest.raises(ValueError, match="b: shape"):
         ev.edge_correlation(np.zeros((2, 8, 8, 3), np.uint8), np.zeros((2, 8, 9, 3), np.uint8))
+
+
+def test_a_subject_moves_on_across_a_seam_or_stops_dead_at_it():
+    clip = render(_scene(camera="pan left", setting="mountains", motion="right"), 128, 72, 24)
+    assert ev.subject_continues(clip[:12], clip[12:], 8)
+    frozen = np.repeat(clip[11:12], 12, axis=0)  # the extension holds the clip's last frame
+    assert ev.subject_continues(clip[:12], frozen, 8) is False
+    back = clip[12:][::-1].copy()  # the subject turns back at the seam
+    assert ev.subject_continues(clip[:12], back, 8) is False
+    empty = render(_scene(color=None, shape=None, motion=None), 128, 72, 24)
+    assert ev.subject_continues(empty[:12], empty[12:], 8) is None
+    assert ev.subject_continues(clip[:12], empty[12:], 8) is False  # the subject lost at the seam
