@@ -101,6 +101,12 @@ def _window_joins(new: torch.Tensor, start: int, made: torch.Tensor) -> list[tup
     return joins
 
 
+def _pixels(frames: torch.Tensor) -> np.ndarray:
+    """Frames [3,T,H,W] in [-1, 1] -> uint8 RGB [T,H,W,3]."""
+    return rearrange(((frames.float() + 1) * 127.5).round().clamp(0, 255).to(torch.uint8),
+                     "c t h w -> t h w c").cpu().numpy()
+
+
 def _out_frames(args) -> int:
     """Frames a generate/animate/extend/fill request makes at its rate."""
     return round(args.seconds * args.rate)
@@ -225,9 +231,7 @@ class LatentCutPipeline:
         if seq.drift is not None:
             video = subpixel_frames(video, seq.drift, seq.out_start)
         video = zoom_frames(video, seq.zoom, seq.zoom_lead)  # last: a seam's difference zooms with it
-        native = rearrange(((video[0].float() + 1) * 127.5).round().clamp(0, 255).to(torch.uint8),
-                           "c t h w -> t h w c").cpu().numpy()
-        out = self._conform(native, args, seq)
+        out = self._conform(_pixels(video[0]), args, seq)
         return VideoResult(frames=out, rate=out_rate, metadata=self._metadata(args, out, out_rate))
 
     # ----------------------------------------------------------------- step 1
@@ -352,8 +356,7 @@ class LatentCutPipeline:
         height, width = parts[0][1].shape[-2:]
         places, boxes, steps = [], [], []
         for first, frames in parts:
-            pixels = ((frames[0].float().permute(1, 2, 3, 0) + 1) * 127.5).round().clamp(0, 255)
-            found = subject_boxes(pixels.to(torch.uint8).cpu().numpy())
+            found = subject_boxes(_pixels(frames[0]))
             if found is None or np.nanmedian(found[:, 2]) > 2 * LAYOUT_SIZE[1] * height:  # none, or no subject's size
                 return none
             seen = ~np.isnan(found[:, 0])
@@ -396,8 +399,8 @@ class LatentCutPipeline:
                 continue
             sy, sx = sign * float(step[0]), sign * float(step[1])
             ahead = torch.roll(clip_frame, (round(lead * sy), round(lead * sx)), (-2, -1))
-            pixels = ((torch.cat([ahead, new_frame]).float().permute(0, 2, 3, 1) + 1) * 127.5).round().clamp(0, 255)
-            keyed = torch.from_numpy(subject_mask(pixels.to(torch.uint8).cpu().numpy())[0]).to(video)[:, None]
+            keyed = torch.from_numpy(subject_mask(_pixels(torch.stack([ahead[0], new_frame[0]], 1)))[0])
+            keyed = keyed.to(video)[:, None]
             side = math.isqrt(int(keyed[0].sum()))  # of a square of the clip's subject's area
             if side == 0:
                 out.append(None)
