@@ -22,9 +22,9 @@ quality.py's 12 held-out clips, extend seam regions passing went from 58% to 71%
 
 A subject the clip moves is not still: carried with the camera, the seam's difference left a copy of
 the clip's subject standing where the clip left it, fading over 2 s, and the subject seemed to stop
-at the seam (it moved on across 1 in 24 of quality.py's extension seams). Where the clip shows a
+at the seam (it moved on across 3 in 24 of quality.py's extension seams, 1 in 24 of 12 more clips'). Where the clip shows a
 subject, the part of the difference where either frame shows it moves on with the subject's own step
-on screen instead (`moving`): extension seams whose subject moves on went from 12% to 62% and 4% to
+on screen instead (`moving`): extension seams whose subject moves on went from 12% to 71% and 4% to
 79% on two held-out sets, fill's from 50% to 100% and 25% to 92%.
 """
 from __future__ import annotations
@@ -116,8 +116,8 @@ def hold_still(video: torch.Tensor, matched: torch.Tensor, before: torch.Tensor 
     frames as made; before / after [B,C,H,W] the clip's frames either side, lead and first as match_seams'.
     Between two seams the clip's frames (and the new frames next to them) cross-fade over the gap.
     apart (HOLD_SEAM_APART, where the clip shows a subject): where the clip's frame and the new frames
-    differ by about this much at the seam, nothing is held. Without a subject such a difference is the
-    denoiser's own drawing of the ground, which the clip's picture holds over best."""
+    differ by about this much at the seam, nothing is held: it is made for a subject drawn elsewhere,
+    and held-out clips without a subject were not measured with it."""
     frames = video.shape[2]
     drift = drift or (0.0, 0.0)
     sides = []
