@@ -299,7 +299,9 @@ class LatentCutPipeline:
         model without the zoom head's digital zoom, or where the camera drifts."""
         if not self.config.camera_zoom or drift != (0.0, 0.0):
             return 0.0
-        return measure_zoom(frames[0].float().mean(dim=0, keepdim=True))
+        mask, kind = subject_mask(_pixels(frames[0]))  # a subject moving at the edge is no zoom
+        ignore = None if kind == "none" else torch.from_numpy(mask.any(0))
+        return measure_zoom(frames[0].float().mean(dim=0, keepdim=True), ignore)
 
     def _camera_zoom(self, text: torch.Tensor, text_mask: torch.Tensor) -> float:
         """The zoom rate the prompt asks for (model/zoom.py); 0 for a model without a zoom head."""
@@ -381,10 +383,12 @@ class LatentCutPipeline:
             away = (frames - places[ends])[:, None] * speed + boxes[ends, :2]
             outside = (frames < places[0]) | (frames > places[-1])
             cx[outside], cy[outside] = away[outside, 0], away[outside, 1]
-        if seq.drift is not None:  # the camera frame wraps round (camera.roll_frames)
-            cx = np.mod(cx, width)
         size = np.full(frames.shape, float(np.median(boxes[:, 2])))
-        return torch.from_numpy(layout_map(cx, cy, size, kt, ks, height, width))[None].to(self.device), steps
+        # Told only what the picture shows of the box: one carried on past the edge came back in at the
+        # other side of the camera frame. (A generate's long shot keeps its subject wrapping round, in view.)
+        offsets = None if seq.drift is None else frame_offsets(seq.drift, len(frames))
+        layout = layout_map(cx, cy, size, kt, ks, height, width, offsets)
+        return torch.from_numpy(layout)[None].to(self.device), steps
 
     def _moving_subject(self, video: torch.Tensor, seq: _Sequence) -> tuple:
         """match_seams' `moving` for each seam: where the clip's frame (moved on one step) shows the

@@ -56,21 +56,32 @@ LAYOUT_SIZE = (0.08, 0.12)  # half the box's side, of the height
 
 
 def layout_map(cx: np.ndarray, cy: np.ndarray, size: np.ndarray, time_compression: int, space_compression: int,
-               height: int, width: int) -> np.ndarray:
+               height: int, width: int, offsets: np.ndarray | None = None) -> np.ndarray:
     """The subject's box per frame (centre cx, cy and half side `size`, pixels, [F] each) -> [t,h,w]
     float32: the share of each latent cell the box covers, averaged over each latent frame's frames
-    (F = t * time_compression)."""
-    def cover(centre: np.ndarray, half: np.ndarray, cells: int) -> np.ndarray:  # [F, cells] in [0, 1]
+    (F = t * time_compression). offsets [F,2]: each frame's (dy, dx) picture offset (camera.frame_offsets)
+    where the box is in the camera frame, None where it is the picture's own. Only the part of the box
+    the picture shows is drawn, and in the camera frame it wraps round as the frame does
+    (camera.roll_frames): a box carried on past the picture's edge came back in at the other side."""
+    def cover(centre: np.ndarray, half: np.ndarray, shift: np.ndarray, cells: int) -> np.ndarray:  # [F, cells]
+        span = cells * space_compression
         edges = np.arange(cells + 1, dtype=np.float64) * space_compression
-        lo, hi = (centre - half)[:, None], (centre + half)[:, None]
-        return np.clip(np.minimum(hi, edges[None, 1:]) - np.maximum(lo, edges[None, :-1]), 0, None) / space_compression
+        lo = np.maximum(centre - half, -shift)  # the picture shows camera-frame [-shift, span - shift]
+        hi = np.maximum(np.minimum(centre + half, span - shift), lo)
+        turn = np.floor(lo / span) * span
+        lo, hi = (lo - turn)[:, None], (hi - turn)[:, None]
+        inside = np.clip(np.minimum(hi, edges[None, 1:]) - np.maximum(lo, edges[None, :-1]), 0, None)
+        beyond = np.clip(np.minimum(hi - span, edges[None, 1:]) - edges[None, :-1], 0, None)  # wrapped round
+        return (inside + beyond) / space_compression
 
     h, w = height // space_compression, width // space_compression
     frames = np.asarray(cx, np.float64).shape[0]
     if frames % time_compression:
         raise ValueError(f"layout: {frames} frames is not a multiple of {time_compression}")
-    per_frame = cover(np.asarray(cy, np.float64), np.asarray(size, np.float64), h)[:, :, None] \
-        * cover(np.asarray(cx, np.float64), np.asarray(size, np.float64), w)[:, None, :]
+    shift = np.zeros((frames, 2)) if offsets is None else np.asarray(offsets, np.float64)
+    half = np.asarray(size, np.float64)
+    per_frame = cover(np.asarray(cy, np.float64), half, shift[:, 0], h)[:, :, None] \
+        * cover(np.asarray(cx, np.float64), half, shift[:, 1], w)[:, None, :]
     return per_frame.reshape(frames // time_compression, time_compression, h, w).mean(1).astype(np.float32)
 
 

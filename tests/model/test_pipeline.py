@@ -618,6 +618,21 @@ def test_an_extension_or_fill_is_told_where_its_clip_leaves_the_subject(tmp_path
     assert told and all(lay is None for lay in told)  # no subject asked for
 
 
+def test_a_subject_that_walks_out_of_the_picture_stays_out(tmp_path):
+    """A box 4 px a frame leaves the clip at x 48 and walks out at the right edge in the new frames: the
+    layout follows it to the edge and then shows nothing. In the still camera's frame (the drift measured
+    (0, 0)) its box wrapped round and came back in at the left edge."""
+    pipe, told = _subject_pipeline(tmp_path, "layout", subject_layout=True)
+    told.clear()
+    pipe.extend(ExtendRequest(frames=_square_clip(8, 20, 4.0), prompt="a red box moving right", seconds=2.0, rate=8,
+                              steps=2))
+    import torch
+
+    layouts = torch.cat([lay[:1, 1:] for lay in told if lay is not None], dim=1)[0]  # each window's new frame
+    assert layouts[0].sum() > 0.5 and layouts[-1].sum() == 0
+    assert layouts[..., :2].sum() == 0  # never at the left edge
+
+
 def test_a_seam_s_difference_moves_on_with_the_clips_subject(tmp_path, monkeypatch):
     """The seam matching is told the clip's subject's step on screen away from each seam (2 px a frame to
     the right after a tail, to the left before a head, each side of a fill) and where the subject is

@@ -30,6 +30,23 @@ def test_a_moving_box_is_averaged_over_each_latent_frame_s_frames():
         layout_map(np.zeros(6), np.zeros(6), np.ones(6), 4, 8, 32, 64)
 
 
+def test_only_what_the_picture_shows_of_the_box_is_drawn_and_the_camera_frame_wraps_round():
+    """A 16 px box at x 60 in a 64 px picture shows its left 12 px, in the last two cell columns' share; past
+    the edge it is gone, not back in at the other side. In the camera frame of a picture moved 8 px on
+    (offset dx 8) a box at camera x 70 is the picture's 78: gone; at camera x 52 it shows 12 px there.
+    A box the picture shows across the camera frame's edge wraps round: camera x -2 with offset dx 4 is
+    picture x 2, whose 10 px show in the camera frame's last column and its first."""
+    one = lambda x, offsets=None: layout_map(np.full(4, x), np.full(4, 16.0), np.full(4, 8.0), 4, 8, 32, 64,
+                                              offsets)[0, 2]
+    assert np.allclose(one(60.0), [0, 0, 0, 0, 0, 0, 0.5, 1.0])
+    assert one(80.0).sum() == 0 and one(70.0).sum() == pytest.approx(0.25)
+    moved = np.tile([0.0, 8.0], (4, 1))
+    assert one(70.0, moved).sum() == 0
+    assert np.allclose(one(52.0, moved), [0, 0, 0, 0, 0, 0.5, 1.0, 0])
+    wrapped = one(-2.0, np.tile([0.0, 4.0], (4, 1)))
+    assert np.allclose(wrapped, [0.75, 0, 0, 0, 0, 0, 0, 0.5])
+
+
 @pytest.mark.parametrize("screen,frame", [(4.0, 4.0), (-4.0, -4.0), (0.0, 0.0), (4.0, 1.5), (0.0, -2.5)])
 def test_a_placed_subject_crosses_the_screen_where_the_world_s_do(screen, frame):
     """Placed from the seed, the subject's path across the screen stays within the world's band, at

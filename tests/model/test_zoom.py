@@ -198,3 +198,22 @@ def test_a_still_subject_keeps_its_place_on_screen_through_a_zoom(tmp_path):
     assert abs(drawn[-1] - width / 2) < abs(drawn[0] - width / 2) - 2  # drawn ever nearer the centre
     on_screen = width / 2 + (drawn - width / 2) * per_latent
     assert np.abs(on_screen - still[0]).max() < 1.0
+
+
+def test_a_subject_walking_in_at_a_still_shots_edge_is_no_zoom():
+    """A held-out still shot whose white ball comes in at the left edge: over its first 8 frames (a head
+    extension's context) a zoom out stilled the ball's blocks alone, and the shot read -0.05, so the new
+    frames zoomed. With the keyed subject's blocks left out it reads still; zoomed, the same shot reads
+    its zoom."""
+    from engine.model.subject_key import subject_mask
+
+    fields = dict(time_of_day="sunset", setting="field", color="white", shape="ball", motion="right",
+                  layout_seed=518653398, subject_x=0.178, subject_y=0.64, subject_size=0.111, subject_travel=0.324)
+    for camera, read in (("static", lambda rate: rate == 0.0), ("zoom in", lambda rate: 0.008 <= rate <= 0.03)):
+        frames = render(Scene(camera=camera, **fields), 256, 144, 24)[:8]
+        luma = torch.from_numpy(frames).permute(3, 0, 1, 2).float().div(127.5).sub(1).mean(dim=0, keepdim=True)
+        mask, kind = subject_mask(frames)
+        assert kind == "white"
+        if camera == "static":
+            assert measure_zoom(luma) <= -0.04  # the misreading
+        assert read(measure_zoom(luma, torch.from_numpy(mask.any(0)))), camera
