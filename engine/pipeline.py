@@ -403,14 +403,15 @@ class LatentCutPipeline:
                 continue
             sy, sx = sign * float(step[0]), sign * float(step[1])
             ahead = torch.roll(clip_frame, (round(lead * sy), round(lead * sx)), (-2, -1))
-            keyed = torch.from_numpy(subject_mask(_pixels(torch.stack([ahead[0], new_frame[0]], 1)))[0])
+            keyed = torch.from_numpy(subject_mask(_pixels(torch.stack([ahead[0], new_frame[0], clip_frame[0]], 1)))[0])
             keyed = keyed.to(video)[:, None]
             side = math.isqrt(int(keyed[0].sum()))  # of a square of the clip's subject's area
             if side == 0:
                 out.append(None)
                 continue
             near = F.max_pool2d(keyed[:1], 2 * side + 1, 1, side)  # the new frame's subject, not a saturated sky
-            mask = torch.maximum(keyed[:1], keyed[1:] * near)
+            # and the clip's own, a step behind: its rim left out stood as an arc where the clip left it
+            mask = torch.maximum(keyed[:1], keyed[1:] * near).amax(0, keepdim=True)
             mask = F.avg_pool2d(F.max_pool2d(mask, 7, 1, 3), 5, 1, 2)  # a margin round it, a soft edge
             out.append((mask, (sy, sx)))
         return tuple(out)

@@ -157,3 +157,21 @@ def test_the_clips_subject_moves_on_with_its_own_step_and_leaves_no_copy_standin
 
     assert torch.all((centre(moved).diff() > 1.0) & (centre(moved).diff() < 3.0))
     assert centre(still).diff()[0] < 1.0  # it stalls at the seam
+
+
+def test_the_ground_a_subject_leaves_takes_the_ground_s_share_of_the_seam_s_difference():
+    """The new frames draw their ground 0.2 lighter than the clip's and the square moving on 2 px a frame.
+    Where the square moves away from the place the clip left it, the ground it uncovers is mended as the
+    ground round it is: without its share of the difference it stood out as a square patch of the new
+    frames' colours, a ghost of the subject where the clip left it."""
+    clip = torch.full((1, 3, 16, 32), -0.4)
+    clip[..., 6:10, 4:8] = 1.0
+    new = torch.full((1, 3, 8, 16, 32), -0.2)
+    for j in range(8):
+        new[:, :, j, 6:10, 4 + 2 * (j + 1):8 + 2 * (j + 1)] = 1.0  # on from where the clip leaves it
+    mask = torch.zeros(1, 1, 16, 32)
+    mask[..., 4:12, 2:14] = 1.0
+    moved = match_seams(new, clip, None, None, span=8, moving=((mask, (0.0, 2.0)), None))
+    old_place, ground = moved[0, 0, 6, 6:10, 4:8], moved[0, 0, 6, 0, 4:8]
+    assert ground.mean() < -0.2  # the difference still mends the ground at frame 6
+    assert torch.allclose(old_place, ground, atol=0.02)
