@@ -403,7 +403,8 @@ class LatentCutPipeline:
                 continue
             sy, sx = sign * float(step[0]), sign * float(step[1])
             ahead = torch.roll(clip_frame, (round(lead * sy), round(lead * sx)), (-2, -1))
-            keyed = torch.from_numpy(subject_mask(_pixels(torch.stack([ahead[0], new_frame[0], clip_frame[0]], 1)))[0])
+            seen = torch.stack([ahead[0], new_frame[0], clip_frame[0]], 1)
+            keyed = torch.from_numpy(subject_mask(_pixels(seen))[0])
             keyed = keyed.to(video)[:, None]
             side = math.isqrt(int(keyed[0].sum()))  # of a square of the clip's subject's area
             if side == 0:
