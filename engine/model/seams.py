@@ -23,8 +23,8 @@ quality.py's 12 held-out clips, extend seam regions passing went from 58% to 71%
 A subject the clip moves is not still: carried with the camera, the seam's difference left a copy of
 the clip's subject standing where the clip left it, fading over 2 s, and the subject seemed to stop
 at the seam (it moved on across 3 in 24 of quality.py's extension seams, 1 in 24 of 12 more clips').
-Where the clip shows a subject, the part of the difference where either frame shows it moves on with the subject's own step
-on screen instead (`moving`): extension seams whose subject moves on went from 12% to 71% and 4% to
+Where the clip shows a subject, the part of the difference where either frame shows it moves on with
+the subject's own step on screen instead (`moving`): extension seams whose subject moves on went from 12% to 71% and 4% to
 79% on two held-out sets, fill's from 50% to 100% and 25% to 92%. The ground such a subject uncovers
 takes the share of the difference the ground round it has (_spread_under); without it a patch of the
 new frames' colours stood where the clip left the subject, a ghost of it (seen on a tilt of 500's
