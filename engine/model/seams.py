@@ -20,15 +20,15 @@ editor holds a clean plate; what the model moves, and the strip a move reveals, 
 quality.py's 12 held-out clips, extend seam regions passing went from 58% to 71%, fill's from 54% to
 79%; 12 with still cameras among them: 46% to 92%, the subject's path read right as often.
 
-A subject the clip moves is not still: carried with the camera, the seam's difference left a copy of
-the clip's subject standing where the clip left it, fading over 2 s, and the subject seemed to stop
-at the seam (it moved on across 3 in 24 of quality.py's extension seams, 1 in 24 of 12 more clips').
-Where the clip shows a subject, the part of the difference where either frame shows it moves on with
-the subject's own step on screen instead (`moving`): extension seams whose subject moves on went from 12% to 71% and 4% to
-79% on two held-out sets, fill's from 50% to 100% and 25% to 92%. The ground such a subject uncovers
-takes the share of the difference the ground round it has (_spread_under); without it a patch of the
-new frames' colours stood where the clip left the subject, a ghost of it (seen on a tilt of 500's
-held-out set; the seam figures read the same, 88% / 67% of extension seam regions passing).
+A subject the clip moves is not still: carried with the camera, the seam's difference left a copy of the
+clip's subject standing where the clip left it, fading over 2 s, and the subject seemed to stop at the seam
+(it moved on across 3 in 24 of quality.py's extension seams, 1 in 24 of 12 more clips'). Where the clip shows
+a subject, the part of the difference where either frame shows it moves on with the subject's own step on
+screen instead (`moving`): extension seams whose subject moves on went from 12% to 71% and 4% to 79% on two
+held-out sets, fill's from 50% to 100% and 25% to 92%. The ground such a subject uncovers takes the share of
+the difference the ground round it has (_spread_under); without it a patch of the new frames' colours stood
+where the clip left the subject, a ghost of it (seen on a tilt of 500's held-out set; the seam figures read
+the same, 88% / 67% of extension seam regions passing).
 """
 from __future__ import annotations
 
