@@ -27,7 +27,7 @@ a subject, the part of the difference where either frame shows it moves on with 
 screen instead (`moving`): extension seams whose subject moves on went from 12% to 71% and 4% to 79% on two
 held-out sets, fill's from 50% to 100% and 25% to 92%. The ground such a subject uncovers takes the share of
 the difference the ground round it has (_spread_under); without it a patch of the new frames' colours stood
-where the clip left the subject, a ghost of it (seen on a tilt of 500's held-out set; the seam figures read
+where the clip left the subject, a ghost of it (seen on a tilt of quality.py's held-out set; the seam figures read
 the same, 88% / 67% of extension seam regions passing).
 """
 from __future__ import annotations
