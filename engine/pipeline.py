@@ -392,8 +392,9 @@ class LatentCutPipeline:
 
     def _moving_subject(self, video: torch.Tensor, seq: _Sequence) -> tuple:
         """match_seams' `moving` for each seam: where the clip's frame (moved on one step) shows the
-        subject, or the new frame next to it within a subject's size of that, and the step it moves away
-        from the seam, (dy, dx) px; None where there is no step or the frame shows no subject."""
+        subject, or the new frame next to it or the clip's frame itself within a subject's size of that,
+        and the step it moves away from the seam, (dy, dx) px; None where there is no step or the frame
+        shows no subject."""
         out = []
         sides = ((seq.seam_before, video[:, :, 0], seq.subject_steps[0], 1, seq.seam_lead),
                  (seq.seam_after, video[:, :, -1], seq.subject_steps[1], -1, 1))
@@ -411,7 +412,7 @@ class LatentCutPipeline:
                 out.append(None)
                 continue
             near = F.max_pool2d(keyed[:1], 2 * side + 1, 1, side)  # the new frame's subject, not a saturated sky
-            # and the clip's own, a step behind: its rim left out stood as an arc where the clip left it
+            # the clip's own a step behind too: its rim left out stood as an arc where the clip left it
             mask = torch.maximum(keyed[:1], keyed[1:] * near).amax(0, keepdim=True)
             mask = F.avg_pool2d(F.max_pool2d(mask, 7, 1, 3), 5, 1, 2)  # a margin round it, a soft edge
             out.append((mask, (sy, sx)))
