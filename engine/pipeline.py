@@ -32,7 +32,7 @@ from .model.hold import free_subject, held_frames
 from .model.ldm import LatentCutLDM
 from .model.loading import load_model, load_text_encoder, weights_sha256
 from .model.restyle_look import without_look
-from .model.seams import HOLD_SEAM_APART, hold_still, match_seams
+from .model.seams import HOLD_SEAM_APART, hold_still, match_seams, one_step_on
 from .model.subject import LAYOUT_SIZE, layout_map, names_subject, place_subject
 from .model.subject_key import subject_boxes, subject_mask
 from .model.temporal_nr import reduce_noise, steady_velocity
@@ -368,12 +368,9 @@ class LatentCutPipeline:
             if seq.drift is not None:  # picture -> camera frame: each frame's content moved by its offset
                 offsets = np.array(frame_offsets(seq.drift, len(found), first), np.float64)
                 found[:, :2] -= offsets[:, ::-1]
-            seen = ~np.isnan(found[:, 0])
             places.append(first + np.flatnonzero(seen))
             boxes.append(found[seen])
         places, boxes = np.concatenate(places), np.concatenate(boxes)
-        if len(places) < 2:
-            return none
         kt, ks = self.config.time_compression, self.config.space_compression
         frames = np.arange(seq.latent_frames * kt, dtype=np.float64)
         cx, cy = np.interp(frames, places, boxes[:, 0]), np.interp(frames, places, boxes[:, 1])
@@ -403,7 +400,7 @@ class LatentCutPipeline:
                 out.append(None)
                 continue
             sy, sx = sign * float(step[0]), sign * float(step[1])
-            ahead = torch.roll(clip_frame, (round(lead * sy), round(lead * sx)), (-2, -1))
+            ahead = one_step_on(clip_frame, (sy, sx), lead)
             seen = torch.stack([ahead[0], new_frame[0], clip_frame[0]], 1)
             keyed = torch.from_numpy(subject_mask(_pixels(seen))[0])
             keyed = keyed.to(video)[:, None]

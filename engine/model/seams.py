@@ -84,7 +84,7 @@ def _carried(clip_frame: torch.Tensor, new_frame: torch.Tensor, offsets: list[tu
     difference = expected - new_frame
     if moving is not None:
         mask, (sy, sx) = moving
-        ahead = torch.roll(clip_frame, (round(lead * sy), round(lead * sx)), (-2, -1))
+        ahead = one_step_on(clip_frame, (sy, sx), lead)
         around = _spread_under(difference, mask)
         subject, difference = mask * (ahead - new_frame - around), (1 - mask) * difference + mask * around
     parts = []
@@ -100,6 +100,12 @@ def _carried(clip_frame: torch.Tensor, new_frame: torch.Tensor, offsets: list[tu
         parts.append(weight * moved)
     carried = torch.stack(parts, dim=2)
     return carried if forward else carried.flip(2)
+
+
+def one_step_on(clip_frame: torch.Tensor, step: tuple[float, float], lead: int) -> torch.Tensor:
+    """The clip's frame [B,C,H,W] with its subject moved on to the first new frame: `lead` frames at
+    `step` (dy, dx) px a frame (the whole frame is rolled; only the subject's part is used)."""
+    return torch.roll(clip_frame, (round(lead * step[0]), round(lead * step[1])), (-2, -1))
 
 
 # How far (px, odd) the ground's difference round a subject is spread under it (_spread_under).

@@ -78,13 +78,13 @@ def measure_zoom(z: torch.Tensor, ignore: torch.Tensor | None = None) -> float:
     if z.shape[1] < 2:
         return 0.0
     block = min(ZOOM_BLOCK, *z.shape[-2:])
-    keep = torch.ones(1, 1, z.shape[-2] // block, z.shape[-1] // block)
+    keep = torch.ones(1, 1, z.shape[-2] // block, z.shape[-1] // block, device=z.device)
     if ignore is not None:
-        keep = (F.avg_pool2d(ignore.float()[None, None], block) == 0).float()
+        keep = (F.avg_pool2d(ignore.to(z.device).float()[None, None], block) == 0).float()
         if not keep.any():
             return 0.0
     # Stretched to the frames' own contrast: a night shot's zoom changes its pixels little.
-    lo, hi = torch.quantile(z.float().flatten()[::7], torch.tensor([0.02, 0.98]))
+    lo, hi = torch.quantile(z.float().flatten()[::7], torch.tensor([0.02, 0.98], device=z.device))
     z = (z.float() - lo) * (2.0 / max(float(hi - lo), 0.03))
 
     def change(rate: float) -> torch.Tensor:  # per block of ZOOM_BLOCK pixels

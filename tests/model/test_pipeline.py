@@ -223,8 +223,6 @@ def test_the_last_step_of_every_sampling_loop_takes_the_network_s_own_estimate(t
     assert calls == [True, False] * 19
 
 
-
-
 def _camera_pipeline(tmp_path, drift=(0.0, 0.0), **overrides):
     """A tiny model with a camera head that asks for `drift` whatever the prompt, and a denoiser that
     draws a still scene: every latent frame the first known one, or one fixed pattern. What it
@@ -622,12 +620,12 @@ def test_a_subject_that_walks_out_of_the_picture_stays_out(tmp_path):
     """A box 4 px a frame leaves the clip at x 48 and walks out at the right edge in the new frames: the
     layout follows it to the edge and then shows nothing. In the still camera's frame (the drift measured
     (0, 0)) its box wrapped round and came back in at the left edge."""
+    import torch
+
     pipe, told = _subject_pipeline(tmp_path, "layout", subject_layout=True)
     told.clear()
     pipe.extend(ExtendRequest(frames=_square_clip(8, 20, 4.0), prompt="a red box moving right", seconds=2.0, rate=8,
                               steps=2))
-    import torch
-
     layouts = torch.cat([lay[:1, 1:] for lay in told if lay is not None], dim=1)[0]  # each window's new frame
     assert layouts[0].sum() > 0.5 and layouts[-1].sum() == 0
     assert layouts[..., :2].sum() == 0  # never at the left edge
