@@ -443,3 +443,42 @@ def test_a_model_folder_s_decoder_is_refined_on_a_run_s_clips(tiny_run, tmp_path
         assert torch.equal(after.denoiser.state_dict()[k], v), k
     assert main(["--decoder-from", str(tmp_path / "nothing"), "--out", str(folder)]) == 2
     assert str(tmp_path / "nothing") in capsys.readouterr().err
+
+
+def test_the_temporal_loss_weighs_frame_to_frame_changes_of_the_error_and_the_seam():
+    """temporal_error is zero for an error that holds still over the frames to be made, counts the
+    pair across a seam (a known frame is exact), and flow_loss adds temporal_weight of it, taken on
+    the clean-latent estimate's error."""
+    still = torch.ones(1, 2, 3, 2, 2)
+    assert float(train.temporal_error(still, torch.ones(1, 3), None)) == 0.0
+    # frame 0 known: the pair (0, 1) changes by the whole error, the pair (1, 2) not at all
+    assert abs(float(train.temporal_error(still * 3, torch.tensor([[0.0, 1.0, 1.0]]), None)) - 9 / 2) < 1e-6
+    weight = torch.ones(1, 3, 2, 2)
+    weight[0, 0] = 5.0  # a pair takes the larger of its frames' weights
+    assert abs(float(train.temporal_error(still * 3, torch.tensor([[0.0, 1.0, 1.0]]), weight)) - 9 * 5 / 2) < 1e-5
+
+    from engine.model.tiny import make_tiny_model
+    from engine.train.cases import Batch
+
+    model = make_tiny_model()
+    cfg = model.config
+    gen = torch.Generator().manual_seed(1)
+    with torch.no_grad():
+        for p in model.denoiser.patch_out.parameters():
+            p.normal_(0.0, 0.3, generator=gen)
+    x0 = torch.randn(2, cfg.latent_channels, 3, 4, 8, generator=gen)
+    cond = torch.zeros(2, cfg.latent_channels + 1 + cfg.structure_channels, 3, 4, 8)
+    frames = torch.tensor([[0.0, 1.0, 1.0], [1.0, 1.0, 1.0]])
+    batch = Batch(x0=x0, cond=cond, loss_mask=frames, captions=["", ""], cases=["t2v", "t2v"])
+    text, mask = torch.randn(2, 5, cfg.text_dim, generator=gen), torch.ones(2, 5, dtype=torch.bool)
+    t, noise = torch.tensor([0.3, 0.8]), torch.randn(x0.shape, generator=gen)
+    cpu = torch.device("cpu")
+    plain, _ = train.flow_loss(model, batch, text, mask, t, noise, cpu)
+    both, _ = train.flow_loss(model, batch, text, mask, t, noise, cpu, temporal_weight=0.5)
+    with torch.no_grad(), train._autocast(cpu):
+        out, s2 = model.denoiser.predict(add_noise(x0, noise, t), cond, t, text, mask)
+        v = model.denoiser.velocity(add_noise(x0, noise, t), t, out, s2)
+    x0_hat = add_noise(x0, noise, t) - t.reshape(-1, 1, 1, 1, 1) * v.float()
+    expected = float(train.temporal_error(x0_hat - x0, frames, None))
+    assert expected > 0.01
+    assert abs(float((both - plain).detach()) - 0.5 * expected) < 1e-4 * max(1.0, expected)
