@@ -35,7 +35,7 @@ from .model.restyle_look import without_look
 from .model.seams import HOLD_SEAM_APART, hold_still, match_seams, one_step_on
 from .model.subject import LAYOUT_SIZE, layout_map, names_subject, place_subject
 from .model.subject_key import subject_boxes, subject_mask
-from .model.temporal_nr import reduce_noise, steady_velocity
+from .model.temporal_nr import ground_cells, reduce_noise, steady_velocity
 from .model.text_encoder import TextEncoder
 from .model.zoom import MIN_ZOOM_RATE, continue_zoom, measure_zoom, scale_frames, zoom_frames, zoom_scales
 from .requests import (DEFAULT_STRUCTURE_WEIGHT, AnimateRequest, ExtendRequest, FillRequest, GenerateRequest,
@@ -559,6 +559,10 @@ class LatentCutPipeline:
         speeds = None if subject is None else torch.tensor([subject] + [math.nan] * (batch - 1), device=self.device)
         if layout is not None:  # likewise no layout
             layout = torch.cat([layout, torch.zeros_like(layout).expand(batch - 1, *layout.shape[1:])])
+        ground = None  # an extension's or fill's ground, steadied hard (model/temporal_nr.py)
+        if steady and isinstance(args, (ExtendRequest, FillRequest)) and (layout is not None
+                                                                         or not names_subject(args.prompt)):
+            ground = ground_cells(None if layout is None else layout[0], (shape[2], *shape[3:])).to(self.device)
         sigmas = scheduler.sigmas.to(self.device)
         anchor, release = held_frames(z_known.float(), have, HOLD_RELEASE)
         if layout is not None and any_known:
@@ -582,7 +586,7 @@ class LatentCutPipeline:
                 scale = args.guidance if init is None else args.guidance * RESTYLE_GUIDANCE[i >= RESTYLE_LOOK_STEPS]
                 v = v_uncond + scale * (v_cond - v_uncond)
             if steady:  # in the camera frame (model/temporal_nr.py); a restyle's picture frame moves
-                v = steady_velocity(x, v, float(sigma))
+                v = steady_velocity(x, v, float(sigma), ground)
             progress["step"] += 1
             if args.callback is not None:
                 args.callback(progress["step"], progress["total"], self._preview(x, v, sigma, out_size, preview_offset))
