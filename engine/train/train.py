@@ -99,11 +99,6 @@ class Preset:
     # left a still, blurred clip at low noise (from a real pan at t = 0.1 it moved 0.1 px, not 11),
     # yet the sampler's last step takes F alone: without this no camera move can reach the result.
     estimate_loss: float = 0.0
-    # Weight of the loss on the clean-latent estimate's frame-to-frame changes (temporal_error): each
-    # frame's own error alone lets the errors of neighbouring frames differ, which shows as texture
-    # boiling in a still shot's new frames where its clip holds still. The pair across a seam counts
-    # (a known frame's error is 0), so it also weighs the first new frame against the clip's last.
-    temporal_loss: float = 0.0
     # Stage 2b (refine_decoder): steps of the decoder alone on latents with noise added, up to this std.
     decoder_steps: int = 0
     decoder_noise: float = 0.3
@@ -356,13 +351,11 @@ def training_timesteps(preset: Preset, gen: torch.Generator) -> torch.Tensor:
 
 def flow_loss(model: LatentCutLDM, batch, text: torch.Tensor, text_mask: torch.Tensor, t: torch.Tensor,
               noise: torch.Tensor, device: torch.device, estimate_weight: float = 0.0,
-              subject: torch.Tensor | None = None, temporal_weight: float = 0.0
-              ) -> tuple[torch.Tensor, torch.Tensor]:
+              subject: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
     """Mean squared velocity error over the frames to be made, and for "sample_wiener" the error
     variance's own loss (error_variance_nll; 0 otherwise). Their gradients reach separate weights.
     estimate_weight adds that much of F's own clean-latent error (Preset.estimate_loss). subject [B]:
-    the denoiser's subject speeds (NaN: none told). temporal_weight adds that much of temporal_error
-    (Preset.temporal_loss)."""
+    the denoiser's subject speeds (NaN: none told)."""
     den = model.denoiser
     x0 = batch.x0.to(device)
     target = velocity_target(x0, noise)
@@ -394,10 +387,6 @@ def flow_loss(model: LatentCutLDM, batch, text: torch.Tensor, text_mask: torch.T
     flow = _frames_mean(err, w)
     if estimate_weight and s2 is not None:
         flow = flow + estimate_weight * _frames_mean(per_frame((out.float() - x0).pow(2)), w)
-    if temporal_weight:
-        # x0 - x_t + t v = t (v - target): the estimate's clean-latent error, for any target.
-        error = (v.float() - target) * t.reshape(-1, 1, 1, 1, 1)
-        flow = flow + temporal_weight * temporal_error(error, w, cell_weight)
     if s2 is None:
         return flow, torch.zeros((), device=device)
     return flow, error_variance_nll(out.detach().float(), s2.float(), x0, w)
@@ -510,20 +499,6 @@ def _save_in_place(folder: Path, model: LatentCutLDM) -> None:
     with safe_open(str(Path(folder) / WEIGHTS_NAME), "pt") as f:
         half = any(f.get_slice(k).get_dtype() == "F16" for k in f.keys())
     save_model(folder, model.eval(), model.config, half=half)
-
-
-def temporal_error(error: torch.Tensor, frame_mask: torch.Tensor, cell_weight: torch.Tensor | None
-                   ) -> torch.Tensor:
-    """Mean squared change of the clean-latent error [B,C,T,h,w] from frame to frame, over the pairs
-    with a frame to be made (frame_mask [B,T]); known frames count as exact (error 0). cell_weight
-    [B,T,h,w] (None for even) weighs each pair by the larger of its two frames'."""
-    if error.shape[2] < 2:
-        return error.new_zeros(())
-    error = error * frame_mask[:, None, :, None, None]
-    sq = (error[:, :, 1:] - error[:, :, :-1]).pow(2).mean(dim=1)
-    if cell_weight is not None:
-        sq = sq * torch.maximum(cell_weight[:, 1:], cell_weight[:, :-1])
-    return _frames_mean(sq.mean(dim=(2, 3)), torch.maximum(frame_mask[:, 1:], frame_mask[:, :-1]))
 
 
 def _frames_mean(per_frame: torch.Tensor, frame_mask: torch.Tensor) -> torch.Tensor:
@@ -692,7 +667,7 @@ def train_denoiser(model: LatentCutLDM, text_encoder, pool: LatentPool, texts: T
             told = torch.tensor([bool(c) and rng.random() >= preset.speed_dropout for c in batch.captions])
             subject = torch.where(told, speeds[batch.clips], torch.nan)
         loss, variance_nll = flow_loss(model, batch, text, mask, t.to(device), noise.to(device), device,
-                                       preset.estimate_loss, subject, preset.temporal_loss)
+                                       preset.estimate_loss, subject)
         drift_loss = torch.zeros(())
         if drifts is not None:
             drift_loss = camera_loss(model, text.to(device), mask.to(device), batch.captions, drifts[batch.clips])
