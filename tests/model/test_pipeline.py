@@ -677,3 +677,41 @@ def test_a_long_shot_s_subject_is_not_held_to_its_known_place():
     assert torch.equal(out[:2], torch.zeros(2, 8, 16))
     assert torch.equal(out[2:, 4, 3], torch.ones(3)) and torch.equal(out[2:, 4, 11], torch.ones(3))
     assert torch.allclose(out[2:, 0, 7], release[0, 0, 2:, 0, 0])  # above both places, beyond reach
+
+
+def test_an_extension_steadies_its_ground_hard_away_from_the_subject(tmp_path, monkeypatch):
+    """An extension's or fill's sampler steadies the ground hard (temporal_nr.ground_cells): away from
+    the subject's told layout, everywhere when no subject is asked for; a generate, and an extension
+    that asks for a subject its clip does not show (so where it goes is unknown), steady as before."""
+    import engine.pipeline as pipeline_module
+
+    pipe, told = _subject_pipeline(tmp_path, "layout", subject_layout=True)
+    grounds, steady = [], pipeline_module.steady_velocity
+
+    def recording(x, v, sigma, ground=None):
+        grounds.append(ground)
+        return steady(x, v, sigma, ground)
+
+    monkeypatch.setattr(pipeline_module, "steady_velocity", recording)
+
+    def ground_of(request):
+        grounds.clear()
+        told.clear()
+        getattr(pipe, request.op)(request)
+        assert grounds
+        return grounds[0], told[0]
+
+    clip = _square_clip(8, 20, 2.0)
+    ground, layout = ground_of(ExtendRequest(frames=clip, prompt="a red box moving right", seconds=1.0, rate=8,
+                                             steps=2))
+    near = layout[0] > 0
+    assert ground is not None and not ground[near].any() and ground.any()
+    fill = FillRequest(before_frames=_square_clip(8, 4, 1.0), after_frames=_square_clip(8, 40, 1.0),
+                       prompt="a red box moving right", seconds=1.0, rate=8, steps=2)
+    assert ground_of(fill)[0] is not None
+    ground, _ = ground_of(ExtendRequest(frames=clip, prompt="over a field at night", seconds=1.0, rate=8, steps=2))
+    assert ground is not None and ground.all()
+    empty = np.zeros_like(clip)
+    assert ground_of(ExtendRequest(frames=empty, prompt="a red box moving right", seconds=1.0, rate=8,
+                                   steps=2))[0] is None
+    assert ground_of(GenerateRequest(prompt="a red box moving right", seconds=1.0, rate=8, steps=2))[0] is None

@@ -2,7 +2,7 @@
 import torch
 
 from engine.model.camera import frame_offsets
-from engine.model.temporal_nr import reduce_noise, steady_velocity
+from engine.model.temporal_nr import ground_cells, reduce_noise, steady_velocity
 
 
 def _noisy(picture, frames, amplitude, seed=0):
@@ -56,3 +56,26 @@ def test_the_sampler_s_velocity_keeps_an_agreeing_scene_and_a_moving_subject():
     assert (steadied - scene)[..., background].abs().mean() < 0.6 * (wobbly - scene)[..., background].abs().mean()
     for f in range(6):
         assert (steadied - wobbly)[:, :, f, 2:4, 2 * f:2 * f + 2].abs().max() < 0.05
+
+
+def test_an_extension_s_ground_is_steadied_hard_and_its_subject_kept():
+    """Given the ground (an extension's or fill's), steady_velocity damps a wobble of the ground
+    that the plain steadying leaves (it counts differences of a latent unit as motion), and keeps
+    the cells near the subject's layout as the plain one does."""
+    g = torch.Generator().manual_seed(5)
+    scene = torch.randn(1, 4, 1, 6, 16, generator=g).expand(1, 4, 6, 6, 16).clone()
+    x = scene + 0.7 * torch.randn(scene.shape, generator=g)
+    wobbly = scene + 1.5 * torch.randn(scene.shape, generator=g)  # boiling of a latent unit and more
+    cover = torch.zeros(6, 6, 16)
+    for f in range(6):
+        wobbly[:, :, f, 2:4, 2 * f:2 * f + 2] += 8.0  # a subject its width a frame to the right
+        cover[f, 2:4, 2 * f:2 * f + 2] = 1.0
+    ground = ground_cells(cover, (6, 6, 16))
+    assert not ground[0, 1:5, 0:3].any() and ground[0, 0, 5] and not ground[5, 3, 11]
+    assert ground_cells(None, (6, 6, 16)).all()
+    plain = x - 0.7 * steady_velocity(x, (x - wobbly) / 0.7, 0.7)
+    hard = x - 0.7 * steady_velocity(x, (x - wobbly) / 0.7, 0.7, ground)
+    err = lambda est: (est - scene).abs()[0].mean(dim=0)  # noqa: E731
+    assert err(hard)[ground].mean() < 0.6 * err(plain)[ground].mean()
+    for f in range(6):
+        assert (hard - wobbly)[:, :, f, 2:4, 2 * f:2 * f + 2].abs().max() < 0.05
