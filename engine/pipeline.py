@@ -560,8 +560,8 @@ class LatentCutPipeline:
         if layout is not None:  # likewise no layout
             layout = torch.cat([layout, torch.zeros_like(layout).expand(batch - 1, *layout.shape[1:])])
         ground = None  # an extension's or fill's ground, steadied hard (model/temporal_nr.py)
-        if steady and isinstance(args, (ExtendRequest, FillRequest)) and (layout is not None
-                                                                         or not names_subject(args.prompt)):
+        placed = layout is not None or not names_subject(args.prompt)  # where its subject is, or that it has none
+        if steady and isinstance(args, (ExtendRequest, FillRequest)) and placed:
             ground = ground_cells(None if layout is None else layout[0], (shape[2], *shape[3:])).to(self.device)
         sigmas = scheduler.sigmas.to(self.device)
         anchor, release = held_frames(z_known.float(), have, HOLD_RELEASE)
