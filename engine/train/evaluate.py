@@ -250,12 +250,16 @@ def seam_ratio(before: np.ndarray, after: np.ndarray) -> float:
     return float(seam / _typical_change(before, after))
 
 
-def seam_region_ratio(before: np.ndarray, after: np.ndarray, reach: int) -> float:
-    """The biggest frame-to-frame change within `reach` frames either side of the seam, the seam
-    included, over the same typical change as seam_ratio: a seam hidden by moving its step a few
-    frames on still shows here."""
+def seam_region_ratio(before: np.ndarray, after: np.ndarray, reach: int, made: str) -> float:
+    """The biggest frame-to-frame change across the seam and among the `reach` made frames next to it
+    (`made`: "after" for an extension's tail or a fill's first seam, "before" for a head or a fill's
+    last seam), over the same typical change as seam_ratio: a seam hidden by moving its step a few
+    frames on still shows here. The given clip's own changes are not counted: a tilt that steps 1.9
+    and 3.5 levels in turn would fail its own clip, whatever is made next to it."""
     before, after = _check_clip(before, "before"), _check_clip(after, "after")
-    near = np.concatenate([before[-reach - 1:], after[:reach + 1]])
+    if made not in ("before", "after"):
+        raise ValueError(f"made: expected 'before' or 'after', got {made!r}")
+    near = np.concatenate([before[-1:], after[:reach + 1]] if made == "after" else [before[-reach - 1:], after[:1]])
     return float(frame_changes(near).max() / _typical_change(before, after))
 
 

@@ -55,13 +55,35 @@ def test_seams_flicker_and_edges():
     assert ev.flicker(clip) < 1.0
     # a cut moved two frames on passes seam_ratio but not the region around the seam
     late_cut = np.concatenate([clip[12:14], other[14:]])
-    assert ev.seam_ratio(clip[:12], late_cut) < 1.5 and ev.seam_region_ratio(clip[:12], late_cut, 3) > 3.0
-    assert ev.seam_region_ratio(clip[:12], clip[12:], 3) < 1.5
+    assert ev.seam_ratio(clip[:12], late_cut) < 1.5 and ev.seam_region_ratio(clip[:12], late_cut, 3, "after") > 3.0
+    assert ev.seam_region_ratio(clip[:12], clip[12:], 3, "after") < 1.5
+    # and one moved back into made frames before a clip
+    early_cut = np.concatenate([other[:10], clip[10:12]])
+    assert ev.seam_region_ratio(early_cut, clip[12:], 3, "before") > 3.0
     pumping = clip.astype(np.int16)
     pumping[::2] += 40
     assert ev.flicker(np.clip(pumping, 0, 255).astype(np.uint8)) > 10.0
     assert ev.edge_correlation(clip, clip) == pytest.approx(1.0)
     assert ev.edge_correlation(clip, other) < 0.3
+
+
+def _uneven(clip: np.ndarray, first: int) -> np.ndarray:
+    """Every other frame from `first` on 6 levels brighter: frames that step unevenly."""
+    bumped = clip.astype(np.int16)
+    bumped[first::2] += 6
+    return np.clip(bumped, 0, 255).astype(np.uint8)
+
+
+def test_the_region_around_a_seam_counts_the_made_frames_not_the_clip_s_own():
+    clip = render(_scene(camera="tilt down", motion="right"), 128, 72, 24)
+    # a given clip's own uneven steps are not the made frames' doing (each seam's own step is plain)
+    assert ev.seam_region_ratio(_uneven(clip, 0)[:12], clip[12:], 6, "after") < 1.5
+    assert ev.seam_region_ratio(clip[:12], _uneven(clip, 13)[12:], 6, "before") < 1.5
+    # made frames that step so count, on either side
+    assert ev.seam_region_ratio(clip[:12], _uneven(clip, 13)[12:], 6, "after") > 1.5
+    assert ev.seam_region_ratio(_uneven(clip, 0)[:12], clip[12:], 6, "before") > 1.5
+    with pytest.raises(ValueError, match="made"):
+        ev.seam_region_ratio(clip[:12], clip[12:], 6, "tail")
 
 
 def test_bad_input_names_the_argument():
