@@ -1,4 +1,5 @@
-"""Device choice: CUDA in bf16 when present, then MPS, then CPU in float32; torch thread count."""
+"""Device choice: CUDA in bf16 when present, then MPS, then CPU in float32 (its matrix products in bf16
+where the CPU computes bf16 natively); torch thread count."""
 from __future__ import annotations
 
 import torch
@@ -29,6 +30,23 @@ def default_dtype(device: torch.device) -> torch.dtype:
     if device.type == "cuda" and torch.cuda.is_bf16_supported():
         return torch.bfloat16
     return torch.float32
+
+
+def cpu_has_bf16() -> bool:
+    """Whether this CPU computes bf16 natively (AVX512-BF16 or AMX); elsewhere bf16 is emulated,
+    and a denoiser step in it measured over 10x slower than in fp32."""
+    is_supported = getattr(torch.cpu, "_is_avx512_bf16_supported", None)
+    return bool(is_supported and is_supported())
+
+
+def bf16_autocast(device: torch.device) -> torch.autocast:
+    """bf16 autocast on a CUDA device that has bf16 and on a CPU that computes it natively; a
+    context that changes nothing elsewhere. Weights, norms and the latents stay in their own dtype.
+    On this project's AVX512-BF16 CPU a training step took 0.59 s against 0.77 s in fp32
+    (benchmarks/bench_train_step.py), a warm 2 s clip 0.77 s against 1.02 s."""
+    if device.type == "cuda":
+        return torch.autocast(device_type="cuda", dtype=torch.bfloat16, enabled=torch.cuda.is_bf16_supported())
+    return torch.autocast(device_type="cpu", dtype=torch.bfloat16, enabled=device.type == "cpu" and cpu_has_bf16())
 
 
 def set_threads(threads: int | None) -> None:

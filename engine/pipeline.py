@@ -20,7 +20,7 @@ import torch.nn.functional as F
 from einops import rearrange
 
 from .constraints import Constraints, warn_adjusted
-from .device import default_dtype, pick_device, set_threads
+from .device import bf16_autocast, default_dtype, pick_device, set_threads
 from .errors import Cancelled
 from .media.retime import hold_indices, retime
 from .model.block_blend import decode_blended, move_within_blocks
@@ -579,8 +579,9 @@ class LatentCutPipeline:
             # The last step keeps none of x beyond the network's estimate: on a sampled trajectory
             # that residue is what the steps left unresolved, and it decodes as grain.
             last = i == len(timesteps) - 1
-            v = self.model.denoiser(x_in, cond, sigma.float().expand(batch), text, text_mask,
-                                    pass_input=not last, subject=speeds, layout=layout).float()
+            with bf16_autocast(self.device):  # its products in bf16 where the CPU computes it natively
+                v = self.model.denoiser(x_in, cond, sigma.float().expand(batch), text, text_mask,
+                                        pass_input=not last, subject=speeds, layout=layout).float()
             if use_cfg:
                 v_cond, v_uncond = v.chunk(2)
                 scale = args.guidance if init is None else args.guidance * RESTYLE_GUIDANCE[i >= RESTYLE_LOOK_STEPS]

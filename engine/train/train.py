@@ -33,6 +33,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from engine.device import bf16_autocast
 from engine.model.config import ModelConfig
 from engine.model.flow import add_noise, sample_timesteps, velocity_target
 from engine.model.ldm import LatentCutLDM
@@ -199,20 +200,6 @@ def _lr_at(step: int, total: int, base: float, warmup: int) -> float:
     return base * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * progress)))
 
 
-def _cpu_has_bf16() -> bool:
-    is_supported = getattr(torch.cpu, "_is_avx512_bf16_supported", None)
-    return bool(is_supported and is_supported())
-
-
-def _autocast(device: torch.device):
-    # bf16 on CUDA, and on CPUs with native bf16 (AVX512-BF16/AMX): a denoiser step there took 0.59 s
-    # against 0.77 s in fp32 (benchmarks/bench_train_step.py). Without it a bf16 step measured over
-    # 10x slower than fp32.
-    if device.type == "cuda":
-        return torch.autocast(device_type="cuda", dtype=torch.bfloat16)
-    return torch.autocast(device_type="cpu", dtype=torch.bfloat16, enabled=device.type == "cpu" and _cpu_has_bf16())
-
-
 # ----------------------------------------------------------------------------- stage 1
 
 
@@ -309,7 +296,7 @@ def refine_decoder(model: LatentCutLDM, clips: np.ndarray, steps: int, batch: in
                 z = model.encode_frames(x)
             std = torch.rand(len(z), 1, 1, 1, 1, generator=gen) * noise
             z = z + (std * torch.randn(z.shape, generator=gen)).to(device)
-            with _autocast(device):
+            with bf16_autocast(device):
                 recon = ae.decode(z / sf)
             loss, l1 = autoencoder_loss(recon.float(), x)
             loss = loss + time_weight * (recon.float().diff(dim=2) - x.diff(dim=2)).abs().mean()
@@ -366,7 +353,7 @@ def flow_loss(model: LatentCutLDM, batch, text: torch.Tensor, text_mask: torch.T
         x_t = add_noise(torch.where(start, batch.source.to(device), x0), noise, t)
         # The clamp only keeps the rows not taken (below RESTYLE_START_T, t may be near 0) finite.
         target = torch.where(start, (x_t - x0) / t.clamp(min=RESTYLE_START_T).reshape(-1, 1, 1, 1, 1), target)
-    with _autocast(device):
+    with bf16_autocast(device):
         out, s2 = den.predict(x_t, batch.cond.to(device), t, text.to(device), text_mask.to(device),
                               None if subject is None else subject.to(device),
                               None if batch.layout is None else batch.layout.to(device))

@@ -2,6 +2,7 @@ import threading
 
 import numpy as np
 import pytest
+import torch
 
 from engine.errors import Cancelled
 from engine.pipeline import LatentCutPipeline
@@ -180,8 +181,6 @@ def test_an_operation_the_model_lacks(tmp_path):
 
 def test_bf16_weights_run_every_operation(tiny_folder, clip):
     """The dtype CUDA uses (bf16), exercised on CPU: inputs, conditions and latents are cast right."""
-    import torch
-
     pipe = LatentCutPipeline.from_pretrained(tiny_folder, device="cpu", dtype=torch.bfloat16)
     assert pipe.model.denoiser.patch_in.weight.dtype == torch.bfloat16
     check_video(pipe.generate(GenerateRequest(prompt="a red ball", seconds=1.0, callback=lambda *a: None)), 8, 8.0)
@@ -229,7 +228,6 @@ def _camera_pipeline(tmp_path, drift=(0.0, 0.0), **overrides):
     decodes, and the frames it decodes to, are recorded."""
     import math
 
-    import torch
 
     from engine.model.camera import MAX_DRIFT
     from engine.model.tiny import make_tiny_model_folder
@@ -265,7 +263,6 @@ def test_a_long_shot_s_windows_join_without_a_step(tmp_path):
     extension's seam does, up to the next join; a backwards window (an extension's head) fades it
     back over the frames before the join. Unjoined, each join shows the whole difference. A pan's or
     tilt's windows are left as they are."""
-    import torch
 
     from engine.pipeline import _Sequence
     from engine.train import evaluate as ev
@@ -292,7 +289,6 @@ def test_a_long_shot_s_windows_join_without_a_step(tmp_path):
 def test_window_joins_are_where_later_windows_meet_made_frames(tmp_path):
     """A long generate joins each later window to the one before; a fill's given frames are matched by
     its own seams, not as joins; an extension's head, made backwards, joins each window to the next."""
-    import torch
 
     from engine.pipeline import _window_joins
 
@@ -334,7 +330,6 @@ def test_the_camera_head_s_drift_moves_a_still_scene(tmp_path):
     """With a camera head the model works in the camera's frame: the denoiser draws a still scene, the
     latents are rolled by whole cells before decoding and the frames by the pixels left, so frame f
     moves round(f * drift) pixels, window by window; the step preview shows a frame where it lands."""
-    import torch
 
     pipe, pattern, decoded = _camera_pipeline(tmp_path, drift=(1.5, 0.0))
     previews = []
@@ -354,7 +349,6 @@ def test_extend_continues_the_camera_move_the_clip_shows(tmp_path):
     prompt's drift is not used. The first new frame is the clip's last one moved on by the drift
     (model/seams.py hold_still: nothing has changed since the seam yet), and the strip the pan reveals
     in each new frame is the model's."""
-    import torch
 
     pipe, _, decoded = _camera_pipeline(tmp_path, drift=(-3.0, 0.0))
     image = np.random.default_rng(0).integers(0, 256, (32, 64, 3), dtype=np.uint8)
@@ -377,7 +371,6 @@ def test_extend_continues_the_camera_move_the_clip_shows(tmp_path):
 def test_a_restyle_s_first_step_is_guided_harder(pipe, monkeypatch):
     """A restyle's first step sets its subject's colour at 3x the request's guidance, the rest keep
     the source's edges at 0.75x (engine/pipeline.py RESTYLE_GUIDANCE); other operations keep it even."""
-    import torch
     from diffusers import FlowMatchEulerDiscreteScheduler
 
     steps, original = [], FlowMatchEulerDiscreteScheduler.step
@@ -423,7 +416,6 @@ def test_a_restyle_starts_without_the_source_s_broad_colours(pipe, monkeypatch):
 
 def test_restyle_keeps_the_picture_frame(tmp_path, clip):
     """Restyle's input carries its own move: nothing is rolled, whatever the prompt's drift."""
-    import torch
 
     pipe, _, decoded = _camera_pipeline(tmp_path, drift=(2.0, 0.0))
     pipe.restyle(RestyleRequest(frames=clip, prompt="pan left at night", strength=0.6, steps=2, rate=8))
@@ -435,7 +427,6 @@ def test_camera_frame_sampling_steadies_the_latent_frames_that_agree(tmp_path, c
     """Each step's clean estimate is averaged over the latent frames where they agree (model/
     temporal_nr.py steady_velocity): a scene that wobbles from frame to frame comes out steadier.
     A restyle, in its picture's own moving frame, is left as the network drew it."""
-    import torch
 
     pipe, pattern, decoded = _camera_pipeline(tmp_path)
     wobble = 0.2 * torch.randn(1, pipe.config.latent_channels, 32, 4, 8, generator=torch.Generator().manual_seed(5))
@@ -457,7 +448,6 @@ def test_known_frames_sit_at_each_step_s_noise_level_and_new_ones_are_held_until
     """As in training, the denoiser sees a known frame as its latents noised to the step's level, with
     the same noise at every step, never its own drift there. The first new frame after them holds the
     last known one the same way until the steps fall below its release level (model/hold.py)."""
-    import torch
 
     from engine.pipeline import HOLD_RELEASE
 
@@ -493,7 +483,6 @@ def _subject_pipeline(tmp_path, keyword: str, **overrides):
     prompt; returns it and the list each denoiser call's `keyword` argument is recorded in."""
     import math
 
-    import torch
 
     from engine.model.subject import MAX_SUBJECT_SPEED
 
@@ -532,7 +521,6 @@ def test_a_generate_tells_the_denoiser_where_its_subject_goes(tmp_path):
     """With subject_layout a generate that names a subject tells its windows the box placed from its
     seed, moving the head's speed less the drift, and the unconditional pass none; a long shot's later
     windows are told where the path goes on; a prompt with no subject and an extension tell none."""
-    import torch
 
     pipe, told = _subject_pipeline(tmp_path, "layout", subject_layout=True)
 
@@ -580,7 +568,6 @@ def _square_clip(frames: int, x0: float, speed: float) -> np.ndarray:
 
 def _centres(layout) -> list[float]:
     """Each latent frame's box centre along x, px (8 px cells)."""
-    import torch
 
     cols = torch.arange(layout.shape[-1]) * 8 + 4.0
     return [float((frame.sum(0) * cols).sum() / frame.sum()) for frame in layout]
@@ -620,7 +607,6 @@ def test_a_subject_that_walks_out_of_the_picture_stays_out(tmp_path):
     """A box 4 px a frame leaves the clip at x 48 and walks out at the right edge in the new frames: the
     layout follows it to the edge and then shows nothing. In the still camera's frame (the drift measured
     (0, 0)) its box wrapped round and came back in at the left edge."""
-    import torch
 
     pipe, told = _subject_pipeline(tmp_path, "layout", subject_layout=True)
     told.clear()
@@ -663,7 +649,6 @@ def test_a_long_shot_s_subject_is_not_held_to_its_known_place():
     """In a window after the first (frames 0-1 known), the cells near the subject's box, where it
     is in a new frame or was in a known one, are never held (release 1); the known frames stay held
     (0) and the cells away from the box keep their frame's release."""
-    import torch
 
     from engine.model.hold import free_subject, held_frames
 
@@ -715,3 +700,18 @@ def test_an_extension_steadies_its_ground_hard_away_from_the_subject(tmp_path, m
     assert ground_of(ExtendRequest(frames=empty, prompt="a red box moving right", seconds=1.0, rate=8,
                                    steps=2))[0] is None
     assert ground_of(GenerateRequest(prompt="a red box moving right", seconds=1.0, rate=8, steps=2))[0] is None
+
+
+@pytest.mark.parametrize("native", [True, False])
+def test_the_denoiser_s_products_run_in_bf16_only_where_the_cpu_computes_it(pipe, monkeypatch, native):
+    import engine.device
+
+    monkeypatch.setattr(engine.device, "cpu_has_bf16", lambda: native)
+    seen = set()
+    hook = pipe.model.denoiser.blocks[0].mlp[0].register_forward_hook(lambda m, i, out: seen.add(out.dtype))
+    try:
+        pipe.generate(GenerateRequest(prompt="a red ball", seconds=0.5, steps=2))
+    finally:
+        hook.remove()
+    assert seen == {torch.bfloat16 if native else torch.float32}
+    assert next(pipe.model.denoiser.parameters()).dtype == torch.float32  # the weights stay as loaded

@@ -9,6 +9,7 @@ import torch
 from safetensors import safe_open
 
 import engine.train.train as train
+from engine.device import bf16_autocast
 from engine.model.flow import add_noise, sample_timesteps
 from engine.model.loading import load_model
 from engine.pipeline import LatentCutPipeline
@@ -181,7 +182,7 @@ def test_the_estimate_loss_adds_the_network_s_own_clean_latent_error():
     cpu = torch.device("cpu")
     plain, _ = train.flow_loss(model, batch, text, mask, t, noise, cpu)
     both, _ = train.flow_loss(model, batch, text, mask, t, noise, cpu, estimate_weight=0.5)
-    with torch.no_grad(), train._autocast(cpu):  # in the precision the loss runs in
+    with torch.no_grad(), bf16_autocast(cpu):  # in the precision the loss runs in
         estimate, _ = den.predict(add_noise(x0, noise, t), cond, t, text, mask)
     per_frame = (estimate.float() - x0).pow(2).mean(dim=(1, 3, 4))
     own = float((per_frame * frames).sum() / frames.sum())
