@@ -32,7 +32,7 @@ from .model.hold import free_subject, held_frames
 from .model.ldm import LatentCutLDM
 from .model.loading import load_model, load_text_encoder, weights_sha256
 from .model.restyle_look import without_look
-from .model.seams import HOLD_SEAM_APART, hold_still, match_seams, one_step_on
+from .model.seams import HOLD_SEAM_APART, PLATE_SECONDS, clean_plate, hold_still, match_seams, one_step_on, uncover
 from .model.subject import LAYOUT_SIZE, layout_map, names_subject, place_subject
 from .model.subject_key import subject_boxes, subject_mask
 from .model.temporal_nr import ground_cells, reduce_noise, steady_velocity
@@ -63,6 +63,7 @@ class _Sequence:
     subject: float | None = None             # the subject's speed in the camera frame (model/subject.py)
     layout: torch.Tensor | None = None       # [1,N,h,w] where the subject goes (model/subject.layout_map)
     subject_steps: tuple = (None, None)      # (dy, dx) px a frame the clip's subject moves on screen, per seam
+    plates: tuple = (None, None)             # per seam, None or the clip's clean plate (_clean_plate)
 
 
 # New frames take over from the clip's seam frame over this long (model/seams.py).
@@ -105,6 +106,11 @@ def _pixels(frames: torch.Tensor) -> np.ndarray:
     """Frames [3,T,H,W] in [-1, 1] -> uint8 RGB [T,H,W,3]."""
     return rearrange(((frames.float() + 1) * 127.5).round().clamp(0, 255).to(torch.uint8),
                      "c t h w -> t h w c").cpu().numpy()
+
+
+def _margin(mask: torch.Tensor) -> torch.Tensor:
+    """Masks [N,1,H,W] grown by 3 px with a soft edge: a keyed subject's rim and blur."""
+    return F.avg_pool2d(F.max_pool2d(mask, 7, 1, 3), 5, 1, 2)
 
 
 def _out_frames(args) -> int:
@@ -228,6 +234,7 @@ class LatentCutPipeline:
                                   moving=self._moving_subject(video, seq))
             apart = HOLD_SEAM_APART if seq.layout is not None else None  # the clip shows a subject
             video = hold_still(video, matched, *seams, seq.seam_lead, seq.out_start, apart=apart)
+            video = self._uncover(video, seq)
         if seq.drift is not None:
             video = subpixel_frames(video, seq.drift, seq.out_start)
         video = zoom_frames(video, seq.zoom, seq.zoom_lead)  # last: a seam's difference zooms with it
@@ -271,10 +278,12 @@ class LatentCutPipeline:
         """Input frames at `rate` -> the same span at the model's frame rate."""
         return retime(frames, rate, self.native_rate)
 
-    def _context(self, frames: np.ndarray, rate: float, at_end: bool, width: int, height: int) -> torch.Tensor:
-        """The frames next to the new ones (the clip's end, or its start), [1,3,T,H,W] to encode."""
+    def _context(self, frames: np.ndarray, rate: float, at_end: bool, width: int, height: int,
+                 count: int | None = None) -> torch.Tensor:
+        """The `count` frames next to the new ones (the clip's end, or its start), [1,3,T,H,W]; by
+        default as many as the model encodes."""
         kt = self.config.time_compression
-        count = max(1, self.config.overlap_latent_frames) * kt
+        count = count or max(1, self.config.overlap_latent_frames) * kt
         native = self._to_native(frames, rate)
         native = native[-count:] if at_end else native[:count]
         if native.shape[0] < count:  # a short clip: hold its outer frame to fill the context
@@ -411,9 +420,39 @@ class LatentCutPipeline:
             near = F.max_pool2d(keyed[:1], 2 * side + 1, 1, side)  # the new frame's subject, not a saturated sky
             # the clip's own a step behind too: its rim left out stood as an arc where the clip left it
             mask = torch.maximum(keyed[:1], keyed[1:] * near).amax(0, keepdim=True)
-            mask = F.avg_pool2d(F.max_pool2d(mask, 7, 1, 3), 5, 1, 2)  # a margin round it, a soft edge
+            mask = _margin(mask)
             out.append((mask, (sy, sx)))
         return tuple(out)
+
+    def _clean_plate(self, frames: np.ndarray, rate: float, at_end: bool, width: int, height: int,
+                     drift: tuple[float, float] | None, seam_at: int) -> tuple | None:
+        """The ground behind the clip's subject at the seam (model/seams.py clean_plate) from its frames
+        within PLATE_SECONDS of it, and where the seam's frame shows the subject (soft, with a margin);
+        None where the clip shows no subject. seam_at: where the new frames meet the clip in the
+        sequence (the first new frame's place, or the clip's first frame's)."""
+        if drift not in (None, (0.0, 0.0)):
+            return None  # a pan's or tilt's plate, moved in whole pixels, stood apart from its frames
+        count = min(round(PLATE_SECONDS * self.native_rate), len(self._to_native(frames, rate)))
+        if count < 3:  # the clip's own frames only: held ones would stand for the subject's place
+            return None
+        context = self._context(frames, rate, at_end, width, height, count)
+        mask, kind = subject_mask(_pixels(context[0]))
+        if kind == "none" or self._given_zoom(context, drift):
+            return None
+        covered = torch.from_numpy(mask).to(context)[None, None]
+        seam = count - 1 if at_end else 0
+        plate, held = clean_plate(context, covered, drift, seam, seam_at - count if at_end else seam_at)
+        return plate, held, _margin(covered[:, :, seam])
+
+    def _uncover(self, video: torch.Tensor, seq: _Sequence) -> torch.Tensor:
+        """The ground each seam's subject leaves, from the clip's clean plate (model/seams.py uncover)."""
+        mask, kind = subject_mask(_pixels(video[0]))
+        shown = torch.zeros_like(video[:, :1]) if kind == "none" else \
+            _margin(torch.from_numpy(mask).to(video)[:, None]).permute(1, 0, 2, 3)[None]
+        for plate, forward in zip(seq.plates, (True, False)):
+            if plate is not None:
+                video = uncover(video, *plate, shown, seq.drift, forward, seq.seam_lead, seq.out_start)
+        return video
 
     def _encode(self, frames: torch.Tensor, drift: tuple[float, float] | None, first: int = 0) -> torch.Tensor:
         """Frames [1,3,T,H,W], frames first.. of the sequence, encoded in the camera frame."""
@@ -477,6 +516,9 @@ class LatentCutPipeline:
             seq.zoom, seq.zoom_lead = zoom, lead
             seq.layout, (step,) = self._given_layout(args.prompt, seq, [(0 if tail else new_latents * kt, frames)])
             seq.subject_steps = (step, None) if tail else (None, step)
+            plate = self._clean_plate(args.frames, args.rate, tail, width, height, drift,
+                                      seq.out_start if tail else new_latents * kt)
+            seq.plates = (plate, None) if tail else (None, plate)
             return seq
         # fill: the gap is new_latents latent frames between the two contexts; its frames are then
         # stretched to the exact gap length so both seams meet. The camera's drift is the clip's before it.
@@ -492,6 +534,8 @@ class LatentCutPipeline:
         seq.seam_before, seq.seam_after = before[:, :, -1].float(), after[:, :, 0].float()
         seq.layout, steps = self._given_layout(args.prompt, seq, [(0, before), (resume * kt, after)])
         seq.subject_steps = tuple(steps)
+        seq.plates = (self._clean_plate(args.before_frames, args.rate, True, width, height, drift, seq.out_start),
+                      self._clean_plate(args.after_frames, args.rate, False, width, height, drift, resume * kt))
         return seq
 
     def _known_sequence(self, total: int, parts: list[tuple[int, torch.Tensor]], out_start: int,

@@ -715,3 +715,22 @@ def test_the_denoiser_s_products_run_in_bf16_only_where_the_cpu_computes_it(pipe
         hook.remove()
     assert seen == {torch.bfloat16 if native else torch.float32}
     assert next(pipe.model.denoiser.parameters()).dtype == torch.float32  # the weights stay as loaded
+
+
+def test_a_clip_s_clean_plate_is_pulled_only_from_a_still_shot_with_a_subject(pipe):
+    from engine.train.world import Scene, render
+
+    def shot(camera="static", color="red", motion="right"):
+        scene = Scene(time_of_day="day", setting="city", camera=camera, color=color,
+                      shape=None if color is None else "box", motion=motion, layout_seed=5, subject_x=0.3,
+                      subject_y=0.6, subject_size=0.2, subject_travel=0.4)
+        return render(scene, 64, 32, 16)
+
+    def plate(frames, drift=(0.0, 0.0)):
+        return pipe._clean_plate(frames, pipe.native_rate, True, *pipe.native_size, drift, 16)
+
+    pulled = plate(shot())
+    assert pulled is not None and bool(pulled[1].any()) and float(pulled[2].max()) > 0.5  # where the subject left
+    assert plate(shot(color=None, motion=None)) is None  # no subject
+    assert plate(shot(camera="pan left"), drift=(1.0, 0.0)) is None
+    assert plate(shot()[:2]) is None  # too few frames

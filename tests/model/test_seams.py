@@ -1,7 +1,7 @@
 """New frames matched to the clip at the seam (engine/model/seams.py)."""
 import torch
 
-from engine.model.seams import HOLD_SEAM_APART, hold_still, match_seams
+from engine.model.seams import HOLD_SEAM_APART, clean_plate, hold_still, match_seams, uncover
 
 
 def _frames(n, value):
@@ -175,3 +175,47 @@ def test_the_ground_a_subject_leaves_takes_the_ground_s_share_of_the_seam_s_diff
     old_place, ground = moved[0, 0, 6, 6:10, 4:8], moved[0, 0, 6, 0, 4:8]
     assert ground.mean() < -0.2  # the difference still mends the ground at frame 6
     assert torch.allclose(old_place, ground, atol=0.02)
+
+
+def _walk(frames: int, start: int, step: int = 1, size: int = 3, ground=None):
+    """A still shot of a textured ground [1,3,T,8,16] with a bright square subject walking right `step`
+    px a frame from column `start`, and where it covers [1,1,T,8,16]."""
+    ground = torch.linspace(-0.5, 0.5, 16).expand(1, 3, 8, 16) if ground is None else ground
+    video = ground[:, :, None].repeat(1, 1, frames, 1, 1)
+    covered = torch.zeros(1, 1, frames, 8, 16)
+    for t in range(frames):
+        x = start + step * t
+        video[:, :, t, 2:2 + size, x:x + size] = 1.0
+        covered[:, :, t, 2:2 + size, x:x + size] = 1.0
+    return video, covered, ground
+
+
+def test_a_clean_plate_shows_the_ground_a_moving_subject_stood_on():
+    """A subject that walked 9 px over 10 frames: the median of the clip's frames is the ground
+    everywhere, the seam frame's subject's place included, and holds there."""
+    video, covered, ground = _walk(10, 1)
+    plate, held = clean_plate(video, covered, None, seam=9, first=0)
+    assert torch.allclose(plate, ground) and bool(held[0, 0, 2:5, 10:13].all())
+
+
+def test_no_plate_holds_where_the_subject_stood_still_or_the_ground_changes():
+    video, covered, _ = _walk(10, 5, step=0)  # a still subject: its place is the subject in every frame
+    _, held = clean_plate(video, covered, None, seam=9, first=0)
+    assert not bool(held[0, 0, 2:5, 5:8].any())
+    moving, covered, _ = _walk(10, 1)
+    moving = moving + torch.linspace(0, 0.4, 10)[None, None, :, None, None]  # the light changes over the shot
+    _, held = clean_plate(moving, covered, None, seam=9, first=0)
+    assert not bool(held.any())
+
+
+def test_the_ground_a_subject_leaves_is_the_clip_s_and_the_subject_is_kept():
+    """New frames that drew a faint copy of the subject where the clip's seam frame showed it, and the
+    subject itself walking on: the copy becomes the clip's ground, the subject stays as drawn."""
+    video, covered, ground = _walk(10, 1)
+    plate, held = clean_plate(video, covered, None, seam=9, first=0)
+    new, shown, _ = _walk(4, 12, ground=ground)  # the subject goes on from column 12 (it left 10-12)
+    new[:, :, :, 2:5, 10:12] = 0.5  # a ghost where the clip left it
+    left = covered[:, :, 9]
+    out = uncover(new, plate, held, left, shown, None, forward=True)
+    assert torch.allclose(out[:, :, :, 2:5, 10:12], ground[:, :, None, 2:5, 10:12].expand(1, 3, 4, 3, 2))
+    assert torch.equal(out[:, :, 0, 2:5, 12:15], new[:, :, 0, 2:5, 12:15])  # the subject where it is now
