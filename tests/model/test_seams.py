@@ -219,3 +219,18 @@ def test_the_ground_a_subject_leaves_is_the_clip_s_and_the_subject_is_kept():
     out = uncover(new, plate, held, left, shown, None, forward=True)
     assert torch.allclose(out[:, :, :, 2:5, 10:12], ground[:, :, None, 2:5, 10:12].expand(1, 3, 4, 3, 2))
     assert torch.equal(out[:, :, 0, 2:5, 12:15], new[:, :, 0, 2:5, 12:15])  # the subject where it is now
+
+
+def test_a_still_shot_s_new_ground_is_the_clip_s_but_what_the_model_draws_anew_stays():
+    """New frames whose ground boils by a few levels take the clip's plate there; a patch drawn far
+    from the ground (a new thing in the shot) is kept as drawn."""
+    video, covered, ground = _walk(10, 1)
+    plate, held = clean_plate(video, covered, None, seam=9, first=0)
+    new, shown, _ = _walk(4, 12, ground=ground)
+    boil = 0.03 * torch.randn(1, 3, 4, 8, 16, generator=torch.Generator().manual_seed(0))
+    drawn = new + boil
+    drawn[:, :, :, 4:8, 0:6] = -1.0  # far from the ground's -0.5..-0.17 there
+    out = uncover(drawn, plate, held, torch.zeros(1, 1, 8, 16), shown, None, forward=True)
+    sky = ground[:, :, None, 0:2]
+    assert (out[:, :, :, 0:2] - sky).abs().mean() < 0.1 * (drawn[:, :, :, 0:2] - sky).abs().mean()
+    assert torch.allclose(out[:, :, :, 6, 1:4], drawn[:, :, :, 6, 1:4], atol=0.06)
