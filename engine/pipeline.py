@@ -424,10 +424,11 @@ class LatentCutPipeline:
 
     def _clean_plate(self, frames: np.ndarray, rate: float, at_end: bool, width: int, height: int,
                      drift: tuple[float, float] | None, seam_at: int) -> tuple | None:
-        """The ground behind the clip's subject at the seam (model/seams.py clean_plate) from its frames
-        within PLATE_SECONDS of it, and where the seam's frame shows the subject (soft, with a margin);
-        None where the clip shows no subject. seam_at: where the new frames meet the clip in the
-        sequence (the first new frame's place, or the clip's first frame's)."""
+        """A still shot's clean plate (model/seams.py clean_plate) from the clip's frames within
+        PLATE_SECONDS of the seam, with where it holds and where the seam's frame shows the subject
+        (soft, with a margin); None where the camera moves or zooms, the clip shows no subject, or it
+        has under 3 frames. seam_at: where the new frames meet the clip in the sequence (the first new
+        frame's place, or the clip's first frame's)."""
         if drift not in (None, (0.0, 0.0)):
             return None  # a pan's or tilt's plate, moved in whole pixels, stood apart from its frames
         native = self._to_native(frames, rate)
@@ -446,7 +447,8 @@ class LatentCutPipeline:
         return plate, held, _margin(covered[:, :, seam])
 
     def _uncover(self, video: torch.Tensor, seq: _Sequence) -> torch.Tensor:
-        """The ground each seam's subject leaves, from the clip's clean plate (model/seams.py uncover)."""
+        """A still shot's new ground, the ground each seam's subject leaves included, from the clip's
+        clean plate wherever the new frames show no subject (model/seams.py uncover)."""
         mask, kind = subject_mask(_pixels(video[0]))
         shown = torch.zeros_like(video[:, :1]) if kind == "none" else \
             _margin(torch.from_numpy(mask).to(video)[:, None]).permute(1, 0, 2, 3)[None]
