@@ -278,11 +278,11 @@ class LatentCutPipeline:
         """Input frames at `rate` -> the same span at the model's frame rate."""
         return retime(frames, rate, self.native_rate)
 
-    def _context(self, frames: np.ndarray, rate: float, at_end: bool, width: int, height: int) -> torch.Tensor:
-        """The frames next to the new ones (the clip's end, or its start), [1,3,T,H,W] to encode."""
+    def _context(self, native: np.ndarray, at_end: bool, width: int, height: int) -> torch.Tensor:
+        """The clip's frames next to the new ones (its end, or its start), from its frames at the
+        model's rate (_to_native), [1,3,T,H,W] to encode."""
         kt = self.config.time_compression
         count = max(1, self.config.overlap_latent_frames) * kt
-        native = self._to_native(frames, rate)
         native = native[-count:] if at_end else native[:count]
         if native.shape[0] < count:  # a short clip: hold its outer frame to fill the context
             pad = np.repeat(native[:1] if at_end else native[-1:], count - native.shape[0], axis=0)
@@ -422,16 +422,14 @@ class LatentCutPipeline:
             out.append((mask, (sy, sx)))
         return tuple(out)
 
-    def _clean_plate(self, frames: np.ndarray, rate: float, at_end: bool, width: int, height: int,
-                     drift: tuple[float, float] | None, seam_at: int) -> tuple | None:
-        """A still shot's clean plate (model/seams.py clean_plate) from the clip's frames within
-        PLATE_SECONDS of the seam, with where it holds and where the seam's frame shows the subject
-        (soft, with a margin); None where the camera moves or zooms, the clip shows no subject, or it
-        has under 3 frames. seam_at: where the new frames meet the clip in the sequence (the first new
-        frame's place, or the clip's first frame's)."""
+    def _clean_plate(self, native: np.ndarray, at_end: bool, width: int, height: int,
+                     drift: tuple[float, float] | None) -> tuple | None:
+        """A still shot's clean plate (model/seams.py clean_plate) from the clip's frames at the model's
+        rate within PLATE_SECONDS of the seam, with where it holds and where the seam's frame shows the
+        subject (soft, with a margin); None where the camera moves or zooms, the clip shows no subject,
+        or it has under 3 frames."""
         if drift not in (None, (0.0, 0.0)):
             return None  # a pan's or tilt's plate, moved in whole pixels, stood apart from its frames
-        native = self._to_native(frames, rate)
         count = min(round(PLATE_SECONDS * self.native_rate), len(native))
         if count < 3:  # the clip's own frames only: held ones would stand for the subject's place
             return None
@@ -442,19 +440,19 @@ class LatentCutPipeline:
         if kind == "none" or self._given_zoom(context[:, :, ::3], drift):
             return None
         covered = torch.from_numpy(mask).to(context)[None, None]
-        seam = count - 1 if at_end else 0
-        plate, held = clean_plate(context, covered, drift, seam, seam_at - count if at_end else seam_at)
-        return plate, held, _margin(covered[:, :, seam])
+        return *clean_plate(context, covered), _margin(covered[:, :, -1 if at_end else 0])
 
     def _uncover(self, video: torch.Tensor, seq: _Sequence) -> torch.Tensor:
         """A still shot's new ground, the ground each seam's subject leaves included, from the clip's
         clean plate wherever the new frames show no subject (model/seams.py uncover)."""
+        plates = [plate for plate in seq.plates if plate is not None]
+        if not plates:
+            return video
         mask, kind = subject_mask(_pixels(video[0]))
         shown = torch.zeros_like(video[:, :1]) if kind == "none" else \
             _margin(torch.from_numpy(mask).to(video)[:, None]).permute(1, 0, 2, 3)[None]
-        for plate, forward in zip(seq.plates, (True, False)):
-            if plate is not None:
-                video = uncover(video, *plate, shown, seq.drift, forward, seq.seam_lead, seq.out_start)
+        for plate in plates:
+            video = uncover(video, *plate, shown)
         return video
 
     def _encode(self, frames: torch.Tensor, drift: tuple[float, float] | None, first: int = 0) -> torch.Tensor:
@@ -502,7 +500,8 @@ class LatentCutPipeline:
             return seq
         if isinstance(args, ExtendRequest):
             tail = args.direction == "tail"
-            frames = self._context(args.frames, args.rate, at_end=tail, width=width, height=height)
+            native = self._to_native(args.frames, args.rate)
+            frames = self._context(native, at_end=tail, width=width, height=height)
             drift = self._camera_drift(frames, text, text_mask)
             scales, zoom, lead = continue_zoom(self._given_zoom(frames, drift), frames.shape[2], n, tail)
             frames = scale_frames(frames, scales)  # to the framing the new frames are drawn in
@@ -519,14 +518,13 @@ class LatentCutPipeline:
             seq.zoom, seq.zoom_lead = zoom, lead
             seq.layout, (step,) = self._given_layout(args.prompt, seq, [(0 if tail else new_latents * kt, frames)])
             seq.subject_steps = (step, None) if tail else (None, step)
-            plate = self._clean_plate(args.frames, args.rate, tail, width, height, drift,
-                                      seq.out_start if tail else new_latents * kt)
+            plate = self._clean_plate(native, tail, width, height, drift)
             seq.plates = (plate, None) if tail else (None, plate)
             return seq
         # fill: the gap is new_latents latent frames between the two contexts; its frames are then
         # stretched to the exact gap length so both seams meet. The camera's drift is the clip's before it.
-        before = self._context(args.before_frames, args.rate, True, width, height)
-        after = self._context(args.after_frames, args.rate, False, width, height)
+        native = self._to_native(args.before_frames, args.rate), self._to_native(args.after_frames, args.rate)
+        before, after = self._context(native[0], True, width, height), self._context(native[1], False, width, height)
         drift = self._camera_drift(before, text, text_mask)
         k1, k2 = before.shape[2] // kt, after.shape[2] // kt
         resume = k1 + new_latents
@@ -537,8 +535,8 @@ class LatentCutPipeline:
         seq.seam_before, seq.seam_after = before[:, :, -1].float(), after[:, :, 0].float()
         seq.layout, steps = self._given_layout(args.prompt, seq, [(0, before), (resume * kt, after)])
         seq.subject_steps = tuple(steps)
-        seq.plates = (self._clean_plate(args.before_frames, args.rate, True, width, height, drift, seq.out_start),
-                      self._clean_plate(args.after_frames, args.rate, False, width, height, drift, resume * kt))
+        seq.plates = (self._clean_plate(native[0], True, width, height, drift),
+                      self._clean_plate(native[1], False, width, height, drift))
         return seq
 
     def _known_sequence(self, total: int, parts: list[tuple[int, torch.Tensor]], out_start: int,

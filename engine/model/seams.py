@@ -229,53 +229,32 @@ PLATE_ALIKE = 10 / 127.5
 PLATE_MAX_MOVING = 0.02
 
 
-def clean_plate(frames: torch.Tensor, covered: torch.Tensor, drift: tuple[float, float] | None, seam: int,
-                first: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """The ground behind the clip's subject at a seam, as an editor pulls a clean plate: frames
-    [B,C,K,H,W] of the clip (covered [1,1,K,H,W] where each shows the subject), each moved to the seam's
-    frame (index `seam` of them: K - 1 before new frames, 0 after them) along the camera's drift, and
-    the median taken where the subject covered a pixel in under PLATE_MAX_COVER of those that show it
-    and the rest agree with it (PLATE_ALIKE);
-    first: the frames' place in the sequence (camera.frame_offsets). Returns the plate [B,C,H,W] and
-    where it holds [1,1,H,W]."""
-    count, (h, w) = frames.shape[2], frames.shape[-2:]
-    whole = frame_offsets(drift or (0.0, 0.0), count, first)
-    moved, cover = [], []
-    for k in range(count):
-        dy, dx = whole[seam][0] - whole[k][0], whole[seam][1] - whole[k][1]
-        seen = ~wrapped(h, w, dy, dx, frames.device)  # what the roll brings across the edge is not this ground
-        moved.append(torch.roll(frames[:, :, k].float(), (dy, dx), (-2, -1)).masked_fill(~seen, float("nan")))
-        cover.append(torch.roll(covered[:, :, k].float(), (dy, dx), (-2, -1)).masked_fill(~seen, float("nan")))
-    moved, cover = torch.stack(moved, 2), torch.stack(cover, 2)
-    shown = (~cover.isnan()).sum(2)
-    plate = moved.nanmedian(dim=2).values
-    stray = (moved - plate[:, :, None]).abs().amax(1, keepdim=True) > PLATE_ALIKE
-    ground = cover == 0  # frames that show the ground there (not NaN, not the subject)
+def clean_plate(frames: torch.Tensor, covered: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """The ground behind the clip's subject at a seam of a still shot, as an editor pulls a clean
+    plate: the median of the clip's frames [B,C,K,H,W] (covered [1,1,K,H,W] where each shows the
+    subject), where the subject covered a pixel in under PLATE_MAX_COVER of them and the rest agree
+    with it (PLATE_ALIKE). Returns the plate [B,C,H,W] and where it holds [1,1,H,W]: nowhere when
+    over PLATE_MAX_MOVING of the ground strays (not a still shot)."""
+    frames = frames.float()
+    plate = frames.median(dim=2).values
+    stray = (frames - plate[:, :, None]).abs().amax(1, keepdim=True) > PLATE_ALIKE
+    ground = covered == 0  # frames that show the ground there
     still = (stray & ground).sum(2) <= 0.2 * ground.sum(2)
-    held = (shown >= 3) & (cover.nan_to_num(0.0).sum(2) < PLATE_MAX_COVER * shown) & still
+    held = (covered.sum(2) < PLATE_MAX_COVER * frames.shape[2]) & still
     if float((stray & ground).sum()) > PLATE_MAX_MOVING * float(ground.sum()):
-        held = torch.zeros_like(held)  # not a still shot
-    return plate.nan_to_num(0.0), held
+        held = torch.zeros_like(held)
+    return plate, held
 
 
-def uncover(video: torch.Tensor, plate: torch.Tensor, held: torch.Tensor, left: torch.Tensor, shown: torch.Tensor,
-            drift: tuple[float, float] | None, forward: bool, lead: int = 1, first: int = 0) -> torch.Tensor:
-    """New frames video [B,C,T,H,W] with the clip's ground (clean_plate's plate and held) where a new
-    frame does not show a subject (shown [1,1,T,H,W], soft) and either the clip's seam frame showed
-    its subject (left [1,1,H,W], soft: the ground the subject leaves, which no frame the denoiser is
-    given shows) or the new frame is the ground within HOLD_ALIKE (its boil, a faint trail, as
-    hold_still's). Carried along the drift; forward: the seam is before the new frames (lead and first
-    as match_seams'), else after them."""
-    frames, (h, w) = video.shape[2], video.shape[-2:]
-    drift = drift or (0.0, 0.0)
-    offsets = (_steps(drift, first - lead, frames + lead, True)[lead:] if forward
-               else _steps(drift, first + frames, frames + 1, False)[1:][::-1])
-    out = video.clone()
-    for j, (dy, dx) in enumerate(offsets):
-        inside = (~wrapped(h, w, dy, dx, video.device)).to(video)
-        ground = torch.roll(plate, (dy, dx), (-2, -1))
-        change = _local_mean((video[:, :, j] - ground).abs().amax(1, keepdim=True)[:, :, None])[:, :, 0]
-        where = torch.maximum(torch.roll(left, (dy, dx), (-2, -1)), torch.exp(-(change / HOLD_ALIKE) ** 2))
-        weight = inside * torch.roll(held.to(video), (dy, dx), (-2, -1)) * where * (1.0 - shown[:, :, j])
-        out[:, :, j] = weight * ground + (1.0 - weight) * video[:, :, j]
-    return out
+def uncover(video: torch.Tensor, plate: torch.Tensor, held: torch.Tensor, left: torch.Tensor,
+            shown: torch.Tensor) -> torch.Tensor:
+    """A still shot's new frames video [B,C,T,H,W] with the clip's ground (clean_plate's plate and
+    held) where a new frame does not show a subject (shown [1,1,T,H,W], soft) and either the clip's
+    seam frame showed its subject (left [1,1,H,W], soft: the ground the subject leaves, which no frame
+    the denoiser is given shows) or the new frame is the ground within HOLD_ALIKE (its boil, a faint
+    trail, as hold_still's)."""
+    ground = plate[:, :, None]
+    change = _local_mean((video - ground).abs().amax(1, keepdim=True))
+    where = torch.maximum(left[:, :, None], torch.exp(-(change / HOLD_ALIKE) ** 2))
+    weight = held[:, :, None].to(video) * where * (1.0 - shown)
+    return weight * ground + (1.0 - weight) * video

@@ -727,7 +727,7 @@ def test_a_clip_s_clean_plate_is_pulled_only_from_a_still_shot_with_a_subject(pi
         return render(scene, 64, 32, 16)
 
     def plate(frames, drift=(0.0, 0.0)):
-        return pipe._clean_plate(frames, pipe.native_rate, True, *pipe.native_size, drift, 16)
+        return pipe._clean_plate(pipe._to_native(frames, pipe.native_rate), True, *pipe.native_size, drift)
 
     pulled = plate(shot())
     assert pulled is not None and bool(pulled[1].any()) and float(pulled[2].max()) > 0.5  # where the subject left

@@ -194,17 +194,17 @@ def test_a_clean_plate_shows_the_ground_a_moving_subject_stood_on():
     """A subject that walked 9 px over 10 frames: the median of the clip's frames is the ground
     everywhere, the seam frame's subject's place included, and holds there."""
     video, covered, ground = _walk(10, 1)
-    plate, held = clean_plate(video, covered, None, seam=9, first=0)
+    plate, held = clean_plate(video, covered)
     assert torch.allclose(plate, ground) and bool(held[0, 0, 2:5, 10:13].all())
 
 
 def test_no_plate_holds_where_the_subject_stood_still_or_the_ground_changes():
     video, covered, _ = _walk(10, 5, step=0)  # a still subject: its place is the subject in every frame
-    _, held = clean_plate(video, covered, None, seam=9, first=0)
+    _, held = clean_plate(video, covered)
     assert not bool(held[0, 0, 2:5, 5:8].any())
     moving, covered, _ = _walk(10, 1)
     moving = moving + torch.linspace(0, 0.4, 10)[None, None, :, None, None]  # the light changes over the shot
-    _, held = clean_plate(moving, covered, None, seam=9, first=0)
+    _, held = clean_plate(moving, covered)
     assert not bool(held.any())
 
 
@@ -212,11 +212,11 @@ def test_the_ground_a_subject_leaves_is_the_clip_s_and_the_subject_is_kept():
     """New frames that drew a faint copy of the subject where the clip's seam frame showed it, and the
     subject itself walking on: the copy becomes the clip's ground, the subject stays as drawn."""
     video, covered, ground = _walk(10, 1)
-    plate, held = clean_plate(video, covered, None, seam=9, first=0)
+    plate, held = clean_plate(video, covered)
     new, shown, _ = _walk(4, 12, ground=ground)  # the subject goes on from column 12 (it left 10-12)
     new[:, :, :, 2:5, 10:12] = 0.5  # a ghost where the clip left it
     left = covered[:, :, 9]
-    out = uncover(new, plate, held, left, shown, None, forward=True)
+    out = uncover(new, plate, held, left, shown)
     assert torch.allclose(out[:, :, :, 2:5, 10:12], ground[:, :, None, 2:5, 10:12].expand(1, 3, 4, 3, 2))
     assert torch.equal(out[:, :, 0, 2:5, 12:15], new[:, :, 0, 2:5, 12:15])  # the subject where it is now
 
@@ -225,12 +225,12 @@ def test_a_still_shot_s_new_ground_is_the_clip_s_but_what_the_model_draws_anew_s
     """New frames whose ground boils by a few levels take the clip's plate there; a patch drawn far
     from the ground (a new thing in the shot) is kept as drawn."""
     video, covered, ground = _walk(10, 1)
-    plate, held = clean_plate(video, covered, None, seam=9, first=0)
+    plate, held = clean_plate(video, covered)
     new, shown, _ = _walk(4, 12, ground=ground)
     boil = 0.03 * torch.randn(1, 3, 4, 8, 16, generator=torch.Generator().manual_seed(0))
     drawn = new + boil
     drawn[:, :, :, 4:8, 0:6] = -1.0  # far from the ground's -0.5..-0.17 there
-    out = uncover(drawn, plate, held, torch.zeros(1, 1, 8, 16), shown, None, forward=True)
+    out = uncover(drawn, plate, held, torch.zeros(1, 1, 8, 16), shown)
     sky = ground[:, :, None, 0:2]
     assert (out[:, :, :, 0:2] - sky).abs().mean() < 0.1 * (drawn[:, :, :, 0:2] - sky).abs().mean()
     assert torch.allclose(out[:, :, :, 6, 1:4], drawn[:, :, :, 6, 1:4], atol=0.06)
