@@ -19,6 +19,7 @@ import logging
 import math
 import threading
 import uuid
+import weakref
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
@@ -304,9 +305,12 @@ class Engine:
     def _free_backend(self) -> None:
         if self._backend is None:
             return
+        alive = weakref.ref(self._backend)
         self._backend = None
         self._backend_key = None
-        gc.collect()
+        if alive() is not None:  # in a reference cycle, and load_backend froze it out of collection
+            gc.unfreeze()
+            gc.collect()
         import torch
         if torch.cuda.is_available():
             torch.cuda.empty_cache()

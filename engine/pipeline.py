@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.nn.functional as F
+from diffusers import FlowMatchEulerDiscreteScheduler
 from einops import rearrange
 
 from .constraints import Constraints, warn_adjusted
@@ -581,8 +582,6 @@ class LatentCutPipeline:
                         text: torch.Tensor, text_mask: torch.Tensor,
                         subject: float | None, use_cfg: bool, generator: torch.Generator, progress: dict,
                         out_size: tuple[int, int], preview_offset: tuple[int, int], steady: bool) -> torch.Tensor:
-        from diffusers import FlowMatchEulerDiscreteScheduler
-
         shape = tuple(z_known.shape)
         any_known = bool(have.any())
         cond = build_condition(shape, z_known if any_known else None, have[None] if any_known else None,

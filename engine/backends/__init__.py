@@ -1,7 +1,9 @@
 """Model backends: load_backend() picks the one a model folder needs (no torch import until then)."""
 from __future__ import annotations
 
+import gc
 import json
+from contextlib import contextmanager
 from pathlib import Path
 
 from engine.requests import Backend, VideoResult
@@ -12,6 +14,30 @@ __all__ = ["Backend", "VideoResult", "load_backend"]
 def load_backend(path: str | Path | None = None, device=None, threads: int | None = None) -> Backend:
     """None -> the embedded previz model; a folder with model_index.json -> a diffusers backend;
     a folder whose config.json has "_class_name": "LatentCutLDM" -> a LatentCutPipeline."""
+    with _collector_paused():
+        return _load(path, device, threads)
+
+
+@contextmanager
+def _collector_paused():
+    """A first load imports torch, diffusers and scipy: millions of objects that live as long as the
+    process. The cyclic collector would scan them again and again while they load and at every
+    full collection after (about 0.5 s of a cold 2 s generate), so it is paused while they load;
+    then one collection frees the garbage the imports left (frames in reference cycles hold the
+    caller's locals) and the rest is frozen out of later scans. engine_thread unfreezes a backend
+    it lets go that only a collection can free."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.collect()
+        gc.freeze()
+        if enabled:
+            gc.enable()
+
+
+def _load(path: str | Path | None, device, threads: int | None) -> Backend:
     if path is None:
         from .embedded import load_embedded
 

@@ -2,6 +2,7 @@
 determinism, priorities, model reuse and shutdown."""
 import json
 import threading
+import weakref
 
 import numpy as np
 import pytest
@@ -209,6 +210,27 @@ def test_the_model_is_loaded_once_and_swapped_when_a_job_names_another(engine, t
     assert c.kind == "done"
     assert engine.loaded_backend is not backend
     assert c.result["provenance"]["model"]["sha256"] != a.result["provenance"]["model"]["sha256"]
+
+
+def test_shutdown_frees_a_model_that_only_a_collection_can_free(tiny_model, tmp_path, monkeypatch):
+    """Loading froze the model out of the collector's scans; one held in a reference cycle is
+    still freed when the engine lets it go."""
+    import engine.backends as backends
+
+    real = backends.load_backend
+
+    def load_in_a_cycle(*args, **kwargs):
+        backend = real(*args, **kwargs)
+        backend.itself = backend
+        return backend
+
+    monkeypatch.setattr(backends, "load_backend", load_in_a_cycle)
+    eng = Engine(model=tiny_model)
+    job_id = eng.submit(GenerateJob(prompt="x", seconds=1, seed=1, steps=1, output=str(tmp_path)))
+    assert eng.wait(job_id, 120).kind == "done"
+    held = weakref.ref(eng.loaded_backend)
+    eng.shutdown()
+    assert held() is None
 
 
 def test_a_broken_listener_does_not_stop_the_worker(tiny_model, tmp_path):

@@ -1,6 +1,8 @@
+import gc
 import json
 import subprocess
 import sys
+import weakref
 
 import pytest
 import torch
@@ -15,6 +17,35 @@ from engine.pipeline import LatentCutPipeline
 def test_load_backend_dispatches_a_latentcut_folder(tiny_folder):
     backend = load_backend(tiny_folder, device="cpu")
     assert isinstance(backend, LatentCutPipeline) and backend.name == "tiny-random"
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_loading_leaves_the_collector_as_it_was_and_frees_the_garbage_it_made(tiny_folder, monkeypatch, enabled):
+    """The collector is paused while a backend loads; the garbage the load left in reference
+    cycles (an import's frames hold their callers' locals) is freed, not frozen."""
+    import engine.backends as backends
+
+    class Node:
+        pass
+
+    left = []
+    real = backends._load
+
+    def load_leaving_a_cycle(*args):
+        assert not gc.isenabled()
+        node = Node()
+        node.me = node
+        left.append(weakref.ref(node))
+        return real(*args)
+
+    monkeypatch.setattr(backends, "_load", load_leaving_a_cycle)
+    (gc.enable if enabled else gc.disable)()
+    try:
+        assert isinstance(load_backend(tiny_folder, device="cpu"), LatentCutPipeline)
+        assert gc.isenabled() is enabled
+    finally:
+        gc.enable()
+    assert left[0]() is None
 
 
 def test_load_backend_dispatches_a_diffusers_folder(tmp_path, monkeypatch):
