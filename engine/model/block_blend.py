@@ -96,14 +96,20 @@ def move_within_blocks(video: torch.Tensor, block: int, offsets: list[tuple[int,
                        ) -> torch.Tensor:
     """video [B,C,T,H,W] decoded (blend_blocks' arguments). Where a frame differs from the same frame of a
     neighbouring block as a moving subject does, it is carried along x by the travel measured there
-    between the two blocks, in proportion to its distance in frames from its block's middle: the
-    subject travels every frame rather than once a block; the picture around it stretches by at most
-    that much."""
+    between the two blocks, less what its own block already moves it (an extension's subject can move
+    part of the way inside a block), in proportion to its distance in frames from its block's middle:
+    the subject travels every frame rather than once a block; the picture around it stretches by at
+    most that much."""
     frames, w = video.shape[2], video.shape[-1]
     count = frames // block
-    travel = [_travel(video, k, block, offsets) for k in range(count - 1)]  # px per block from block k to k + 1
+    middle = [k * block + block // 2 for k in range(count)]
+    travel = [_travel(video, middle[k], middle[k + 1], offsets) for k in range(count - 1)]  # px per block
     if not any(travel):
         return video
+    # What already moves inside a block, first frame to last, as px over a whole block at that pace. 8 s
+    # generates of 12 held-out prompts: the biggest frame change within 1.5x the median in 10 (9 without),
+    # the worst 1.62x (2.06x), the median 1.27x (1.23x).
+    within = [_travel(video, k * block, k * block + block - 1, offsets) * block / (block - 1) for k in range(count)]
     xs = torch.arange(w, dtype=torch.float32, device=video.device)
     out = video.clone()
     for f in range(frames):
@@ -118,7 +124,7 @@ def move_within_blocks(video: torch.Tensor, block: int, offsets: list[tuple[int,
             continue
         rows = slice(int(rows.min()), int(rows.max()) + 1)
         # each row resampled along x, from where its pixels stood: linear between the two nearest
-        source = (xs - travel[pair] * share * moving[:, rows]).clamp(0, w - 1)  # [B,rows,W]
+        source = (xs - (travel[pair] - within[k]) * share * moving[:, rows]).clamp(0, w - 1)  # [B,rows,W]
         left = source.floor().long()
         right = (left + 1).clamp(max=w - 1)
         part = (source - left)[:, None]
@@ -129,16 +135,15 @@ def move_within_blocks(video: torch.Tensor, block: int, offsets: list[tuple[int,
     return out
 
 
-def _travel(video: torch.Tensor, k: int, block: int, offsets: list[tuple[int, int]] | None) -> float:
-    """How far (px along x) what moves between block k and block k + 1 travels: the whole-pixel shift
-    that best carries block k's middle frame onto block k + 1's where they differ as a subject
-    moving does; 0 where nothing moves or no shift fits better than none by a third."""
-    f, other = k * block + block // 2, (k + 1) * block + block // 2
+def _travel(video: torch.Tensor, f: int, other: int, offsets: list[tuple[int, int]] | None) -> float:
+    """How far (px along x) what moves between frames f and `other` travels: the whole-pixel shift
+    that best carries frame f onto frame `other` where they differ as a subject moving does; 0 where
+    nothing moves or no shift fits better than none by a third."""
     moving = _reach(_moving(video, f, other, offsets))
     if float(moving.sum()) < MOVING_REACH ** 2:
         return 0.0
     near, here = _aligned(video, f, other, offsets)[0].float(), video[:, :, f].float()
-    reach = MAX_TRAVEL * block
+    reach = MAX_TRAVEL * abs(other - f)
     rows = moving.amax((0, 1, 3)).nonzero()[:, 0]  # only the rows where something moves
     top, bottom = int(rows.min()), int(rows.max()) + 1
     moving, here, near = moving[..., top:bottom, :], here[..., top:bottom, :], near[..., top:bottom, :]

@@ -68,12 +68,13 @@ def test_blocks_a_request_gave_neither_blend_nor_lend():
     assert torch.allclose(out, STEP * torch.tensor([0, 0, 0, 0, 1, 1, 1.125, 1.375, 1.625, 1.875, 2, 2]))
 
 
-def _stepping_square(blocks: int, travel: int, ground: torch.Tensor | None = None) -> torch.Tensor:
-    """A bright square standing still through each block of 4 frames and jumping `travel` px from one
-    block to the next, as the decoder draws a moving subject, over a dark (or the given) ground."""
+def _stepping_square(blocks: int, travel: int, ground: torch.Tensor | None = None, within: int = 0) -> torch.Tensor:
+    """A bright square standing still through each block of 4 frames (or moving `within` px a frame inside
+    it) and jumping the rest of `travel` px a block from one block to the next, as the decoder draws a
+    moving subject, over a dark (or the given) ground."""
     video = torch.full((1, 3, 4 * blocks, 24, 64), -0.6) if ground is None else ground.clone()
     for f in range(4 * blocks):
-        x = 8 + travel * (f // 4)
+        x = 8 + travel * (f // 4) + within * (f % 4 - 1)
         video[:, :, f, 8:16, x:x + 8] = 1.0
     return video
 
@@ -96,6 +97,16 @@ def test_a_subject_stepping_once_a_block_travels_every_frame():
     assert torch.allclose(steps[2:-2], torch.full_like(steps[2:-2], 2.0), atol=0.6), centres
     change = lambda v: (v[:, :, 1:] - v[:, :, :-1]).abs().mean((0, 1, 3, 4))
     assert float(change(out)[2:-2].max()) < 0.5 * float(change(video).max())
+
+
+def test_a_subject_moving_part_of_the_way_inside_its_blocks_is_carried_only_the_rest():
+    """A square moving 1 px a frame inside each block and 12 px from one block's middle to the next
+    (3 px a frame on average), as an extension's subject can: carried only the rest of the way, it
+    moves about 3 px every frame, where carrying it all 12 px took it 4 px a frame inside its blocks
+    and none across them."""
+    out = move_within_blocks(_stepping_square(4, 12, within=1), 4)
+    steps = torch.tensor([_centre_x(out[0, :, f]) for f in range(16)]).diff()
+    assert torch.allclose(steps[2:-2], torch.full_like(steps[2:-2], 3.0), atol=0.6), steps
 
 
 def test_nothing_moving_changes_nothing():

@@ -603,6 +603,29 @@ def test_an_extension_or_fill_is_told_where_its_clip_leaves_the_subject(tmp_path
     assert told and all(lay is None for lay in told)  # no subject asked for
 
 
+def test_an_extension_carries_its_clip_s_subject_inside_its_blocks_and_a_fill_does_not(tmp_path, monkeypatch):
+    """block_blend.move_within_blocks runs on a generate, and on an extension whose clip shows a
+    subject; not on one whose prompt asks for none, nor on a fill."""
+    import engine.pipeline as pipeline
+
+    pipe, _ = _subject_pipeline(tmp_path, "layout", subject_layout=True)
+    pipe.model.denoiser.camera = None
+    ran, real = [], pipeline.move_within_blocks
+    monkeypatch.setattr(pipeline, "move_within_blocks", lambda *a, **k: ran.append(True) or real(*a, **k))
+
+    def carried(request) -> bool:
+        ran.clear()
+        getattr(pipe, request.op)(request)
+        return bool(ran)
+
+    clip, prompt = _square_clip(8, 20, 2.0), "a red box moving right"
+    assert carried(GenerateRequest(prompt=prompt, seconds=1.0, rate=8, steps=2))
+    assert carried(ExtendRequest(frames=clip, prompt=prompt, seconds=1.0, rate=8, steps=2))
+    assert not carried(ExtendRequest(frames=clip, prompt="over a field at night", seconds=1.0, rate=8, steps=2))
+    assert not carried(FillRequest(before_frames=clip, after_frames=clip, prompt=prompt, seconds=1.0, rate=8,
+                                   steps=2))
+
+
 def test_a_subject_that_walks_out_of_the_picture_stays_out(tmp_path):
     """A box 4 px a frame leaves the clip at x 48 and walks out at the right edge in the new frames: the
     layout follows it to the edge and then shows nothing. In the still camera's frame (the drift measured
