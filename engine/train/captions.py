@@ -118,26 +118,19 @@ def _subject(scene: Scene, rng) -> str:
     return f"{noun} {_pick(rng, MOTION_PHRASES[scene.motion])}"
 
 
-# Stands for the camera's clause or verb in a caption that leaves the move unnamed, then goes.
-_UNNAMED = "\0"
-
-
-def caption(scene: Scene, rng: np.random.Generator, camera: bool = True) -> str:
-    """One random paraphrase of the scene; every attribute of the scene is named, the camera's move
-    only with `camera`."""
-    text = _caption(scene, rng, camera)
-    if not camera:
-        text = text.replace(", " + _UNNAMED, "").replace(_UNNAMED + ", ", "").replace(_UNNAMED + " ", "")
+def caption(scene: Scene, rng: np.random.Generator) -> str:
+    """One random paraphrase of the scene; every attribute of the scene is named."""
+    text = _caption(scene, rng)
     return f"{_pick(rng, SHOT_WORDS)} {text}" if rng.random() < 0.2 else text
 
 
-def _caption(scene: Scene, rng: np.random.Generator, camera: bool) -> str:
+def _caption(scene: Scene, rng: np.random.Generator) -> str:
     time_p = _pick(rng, TIME_PHRASES[scene.time_of_day])
     time_w = _pick(rng, TIME_WORDS[scene.time_of_day])
     setting_p = _pick(rng, SETTING_PHRASES[scene.setting])
     setting_w = _pick(rng, SETTING_WORDS[scene.setting])
-    cam_c = _pick(rng, CAMERA_CLAUSES[scene.camera]) if camera else _UNNAMED
-    cam_v = _pick(rng, CAMERA_VERBS[scene.camera]) if camera else _UNNAMED
+    cam_c = _pick(rng, CAMERA_CLAUSES[scene.camera])
+    cam_v = _pick(rng, CAMERA_VERBS[scene.camera])
     style = int(rng.integers(0, 5))
     if scene.has_subject:
         subj = _subject(scene, rng)

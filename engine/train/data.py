@@ -299,19 +299,6 @@ def head_captions(pool: LatentPool, extra: int, seed: int) -> list[list[str]]:
             for caps, scene in zip(pool.captions, pool.scenes)]
 
 
-def still_camera_captions(pool: LatentPool, count: int, seed: int
-                          ) -> tuple[list[list[str]], torch.Tensor, torch.Tensor]:
-    """`count` paraphrases of each clip that name no camera move, with the camera head's and the zoom
-    head's targets for them, [N,2] and [N,1]: a still camera. A user who names no move wants none;
-    heads that never saw such a caption read a wording they did not know (a "tripod shot" of a box
-    travelling left) by the subject's direction, as a pan."""
-    from engine.train.world import Scene
-
-    rng = np.random.default_rng([seed, 12])
-    captions = [[caption(Scene(**scene), rng, camera=False) for _ in range(count)] for scene in pool.scenes]
-    return captions, torch.zeros(len(captions), 2), torch.zeros(len(captions), 1)
-
-
 @torch.no_grad()
 def build_pool(model, clips: np.ndarray, scenes: list[dict], seed: int, device, captions_per_clip: int = 3,
                log=print) -> LatentPool:

@@ -45,8 +45,8 @@ from engine.train.ceiling import autoencoder_ceiling
 from engine.train.eval_prompts import free_prompt
 from engine.train.cases import DEFAULT_MIX, make_batch
 from engine.train.data import (ClipStore, LatentPool, TextCache, build_pool, camera_targets, check_training_seed,
-                               crop_batch, head_captions, still_camera_captions, subject_layouts, subject_speeds,
-                               subject_targets, subject_weights, to_tensor, zoom_targets)
+                               crop_batch, head_captions, subject_layouts, subject_speeds, subject_targets,
+                               subject_weights, to_tensor, zoom_targets)
 from engine.train.world import EVAL_SEED_START, sample_scene
 from timeline.files import atomic_path, write_atomic
 from engine.requests import GenerateRequest
@@ -397,8 +397,6 @@ def camera_loss(model: LatentCutLDM, text: torch.Tensor, text_mask: torch.Tensor
 
 # Fresh paraphrases per clip that the heads are fitted on besides the pool's captions (head_captions).
 HEAD_CAPTIONS = 12
-# Paraphrases of each clip that name no camera move, fitted as a still camera by the camera and zoom heads.
-STILL_CAMERA_CAPTIONS = 3
 
 
 def fit_head(head: torch.nn.Module, captions: list[list[str]], texts: TextCache, targets: torch.Tensor,
@@ -445,13 +443,10 @@ def add_camera_head(folder: Path, run_folder: Path) -> dict[str, float]:
     model.load_state_dict(old.state_dict(), strict=False)  # all but the new heads
     texts = TextCache.load(Path(run_folder) / "text.safetensors")
     captions = head_captions(pool, HEAD_CAPTIONS, 0)
-    unnamed, still, unzoomed = still_camera_captions(pool, STILL_CAMERA_CAPTIONS, 0)
-    texts.add([c for caps in captions + unnamed for c in caps], load_text_encoder(folder, model.config, "cpu"))
+    texts.add([c for caps in captions for c in caps], load_text_encoder(folder, model.config, "cpu"))
     den = model.denoiser
-    fits = {"camera": fit_head(den.camera, captions + unnamed, texts, torch.cat([camera_targets(pool), still]),
-                               steps=steps),
-            "zoom": fit_head(den.zoom, captions + unnamed, texts,
-                             torch.cat([zoom_targets(pool, model.config.frames), unzoomed]), steps=steps)}
+    fits = {"camera": fit_head(den.camera, captions, texts, camera_targets(pool), steps=steps),
+            "zoom": fit_head(den.zoom, captions, texts, zoom_targets(pool, model.config.frames), steps=steps)}
     if den.subject is not None:
         fits["subject"] = fit_head(den.subject, captions, texts, subject_targets(pool, *_clip_size(model.config)),
                                    steps=steps)
@@ -613,19 +608,17 @@ def train_denoiser(model: LatentCutLDM, text_encoder, pool: LatentPool, texts: T
             raise ValueError(f"{out / 'pool.safetensors'}: the pool was encoded without the camera frame the "
                              "model's camera_frame needs; start a new run")
         drifts = camera_targets(pool)
-        captions = head_captions(pool, HEAD_CAPTIONS, state["seed"])
-        unnamed, still, unzoomed = still_camera_captions(pool, STILL_CAMERA_CAPTIONS, state["seed"])
-        heads = [("camera", den.camera, captions + unnamed, torch.cat([drifts, still]))]
+        heads = [("camera", den.camera, drifts)]
         if den.zoom is not None:  # fitted apart only: it reads the prompt and no denoiser loss reaches it
-            heads.append(("zoom", den.zoom, captions + unnamed,
-                          torch.cat([zoom_targets(pool, model.config.frames), unzoomed])))
+            heads.append(("zoom", den.zoom, zoom_targets(pool, model.config.frames)))
         if den.subject is not None:  # likewise
-            heads.append(("subject", den.subject, captions, subject_targets(pool, *_clip_size(model.config))))
-        new = [head for head in heads if not head[1].net[2].weight.any()]
+            heads.append(("subject", den.subject, subject_targets(pool, *_clip_size(model.config))))
+        new = [(name, head, targets) for name, head, targets in heads if not head.net[2].weight.any()]
         if new:  # a new run, or a run that gains a head
-            texts.add([c for caps in captions + unnamed for c in caps], text_encoder)
-        for name, head, head_caps, targets in new:
-            mse = fit_head(head, head_caps, texts, targets, preset.head_steps)
+            captions = head_captions(pool, HEAD_CAPTIONS, state["seed"])
+            texts.add([c for caps in captions for c in caps], text_encoder)
+        for name, head, targets in new:
+            mse = fit_head(head, captions, texts, targets, preset.head_steps)
             for k, v in den.state_dict().items():  # the average starts from the fitted head too
                 if k.startswith(name + "."):
                     ema.weights[k] = v.detach().float().clone()

@@ -27,24 +27,6 @@ def test_captions_match_scene_parameters():
             assert not any(f" {c} " in f" {text} " for c in ("red", "green", "blue", "yellow", "white")), text
 
 
-def test_a_caption_can_leave_the_camera_unnamed():
-    """camera=False: every other attribute is still named, no camera phrase is, and no clause is left
-    empty; the captions that name it are drawn as before."""
-    moves = [p for table in (CAMERA_CLAUSES, CAMERA_VERBS) for options in table.values() for p in options
-             if len(p.split()) >= 2]
-    rng, named = np.random.default_rng(0), np.random.default_rng(0)
-    for seed in range(300):
-        scene = sample_scene(seed)
-        text = caption(scene, rng, camera=False)
-        assert not any(m in text for m in moves), text
-        assert "\0" not in text and ", ," not in text and not text.endswith(",") and not text.startswith(","), text
-        assert _names(text, TIME_PHRASES[scene.time_of_day] + TIME_WORDS[scene.time_of_day]), text
-        if scene.has_subject:
-            assert f" {scene.color} " in f" {text} " and _names(text, SHAPE_WORDS[scene.shape]), text
-    rng = np.random.default_rng(0)
-    assert [caption(sample_scene(s), rng) for s in range(20)] == [caption(sample_scene(s), named) for s in range(20)]
-
-
 def test_wording_and_word_order_vary():
     scene = Scene("sunset", "field", "static", "red", "ball", "left", 3)
     rng = np.random.default_rng(1)

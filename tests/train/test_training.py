@@ -292,32 +292,6 @@ def test_a_run_fits_its_new_camera_head_apart_first(tiny_run):
     assert model.config.camera_frame and model.denoiser.camera.net[2].weight.any()
 
 
-def test_the_camera_and_zoom_heads_read_a_caption_naming_no_move_as_a_still_camera(tiny_run, tmp_path, monkeypatch):
-    """Besides each clip's captions and its move, both heads are fitted on paraphrases that name no
-    camera move, against a still camera and no zoom; the subject head is not."""
-    import shutil
-
-    import engine.train.train as train
-    from engine.train.captions import CAMERA_CLAUSES, CAMERA_VERBS
-    from engine.train.data import LatentPool
-
-    calls, fit = [], train.fit_head
-    monkeypatch.setattr(train, "fit_head", lambda head, captions, texts, targets, steps, **kw: (
-        calls.append((captions, targets)), fit(head, captions, texts, targets, steps, **kw))[1])
-    shutil.copytree(tiny_run / "best", tmp_path / "m")
-    fits = train.add_camera_head(tmp_path / "m", tiny_run)
-    assert list(fits) == ["camera", "zoom", "subject"]  # fitted in that order
-    clips = len(LatentPool.load(tiny_run / "pool.safetensors").scenes)
-    moves = [p for table in (CAMERA_CLAUSES, CAMERA_VERBS) for options in table.values() for p in options
-             if len(p.split()) >= 2]
-    for captions, targets in calls[:2]:
-        assert len(captions) == len(targets) == 2 * clips
-        unnamed = [c for caps in captions[clips:] for c in caps]
-        assert unnamed and not any(m in c for c in unnamed for m in moves)
-        assert torch.all(targets[clips:] == 0)
-    assert len(calls[2][0]) == clips
-
-
 def test_a_model_folder_gains_a_camera_head_fitted_on_a_run_s_pool(tiny_run, tmp_path, capsys):
     import shutil
 
