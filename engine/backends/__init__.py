@@ -20,9 +20,9 @@ def load_backend(path: str | Path | None = None, device=None, threads: int | Non
 
 @contextmanager
 def _collector_paused():
-    """A first load imports torch, diffusers and scipy: millions of objects that live as long as the
-    process. The cyclic collector would scan them again and again while they load and at every
-    full collection after (about 0.5 s of a cold 2 s generate), so it is paused while they load;
+    """A first load imports torch, diffusers and scipy: some 360,000 objects the collector tracks, which
+    live as long as the process. It would scan them again and again while they load and at every
+    full collection after (0.6-0.7 s of a cold 2 s generate), so it is paused while they load;
     then one collection frees the garbage the imports left (frames in reference cycles hold the
     caller's locals) and the rest is frozen out of later scans. engine_thread unfreezes a backend
     it lets go that only a collection can free."""
