@@ -223,6 +223,8 @@ PLATE_MAX_COVER = 1 / 3
 # and how far the other frames may stray from the median there (10 levels of 255): where they stray
 # the clip's ground moves (a zoom, water), and no one picture of it holds.
 PLATE_ALIKE = 10 / 127.5
+# A pixel's median is its ground where at most this share of the frames that show the ground stray so.
+PLATE_MAX_STRAY = 0.2
 # The plate holds only for a still shot: at most this share of the clip's ground strays so. Held-out
 # still shots: 0.7% (the subject's rim); slow tilts and zooms the drift did not catch: 4.7-11%, and
 # their plates pasted in stood apart from the new frames.
@@ -239,7 +241,7 @@ def clean_plate(frames: torch.Tensor, covered: torch.Tensor) -> tuple[torch.Tens
     plate = frames.median(dim=2).values
     stray = (frames - plate[:, :, None]).abs().amax(1, keepdim=True) > PLATE_ALIKE
     ground = covered == 0  # frames that show the ground there
-    still = (stray & ground).sum(2) <= 0.2 * ground.sum(2)
+    still = (stray & ground).sum(2) <= PLATE_MAX_STRAY * ground.sum(2)
     held = (covered.sum(2) < PLATE_MAX_COVER * frames.shape[2]) & still
     if float((stray & ground).sum()) > PLATE_MAX_MOVING * float(ground.sum()):
         held = torch.zeros_like(held)
