@@ -25,7 +25,7 @@ from .device import bf16_autocast, default_dtype, pick_device, set_threads
 from .errors import Cancelled
 from .media.retime import hold_indices, retime
 from .model.block_blend import decode_blended, move_within_blocks
-from .model.camera import frame_offsets, measure_drift, roll_frames, split_offsets, subpixel_frames
+from .model.camera import asked_drift, frame_offsets, measure_drift, roll_frames, split_offsets, subpixel_frames
 from .model.conditioning import build_condition
 from .model.deflicker import deflicker
 from .model.flow import add_noise, predicted_x0
@@ -295,14 +295,14 @@ class LatentCutPipeline:
     def _camera_drift(self, given: torch.Tensor | None, text: torch.Tensor, text_mask: torch.Tensor
                       ) -> tuple[float, float] | None:
         """The camera's drift: measured from the frames given [1,3,T,H,W] (the clip's end for extend,
-        the frames before a fill), else the one the prompt asks for. None for a model without a
-        camera head."""
+        the frames before a fill), else the one the prompt asks for (asked_drift). None for a model
+        without a camera head."""
         head = self.model.denoiser.camera
         if head is None:
             return None
         if given is not None:
             return measure_drift(given[0].float().mean(dim=0, keepdim=True))
-        return tuple(float(v) for v in head(text, text_mask)[0].float())
+        return asked_drift(tuple(float(v) for v in head(text, text_mask)[0].float()))
 
     def _given_zoom(self, frames: torch.Tensor, drift: tuple[float, float] | None) -> float:
         """The zoom rate of the frames given [1,3,T,H,W] at an extension's seam (model/zoom.py); 0 for a

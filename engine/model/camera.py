@@ -23,6 +23,10 @@ from torch import nn
 # The largest drift measured or predicted, in pixels per frame at the model's size: the world's
 # fastest pan moves its nearest layer about 2.8 (0.45 frame heights of 144 px over 23 frames).
 MAX_DRIFT = 4.0
+# A head's drift along an axis below this is no move that way: half the world's slowest move, a
+# tilt of about 0.95 px a frame. A head unsure of a wording hedges towards 0 ("the camera does not
+# move" read as a 0.43 px tilt, which showed), as the zoom head does (model/zoom.py MIN_ZOOM_RATE).
+MIN_DRIFT = 0.45
 DRIFT_STEP = 0.25
 # A pixel's change between frames counts up to this much (13 levels of 255) in measure_drift.
 CHANGE_CAP = 0.1
@@ -132,6 +136,11 @@ def measure_drift(z: torch.Tensor, axis: str | None = None, sign: int = 0) -> tu
     # them); their mean is the best guess at the frames that follow.
     tied = [c for c, spread in zip(candidates, spreads) if spread == best]
     return sum(c[0] for c in tied) / len(tied), sum(c[1] for c in tied) / len(tied)
+
+
+def asked_drift(drift: tuple[float, float]) -> tuple[float, float]:
+    """A camera head's drift with each axis under MIN_DRIFT made still."""
+    return tuple(v if abs(v) >= MIN_DRIFT else 0.0 for v in drift)
 
 
 class CameraHead(nn.Module):

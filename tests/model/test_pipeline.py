@@ -344,6 +344,20 @@ def test_the_camera_head_s_drift_moves_a_still_scene(tmp_path):
     assert np.abs(previews[-1].astype(int) - pipe.model.preview(z[0, :, 9], (64, 32)).numpy()).max() <= 1
 
 
+def test_a_camera_head_s_hesitant_drift_is_a_still_shot(tmp_path):
+    """A head unsure of a wording reads a fraction of a move: under MIN_DRIFT along an axis is no move
+    that way (a still shot's frames exactly), and a pan keeps its drift but loses a hesitant tilt."""
+    from engine.model.camera import MIN_DRIFT
+
+    request = GenerateRequest(prompt="a still shot", seconds=2.0, steps=2, rate=8, seed=1)
+    still = _camera_pipeline(tmp_path / "still")[0].generate(request).frames
+    hesitant = _camera_pipeline(tmp_path / "hesitant", drift=(0.3, -0.9 * MIN_DRIFT))[0]
+    assert np.array_equal(hesitant.generate(request).frames, still)
+    pan = _camera_pipeline(tmp_path / "pan", drift=(1.5, 0.9 * MIN_DRIFT))[0].generate(request).frames
+    pure = _camera_pipeline(tmp_path / "pure", drift=(1.5, 0.0))[0].generate(request).frames
+    assert np.array_equal(pan, pure) and not np.array_equal(pan, still)
+
+
 def test_extend_continues_the_camera_move_the_clip_shows(tmp_path):
     """Extend measures the drift of the clip's own end (here 2 px a frame) and continues it; the
     prompt's drift is not used. The first new frame is the clip's last one moved on by the drift
