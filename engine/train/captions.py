@@ -92,6 +92,28 @@ CAMERA_VERBS = {
     "zoom out": ["zoom out", "zoom out from", "pull out from"],
 }
 
+# Moves put together from parts: who moves, a plain verb of motion, and where to. The same verbs
+# move the camera and the subject, so a head learns a move from its direction word and whose it is,
+# not from the verb: "camera swings left" (a verb no template had) read as a still camera.
+CAMERA_NOUNS = ["camera", "the camera", "the view", "the shot"]
+VERBS = [("moves", "moving"), ("goes", "going"), ("turns", "turning"), ("slides", "sliding"),
+         ("glides", "gliding"), ("shifts", "shifting"), ("heads", "heading"), ("veers", "veering"),
+         ("swerves", "swerving"), ("wheels", "wheeling"), ("sweeps", "sweeping"), ("floats", "floating"),
+         ("eases", "easing"), ("creeps", "creeping"), ("edges", "edging"), ("inches", "inching"),
+         ("cruises", "cruising"), ("whips", "whipping"), ("sails", "sailing"), ("wanders", "wandering"),
+         ("coasts", "coasting"), ("darts", "darting"), ("skims", "skimming"), ("hurries", "hurrying")]
+DIRECTIONS = {"pan left": ["left", "to the left", "leftward", "leftwards", "toward the left", "off to the left"],
+              "pan right": ["right", "to the right", "rightward", "rightwards", "toward the right",
+                            "off to the right"],
+              "tilt up": ["up", "upward", "upwards", "toward the sky", "skyward", "higher"],
+              "tilt down": ["down", "downward", "downwards", "toward the ground", "groundward", "lower"],
+              "zoom in": ["in", "inward", "forward", "in close", "nearer", "in tight"],
+              "zoom out": ["out", "outward", "backward", "back", "out wide", "further out"]}
+# The share of moves so put together; of a still camera's captions, the share that leave it unsaid
+# (a shot that names no move holds still, as an editor expects).
+COMPOSED = 0.35
+UNSAID_STILL = 0.2
+
 SHAPE_WORDS = {"ball": ["ball", "ball", "sphere"], "box": ["box", "box", "cube"]}
 MOTION_PHRASES = {
     "left": ["moving left", "going left", "heading left", "moving to the left", "travelling left", "moves leftward",
@@ -111,17 +133,39 @@ def _pick(rng: np.random.Generator, options: list[str]) -> str:
     return options[int(rng.integers(0, len(options)))]
 
 
+def _composed(rng, direction: str) -> str:
+    """A verb of motion and a direction: "glides to the left", or "gliding to the left"."""
+    return f"{_pick(rng, VERBS)[int(rng.integers(0, 2))]} {direction}"
+
+
 def _subject(scene: Scene, rng) -> str:
     noun = f"a {scene.color} {_pick(rng, SHAPE_WORDS[scene.shape])}"
     if scene.motion == "still" and rng.random() < 0.3:
         return f"a still {scene.color} {_pick(rng, SHAPE_WORDS[scene.shape])}"
+    if scene.motion != "still" and rng.random() < COMPOSED:
+        return f"{noun} {_composed(rng, _pick(rng, DIRECTIONS['pan ' + scene.motion]))}"
     return f"{noun} {_pick(rng, MOTION_PHRASES[scene.motion])}"
 
 
+def _camera_clause(scene: Scene, rng) -> str:
+    if scene.camera != "static" and rng.random() < COMPOSED:
+        return f"{_pick(rng, CAMERA_NOUNS)} {_composed(rng, _pick(rng, DIRECTIONS[scene.camera]))}"
+    return _pick(rng, CAMERA_CLAUSES[scene.camera])
+
+
 def caption(scene: Scene, rng: np.random.Generator) -> str:
-    """One random paraphrase of the scene; every attribute of the scene is named."""
+    """One random paraphrase of the scene; every attribute of the scene is named, but for a still
+    camera now and then (UNSAID_STILL)."""
     text = _caption(scene, rng)
     return f"{_pick(rng, SHOT_WORDS)} {text}" if rng.random() < 0.2 else text
+
+
+def _unsaid_still(scene: Scene, rng) -> str:
+    """A still camera's scene with the camera left out."""
+    time_p, setting_p = _pick(rng, TIME_PHRASES[scene.time_of_day]), _pick(rng, SETTING_PHRASES[scene.setting])
+    if scene.has_subject:
+        return f"{_subject(scene, rng)} {setting_p} {time_p}"
+    return f"{_pick(rng, SETTING_WORDS[scene.setting])} {time_p}"
 
 
 def _caption(scene: Scene, rng: np.random.Generator) -> str:
@@ -129,7 +173,9 @@ def _caption(scene: Scene, rng: np.random.Generator) -> str:
     time_w = _pick(rng, TIME_WORDS[scene.time_of_day])
     setting_p = _pick(rng, SETTING_PHRASES[scene.setting])
     setting_w = _pick(rng, SETTING_WORDS[scene.setting])
-    cam_c = _pick(rng, CAMERA_CLAUSES[scene.camera])
+    if scene.camera == "static" and rng.random() < UNSAID_STILL:
+        return _unsaid_still(scene, rng)
+    cam_c = _camera_clause(scene, rng)
     cam_v = _pick(rng, CAMERA_VERBS[scene.camera])
     style = int(rng.integers(0, 5))
     if scene.has_subject:

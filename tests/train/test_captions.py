@@ -1,8 +1,9 @@
 """Captions come from the scene: every attribute is named, in varied wording and order."""
 import numpy as np
 
-from engine.train.captions import (CAMERA_CLAUSES, CAMERA_VERBS, MOTION_PHRASES, SETTING_PHRASES, SETTING_WORDS,
-                                   SHAPE_WORDS, TIME_PHRASES, TIME_WORDS, caption, prompt)
+from engine.train.captions import (CAMERA_CLAUSES, CAMERA_NOUNS, CAMERA_VERBS, DIRECTIONS, MOTION_PHRASES,
+                                   SETTING_PHRASES, SETTING_WORDS, SHAPE_WORDS, TIME_PHRASES, TIME_WORDS, VERBS, caption,
+                                   prompt)
 from engine.train.world import Scene, sample_scene
 
 
@@ -18,13 +19,47 @@ def test_captions_match_scene_parameters():
         assert _names(text, TIME_PHRASES[scene.time_of_day] + TIME_WORDS[scene.time_of_day]), text
         setting_words = SETTING_WORDS[scene.setting] + [p.split(" ", 1)[1] for p in SETTING_PHRASES[scene.setting]]
         assert _names(text, setting_words), text
-        assert _names(text, CAMERA_CLAUSES[scene.camera] + CAMERA_VERBS[scene.camera]), text
+        if scene.camera != "static":
+            assert _names(text, CAMERA_CLAUSES[scene.camera] + CAMERA_VERBS[scene.camera]) or \
+                _composed(text, CAMERA_NOUNS, DIRECTIONS[scene.camera]), text
         if scene.has_subject:
             assert f" {scene.color} " in f" {text} ", text
             assert _names(text, SHAPE_WORDS[scene.shape]), text
-            assert _names(text, MOTION_PHRASES[scene.motion] + ["still"]), text
+            assert _names(text, MOTION_PHRASES[scene.motion] + ["still"]) or \
+                _composed(text, [SHAPE_WORDS[scene.shape][2], scene.shape], DIRECTIONS[f"pan {scene.motion}"]), text
         else:
             assert not any(f" {c} " in f" {text} " for c in ("red", "green", "blue", "yellow", "white")), text
+
+
+def _composed(text: str, nouns, directions) -> bool:
+    """Whether text has a move put together from parts: a noun, a verb of motion and a direction."""
+    return any(f"{n} {v} {d}" in text for n in nouns for forms in VERBS for v in forms for d in directions)
+
+
+def test_a_still_camera_is_sometimes_left_unsaid_and_every_move_is_named():
+    """A caption that names no camera move belongs to a still shot; every move is said."""
+    rng = np.random.default_rng(2)
+    moves = [w for table in (CAMERA_CLAUSES, CAMERA_VERBS) for options in table.values() for w in options]
+    unsaid = {camera: 0 for camera in CAMERA_CLAUSES}
+    for seed in range(600):
+        scene = sample_scene(seed)
+        text = caption(scene, rng)
+        said = _names(text, moves) or _composed(text, CAMERA_NOUNS, [d for ds in DIRECTIONS.values() for d in ds])
+        unsaid[scene.camera] += not said
+    assert unsaid["static"] > 10
+    assert not any(unsaid[camera] for camera in unsaid if camera != "static"), unsaid
+
+
+def test_composed_moves_vary_the_verb_and_the_direction():
+    scene = Scene("day", "sea", "tilt up", "blue", "box", "right", 3)
+    rng = np.random.default_rng(3)
+    texts = [caption(scene, rng) for _ in range(400)]
+    camera = {(v, d) for t in texts for forms in VERBS for v in forms for d in DIRECTIONS["tilt up"]
+              if any(f"{n} {v} {d}," in f"{t}," for n in CAMERA_NOUNS)}
+    subject = {(v, d) for t in texts for forms in VERBS for v in forms for d in DIRECTIONS["pan right"]
+               if any(f"{n} {v} {d} " in f"{t} " for n in ("box", "cube"))}
+    assert len({v for v, _ in camera}) > 10 and len({d for _, d in camera}) == len(DIRECTIONS["tilt up"])
+    assert len({v for v, _ in subject}) > 10
 
 
 def test_wording_and_word_order_vary():
@@ -54,6 +89,8 @@ def test_no_training_phrase_holds_a_held_out_wording():
 
     training = [p for table in (TIME_PHRASES, SETTING_PHRASES, CAMERA_CLAUSES, CAMERA_VERBS, MOTION_PHRASES)
                 for options in table.values() for p in options] + captions.SHOT_WORDS
+    training += [f"{n} {v} {d}" for n in CAMERA_NOUNS + ["ball", "box"] for forms in VERBS for v in forms
+                 for ds in DIRECTIONS.values() for d in ds]
     held_out = [p for table in (eval_prompts.TIME, eval_prompts.SETTING, eval_prompts.CAMERA, eval_prompts.MOTION)
                 for options in table.values() for p in options if len(p.split()) >= 3]
     assert held_out
@@ -61,15 +98,16 @@ def test_no_training_phrase_holds_a_held_out_wording():
 
 
 def test_camera_wordings_stay_held_out():
-    """The free-phrasing evaluation's own camera verbs ("camera swings left", "camera tips up", "the
-    camera draws back", "tripod shot") are never training words, so widening the training's camera
-    wordings cannot teach the evaluation's own."""
+    """The free-phrasing evaluation's own camera words ("camera swings left", "camera tips up", "the
+    camera draws back", "tripod shot") are never training
+    words, so widening the training's camera wordings cannot teach the evaluation's own."""
     import re
 
     from engine.train import eval_prompts
 
-    training = {w for table in (CAMERA_CLAUSES, CAMERA_VERBS) for options in table.values() for p in options
-                for w in re.findall(r"[a-z]+", p)}
+    training = {w for table in (CAMERA_CLAUSES, CAMERA_VERBS, DIRECTIONS) for options in table.values()
+                for p in options for w in re.findall(r"[a-z]+", p)}
+    training |= {w for p in CAMERA_NOUNS + [v for forms in VERBS for v in forms] for w in p.split()}
     held_out = {"swings", "tips", "draws", "tripod"}
     assert held_out <= {w for options in eval_prompts.CAMERA.values() for p in options for w in p.split()}
     assert not held_out & training
