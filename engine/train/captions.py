@@ -109,6 +109,10 @@ DIRECTIONS = {"pan left": ["left", "to the left", "leftward", "leftwards", "towa
               "tilt down": ["down", "downward", "downwards", "toward the ground", "groundward", "lower"],
               "zoom in": ["in", "inward", "forward", "in close", "nearer", "in tight"],
               "zoom out": ["out", "outward", "backward", "back", "out wide", "further out"]}
+# What holds still, put together the same way for the camera and the subject: "the camera stays
+# fixed", "a red ball stays fixed".
+HOLDS = ["stays still", "holds still", "is not moving", "keeps still", "never moves", "rests", "is at rest",
+         "stays fixed", "holds its place", "stays where it is", "remains still", "is holding still"]
 # The share of moves so put together; of a still camera's captions, the share that leave it unsaid
 # (a shot that names no move holds still, as an editor expects).
 COMPOSED = 0.35
@@ -142,13 +146,17 @@ def _subject(scene: Scene, rng) -> str:
     noun = f"a {scene.color} {_pick(rng, SHAPE_WORDS[scene.shape])}"
     if scene.motion == "still" and rng.random() < 0.3:
         return f"a still {scene.color} {_pick(rng, SHAPE_WORDS[scene.shape])}"
-    if scene.motion != "still" and rng.random() < COMPOSED:
+    if rng.random() < COMPOSED:
+        if scene.motion == "still":
+            return f"{noun} {_pick(rng, HOLDS)}"
         return f"{noun} {_composed(rng, _pick(rng, DIRECTIONS['pan ' + scene.motion]))}"
     return f"{noun} {_pick(rng, MOTION_PHRASES[scene.motion])}"
 
 
 def _camera_clause(scene: Scene, rng) -> str:
-    if scene.camera != "static" and rng.random() < COMPOSED:
+    if rng.random() < COMPOSED:
+        if scene.camera == "static":
+            return f"{_pick(rng, CAMERA_NOUNS)} {_pick(rng, HOLDS)}"
         return f"{_pick(rng, CAMERA_NOUNS)} {_composed(rng, _pick(rng, DIRECTIONS[scene.camera]))}"
     return _pick(rng, CAMERA_CLAUSES[scene.camera])
 

@@ -116,9 +116,10 @@ class Preset:
     # The cases told it: the pipeline tells an extension or fill where its clip shows the subject too
     # (pipeline._given_layout), and a denoiser trained on generate cases alone followed it loosely there.
     layout_cases: tuple = ("generate",)
-    # Steps of each head's fit (fit_head), seconds of CPU: on previz-v13's pool 2,000 against 600 read
-    # 45 of 48 free wordings of the subject's motion right (was 41) and 37 of 48 of the camera's (36).
-    head_steps: int = 2000
+    # Steps of each head's fit (fit_head), a minute of CPU each: on previz-v30's pool and the composed
+    # captions, 6,000 against 2,000 read 216 held-out wordings of the subject's motion right in
+    # 0.92-0.96 (0.83-0.87), and the camera's in benchmarks/camera_wording.py in 0.93 (0.92).
+    head_steps: int = 6000
     # Share of restyle cases that start as the pipeline's restyle does, from their partner's latents
     # less its broad colours (model/restyle_look.py) noised to t (from RESTYLE_START_T up), the target
     # still their own clip. Otherwise the denoiser only ever saw the target itself noised, and a start

@@ -1,7 +1,7 @@
 """Captions come from the scene: every attribute is named, in varied wording and order."""
 import numpy as np
 
-from engine.train.captions import (CAMERA_CLAUSES, CAMERA_NOUNS, CAMERA_VERBS, DIRECTIONS, MOTION_PHRASES,
+from engine.train.captions import (CAMERA_CLAUSES, CAMERA_NOUNS, CAMERA_VERBS, DIRECTIONS, HOLDS, MOTION_PHRASES,
                                    SETTING_PHRASES, SETTING_WORDS, SHAPE_WORDS, TIME_PHRASES, TIME_WORDS, VERBS, caption,
                                    prompt)
 from engine.train.world import Scene, sample_scene
@@ -25,8 +25,11 @@ def test_captions_match_scene_parameters():
         if scene.has_subject:
             assert f" {scene.color} " in f" {text} ", text
             assert _names(text, SHAPE_WORDS[scene.shape]), text
-            assert _names(text, MOTION_PHRASES[scene.motion] + ["still"]) or \
-                _composed(text, [SHAPE_WORDS[scene.shape][2], scene.shape], DIRECTIONS[f"pan {scene.motion}"]), text
+            if scene.motion == "still":
+                assert _names(text, MOTION_PHRASES["still"] + HOLDS), text
+            else:
+                assert _names(text, MOTION_PHRASES[scene.motion]) or \
+                    _composed(text, [SHAPE_WORDS[scene.shape][2], scene.shape], DIRECTIONS[f"pan {scene.motion}"]), text
         else:
             assert not any(f" {c} " in f" {text} " for c in ("red", "green", "blue", "yellow", "white")), text
 
@@ -44,7 +47,8 @@ def test_a_still_camera_is_sometimes_left_unsaid_and_every_move_is_named():
     for seed in range(600):
         scene = sample_scene(seed)
         text = caption(scene, rng)
-        said = _names(text, moves) or _composed(text, CAMERA_NOUNS, [d for ds in DIRECTIONS.values() for d in ds])
+        said = _names(text, moves) or _composed(text, CAMERA_NOUNS, [d for ds in DIRECTIONS.values() for d in ds]) \
+            or any(f"{n} {h}" in text for n in CAMERA_NOUNS for h in HOLDS)
         unsaid[scene.camera] += not said
     assert unsaid["static"] > 10
     assert not any(unsaid[camera] for camera in unsaid if camera != "static"), unsaid
@@ -91,6 +95,7 @@ def test_no_training_phrase_holds_a_held_out_wording():
                 for options in table.values() for p in options] + captions.SHOT_WORDS
     training += [f"{n} {v} {d}" for n in CAMERA_NOUNS + ["ball", "box"] for forms in VERBS for v in forms
                  for ds in DIRECTIONS.values() for d in ds]
+    training += [f"{n} {h}" for n in CAMERA_NOUNS + ["ball", "box"] for h in HOLDS]
     held_out = [p for table in (eval_prompts.TIME, eval_prompts.SETTING, eval_prompts.CAMERA, eval_prompts.MOTION)
                 for options in table.values() for p in options if len(p.split()) >= 3]
     assert held_out
@@ -107,7 +112,7 @@ def test_camera_wordings_stay_held_out():
 
     training = {w for table in (CAMERA_CLAUSES, CAMERA_VERBS, DIRECTIONS) for options in table.values()
                 for p in options for w in re.findall(r"[a-z]+", p)}
-    training |= {w for p in CAMERA_NOUNS + [v for forms in VERBS for v in forms] for w in p.split()}
+    training |= {w for p in CAMERA_NOUNS + HOLDS + [v for forms in VERBS for v in forms] for w in p.split()}
     held_out = {"swings", "tips", "draws", "tripod"}
     assert held_out <= {w for options in eval_prompts.CAMERA.values() for p in options for w in p.split()}
     assert not held_out & training
