@@ -18,8 +18,11 @@ def known_words() -> frozenset[str]:
     from engine.train import captions, world
 
     tables = (captions.TIME_PHRASES, captions.TIME_WORDS, captions.SETTING_PHRASES, captions.SETTING_WORDS,
-              captions.CAMERA_CLAUSES, captions.CAMERA_VERBS, captions.SHAPE_WORDS, captions.MOTION_PHRASES)
+              captions.CAMERA_CLAUSES, captions.CAMERA_VERBS, captions.SHAPE_WORDS, captions.MOTION_PHRASES,
+              captions.DIRECTIONS)
     text = [phrase for table in tables for phrases in table.values() for phrase in phrases]
+    # the parts moves are put together from
+    text += [*captions.CAMERA_NOUNS, *captions.HOLDS, *(form for forms in captions.VERBS for form in forms)]
     text += [*world.COLORS, *world.SHAPES, *world.TIMES_OF_DAY, *world.SETTINGS, *world.CAMERAS]
     # the glue words of the caption templates and the fixed evaluation prompt
     text += ["a", "empty", "standing", "moving", "during", "the", "over", "in", "static", "camera"]

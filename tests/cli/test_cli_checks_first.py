@@ -31,6 +31,9 @@ def test_the_embedded_model_rounds_sizes_names_far_ones_and_unknown_words():
     job, notes = check_job(GenerateJob(prompt="a red ball moving left over a field at sunset, static camera",
                                        size=(256, 144)))
     assert notes == []
+    # a move put together from the captions' parts is known, word by word
+    assert check_job(GenerateJob(prompt="a red ball over a field at sunset, the view veers skyward",
+                                 size=(256, 144)))[1] == []
 
 
 def test_the_command_line_warns_before_loading_and_makes_the_rounded_size(cli, tmp_path, tiny_model):
