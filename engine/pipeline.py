@@ -74,8 +74,10 @@ SEAM_FADE_SECONDS = 2.0
 # more lightly. The sky's look comes from the start latents, which lose the source's broad colours
 # (model/restyle_look.py). With the weights before runs/previz-v19, 24 held-out restyles at 0.7 met
 # their look in 19 (2 first steps guided harder, the source's colours kept: 17; no step guided
-# harder: 8), every time of day among them, edges correlating 0.63 (0.62).
-RESTYLE_GUIDANCE = (3.0, 0.75)
+# harder: 8), every time of day among them, edges correlating 0.63 (0.62). With run v24's weights,
+# over 60 held-out restyles in 5 sets, (1.5, 0.5) kept edges at 0.60 and met 59 looks; (3, 0.75):
+# 0.58 and 58. Lighter later steps ((3, 0.25), (3, 0)) lost looks: 0.75 and 0.50 of 36.
+RESTYLE_GUIDANCE = (1.5, 0.5)
 RESTYLE_LOOK_STEPS = 1
 # Release levels of new frames next to known ones (model/hold.py): the first new frame is refined
 # from the known one below noise level 0.5, each further one from 0.15 higher.

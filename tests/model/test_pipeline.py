@@ -383,8 +383,8 @@ def test_extend_continues_the_camera_move_the_clip_shows(tmp_path):
 
 
 def test_a_restyle_s_first_step_is_guided_harder(pipe, monkeypatch):
-    """A restyle's first step sets its subject's colour at 3x the request's guidance, the rest keep
-    the source's edges at 0.75x (engine/pipeline.py RESTYLE_GUIDANCE); other operations keep it even."""
+    """A restyle's first step sets its subject's colour at 1.5x the request's guidance, the rest keep
+    the source's edges at 0.5x (engine/pipeline.py RESTYLE_GUIDANCE); other operations keep it even."""
     from diffusers import FlowMatchEulerDiscreteScheduler
 
     steps, original = [], FlowMatchEulerDiscreteScheduler.step
@@ -402,7 +402,7 @@ def test_a_restyle_s_first_step_is_guided_harder(pipe, monkeypatch):
     monkeypatch.setattr(pipe.model.denoiser, "forward", guided)
     frames = np.random.default_rng(0).integers(0, 256, (8, 32, 64, 3), dtype=np.uint8)
     pipe.restyle(RestyleRequest(frames=frames, prompt="at night", strength=0.7, steps=10, guidance=4.0, rate=8))
-    assert steps == [12.0, 3.0, 3.0, 3.0, 3.0, 3.0, 3.0]
+    assert steps == [6.0, 2.0, 2.0, 2.0, 2.0, 2.0, 2.0]
     steps.clear()
     pipe.generate(GenerateRequest(prompt="at night", seconds=1.0, steps=3, guidance=4.0, rate=8))
     assert steps == [4.0, 4.0, 4.0]
