@@ -31,7 +31,7 @@ from engine.train import eval_prompts  # noqa: E402
 
 WORDINGS = {
     "static": ["the camera is locked", "camera on sticks", "a locked shot", "the frame is static",
-               "the camera doesn't move at all", "motionless camera", "held frame", "the camera remains still"],
+               "the camera doesn't move at all", "motionless camera", "held frame", "the camera keeps its framing"],
     "pan left": ["camera slews left", "slow leftward pan", "the camera scans to the left", "we pan left",
                  "camera swishes left", "the camera follows to the left", "leftward camera move",
                  "pan across to the left"],

@@ -116,3 +116,22 @@ def test_camera_wordings_stay_held_out():
     held_out = {"swings", "tips", "draws", "tripod"}
     assert held_out <= {w for options in eval_prompts.CAMERA.values() for p in options for w in p.split()}
     assert not held_out & training
+
+
+def test_the_camera_wording_benchmark_s_wordings_are_held_out():
+    """benchmarks/camera_wording.py reads the heads on camera wordings of its own: none is part of a
+    training phrase, put together from parts or not."""
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[2] / "benchmarks" / "camera_wording.py"
+    spec = importlib.util.spec_from_file_location("camera_wording", path)
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    training = [p for table in (CAMERA_CLAUSES, CAMERA_VERBS) for options in table.values() for p in options]
+    training += [f"{n} {v} {d}" for n in CAMERA_NOUNS for forms in VERBS for v in forms
+                 for ds in DIRECTIONS.values() for d in ds]
+    training += [f"{n} {h}" for n in CAMERA_NOUNS for h in HOLDS]
+    wordings = [w for options in bench.WORDINGS.values() for w in options]
+    assert len(wordings) == 56
+    assert not [(w, t) for w in wordings for t in training if w in t]
