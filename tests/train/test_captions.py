@@ -1,9 +1,9 @@
 """Captions come from the scene: every attribute is named, in varied wording and order."""
 import numpy as np
 
-from engine.train.captions import (CAMERA_CLAUSES, CAMERA_NOUNS, CAMERA_VERBS, DIRECTIONS, HOLDS, MOTION_PHRASES,
-                                   SETTING_PHRASES, SETTING_WORDS, SHAPE_WORDS, TIME_PHRASES, TIME_WORDS, VERBS, caption,
-                                   prompt)
+from engine.train.captions import (CAMERA_CLAUSES, CAMERA_NOUNS, CAMERA_VERBS, DIRECTIONS, HOLDS,
+                                   MOTION_PHRASES, SETTING_PHRASES, SETTING_WORDS, SHAPE_WORDS, TIME_PHRASES,
+                                   TIME_WORDS, VERBS, caption, prompt)
 from engine.train.world import Scene, sample_scene
 
 
