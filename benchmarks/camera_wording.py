@@ -9,9 +9,9 @@ Each reading is printed as a share against its peer: the same prompts with the f
 (captions.prompt's move words). The free-phrasing evaluation's own wordings (eval_prompts.py)
 are read too.
 
-A reading is the move the pipeline makes: a zoom where the zoom head passes MIN_ZOOM_RATE, else
-still where the drift is under MIN_DRIFT on both axes (camera.asked_drift), else the drift's
-larger axis and its sign.
+A reading is the move the pipeline makes, read as the pipeline reads the heads: a zoom where it
+zooms (model/zoom.py MIN_ZOOM_RATE), else still where it asks for no drift (camera.asked_drift),
+else the drift's larger axis and its sign.
 
     python benchmarks/camera_wording.py [--model runs/previz/best]
 """
@@ -25,8 +25,6 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from engine.model.camera import asked_drift  # noqa: E402
-from engine.model.zoom import MIN_ZOOM_RATE  # noqa: E402
 from engine.train import eval_prompts  # noqa: E402
 
 WORDINGS = {
@@ -51,14 +49,14 @@ FIXED = {"static": "static camera", "pan left": "pan left", "pan right": "pan ri
          "tilt down": "tilt down", "zoom in": "zoom in", "zoom out": "zoom out"}
 # The subject's move in each context: none, still, the camera's own way, against it.
 SUBJECTS = [None, "standing still", "with", "against"]
+SCENES = ["over the sea at dusk", "in a city at night", "over a field by day", "in the mountains at noon"]
 WITH = {"pan left": "left", "pan right": "right"}
 
 
 def prompts(camera: str, wording: str) -> list[str]:
     """The wording in four prompts: one without a subject, one per subject move."""
     out = []
-    for i, subject in enumerate(SUBJECTS):
-        scene = ["over the sea at dusk", "in a city at night", "over a field by day", "in the mountains at noon"][i]
+    for subject, scene in zip(SUBJECTS, SCENES):
         if subject is None:
             out.append(f"{scene}, {wording}")
             continue
@@ -71,12 +69,12 @@ def prompts(camera: str, wording: str) -> list[str]:
 
 
 def reading(pipe, text: str) -> str:
-    den = pipe.model.denoiser
+    """The move the pipeline makes for the prompt, from its own readings of the heads."""
     states, mask = pipe.text_encoder.encode([text])
-    rate = float(den.zoom(states, mask)[0, 0])
-    if abs(rate) >= MIN_ZOOM_RATE:
+    rate = pipe._camera_zoom(states, mask)
+    if rate:
         return "zoom in" if rate > 0 else "zoom out"
-    dx, dy = asked_drift(tuple(float(v) for v in den.camera(states, mask)[0]))
+    dx, dy = pipe._camera_drift(None, states, mask)
     if (dx, dy) == (0.0, 0.0):
         return "static"
     # The drift is the picture's: a pan left carries it right.
