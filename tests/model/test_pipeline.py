@@ -570,6 +570,35 @@ def test_a_generate_tells_the_denoiser_where_its_subject_goes(tmp_path):
     assert told and all(lay is None for lay in told)
 
 
+def test_a_long_shot_s_subject_is_slowed_to_cross_the_frame_once(tmp_path):
+    """Along a still camera the head's 4 px a frame would carry a 3 s shot's subject out of the 64 px frame
+    in its first second: it is slowed so that its path spans LAYOUT_X over the whole shot, the denoiser is
+    told the slowed speed, and the box stays whole in the frame in every window. A 1 s shot keeps 4 px."""
+    from engine.model.subject import LAYOUT_X
+
+    pipe, speeds = _subject_pipeline(tmp_path, "subject", subject_layout=True)
+    pipe.model.denoiser.camera = pipe.model.denoiser.zoom = None  # a still camera
+    layouts, forward = [], pipe.model.denoiser.forward
+
+    def recording(*args, **kwargs):
+        layouts.append(kwargs.get("layout"))
+        return forward(*args, **kwargs)
+
+    pipe.model.denoiser.forward = recording
+    pipe.generate(GenerateRequest(prompt="a green cube moving right", seconds=1.0, steps=2, rate=8))
+    assert speeds[0][0].item() == pytest.approx(4.0, abs=1e-4)
+    speeds.clear(), layouts.clear()
+    frames = len(pipe.generate(GenerateRequest(prompt="a green cube moving right", seconds=3.0, steps=2,
+                                               rate=pipe.native_rate)).frames)
+    slowed = (LAYOUT_X[1] - LAYOUT_X[0]) * 64 / (frames - 1)
+    assert all(told[0].item() == pytest.approx(slowed, abs=1e-3) for told in speeds)
+    boxes = [lay[0] for lay in layouts[::2]]  # each window's conditional pass
+    assert len(boxes) > 1
+    whole = float(boxes[0][0].sum())
+    assert all(float(frame.sum()) == pytest.approx(whole, rel=1e-3) for box in boxes for frame in box)
+    assert _centres(boxes[-1])[-1] - _centres(boxes[0])[0] == pytest.approx(slowed * (frames - 4), abs=3.0)
+
+
 def _square_clip(frames: int, x0: float, speed: float) -> np.ndarray:
     """A red 8 px square moving `speed` px a frame from x0 over a still grey texture, [T,32,64,3]."""
     ground = np.random.default_rng(0).integers(60, 150, (32, 64, 1)).repeat(3, axis=2).astype(np.uint8)
