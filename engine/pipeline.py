@@ -352,8 +352,8 @@ class LatentCutPipeline:
         whole shot where it fits (_in_view_speed), else over its first window (along a pan), along its
         speed, and on along it through a long shot's later windows, so that each window is told where
         the subject has got to. Placed to fit the whole of a long pan, a moving subject's path was too
-        long for the frame and it started outside it; told nothing after the first window, the subject held still next to the frames before and then
-        jumped on, fading from one place to the other."""
+        long for the frame and it started outside it; told nothing after the first window, the subject
+        held still next to the frames before and then jumped on, fading from one place to the other."""
         kt, ks = self.config.time_compression, self.config.space_compression
         first = min(seq.latent_frames, self.config.latent_window) * kt
         frames = seq.latent_frames * kt
