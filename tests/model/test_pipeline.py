@@ -646,6 +646,24 @@ def test_an_extension_or_fill_is_told_where_its_clip_leaves_the_subject(tmp_path
     assert told and all(lay is None for lay in told)  # no subject asked for
 
 
+def test_an_extension_inside_a_zoom_in_carries_its_subject_on_at_the_clip_s_pace_on_screen(tmp_path, monkeypatch):
+    """A clip that zooms in (0.03 a frame) with its box moving 2 px a frame on screen: the tail's new frames
+    are pushed on in by the digital zoom, so the box is drawn where the zoom brings it on at 2 px a frame on
+    screen. Continued at its pace in the drawn picture (where the given frames' framing stretches its path),
+    it ran ahead."""
+    import math
+
+    pipe, told = _subject_pipeline(tmp_path, "layout", subject_layout=True)
+    monkeypatch.setattr(pipe, "_given_zoom", lambda frames, drift: 0.03)
+    told.clear()
+    pipe.extend(ExtendRequest(frames=_square_clip(8, 20, 2.0), prompt="a red box moving right", seconds=1.0,
+                              rate=8, steps=2))
+    drawn = _centres(told[-1][0])  # the last window: the new latent frames, in the drawn picture
+    screen = [24.0 + 2.0 * t for t in range(8, 16)]  # the box's centre on screen, going on
+    at = [32.0 + (x - 32.0) / math.exp(0.03 * (f + 1)) for f, x in enumerate(screen)]  # in the picture
+    assert drawn == pytest.approx([sum(at[:4]) / 4, sum(at[4:]) / 4], abs=1.0)
+
+
 def test_an_extension_carries_its_clip_s_subject_inside_its_blocks_and_a_fill_does_not(tmp_path, monkeypatch):
     """block_blend.move_within_blocks runs on a generate, and on an extension whose clip shows a
     subject; not on one whose prompt asks for none, nor on a fill."""
