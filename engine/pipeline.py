@@ -32,6 +32,7 @@ from .model.flow import add_noise, predicted_x0
 from .model.hold import free_subject, held_frames
 from .model.ldm import LatentCutLDM
 from .model.loading import load_model, load_text_encoder, weights_sha256
+from .model.restyle_edges import follow_edges
 from .model.restyle_look import without_look
 from .model.seams import HOLD_SEAM_APART, PLATE_SECONDS, clean_plate, hold_still, match_seams, one_step_on, uncover
 from .model.subject import LAYOUT_SIZE, LAYOUT_X, layout_map, names_subject, place_subject
@@ -65,6 +66,7 @@ class _Sequence:
     layout: torch.Tensor | None = None       # [1,N,h,w] where the subject goes (model/subject.layout_map)
     subject_steps: tuple = (None, None)      # (dy, dx) px a frame the clip's subject moves on screen, per seam
     plates: tuple = (None, None)             # per seam, None or the clip's clean plate (_clean_plate)
+    guide: torch.Tensor | None = None        # [1,3,T,H,W] a restyle's input frames (model/restyle_edges.py)
 
 
 # New frames take over from the clip's seam frame over this long (model/seams.py).
@@ -230,6 +232,8 @@ class LatentCutPipeline:
             video = move_within_blocks(video, self.config.time_compression,
                                        None if seq.drift is None else frame_offsets(seq.drift, video.shape[2]))
         video = video[:, :, seq.out_start:seq.out_start + seq.out_frames]
+        if isinstance(args, RestyleRequest):
+            video = follow_edges(video, seq.guide.to(video.device), args.structure_weight)
         if not isinstance(args, RestyleRequest):  # a restyle keeps its input's own changes of light
             offsets = None if seq.drift is None else frame_offsets(seq.drift, video.shape[2], seq.out_start)
             video = deflicker(reduce_noise(self._match_window_joins(video, joins, seq), offsets))
@@ -523,7 +527,7 @@ class LatentCutPipeline:
             # denoiser kept less of its edges (correlation 0.50 against 0.52 over 10 held-out clips).
             init = without_look(self.model.encode_frames(x))
             return _Sequence(latent_frames=init.shape[2], init=init, structure=self.model.structure(x).float(),
-                             out_start=0, out_frames=n)
+                             out_start=0, out_frames=n, guide=x[:, :, :n])
         # Native frames needed so that every output frame (at args.rate) has one to show.
         n = int(hold_indices(_out_frames(args), self.native_rate, args.rate)[-1]) + 1
         new_latents = math.ceil(n / kt)

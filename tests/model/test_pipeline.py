@@ -72,6 +72,27 @@ def test_restyle_returns_as_many_frames_as_given(pipe, clip):
     assert r.metadata["strength"] == 0.6 and r.metadata["structure_weight"] == 0.5
 
 
+def test_a_restyle_follows_its_input_s_edges_as_far_as_its_structure_weight(pipe, clip, monkeypatch):
+    """The decoded restyle goes through restyle_edges.follow_edges, guided by its own input frames at the
+    model's size and weighted by the request's structure weight; no other operation does."""
+    import engine.pipeline as pipeline
+
+    told, real = [], pipeline.follow_edges
+    monkeypatch.setattr(pipeline, "follow_edges", lambda video, guide, weight: told.append((guide, weight))
+                        or real(video, guide, weight))
+    w, h = pipe.native_size
+    frames = clip[:8]
+    pipe.restyle(RestyleRequest(frames=frames, prompt="at night", strength=0.6, structure_weight=0.4,
+                                rate=pipe.native_rate))
+    (guide, weight), = told
+    assert weight == 0.4 and guide.shape == (1, 3, 8, h, w)
+    assert torch.allclose(guide, pipe._to_tensor(frames, w, h).to(guide.dtype))
+    told.clear()
+    pipe.generate(GenerateRequest(prompt="at night", seconds=1.0, steps=1, rate=8))
+    pipe.extend(ExtendRequest(frames=frames, seconds=1.0, rate=pipe.native_rate, steps=1))
+    assert not told
+
+
 def test_ten_seconds_hold_together_window_by_window(pipe):
     steps = []
     r = pipe.generate(GenerateRequest(prompt="pan right over mountains", seconds=10.0, steps=1, rate=8, callback=lambda s, t, p: steps.append((s, t))))
