@@ -78,6 +78,13 @@ def strength_arg(text: str) -> float:
     return value
 
 
+def structure_weight_arg(text: str) -> float:
+    value = _number(text)
+    if not 0 <= value < float("inf"):
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {text}")
+    return value
+
+
 def seconds_of(text: str) -> float:
     """Seconds from `12.5`, `MM:SS(.s)` or `HH:MM:SS(.s)`."""
     parts = text.strip().split(":")

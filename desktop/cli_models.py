@@ -59,7 +59,8 @@ def cmd_fill(args) -> int:
 
 def cmd_restyle(args) -> int:
     return run_model(args, RestyleJob(prompt=args.prompt, source=_input(args.input, args.frames),
-                                       strength=args.strength, **common_fields(args)))
+                                       strength=args.strength, structure_weight=args.structure_weight,
+                                       **common_fields(args)))
 
 
 def checked(job: ModelJob, what: str = "") -> ModelJob:

@@ -6,14 +6,14 @@ import argparse
 import os
 
 from desktop.cli_args import (MAX_STEPS, at_most, frames_arg, guidance_arg, positive_float, positive_int, range_arg,
-                              seed_arg, size_arg, strength_arg)
+                              seed_arg, size_arg, strength_arg, structure_weight_arg)
 from desktop.cli_credentials import add_signing_options, add_verify_command
 from desktop.cli_errors import PROG
 from desktop.cli_models import (cmd_animate, cmd_extend, cmd_fill, cmd_generate, cmd_models, cmd_restyle)
 from desktop.cli_project import cmd_add, cmd_export, cmd_new, cmd_probe, cmd_render
 from desktop.cli_serve import add_serve_parser
 from desktop.cli_storyboard import cmd_demo, cmd_storyboard
-from engine.jobs import DEFAULT_STRENGTH, MAX_RATE, MAX_SECONDS
+from engine.jobs import DEFAULT_STRENGTH, DEFAULT_STRUCTURE_WEIGHT, MAX_RATE, MAX_SECONDS
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -102,6 +102,9 @@ def build_parser() -> argparse.ArgumentParser:
     model_options(p, prompt_required=True, seconds=False)
     p.add_argument("--strength", type=strength_arg, default=DEFAULT_STRENGTH,
                    help=f"0..1: how far the look may move from the input (default {DEFAULT_STRENGTH:g})")
+    p.add_argument("--structure-weight", type=structure_weight_arg, default=DEFAULT_STRUCTURE_WEIGHT,
+                   help="how closely the input's layout and edges are kept: 0 lets the model redraw them, "
+                        f"1 keeps its edges (default {DEFAULT_STRUCTURE_WEIGHT:g})")
     p.set_defaults(func=cmd_restyle)
 
     p = sub.add_parser("storyboard", help="generate one clip per shot of a SECONDS: prompt file into a project")

@@ -83,10 +83,11 @@ def test_fill_a_gap(cli, tmp_path, tiny_model, clip, clip_b):
 
 def test_restyle_keeps_the_frame_count(cli, tmp_path, tiny_model, clip):
     out = tmp_path / "night.mov"
-    res = cli("restyle", clip, "-o", out, "--prompt", "at night", "--strength", "0.5", "--model", tiny_model, *FAST)
+    res = cli("restyle", clip, "-o", out, "--prompt", "at night", "--strength", "0.5", "--structure-weight", "0.3",
+              "--model", tiny_model, *FAST)
     assert res.rc == 0, res.err
     prov = check_output(cli, out, 12, 8, "restyle", "at night")
-    assert prov["strength"] == 0.5
+    assert prov["strength"] == 0.5 and prov["job"]["structure_weight"] == 0.3
 
 
 def test_same_seed_gives_the_same_file_content(cli, tmp_path, tiny_model):
@@ -114,6 +115,7 @@ def test_same_seed_gives_the_same_file_content(cli, tmp_path, tiny_model):
     (["generate", "x", "-o", "o.gif"], "o.gif"),
     (["restyle", "in.mp4", "-o", "o.mp4"], "--prompt"),
     (["restyle", "in.mp4", "-o", "o.mp4", "--prompt", "p", "--strength", "2"], "--strength"),
+    (["restyle", "in.mp4", "-o", "o.mp4", "--prompt", "p", "--structure-weight", "-1"], "--structure-weight"),
     (["generate", "x", "-o", "o.mp4", "--device", "tpu"], "--device"),
 ])
 def test_bad_usage_exits_2_naming_the_argument(cli, tmp_path, monkeypatch, args, word):
