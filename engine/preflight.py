@@ -39,10 +39,10 @@ def _latentcut_config(job: ModelJob):
 
 def check_job(job: ModelJob, what: str = "") -> tuple[ModelJob, list[str]]:
     """The job with its steps resolved and its size fitted to the model's grid, and warnings (one line each) for a
-    rounded size, a size far from the model's native one, and prompt words the embedded
-    previz model does not know. ``what`` prefixes each warning (e.g. "shot 2")."""
+    rounded size, a size far from the model's native one, prompt words the embedded
+    previz model does not know, and a prompt that names no scene. ``what`` prefixes each warning (e.g. "shot 2")."""
     from engine.constraints import Constraints
-    from engine.vocabulary import vocabulary_note
+    from engine.vocabulary import look_only_note, vocabulary_note
 
     config = _latentcut_config(job)
     if config is None:
@@ -60,7 +60,5 @@ def check_job(job: ModelJob, what: str = "") -> tuple[ModelJob, list[str]]:
         if not 1 / FAR_FROM_NATIVE <= ratio <= FAR_FROM_NATIVE:
             notes.append(f"{config.name} learned {native[0]}x{native[1]}; at {size[0]}x{size[1]} "
                          f"({ratio:.2g}x its area) it draws texture rather than a scene")
-    note = vocabulary_note(job.prompt, config.name)
-    if note:
-        notes.append(note)
+    notes += [n for n in (vocabulary_note(job.prompt, config.name), look_only_note(job.prompt, config.name)) if n]
     return job, [f"{what}: {n}" if what else n for n in notes]

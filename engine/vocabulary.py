@@ -49,6 +49,28 @@ def vocabulary_note(prompt: str, model_name: str) -> str | None:
             f"city, field), a red, green, blue, yellow or white ball or box moving left or right, and camera moves")
 
 
+@lru_cache(maxsize=1)
+def scene_words() -> frozenset[str]:
+    """The words that name a previz scene's setting or subject: the settings' words, the last word
+    of each setting phrase ("by the shore"), and the subject's shapes."""
+    from engine.model.subject import SUBJECT_WORDS
+    from engine.train import captions, world
+
+    words = [w for phrases in captions.SETTING_WORDS.values() for phrase in phrases for w in _WORD.findall(phrase)]
+    words += [_WORD.findall(phrase)[-1] for phrases in captions.SETTING_PHRASES.values() for phrase in phrases]
+    return frozenset([*words, *world.SETTINGS, *SUBJECT_WORDS])
+
+
+def look_only_note(prompt: str, model_name: str) -> str | None:
+    """A one-line warning where the prompt names no setting and no subject, or None. Every caption
+    the previz model learned from names the scene: told a look alone it can miss even that (a restyle
+    "at night" came out at sunset, and a generate "at night" by day), while "a field at night" met it."""
+    if not _WORD.findall((prompt or "").lower()) or not scene_words().isdisjoint(_WORD.findall(prompt.lower())):
+        return None
+    return (f"{model_name} learned prompts that name the scene; with no setting or subject it can miss the "
+            f"look asked for ('at night' came out at sunset): name one too, as in 'a field at night'")
+
+
 def summary() -> str:
     """What the previz model draws, compact, as the Generate panel shows it:
     "day/sunset/night; static, pan left/right, …; a red/…/white ball/box moving left/right or still; …"."""

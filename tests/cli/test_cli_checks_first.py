@@ -1,7 +1,7 @@
 """Checks made before a model loads: lengths and sizes have upper bounds, a size is rounded to
 the model's grid (with a warning) and one far from the model's native size is named, prompt
-words the embedded model does not know are named, and a storyboard line asking for an
-enormous shot is refused with its line number."""
+words the embedded model does not know are named, as is a prompt that names no scene, and a
+storyboard line asking for an enormous shot is refused with its line number."""
 import pytest
 
 from engine.jobs import GenerateJob
@@ -34,6 +34,15 @@ def test_the_embedded_model_rounds_sizes_names_far_ones_and_unknown_words():
     # a move put together from the captions' parts is known, word by word
     assert check_job(GenerateJob(prompt="a red ball over a field at sunset, the view veers skyward",
                                  size=(256, 144)))[1] == []
+
+
+def test_a_prompt_that_names_no_scene_is_warned_about():
+    """Every previz caption names its setting; a look alone ("at night") came out at sunset."""
+    for prompt in ("at night", "after dark", "pan left"):
+        (note,) = check_job(GenerateJob(prompt=prompt, size=(256, 144)))[1]
+        assert "name the scene" in note and "'a field at night'" in note
+    for prompt in ("a field at night", "a red cube at night", "by the shore after dark", ""):
+        assert check_job(GenerateJob(prompt=prompt, size=(256, 144)))[1] == []
 
 
 def test_the_command_line_warns_before_loading_and_makes_the_rounded_size(cli, tmp_path, tiny_model):
