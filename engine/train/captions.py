@@ -117,6 +117,10 @@ HOLDS = ["stays still", "holds still", "is not moving", "keeps still", "never mo
 # (a shot that names no move holds still, as an editor expects).
 COMPOSED = 0.35
 UNSAID_STILL = 0.2
+# A still shot's captions (a still camera, a still subject or none) that name its look alone: "at night".
+# A restyle's prompt often names only the look; told a bare "at night" the model trained on whole-scene
+# captions drew a sunset. Only still shots, so that what goes unsaid is what a head reads as none.
+LOOK_ONLY = 0.5
 
 SHAPE_WORDS = {"ball": ["ball", "ball", "sphere"], "box": ["box", "box", "cube"]}
 MOTION_PHRASES = {
@@ -163,9 +167,18 @@ def _camera_clause(scene: Scene, rng) -> str:
 
 def caption(scene: Scene, rng: np.random.Generator) -> str:
     """One random paraphrase of the scene; every attribute of the scene is named, but for a still
-    camera now and then (UNSAID_STILL)."""
-    text = _caption(scene, rng)
+    camera now and then (UNSAID_STILL), and all but the look of a still shot (LOOK_ONLY)."""
+    text = _look_only(scene, rng) if _still_shot(scene) and rng.random() < LOOK_ONLY else _caption(scene, rng)
     return f"{_pick(rng, SHOT_WORDS)} {text}" if rng.random() < 0.2 else text
+
+
+def _still_shot(scene: Scene) -> bool:
+    return scene.camera == "static" and scene.motion in (None, "still")
+
+
+def _look_only(scene: Scene, rng) -> str:
+    """The scene's time of day alone: "at night", "nighttime"."""
+    return _pick(rng, TIME_PHRASES[scene.time_of_day] + TIME_WORDS[scene.time_of_day])
 
 
 def _unsaid_still(scene: Scene, rng) -> str:
