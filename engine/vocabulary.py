@@ -61,11 +61,17 @@ def scene_words() -> frozenset[str]:
     return frozenset([*words, *world.SETTINGS, *SUBJECT_WORDS])
 
 
+def names_scene(prompt: str) -> bool:
+    """Whether the prompt names a setting or a subject; an empty prompt asks for nothing, and passes."""
+    words = _WORD.findall((prompt or "").lower())
+    return not words or not scene_words().isdisjoint(words)
+
+
 def look_only_note(prompt: str, model_name: str) -> str | None:
     """A one-line warning where the prompt names no setting and no subject, or None. Every caption
-    the previz model learned from names the scene: told a look alone it can miss even that (a restyle
+    the previz model learned from named the scene: told a look alone it can miss even that (a restyle
     "at night" came out at sunset, and a generate "at night" by day), while "a field at night" met it."""
-    if not _WORD.findall((prompt or "").lower()) or not scene_words().isdisjoint(_WORD.findall(prompt.lower())):
+    if names_scene(prompt):
         return None
     return (f"{model_name} learned prompts that name the scene; with no setting or subject it can miss the "
             f"look asked for ('at night' came out at sunset): name one too, as in 'a field at night'")

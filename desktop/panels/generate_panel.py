@@ -25,7 +25,7 @@ from desktop.theme import icon
 from engine.jobs import DEFAULT_STRENGTH, SEED_MAX, draw_seed
 from engine.operations import ACTIONS, OPERATIONS, SELECTION_KINDS
 from engine.vocabulary import summary as vocabulary_summary
-from engine.vocabulary import unknown_words
+from engine.vocabulary import names_scene, unknown_words
 
 OPS = tuple(ACTIONS)  # the action buttons, in the registry's order
 OPS_NEEDING_PROMPT = frozenset(key for key, action in ACTIONS.items() if OPERATIONS[action.op].needs_prompt)
@@ -280,11 +280,15 @@ class GeneratePanel(QWidget):
     def _show_vocabulary(self) -> None:
         """What the embedded model understands, and which of the prompt's words it does not."""
         embedded = self.word_marker.unknown is not None
-        unknown = self.word_marker.words(self.prompt.toPlainText())
+        text = self.prompt.toPlainText()
+        unknown = self.word_marker.words(text)
         self.vocabulary.setVisible(embedded)
         self.vocabulary.setText(f"Knows: {vocabulary_summary()}" if embedded else "")
-        self.unknown_words.setVisible(bool(unknown))
-        self.unknown_words.setText(f"Not understood: {', '.join(unknown)}" if unknown else "")
+        notes = [f"Not understood: {', '.join(unknown)}"] if unknown else []
+        if embedded and not names_scene(text):  # the previz model misread a bare "at night" as a sunset
+            notes.append("Name a setting or subject too, as in 'a field at night'")
+        self.unknown_words.setVisible(bool(notes))
+        self.unknown_words.setText(" · ".join(notes))
 
     def _apply_model_defaults(self, path) -> None:
         """The model's own steps and guidance, in the fields the user has not set."""

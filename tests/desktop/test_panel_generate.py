@@ -263,6 +263,11 @@ def test_the_embedded_model_shows_the_words_it_knows_and_marks_the_others(qtbot,
     assert underlined() == {"purple"}
     panel.prompt.setPlainText("a red ball over the sea at sunset")
     assert panel.unknown_words.isHidden() and underlined() == set()
+    panel.prompt.setPlainText("at night")  # a look alone: the previz model misread it
+    assert panel.unknown_words.isVisible() and "'a field at night'" in panel.unknown_words.text()
+    panel.prompt.setPlainText("a purple dragon at night")
+    assert panel.unknown_words.text() == "Not understood: purple, dragon · Name a setting or subject too, as in " \
+        "'a field at night'"
     panel.prompt.setPlainText("a purple ball")
     assert panel.models.add_folder(tiny_model)  # another model: no previz vocabulary to show
     assert panel.vocabulary.isHidden() and panel.unknown_words.isHidden() and underlined() == set()
