@@ -14,7 +14,7 @@ import opentimelineio as otio
 from PySide6.QtCore import QObject, Signal
 
 from desktop.timeline_items import app_value, media_path
-from engine.jobs import DEFAULT_STRENGTH, AnimateJob, ExtendJob, FillJob, GenerateJob, MediaInput, RestyleJob
+from engine.jobs import DEFAULT_STRENGTH, DEFAULT_STRUCTURE_WEIGHT, AnimateJob, ExtendJob, FillJob, GenerateJob, MediaInput, RestyleJob
 from engine.operations import ACTIONS, operation_of
 
 CONDITION_FRAMES = 16    # frames of a neighbouring clip that condition extend and fill
@@ -228,6 +228,7 @@ class GenerationController(QObject):
         if not (fields.get("prompt") or "").strip():
             raise GenerationError("Restyle needs a prompt that describes the new look")
         fields["strength"] = float(params.get("strength", DEFAULT_STRENGTH))
+        fields["structure_weight"] = float(params.get("structure_weight", DEFAULT_STRUCTURE_WEIGHT))
         return fields
 
     def _restyle_range(self, params: dict):

@@ -22,7 +22,7 @@ from desktop.panels.jobs_panel import ElidedLabel
 from desktop.panels.model_choice import DeviceChoice, ModelChoice
 from desktop.panels.prompt_words import UnknownWordMarker
 from desktop.theme import icon
-from engine.jobs import DEFAULT_STRENGTH, SEED_MAX, draw_seed
+from engine.jobs import DEFAULT_STRENGTH, DEFAULT_STRUCTURE_WEIGHT, SEED_MAX, draw_seed
 from engine.operations import ACTIONS, OPERATIONS, SELECTION_KINDS
 from engine.vocabulary import summary as vocabulary_summary
 from engine.vocabulary import names_scene, unknown_words
@@ -108,6 +108,14 @@ class GeneratePanel(QWidget):
         self.strength.setDecimals(2)
         self.strength.setValue(DEFAULT_STRENGTH)
         self.strength.setToolTip("Restyle: how far the look may move from the source (1 = all new)")
+        self.structure = QDoubleSpinBox(self)
+        self.structure.setObjectName("generate_structure")
+        self.structure.setRange(0.0, 2.0)
+        self.structure.setSingleStep(0.1)
+        self.structure.setDecimals(2)
+        self.structure.setValue(DEFAULT_STRUCTURE_WEIGHT)
+        self.structure.setToolTip("Restyle: how closely the source's layout and edges are kept "
+                                  "(1 = the new look on the source's own edges, 0 = redrawn freely)")
         self.seconds = QDoubleSpinBox(self)
         self.seconds.setObjectName("generate_seconds")
         self.seconds.setRange(0.1, 60.0)
@@ -169,7 +177,7 @@ class GeneratePanel(QWidget):
         self.advanced_toggle = QToolButton(self)
         self.advanced_toggle.setObjectName("generate_advanced_toggle")
         self.advanced_toggle.setText("Advanced")
-        self.advanced_toggle.setToolTip("Negative prompt, steps, guidance, model and device")
+        self.advanced_toggle.setToolTip("Negative prompt, steps, guidance, a restyle's structure, model and device")
         self.advanced_toggle.setToolButtonStyle(Qt.ToolButtonTextBesideIcon)
         self.advanced_toggle.setCheckable(True)
         self.advanced_toggle.setAutoRaise(True)
@@ -179,6 +187,7 @@ class GeneratePanel(QWidget):
         advanced.setContentsMargins(0, 0, 0, 0)
         advanced.addRow("Negative", self.negative_prompt)
         advanced.addRow(pair(("Steps", self.steps), ("Guidance", self.guidance)))
+        advanced.addRow(pair(("Structure", self.structure)))
         advanced.addRow("Model", self.models)
         advanced.addRow("Device", self.device)
         self.advanced_toggle.toggled.connect(self._advanced_toggled)
@@ -240,6 +249,7 @@ class GeneratePanel(QWidget):
             "steps": int(self.steps.value()),
             "guidance": float(self.guidance.value()),
             "strength": float(self.strength.value()),
+            "structure_weight": float(self.structure.value()),
             "seconds": float(self.seconds.value()),
             "model": self.models.path(),
             "device": self.device.currentData(),
@@ -254,7 +264,8 @@ class GeneratePanel(QWidget):
         for key, box in (("seed", self.seed), ("steps", self.steps)):
             if params.get(key) is not None:
                 box.setValue(int(params[key]))
-        for key, box in (("guidance", self.guidance), ("strength", self.strength), ("seconds", self.seconds)):
+        for key, box in (("guidance", self.guidance), ("strength", self.strength),
+                         ("structure_weight", self.structure), ("seconds", self.seconds)):
             if params.get(key) is not None:
                 box.setValue(float(params[key]))
 

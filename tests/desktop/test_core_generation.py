@@ -132,6 +132,9 @@ def test_requests_that_cannot_be_served_say_why_and_change_nothing(cut):
     assert "No room before" in messages[-1]
     assert cut.generation.request("restyle", dict(cut.generate_panel.params(), prompt=""), red) is None
     assert "prompt" in messages[-1]
+    job, _ = cut.generation.build("restyle", dict(cut.generate_panel.params(), prompt="a field at night",
+                                                  structure_weight=0.25), red)
+    assert job.structure_weight == 0.25  # the panel's Structure reaches the restyle
     assert cut.generation.request("fill", cut.generate_panel.params(), red) is None
     assert "gap" in messages[-1]
     assert otio.adapters.write_to_string(cut.document.timeline) == before and cut.undo_stack.count() == 2

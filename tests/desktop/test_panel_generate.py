@@ -104,12 +104,13 @@ def test_params_locked_seed_repeats_unlocked_seed_changes(panel):
     panel.steps.setValue(7)
     panel.guidance.setValue(4.5)
     panel.strength.setValue(0.55)
+    panel.structure.setValue(0.4)
     panel.seconds.setValue(2.5)
     first = panel.params()
     assert first == {
         "prompt": "a red ball moving left over a field at sunset, static camera",
         "negative_prompt": "blurry", "seed": 1234, "seed_locked": True, "steps": 7, "guidance": 4.5,
-        "strength": 0.55, "seconds": 2.5, "model": None, "device": "cpu",
+        "strength": 0.55, "structure_weight": 0.4, "seconds": 2.5, "model": None, "device": "cpu",
     }
     assert panel.params()["seed"] == 1234
     json.dumps(first)  # it goes into a recipe
@@ -123,9 +124,11 @@ def test_params_locked_seed_repeats_unlocked_seed_changes(panel):
 
 
 def test_set_params_fills_fields_from_a_recipe(panel):
-    panel.set_params({"prompt": "night city", "seed": 9, "steps": 12, "guidance": 2.0, "seconds": 4.0, "other": 1})
+    panel.set_params({"prompt": "night city", "seed": 9, "steps": 12, "guidance": 2.0, "seconds": 4.0, "other": 1,
+                      "structure_weight": 0.3})
     assert panel.prompt.toPlainText() == "night city"
     assert (panel.seed.value(), panel.steps.value(), panel.guidance.value(), panel.seconds.value()) == (9, 12, 2.0, 4.0)
+    assert panel.structure.value() == 0.3
 
 
 def test_model_folder_must_hold_a_config(panel, tmp_path):
