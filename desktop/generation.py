@@ -14,7 +14,8 @@ import opentimelineio as otio
 from PySide6.QtCore import QObject, Signal
 
 from desktop.timeline_items import app_value, media_path
-from engine.jobs import DEFAULT_STRENGTH, DEFAULT_STRUCTURE_WEIGHT, AnimateJob, ExtendJob, FillJob, GenerateJob, MediaInput, RestyleJob
+from engine.jobs import (DEFAULT_STRENGTH, DEFAULT_STRUCTURE_WEIGHT, AnimateJob, ExtendJob, FillJob, GenerateJob,
+                         MediaInput, RestyleJob)
 from engine.operations import ACTIONS, operation_of
 
 CONDITION_FRAMES = 16    # frames of a neighbouring clip that condition extend and fill

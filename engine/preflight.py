@@ -39,8 +39,8 @@ def _latentcut_config(job: ModelJob):
 
 def check_job(job: ModelJob, what: str = "") -> tuple[ModelJob, list[str]]:
     """The job with its steps resolved and its size fitted to the model's grid, and warnings (one line each) for a
-    rounded size, a size far from the model's native one, prompt words the embedded
-    previz model does not know, and a prompt that names no scene. ``what`` prefixes each warning (e.g. "shot 2")."""
+    rounded size, a size far from the model's native one, prompt words the embedded previz model does
+    not know, and a prompt that names no scene. ``what`` prefixes each warning (e.g. "shot 2")."""
     from engine.constraints import Constraints
     from engine.vocabulary import look_only_note, vocabulary_note
 
