@@ -33,7 +33,8 @@ from timeline.timecode import format_timecode
 
 RECIPE_FIELDS = (
     ("op", "Operation"), ("prompt", "Prompt"), ("negative_prompt", "Negative prompt"), ("seed", "Seed"),
-    ("steps", "Steps"), ("guidance", "Guidance"), ("strength", "Strength"), ("seconds", "Length (s)"),
+    ("steps", "Steps"), ("guidance", "Guidance"), ("strength", "Strength"), ("structure_weight", "Structure"),
+    ("seconds", "Length (s)"),
 )
 TAKE_ROLE = Qt.UserRole
 EMPTY_TEXT = "Select a clip or gap on the timeline to see its properties."

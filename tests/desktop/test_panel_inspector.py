@@ -15,7 +15,7 @@ RT = otio.opentime.RationalTime
 TR = otio.opentime.TimeRange
 
 PARAMS = {"prompt": "a red ball moving left over a field at sunset", "negative_prompt": "blur", "seed": 42,
-          "steps": 8, "guidance": 4.0, "strength": 0.7, "seconds": 1.0, "model": None}
+          "steps": 8, "guidance": 4.0, "strength": 0.7, "structure_weight": 0.5, "seconds": 1.0, "model": None}
 
 
 def take_file(path, shade):
@@ -102,6 +102,7 @@ def test_generated_clip_recipe_takes_and_provenance(qtbot, panel, stack, tmp_pat
     assert panel.recipe_fields["op"].text() == "generate"
     assert panel.recipe_fields["steps"].text() == "8"
     assert panel.recipe_fields["negative_prompt"].text() == "blur"
+    assert panel.recipe_fields["structure_weight"].text() == "0.5"
     rows = [panel.takes.item(i).text() for i in range(panel.takes.count())]
     assert rows[0].startswith("○  take-1") and "seed 42" in rows[0]
     assert rows[1].startswith("●  take-2") and "seed 43" in rows[1]  # the newest take is active
