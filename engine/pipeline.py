@@ -240,10 +240,10 @@ class LatentCutPipeline:
         if seq.seam_before is not None or seq.seam_after is not None:
             span = min(seq.out_frames, round(SEAM_FADE_SECONDS * self.native_rate))
             video, seams = video.float(), (seq.seam_before, seq.seam_after, seq.drift)
-            matched = match_seams(video, *seams, span, seq.seam_lead, seq.out_start,
-                                  moving=self._moving_subject(video, seq))
+            moving = self._moving_subject(video, seq)
+            matched = match_seams(video, *seams, span, seq.seam_lead, seq.out_start, moving=moving)
             apart = HOLD_SEAM_APART if seq.layout is not None else None  # the clip shows a subject
-            video = hold_still(video, matched, *seams, seq.seam_lead, seq.out_start, apart=apart)
+            video = hold_still(video, matched, *seams, seq.seam_lead, seq.out_start, apart=apart, moving=moving)
             video = self._uncover(video, seq)
         if seq.drift is not None:
             video = subpixel_frames(video, seq.drift, seq.out_start)

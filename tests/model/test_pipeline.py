@@ -723,19 +723,21 @@ def test_a_subject_that_walks_out_of_the_picture_stays_out(tmp_path):
 
 
 def test_a_seam_s_difference_moves_on_with_the_clips_subject(tmp_path, monkeypatch):
-    """The seam matching is told the clip's subject's step on screen away from each seam (2 px a frame to
-    the right after a tail, to the left before a head, each side of a fill) and where the subject is
-    at the seam; with no subject asked for, nothing moves but the camera."""
+    """The seam matching, and the hold after it, are told the clip's subject's step on screen away from
+    each seam (2 px a frame to the right after a tail, to the left before a head, each side of a fill)
+    and where the subject is at the seam; with no subject asked for, nothing moves but the camera."""
     import engine.pipeline as pipeline_module
 
     pipe, _ = _subject_pipeline(tmp_path, "layout", subject_layout=True)
     pipe.model.denoiser.camera = None
-    seen, match = [], pipeline_module.match_seams
+    seen, held, match, hold = [], [], pipeline_module.match_seams, pipeline_module.hold_still
     monkeypatch.setattr(pipeline_module, "match_seams",  # the clip's seams (window joins pass no `moving`)
                         lambda *a, moving=None, **k: match(*a, **k) if moving is None else
                         seen.append(moving) or match(*a, moving=moving, **k))
+    monkeypatch.setattr(pipeline_module, "hold_still", lambda *a, **k: held.append(k["moving"]) or hold(*a, **k))
     prompt, clip = "a red box moving right", _square_clip(8, 20, 2.0)
     pipe.extend(ExtendRequest(frames=clip, prompt=prompt, seconds=1.0, rate=8, steps=2))
+    assert held[-1] is seen[-1]
     (mask, step), after = seen[-1]
     assert step == pytest.approx((0.0, 2.0), abs=0.1) and after is None
     assert mask[0, 0, 20, 37] > 0.9 and mask[0, 0, 4, 4] == 0  # on the box one step on, not the ground

@@ -177,6 +177,42 @@ def test_the_ground_a_subject_leaves_takes_the_ground_s_share_of_the_seam_s_diff
     assert torch.allclose(old_place, ground, atol=0.02)
 
 
+
+def _pan_with_a_still_subject():
+    """A pan of 2 px a frame over a flat ground, its subject still on screen: the clip's frame shows a white
+    square at columns 10-19, the new frames a grey one standing there; the subject's key falls 2 px short of
+    the clip's square on the right (a ball's shaded side keys short)."""
+    ground = torch.full((1, 3, 16, 40), -0.6)
+    clip = ground.clone()
+    clip[..., 4:12, 10:20] = 1.0
+    new = ground[:, :, None].repeat(1, 1, 6, 1, 1)
+    new[..., 4:12, 10:20] = 0.2
+    mask = torch.zeros(1, 1, 16, 40)
+    mask[..., 4:12, 10:18] = 1.0
+    return clip, new, ((mask, (0.0, 0.0)), None)
+
+
+def test_a_subject_still_on_screen_in_a_pan_leaves_no_rim_moving_off_with_the_ground():
+    """The seam's difference where the clip's square stood, carried with the camera, left its rim (and the
+    ground's difference spread under it from that rim) moving off with the ground: a ghost of the square
+    beside the one the new frames hold still."""
+    clip, new, moving = _pan_with_a_still_subject()
+    out = match_seams(new, clip, None, (2.0, 0.0), span=6, moving=moving)
+    off_the_square = out[0, :, 2:, 4:12, 20:]  # right of the new square, where the ground carries the rim
+    assert (off_the_square - (-0.6)).abs().max() < 0.1
+
+
+def test_a_subject_still_on_screen_in_a_pan_is_not_held_with_the_ground():
+    """Nothing changes in the new frames where their square overlaps the clip's carried with the pan, so
+    the clip's white square was held there: a white part sliding off the grey square frame by frame."""
+    clip, new, moving = _pan_with_a_still_subject()
+    held = hold_still(new, new, clip, None, (2.0, 0.0), moving=moving)
+    assert held.max() < 0.25  # no white: at most the grey square, with the gate's soft edge
+    # moving with the ground (its step the pan's), the subject is part of the still scene and is held
+    with_ground = hold_still(new, new, clip, None, (2.0, 0.0), moving=((moving[0][0], (0.0, 2.0)), None))
+    assert (with_ground[0, 0, 2, 8, 16:18] - 1.0).abs().max() < 0.05  # the clip's square, carried 6 px
+
+
 def _walk(frames: int, start: int, step: int = 1, size: int = 3, ground=None):
     """A still shot of a textured ground [1,3,T,8,16] with a bright square subject walking right `step`
     px a frame from column `start`, and where it covers [1,1,T,8,16]."""
