@@ -53,8 +53,9 @@ of the seam's difference was carried with the ground too, and spread under the s
 Now the subject's part of the difference reaches SUBJECT_RIM px past its key and covers where the clip's
 frame carried one step shows it, and a subject that moves apart from a moving camera's ground is not held
 (one that moves with it is part of the still scene). Over 48 held-out extensions (seeds from 500 and
-1,500) the doubles are gone (a faint rim stays on one); seam regions passing stayed 92% and 83%, though a pan's region reads 0.03 to
-0.09 higher: the held copy had hidden the step from the clip's subject to the one the new frames draw.
+1,500) the doubles are gone (a faint rim stays on one); seam regions passing stayed 92% and 83%,
+though a pan's region reads 0.03 to 0.09 higher: the held copy had hidden the step from the clip's
+subject to the one the new frames draw.
 """
 from __future__ import annotations
 
