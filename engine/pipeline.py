@@ -32,6 +32,7 @@ from .model.flow import add_noise, predicted_x0
 from .model.hold import free_subject, held_frames
 from .model.ldm import LatentCutLDM
 from .model.loading import load_model, load_text_encoder, weights_sha256
+from .model.parallax import MEASURE_FRAMES, layer_speeds, parallax_frames
 from .model.restyle_edges import follow_edges
 from .model.restyle_look import without_look
 from .model.seams import HOLD_SEAM_APART, PLATE_SECONDS, clean_plate, hold_still, match_seams, one_step_on, uncover
@@ -67,6 +68,7 @@ class _Sequence:
     subject_steps: tuple = (None, None)      # (dy, dx) px a frame the clip's subject moves on screen, per seam
     plates: tuple = (None, None)             # per seam, None or the clip's clean plate (_clean_plate)
     guide: torch.Tensor | None = None        # [1,3,T,H,W] a restyle's input frames (model/restyle_edges.py)
+    parallax: np.ndarray | None = None       # [H] an extension's rows' speeds against the drift (model/parallax.py)
 
 
 # New frames take over from the clip's seam frame over this long (model/seams.py).
@@ -247,6 +249,8 @@ class LatentCutPipeline:
             video = self._uncover(video, seq)
         if seq.drift is not None:
             video = subpixel_frames(video, seq.drift, seq.out_start)
+        if seq.parallax is not None:
+            video = self._parallax(video, seq)
         video = zoom_frames(video, seq.zoom, seq.zoom_lead)  # last: a seam's difference zooms with it
         out = self._conform(_pixels(video[0]), args, seq)
         return VideoResult(frames=out, rate=out_rate, metadata=self._metadata(args, out, out_rate))
@@ -489,6 +493,27 @@ class LatentCutPipeline:
         covered = torch.from_numpy(mask).to(context)[None, None]
         return *clean_plate(context, covered), _margin(covered[:, :, -1 if at_end else 0])
 
+    def _layer_speeds(self, native: np.ndarray, at_end: bool, width: int, height: int,
+                      drift: tuple[float, float] | None) -> np.ndarray | None:
+        """An extension's rows' speeds against the drift (model/parallax.py layer_speeds), measured in the
+        clip's frames at the model's rate next to the seam; None where the camera does not pan or tilt."""
+        if drift in (None, (0.0, 0.0)):
+            return None
+        count = min(MEASURE_FRAMES, len(native))
+        frames = self._to_tensor(native[-count:] if at_end else native[:count], width, height)
+        mask, kind = subject_mask(_pixels(frames[0]))
+        return layer_speeds(frames, drift, None if kind == "none" else torch.from_numpy(mask), at_end)
+
+    def _parallax(self, video: torch.Tensor, seq: _Sequence) -> torch.Tensor:
+        """An extension's new frames with each row carried on at its own speed (model/parallax.py), the
+        subject where the frames show it left as drawn."""
+        n = video.shape[2]
+        distances = [seq.seam_lead + j for j in range(n)] if seq.seam_before is not None else \
+            [j - n for j in range(n)]
+        mask, kind = subject_mask(_pixels(video[0]))
+        subject = None if kind == "none" else torch.from_numpy(mask)
+        return parallax_frames(video, seq.parallax, seq.drift, distances, subject)
+
     def _uncover(self, video: torch.Tensor, seq: _Sequence) -> torch.Tensor:
         """A still shot's new ground, the ground each seam's subject leaves included, from the clip's
         clean plate wherever the new frames show no subject (model/seams.py uncover)."""
@@ -573,6 +598,7 @@ class LatentCutPipeline:
             seq.subject_steps = (step, None) if tail else (None, step)
             plate = self._clean_plate(native, tail, width, height, drift)
             seq.plates = (plate, None) if tail else (None, plate)
+            seq.parallax = self._layer_speeds(native, tail, width, height, drift)
             return seq
         # fill: the gap is new_latents latent frames between the two contexts; its frames are then
         # stretched to the exact gap length so both seams meet. The camera's drift is the clip's before it.

@@ -403,6 +403,31 @@ def test_extend_continues_the_camera_move_the_clip_shows(tmp_path):
         assert np.array_equal(frame[:, :2 * (j + 1)], moved[j][:, :2 * (j + 1)]), j
 
 
+
+def test_an_extension_carries_its_clip_s_layers_on_at_their_own_speeds(tmp_path, monkeypatch):
+    """A pan whose far half (the top rows) moves 0.5 px a frame and near half 1: the extension's new frames
+    are moved on by each row's speed against the drift (model/parallax.py), by their distance in frames
+    from the seam, after a tail and before a head."""
+    import engine.pipeline as pipeline_module
+
+    pipe, _, _ = _camera_pipeline(tmp_path, drift=(-3.0, 0.0))
+    calls, carry = [], pipeline_module.parallax_frames
+    monkeypatch.setattr(pipeline_module, "parallax_frames",
+                        lambda video, speeds, drift, distances, subject=None:
+                        calls.append((speeds, drift, distances)) or carry(video, speeds, drift, distances, subject))
+    def layer(period, shift):  # grey stripes and not bright: no subject keyed
+        grey = 90 + 60 * np.sin(2 * np.pi * (np.arange(64) - shift) / period)
+        return np.broadcast_to(grey[None, :, None], (16, 64, 3))
+
+    frames = np.stack([np.concatenate([layer(11, i / 2), layer(7, i)]) for i in range(16)]).round().astype(np.uint8)
+    for direction, distances in (("tail", list(range(1, 9))), ("head", list(range(-8, 0)))):
+        pipe.extend(ExtendRequest(frames=frames, direction=direction, prompt="pan right", seconds=1.0, steps=2,
+                                  rate=8))
+        speeds, drift, told = calls[-1]
+        assert drift == (1.0, 0.0) and told == distances
+        assert speeds[4] == pytest.approx(-0.5, abs=0.2) and speeds[-4] == pytest.approx(0.0, abs=0.2)
+
+
 def test_a_restyle_s_first_step_is_guided_harder(pipe, monkeypatch):
     """A restyle's first step sets its subject's colour at 1.5x the request's guidance, the rest keep
     the source's edges at 0.5x (engine/pipeline.py RESTYLE_GUIDANCE); other operations keep it even."""
