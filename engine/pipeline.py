@@ -32,7 +32,7 @@ from .model.flow import add_noise, predicted_x0
 from .model.hold import free_subject, held_frames
 from .model.ldm import LatentCutLDM
 from .model.loading import load_model, load_text_encoder, weights_sha256
-from .model.parallax import MEASURE_FRAMES, layer_speeds, parallax_frames
+from .model.parallax import MEASURE_FRAMES, layer_speeds, mirror_revealed, parallax_frames
 from .model.restyle_edges import follow_edges
 from .model.restyle_look import without_look
 from .model.seams import HOLD_SEAM_APART, PLATE_SECONDS, clean_plate, hold_still, match_seams, one_step_on, uncover
@@ -249,8 +249,8 @@ class LatentCutPipeline:
             video = self._uncover(video, seq)
         if seq.drift is not None:
             video = subpixel_frames(video, seq.drift, seq.out_start)
-        if seq.parallax is not None:
-            video = self._parallax(video, seq)
+        if isinstance(args, ExtendRequest) and seq.drift not in (None, (0.0, 0.0)):
+            video = self._carry_layers(video, seq)
         video = zoom_frames(video, seq.zoom, seq.zoom_lead)  # last: a seam's difference zooms with it
         out = self._conform(_pixels(video[0]), args, seq)
         return VideoResult(frames=out, rate=out_rate, metadata=self._metadata(args, out, out_rate))
@@ -504,15 +504,18 @@ class LatentCutPipeline:
         mask, kind = subject_mask(_pixels(frames[0]))
         return layer_speeds(frames, drift, None if kind == "none" else torch.from_numpy(mask), at_end)
 
-    def _parallax(self, video: torch.Tensor, seq: _Sequence) -> torch.Tensor:
-        """An extension's new frames with each row carried on at its own speed (model/parallax.py), the
-        subject where the frames show it left as drawn."""
+    def _carry_layers(self, video: torch.Tensor, seq: _Sequence) -> torch.Tensor:
+        """A panning or tilting extension's new frames with each row carried on at its own speed, the
+        subject where the frames show it left as drawn, and a tilt's rows beyond the seam frame's edge
+        continued from the rows next to them (model/parallax.py)."""
         n = video.shape[2]
         distances = [seq.seam_lead + j for j in range(n)] if seq.seam_before is not None else \
             [j - n for j in range(n)]
-        mask, kind = subject_mask(_pixels(video[0]))
-        subject = None if kind == "none" else torch.from_numpy(mask)
-        return parallax_frames(video, seq.parallax, seq.drift, distances, subject)
+        if seq.parallax is not None:
+            mask, kind = subject_mask(_pixels(video[0]))
+            subject = None if kind == "none" else torch.from_numpy(mask)
+            video = parallax_frames(video, seq.parallax, seq.drift, distances, subject)
+        return mirror_revealed(video, seq.drift, distances)
 
     def _uncover(self, video: torch.Tensor, seq: _Sequence) -> torch.Tensor:
         """A still shot's new ground, the ground each seam's subject leaves included, from the clip's

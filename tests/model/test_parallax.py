@@ -2,7 +2,7 @@
 import numpy as np
 import torch
 
-from engine.model.parallax import layer_speeds, parallax_frames
+from engine.model.parallax import layer_speeds, mirror_revealed, parallax_frames
 
 
 def _two_layers(frames: int = 12, top: float = 0.5, bottom: float = 1.0, axis: str = "y") -> torch.Tensor:
@@ -60,3 +60,19 @@ def test_new_frames_carry_each_row_on_at_its_speed_and_spare_the_subject():
     assert torch.allclose(out[0, :, :, 4:8, 44:52], video[0, :, :, 4:8, 44:52], atol=1e-4)
     before = parallax_frames(video, speeds, (0.0, 1.0), [-6, -5, -4, -3, -2, -1])  # a head: the other way
     assert torch.allclose(before[0, 0, 2, 10:26, :16], torch.roll(video[0, 0, 2], 2, 0)[10:26, :16], atol=1e-4)
+
+
+def test_a_tilt_s_rows_beyond_the_seam_frame_continue_the_rows_next_to_them():
+    """A tilt down (the picture moves up 1 px a frame): after the seam the bottom rows it reveals are the
+    mirror of the ground above them, not the sky the wrapped camera frame drew there; before the seam the
+    top rows it reveals carry the sky's row next to them on. A pan is left as drawn."""
+    video = torch.zeros(1, 1, 3, 12, 4)
+    video[..., :6, :] = 1.0  # sky
+    video[..., 6:, :] = torch.arange(6.0)[:, None] * -0.1  # ground, darker further down
+    video[..., -3:, :] = 1.0  # the wrapped camera frame's sky under the ground
+    after = mirror_revealed(video, (0.0, -1.0), [1, 2, 3])
+    assert torch.allclose(after[0, 0, 2, 9:, 0], video[0, 0, 2, 6:9, 0].flip(0))
+    assert torch.equal(after[0, 0, 0, :11], video[0, 0, 0, :11])  # one row revealed a frame after the seam
+    before = mirror_revealed(video.flip(-2), (0.0, -1.0), [-3, -2, -1])  # upside down: ground on top
+    assert torch.equal(before[0, 0, 0, :3], before[0, 0, 0, 3:4].expand(3, 4))
+    assert torch.equal(mirror_revealed(video, (2.0, 0.0), [1, 2, 3]), video)
