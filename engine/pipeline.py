@@ -245,7 +245,10 @@ class LatentCutPipeline:
             moving = self._moving_subject(video, seq)
             matched = match_seams(video, *seams, span, seq.seam_lead, seq.out_start, moving=moving)
             apart = HOLD_SEAM_APART if seq.layout is not None else None  # the clip shows a subject
-            video = hold_still(video, matched, *seams, seq.seam_lead, seq.out_start, apart=apart, moving=moving)
+            # Not a fill's: between two seams the held pictures cross-fade, and over 12 held-out fills (seeds
+            # from 1,500) leaving its subject out took seam regions passing from 92% to 83%.
+            held = (None, None) if isinstance(args, FillRequest) else moving
+            video = hold_still(video, matched, *seams, seq.seam_lead, seq.out_start, apart=apart, moving=held)
             video = self._uncover(video, seq)
         if seq.drift is not None:
             video = subpixel_frames(video, seq.drift, seq.out_start)

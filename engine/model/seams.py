@@ -51,11 +51,12 @@ and a ghost of the clip's moving off with the ground. The hold kept the clip's s
 camera, wherever it overlapped the new one; and the key fell short of a ball's shaded side, so that rim
 of the seam's difference was carried with the ground too, and spread under the subject as a bright disc.
 Now the subject's part of the difference reaches SUBJECT_RIM px past its key and covers where the clip's
-frame carried one step shows it, and a subject that moves apart from a moving camera's ground is not held
-(one that moves with it is part of the still scene). Over 48 held-out extensions (seeds from 500 and
+frame carried one step shows it, and an extension's subject that moves apart from a moving camera's ground
+is not held (one that moves with it is part of the still scene; a fill's hold is left as it was). Over 48 held-out extensions (seeds from 500 and
 1,500) the doubles are gone (a faint rim stays on one); seam regions passing stayed 92% and 83%,
 though a pan's region reads 0.03 to 0.09 higher: the held copy had hidden the step from the clip's
-subject to the one the new frames draw.
+subject to the one the new frames draw. On 12 held-out fills (seeds from 1,500) the subject now moves on
+across all 24 seams (18), regions passing 92% as before (median 1.09 against 1.05).
 """
 from __future__ import annotations
 

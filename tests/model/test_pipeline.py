@@ -748,9 +748,9 @@ def test_a_subject_that_walks_out_of_the_picture_stays_out(tmp_path):
 
 
 def test_a_seam_s_difference_moves_on_with_the_clips_subject(tmp_path, monkeypatch):
-    """The seam matching, and the hold after it, are told the clip's subject's step on screen away from
-    each seam (2 px a frame to the right after a tail, to the left before a head, each side of a fill)
-    and where the subject is at the seam; with no subject asked for, nothing moves but the camera."""
+    """The seam matching, and an extension's hold after it, are told the clip's subject's step on screen
+    away from each seam (2 px a frame to the right after a tail, to the left before a head, each side of
+    a fill) and where the subject is at the seam; with no subject asked for, nothing moves but the camera."""
     import engine.pipeline as pipeline_module
 
     pipe, _ = _subject_pipeline(tmp_path, "layout", subject_layout=True)
@@ -773,6 +773,7 @@ def test_a_seam_s_difference_moves_on_with_the_clips_subject(tmp_path, monkeypat
                           prompt=prompt, seconds=1.0, rate=8, steps=2))
     steps = [side[1] for side in seen[-1]]
     assert steps == [pytest.approx((0.0, 1.0), abs=0.1), pytest.approx((0.0, -1.0), abs=0.1)]
+    assert held[-1] == (None, None)  # a fill's hold cross-fades both sides' pictures, its subject's too
     pipe.extend(ExtendRequest(frames=clip, prompt="over a field at night", seconds=1.0, rate=8, steps=2))
     assert seen[-1] == (None, None)
 
