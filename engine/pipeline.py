@@ -247,7 +247,7 @@ class LatentCutPipeline:
             apart = HOLD_SEAM_APART if seq.layout is not None else None  # the clip shows a subject
             # Not a fill's: between two seams the held pictures cross-fade, and over 12 held-out fills (seeds
             # from 1,500) leaving its subject out took seam regions passing from 92% to 83%.
-            held = (None, None) if isinstance(args, FillRequest) else moving
+            held = (None, None) if isinstance(args, FillRequest) else self._told_subject(moving, seq)
             video = hold_still(video, matched, *seams, seq.seam_lead, seq.out_start, apart=apart, moving=held)
             video = self._uncover(video, seq)
         if seq.drift is not None:
@@ -474,6 +474,25 @@ class LatentCutPipeline:
             mask = torch.maximum(keyed[:1], keyed[1:] * near).amax(0, keepdim=True)
             mask = _margin(mask)
             out.append((mask, (sy, sx)))
+        return tuple(out)
+
+    def _told_subject(self, moving: tuple, seq: _Sequence) -> tuple:
+        """_moving_subject's masks cut to the latent cells (and one round them) that the subject's told
+        layout covers at each seam: the key also takes in light patches of the ground, and left out of
+        the hold they stood as patches of unheld ground."""
+        if seq.layout is None:
+            return None, None
+        kt, ks = self.config.time_compression, self.config.space_compression
+        out = []
+        for side, frame in zip(moving, (seq.out_start - 1, seq.out_start + seq.out_frames)):
+            if side is None:
+                out.append(None)
+                continue
+            cover = seq.layout[:, min(max(frame // kt, 0), seq.layout.shape[1] - 1)][:, None].float()
+            cover = F.interpolate((F.max_pool2d(cover, 3, 1, 1) > 0).float(), scale_factor=ks)
+            if seq.drift is not None:  # the layout lies in the camera frame
+                cover = torch.roll(cover, frame_offsets(seq.drift, 1, frame)[0], (-2, -1))
+            out.append((side[0] * cover.to(side[0]), side[1]))
         return tuple(out)
 
     def _clean_plate(self, native: np.ndarray, at_end: bool, width: int, height: int,

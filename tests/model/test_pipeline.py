@@ -762,7 +762,7 @@ def test_a_seam_s_difference_moves_on_with_the_clips_subject(tmp_path, monkeypat
     monkeypatch.setattr(pipeline_module, "hold_still", lambda *a, **k: held.append(k["moving"]) or hold(*a, **k))
     prompt, clip = "a red box moving right", _square_clip(8, 20, 2.0)
     pipe.extend(ExtendRequest(frames=clip, prompt=prompt, seconds=1.0, rate=8, steps=2))
-    assert held[-1] is seen[-1]
+    assert held[-1][0][1] == seen[-1][0][1] and torch.all(held[-1][0][0] <= seen[-1][0][0])
     (mask, step), after = seen[-1]
     assert step == pytest.approx((0.0, 2.0), abs=0.1) and after is None
     assert mask[0, 0, 20, 37] > 0.9 and mask[0, 0, 4, 4] == 0  # on the box one step on, not the ground
@@ -776,6 +776,27 @@ def test_a_seam_s_difference_moves_on_with_the_clips_subject(tmp_path, monkeypat
     assert held[-1] == (None, None)  # a fill's hold cross-fades both sides' pictures, its subject's too
     pipe.extend(ExtendRequest(frames=clip, prompt="over a field at night", seconds=1.0, rate=8, steps=2))
     assert seen[-1] == (None, None)
+
+
+
+def test_an_extension_s_hold_is_told_only_the_keyed_subject_its_layout_covers(tmp_path):
+    """The key also takes in light patches of the ground: the subject left out of an extension's hold is
+    cut to the latent cells the told layout covers at the seam (and one round them), moved out of the
+    camera frame by that frame's offset, so no patch of unheld ground stands elsewhere."""
+    from engine.pipeline import _Sequence
+
+    pipe, _, _ = _camera_pipeline(tmp_path)
+    ks = pipe.config.space_compression
+    layout = torch.zeros(1, 4, 32 // ks, 64 // ks)
+    layout[:, 1, 16 // ks, 8 // ks] = 1.0  # the seam frame's latent (frames 4-7): the cell at row 16, column 8
+    seq = _Sequence(latent_frames=4, out_start=8, out_frames=8, layout=layout, drift=(1.0, 0.0))
+    mask = torch.zeros(1, 1, 32, 64)
+    mask[..., 16:20, 25:29] = 1.0  # the subject, beside the cell where the picture shows it (7 px on at frame 7)
+    mask[..., 2:6, 50:60] = 1.0  # a light patch of ground, over a cell away
+    (cut, step), after = pipe._told_subject(((mask, (0.0, 2.0)), None), seq)
+    assert step == (0.0, 2.0) and after is None
+    assert torch.equal(cut[..., 16:20, 25:29], mask[..., 16:20, 25:29]) and cut[..., 2:6, 50:60].sum() == 0
+    assert pipe._told_subject(((mask, (0.0, 2.0)), None), _Sequence(latent_frames=4)) == (None, None)
 
 
 def test_a_long_shot_s_subject_is_not_held_to_its_known_place():
