@@ -482,18 +482,19 @@ class LatentCutPipeline:
         the hold they stood as patches of unheld ground."""
         if seq.layout is None:
             return None, None
+        frames = (seq.out_start - 1, seq.out_start + seq.out_frames)
+        return tuple(None if side is None else (side[0] * self._told_cover(seq, frame).to(side[0]), side[1])
+                     for side, frame in zip(moving, frames))
+
+    def _told_cover(self, seq: _Sequence, frame: int) -> torch.Tensor:
+        """[1,1,H,W] the latent cells (and one round them) the subject's told layout covers at a frame of
+        the sequence, in the picture."""
         kt, ks = self.config.time_compression, self.config.space_compression
-        out = []
-        for side, frame in zip(moving, (seq.out_start - 1, seq.out_start + seq.out_frames)):
-            if side is None:
-                out.append(None)
-                continue
-            cover = seq.layout[:, min(max(frame // kt, 0), seq.layout.shape[1] - 1)][:, None].float()
-            cover = F.interpolate((F.max_pool2d(cover, 3, 1, 1) > 0).float(), scale_factor=ks)
-            if seq.drift is not None:  # the layout lies in the camera frame
-                cover = torch.roll(cover, frame_offsets(seq.drift, 1, frame)[0], (-2, -1))
-            out.append((side[0] * cover.to(side[0]), side[1]))
-        return tuple(out)
+        cover = seq.layout[:, min(max(frame // kt, 0), seq.layout.shape[1] - 1)][:, None].float()
+        cover = F.interpolate((F.max_pool2d(cover, 3, 1, 1) > 0).float(), scale_factor=ks)
+        if seq.drift is not None:  # the layout lies in the camera frame
+            cover = torch.roll(cover, frame_offsets(seq.drift, 1, frame)[0], (-2, -1))
+        return cover
 
     def _clean_plate(self, native: np.ndarray, at_end: bool, width: int, height: int,
                      drift: tuple[float, float] | None) -> tuple | None:
@@ -528,14 +529,17 @@ class LatentCutPipeline:
 
     def _carry_layers(self, video: torch.Tensor, seq: _Sequence) -> torch.Tensor:
         """A panning or tilting extension's new frames with each row carried on at its own speed, the
-        subject where the frames show it left as drawn, and a tilt's rows beyond the seam frame's edge
-        continued from the rows next to them (model/parallax.py)."""
+        subject left as drawn where the frames show it within its told layout, and a tilt's rows beyond
+        the seam frame's edge continued from the rows next to them (model/parallax.py)."""
         n = video.shape[2]
         distances = [seq.seam_lead + j for j in range(n)] if seq.seam_before is not None else \
             [j - n for j in range(n)]
         if seq.parallax is not None:
+            subject = None
             mask, kind = subject_mask(_pixels(video[0]))
-            subject = None if kind == "none" else torch.from_numpy(mask)
+            if kind != "none" and seq.layout is not None:  # the keyed subject its told layout covers
+                frames = range(seq.out_start, seq.out_start + n)
+                subject = torch.stack([self._told_cover(seq, f)[0, 0] > 0 for f in frames]) & torch.from_numpy(mask)
             video = parallax_frames(video, seq.parallax, seq.drift, distances, subject)
         return mirror_revealed(video, seq.drift, distances)
 
