@@ -53,8 +53,8 @@ SUBJECT_CLEAR = 9
 
 
 def _move(frames: torch.Tensor, moves: torch.Tensor, along_y: bool) -> torch.Tensor:
-    """frames [N,C,H,W], each pixel moved by moves [N,H,W] pixels along the axis (bilinear, the edge
-    repeated where nothing comes in)."""
+    """frames [N,C,H,W], each pixel moved by moves [N,H,W] pixels along the axis (bilinear, the picture
+    mirrored at its edge where nothing comes in)."""
     n, _, h, w = frames.shape
     ys, xs = torch.meshgrid(torch.arange(h, dtype=torch.float32), torch.arange(w, dtype=torch.float32),
                             indexing="ij")
@@ -87,22 +87,23 @@ def layer_speeds(frames: torch.Tensor, drift: tuple[float, float], subject: torc
         keep = keep * (1 - F.max_pool2d(covered, SUBJECT_CLEAR, 1, SUBJECT_CLEAR // 2)[:, 0])
     for t, (oy, ox) in enumerate(offsets):  # the strip the roll carried across the edge, and a margin
         keep[t] *= ~wrapped(*keep.shape[-2:], int(-oy - 3 * np.sign(oy)), int(-ox - 3 * np.sign(ox)))
-    weight = (keep[1:] * keep[:-1]).sum(2)  # [T-1,H]: kept pixels per row
+    pairs = keep[1:] * keep[:-1]  # [T-1,H,W]: kept in both frames of a pair
+    band = torch.ones(1, 1, BAND) / BAND
+    kept = F.conv1d(pairs.sum((0, 2))[None, None], band)[0, 0]  # [bands]: kept pixels per row of each band
     low, high = sorted((-SLOWER * speed, FASTER * speed))
     candidates = np.arange(round(low / SPEED_STEP), round(high / SPEED_STEP) + 1) * SPEED_STEP
     t = torch.arange(count, dtype=torch.float32)[:, None, None]
-    band = torch.ones(1, 1, BAND) / BAND
     costs = []
     for s in candidates:  # moved back by s a frame, a band moving s more than the drift stands still
         moved = _move(still[:, None], (-float(s) * t).expand_as(still), along_y)[:, 0]
-        change = ((moved[1:] - moved[:-1]).abs() * keep[1:] * keep[:-1]).sum(2)  # [T-1,H]
-        costs.append(F.conv1d(change.sum(0)[None, None], band)[0, 0] /
-                     F.conv1d(weight.sum(0)[None, None], band)[0, 0].clamp_min(1.0))
+        change = ((moved[1:] - moved[:-1]).abs() * pairs).sum((0, 2))  # [H]
+        costs.append(F.conv1d(change[None, None], band)[0, 0] / kept.clamp_min(1.0))
     costs = torch.stack(costs)  # [candidates, bands]
-    level = costs[int(np.argmin(np.abs(candidates)))]
+    zero = int(np.argmin(np.abs(candidates)))
+    level = costs[zero]
     best, at = costs.min(0)
-    trusted = (best < (1 - MIN_GAIN) * level) | (at == int(np.argmin(np.abs(candidates))))
-    trusted &= F.conv1d(weight.sum(0)[None, None], band)[0, 0] > still.shape[-1] * (count - 1) / 4  # a quarter kept
+    trusted = (best < (1 - MIN_GAIN) * level) | (at == zero)
+    trusted &= kept > still.shape[-1] * (count - 1) / 4  # a quarter kept
     trusted &= level > 1e-4  # a flat band shows no speed
     rows = torch.arange(costs.shape[1]) + BAND / 2
     if not bool(trusted.any()):

@@ -51,12 +51,13 @@ and a ghost of the clip's moving off with the ground. The hold kept the clip's s
 camera, wherever it overlapped the new one; and the key fell short of a ball's shaded side, so that rim
 of the seam's difference was carried with the ground too, and spread under the subject as a bright disc.
 Now the subject's part of the difference reaches SUBJECT_RIM px past its key and covers where the clip's
-frame carried one step shows it, and an extension's subject that moves apart from a moving camera's ground
-is not held (one that moves with it is part of the still scene; a fill's hold is left as it was). Over 48 held-out extensions (seeds from 500 and
-1,500) the doubles are gone (a faint rim stays on one); seam regions passing stayed 92% and 83%,
-though a pan's region reads 0.03 to 0.09 higher: the held copy had hidden the step from the clip's
-subject to the one the new frames draw. On 12 held-out fills (seeds from 1,500) the subject now moves on
-across all 24 seams (18), regions passing 92% as before (median 1.09 against 1.05).
+frame carried one step shows it, and an extension's subject that moves apart from a moving camera's
+ground is not held (one that moves with it is part of the still scene; a fill's hold is left as it
+was). Over 48 held-out extensions (seeds from 500 and 1,500) the doubles are gone (a faint rim stays
+on one); seam regions passing stayed 92% and 83%, though a pan's region reads 0.03 to 0.09 higher:
+the held copy had hidden the step from the clip's subject to the one the new frames draw. On 12
+held-out fills (seeds from 1,500) the subject now moves on across all 24 seams (18), regions passing
+92% as before (median 1.09 against 1.05).
 """
 from __future__ import annotations
 
@@ -114,8 +115,7 @@ def _carried(clip_frame: torch.Tensor, new_frame: torch.Tensor, offsets: list[tu
         mask, (sy, sx) = moving
         # and where `expected` shows the clip's subject, carried with the camera: a subject still on screen in
         # a pan stood there, its rim left in the ground's part, as a ghost moving off with the ground
-        mask = torch.maximum(mask, torch.roll(mask, offsets[lead], (-2, -1)))
-        mask = F.max_pool2d(mask, 2 * SUBJECT_RIM + 1, 1, SUBJECT_RIM)
+        mask = _with_rim(torch.maximum(mask, torch.roll(mask, offsets[lead], (-2, -1))))
         ahead = one_step_on(clip_frame, (sy, sx), lead)
         around = _spread_under(difference, mask)
         subject, difference = mask * (ahead - new_frame - around), (1 - mask) * difference + mask * around
@@ -142,6 +142,13 @@ def one_step_on(clip_frame: torch.Tensor, step: tuple[float, float], lead: int) 
 
 # How far (px) past the subject's key its part of a seam's difference reaches: a ball's shaded side keys short.
 SUBJECT_RIM = 3
+
+
+def _with_rim(mask: torch.Tensor) -> torch.Tensor:
+    """A subject's mask [B,1,H,W] grown by SUBJECT_RIM px."""
+    return F.max_pool2d(mask, 2 * SUBJECT_RIM + 1, 1, SUBJECT_RIM)
+
+
 # How far (px, odd) the ground's difference round a subject is spread under it (_spread_under).
 UNDER_REACH = 33
 
@@ -241,7 +248,7 @@ def _apart_from_ground(moving: tuple | None, drift: tuple[float, float], sign: i
     mask, (sy, sx) = moving
     if max(abs(sy - sign * drift[1]), abs(sx - sign * drift[0])) <= APART_STEP:
         return None
-    return F.max_pool2d(mask, 2 * SUBJECT_RIM + 1, 1, SUBJECT_RIM)
+    return _with_rim(mask)
 
 
 def _still_picture(clip_frame: torch.Tensor, new_frame: torch.Tensor, offsets: list[tuple[int, int]], frames: int,
