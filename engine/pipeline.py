@@ -37,6 +37,7 @@ from .model.restyle_edges import follow_edges
 from .model.restyle_look import without_look
 from .model.seams import HOLD_SEAM_APART, PLATE_SECONDS, clean_plate, hold_still, match_seams, one_step_on, uncover
 from .model.subject import LAYOUT_SIZE, LAYOUT_X, layout_map, names_subject, place_subject
+from .model.subject_carry import PATH_SECONDS, Sprite, carry_subject, cut_subject
 from .model.subject_key import subject_boxes, subject_mask
 from .model.temporal_nr import ground_cells, reduce_noise, steady_velocity
 from .model.text_encoder import TextEncoder
@@ -69,6 +70,7 @@ class _Sequence:
     plates: tuple = (None, None)             # per seam, None or the clip's clean plate (_clean_plate)
     guide: torch.Tensor | None = None        # [1,3,T,H,W] a restyle's input frames (model/restyle_edges.py)
     parallax: np.ndarray | None = None       # [H] an extension's rows' speeds against the drift (model/parallax.py)
+    sprite: Sprite | None = None             # an extension's clip's subject at the seam (model/subject_carry.py)
 
 
 # New frames take over from the clip's seam frame over this long (model/seams.py).
@@ -254,7 +256,9 @@ class LatentCutPipeline:
             video = subpixel_frames(video, seq.drift, seq.out_start)
         if isinstance(args, ExtendRequest) and seq.drift not in (None, (0.0, 0.0)):
             video = self._carry_layers(video, seq)
-        video = zoom_frames(video, seq.zoom, seq.zoom_lead)  # last: a seam's difference zooms with it
+        video = zoom_frames(video, seq.zoom, seq.zoom_lead)  # a seam's difference zooms with it
+        if seq.sprite is not None:  # on screen, as the clip shows its subject
+            video = carry_subject(video, _pixels(video[0]), seq.sprite, self._seam_distances(seq, video.shape[2]))
         out = self._conform(_pixels(video[0]), args, seq)
         return VideoResult(frames=out, rate=out_rate, metadata=self._metadata(args, out, out_rate))
 
@@ -532,8 +536,7 @@ class LatentCutPipeline:
         subject left as drawn where the frames show it within its told layout, and a tilt's rows beyond
         the seam frame's edge continued from the rows next to them (model/parallax.py)."""
         n = video.shape[2]
-        distances = [seq.seam_lead + j for j in range(n)] if seq.seam_before is not None else \
-            [j - n for j in range(n)]
+        distances = self._seam_distances(seq, n)
         if seq.parallax is not None:
             subject = None
             mask, kind = subject_mask(_pixels(video[0]))
@@ -542,6 +545,13 @@ class LatentCutPipeline:
                 subject = torch.stack([self._told_cover(seq, f)[0, 0] > 0 for f in frames]) & torch.from_numpy(mask)
             video = parallax_frames(video, seq.parallax, seq.drift, distances, subject)
         return mirror_revealed(video, seq.drift, distances)
+
+    @staticmethod
+    def _seam_distances(seq: _Sequence, frames: int) -> list[int]:
+        """Each of an extension's new frames' distance from the clip's seam frame, negative before it."""
+        if seq.seam_before is not None:
+            return [seq.seam_lead + j for j in range(frames)]
+        return [j - frames for j in range(frames)]
 
     def _uncover(self, video: torch.Tensor, seq: _Sequence) -> torch.Tensor:
         """A still shot's new ground, the ground each seam's subject leaves included, from the clip's
@@ -628,6 +638,10 @@ class LatentCutPipeline:
             plate = self._clean_plate(native, tail, width, height, drift)
             seq.plates = (plate, None) if tail else (None, plate)
             seq.parallax = self._layer_speeds(native, tail, width, height, drift)
+            if seq.layout is not None:
+                count = min(round(PATH_SECONDS * self.native_rate), len(native))
+                near = self._to_tensor(native[-count:] if tail else native[:count], width, height)
+                seq.sprite = cut_subject(_pixels(near[0]), tail)
             return seq
         # fill: the gap is new_latents latent frames between the two contexts; its frames are then
         # stretched to the exact gap length so both seams meet. The camera's drift is the clip's before it.

@@ -733,6 +733,35 @@ def test_an_extension_carries_its_clip_s_subject_inside_its_blocks_and_a_fill_do
                                    steps=2))
 
 
+def test_an_extension_shows_its_clip_s_own_subject_carried_on_and_a_fill_does_not(tmp_path, monkeypatch):
+    """An extension whose clip shows a subject ends with that subject, cut from the clip's frame next to
+    the seam, carried over its new frames (model/subject_carry.py), each at its distance from the seam;
+    not one whose prompt asks for no subject, nor a fill."""
+    import engine.pipeline as pipeline
+
+    pipe, _ = _subject_pipeline(tmp_path, "layout", subject_layout=True)
+    pipe.model.denoiser.camera = None
+    calls, real = [], pipeline.carry_subject
+    monkeypatch.setattr(pipeline, "carry_subject", lambda video, pixels, sprite, distances:
+                        calls.append((sprite, distances)) or real(video, pixels, sprite, distances))
+
+    def carried(request):
+        calls.clear()
+        getattr(pipe, request.op)(request)
+        return calls
+
+    clip, prompt = _square_clip(8, 20, 2.0), "a red box moving right"
+    (sprite, distances), = carried(ExtendRequest(frames=clip, prompt=prompt, seconds=1.0, rate=8, steps=2))
+    assert distances == list(range(1, 9)) and sprite.kind == "saturated"
+    assert sprite.centre == pytest.approx((37.5, 19.5), abs=0.5) and sprite.step == pytest.approx((2.0, 0.0), abs=0.1)
+    (sprite, distances), = carried(ExtendRequest(frames=clip, prompt=prompt, seconds=1.0, rate=8, steps=2,
+                                                 direction="head"))
+    assert distances == list(range(-8, 0)) and sprite.centre == pytest.approx((23.5, 19.5), abs=0.5)
+    assert not carried(ExtendRequest(frames=clip, prompt="over a field at night", seconds=1.0, rate=8, steps=2))
+    assert not carried(FillRequest(before_frames=clip, after_frames=clip, prompt=prompt, seconds=1.0, rate=8,
+                                   steps=2))
+
+
 def test_a_subject_that_walks_out_of_the_picture_stays_out(tmp_path):
     """A box 4 px a frame leaves the clip at x 48 and walks out at the right edge in the new frames: the
     layout follows it to the edge and then shows nothing. In the still camera's frame (the drift measured

@@ -1,0 +1,157 @@
+"""An extension's subject as the clip shows it: the clip's own subject carried on over the new frames.
+
+The denoiser redraws the clip's subject in every block of new frames, and a plain ball or box came
+out textured, ringed and a little bigger or smaller from block to block. Next to the clip's smooth
+subject that boil was the biggest change among the new frames: a night pan's white ball, still on
+screen, read 1.90 and 2.23 times the typical change at its tail and head (quality.py's seeds from
+1,500). The world's subjects are rigid, so the subject the clip shows at the seam, cut out with the
+key's soft rim (cut_subject), is carried on along the clip's own path on screen at its pace, growing
+as it grew through a zoom (carry_subject). Where the new frames' own subject reaches past the
+carried one, its pixels are filled from the ground round them.
+
+A new subject of another colour is left as drawn: the prompt asked for a change.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from .subject_key import SUBJECT_MIN_SATURATION, WHITE_MAX_SATURATION, hsv, subject_boxes, subject_mask
+
+# The clip's subject's path is fitted over its frames this long next to the seam.
+PATH_SECONDS = 1.0
+# The new frames' own subject is grown by this much (px) before what shows of it outside the carried
+# one is filled: a drawn ball's ring reaches past its key.
+OWN_RIM = 3
+# The fill is the ground round the hole, weighted by a Gaussian of this sigma (px).
+FILL_SIGMA = 3.0
+# The cover reaches this far (px) past the subject's key, over pixels of its kind; a white subject's
+# shaded side keeps down to this value (the key's: subject_key.WHITE_MIN_VALUE).
+COVER_REACH = 6
+COVER_MIN_VALUE = 0.4
+# A new subject whose hue is further than this (degrees) from the clip's is another subject.
+MAX_HUE_APART = 40.0
+
+
+@dataclass
+class Sprite:
+    """The clip's subject at the seam: premultiplied colour and cover [4,H,W] ([-1, 1] colour times cover,
+    then cover), its centre (x, y) and half side (px), and its step on screen (dx, dy) and growth of the
+    half side, per frame away from the seam. kind and hue: its key (subject_key.subject_mask)."""
+    rgba: torch.Tensor
+    centre: tuple[float, float]
+    half: float
+    step: tuple[float, float]
+    growth: float
+    kind: str
+    hue: float
+
+
+def _mean_hue(frames: np.ndarray, mask: np.ndarray) -> float:
+    """The circular mean hue (degrees) of the masked pixels."""
+    h = np.deg2rad(hsv(frames)[0][mask])
+    return float(np.rad2deg(np.arctan2(np.sin(h).mean(), np.cos(h).mean())) % 360.0) if h.size else 0.0
+
+
+def _alike(frames: np.ndarray, kind: str, hue: float, saturation: float, value: float) -> np.ndarray:
+    """[T,H,W] the pixels of uint8 RGB frames [T,H,W,3] that look like a subject of this kind and hue: a white
+    one's greys down to `value`, a saturated one's hue from `saturation` up."""
+    h, s, v = hsv(frames)
+    if kind == "white":
+        return (s < WHITE_MAX_SATURATION) & (v > value)
+    return (s > saturation) & (v > value) & (np.abs((h - hue + 180.0) % 360.0 - 180.0) < MAX_HUE_APART / 2)
+
+
+def _reach(frames: np.ndarray, key: np.ndarray, kind: str, hue: float) -> torch.Tensor:
+    """[T,1,H,W] (0 or 1) a subject's key [T,H,W] in uint8 RGB frames [T,H,W,3], and the pixels of its kind
+    (_alike) within COVER_REACH px of it: the key falls short of a ball's shaded side. Cut at the key, the
+    carried ball lost that side, a crescent that the new frames' own drawing showed through; and the new
+    frames' own ball left it standing by the carried one."""
+    key = torch.from_numpy(key).float()[:, None]
+    near = F.max_pool2d(key, 2 * COVER_REACH + 1, 1, COVER_REACH)
+    alike = torch.from_numpy(_alike(frames, kind, hue, SUBJECT_MIN_SATURATION, COVER_MIN_VALUE)).float()[:, None]
+    return torch.maximum(key, alike * near)
+
+
+def cut_subject(frames: np.ndarray, at_end: bool) -> Sprite | None:
+    """The subject of uint8 RGB frames [T,H,W,3] next to a seam (the last frame at the end, else the first)
+    and its path through them, fitted as a line; None where the frame next to the seam shows no subject,
+    or fewer than three frames do."""
+    boxes = subject_boxes(frames)
+    if boxes is None:
+        return None
+    seen = ~np.isnan(boxes[:, 0])
+    k = len(frames) - 1 if at_end else 0
+    if seen.sum() < 3 or not seen[k]:
+        return None
+    (dx, dy, growth), _ = np.polyfit(np.flatnonzero(seen), boxes[seen], 1)
+    mask, kind = subject_mask(frames)
+    cx, cy, half = boxes[k]
+    h, w = mask.shape[1:]
+    ys, xs = np.mgrid[0:h, 0:w]
+    near = (np.abs(xs - cx) < 2.5 * half) & (np.abs(ys - cy) < 2.5 * half)  # the subject, not a bright patch
+    hue = _mean_hue(frames[k:k + 1], mask[k:k + 1])
+    cover = _reach(frames[k:k + 1], (mask[k] & near)[None], kind, hue)[0]
+    cover = (1.5 * F.avg_pool2d(F.max_pool2d(cover, 3, 1, 1), 3, 1, 1)).clamp(max=1.0)  # and a soft rim
+    rgb = torch.from_numpy(frames[k]).permute(2, 0, 1).float() / 127.5 - 1.0
+    return Sprite(torch.cat([rgb * cover, cover]), (float(cx), float(cy)), float(half), (float(dx), float(dy)),
+                  float(growth), kind, hue)
+
+
+def _placed(sprite: Sprite, distances: list[int], size: tuple[int, int]) -> torch.Tensor:
+    """[T,4,H,W] the sprite moved `distances` frames on along its path (and grown as it grows)."""
+    h, w = size
+    ys, xs = torch.meshgrid(torch.arange(h, dtype=torch.float32), torch.arange(w, dtype=torch.float32), indexing="ij")
+    grids = []
+    for d in distances:
+        scale = max(sprite.half + d * sprite.growth, 1.0) / sprite.half
+        x = sprite.centre[0] + (xs - sprite.centre[0] - d * sprite.step[0]) / scale
+        y = sprite.centre[1] + (ys - sprite.centre[1] - d * sprite.step[1]) / scale
+        grids.append(torch.stack([2 * x / (w - 1) - 1, 2 * y / (h - 1) - 1], -1))
+    rgba = sprite.rgba[None].expand(len(distances), -1, -1, -1)
+    return F.grid_sample(rgba, torch.stack(grids), mode="bilinear", padding_mode="zeros", align_corners=True)
+
+
+def _gaussian(x: torch.Tensor) -> torch.Tensor:
+    """[N,C,H,W] blurred by a Gaussian of FILL_SIGMA, each channel alone, zero outside."""
+    r = int(3 * FILL_SIGMA)
+    k = torch.exp(-torch.arange(-r, r + 1, dtype=torch.float32) ** 2 / (2 * FILL_SIGMA ** 2))
+    k = (k / k.sum()).to(x)
+    c = x.shape[1]
+    x = F.conv2d(x, k.view(1, 1, 1, -1).expand(c, 1, 1, -1), padding=(0, r), groups=c)
+    return F.conv2d(x, k.view(1, 1, -1, 1).expand(c, 1, -1, 1), padding=(r, 0), groups=c)
+
+
+def _filled(frames: torch.Tensor, hole: torch.Tensor, shown: torch.Tensor) -> torch.Tensor:
+    """[T,3,H,W] frames with what shows of the hole [T,1,H,W] (bool) filled from the pixels round the hole,
+    where `shown` [T,1,H,W] (bool)."""
+    keep = (~hole).float()
+    estimate = _gaussian(frames * keep) / _gaussian(keep).clamp(min=1e-4)
+    return torch.where(hole & shown, estimate, frames)
+
+
+def carry_subject(video: torch.Tensor, pixels: np.ndarray, sprite: Sprite, distances: list[int]) -> torch.Tensor:
+    """New frames [1,3,T,H,W] in [-1, 1] (pixels: the same as uint8 RGB [T,H,W,3]; distances: each frame's
+    from the seam frame, negative before it) with the sprite carried over them in place of their own
+    subject; as they are where they show a subject of another kind or colour."""
+    mask, kind = subject_mask(pixels)
+    if kind != "none":
+        if kind != sprite.kind:
+            return video
+        apart = abs((_mean_hue(pixels, mask) - sprite.hue + 180.0) % 360.0 - 180.0)
+        if kind == "saturated" and apart > MAX_HUE_APART:
+            return video
+    frames = video[0].permute(1, 0, 2, 3).float()  # [T,3,H,W]
+    placed = _placed(sprite, distances, frames.shape[-2:]).to(frames)
+    cover = placed[:, 3:]
+    if kind != "none":  # the new frames' own subject near the carried one, and its ring
+        own = _reach(pixels, mask, kind, sprite.hue).to(frames)
+        reach = 2 * round(sprite.half) + 1
+        own = own * F.max_pool2d((cover > 0.05).float(), 2 * reach + 1, 1, reach)
+        own = F.max_pool2d(own, 2 * OWN_RIM + 1, 1, OWN_RIM) > 0
+        frames = _filled(frames, own, cover < 0.99)  # the drawn subject lights no fill under the carried one
+    out = placed[:, :3] + frames * (1 - cover)
+    return out.permute(1, 0, 2, 3)[None].to(video.dtype)
