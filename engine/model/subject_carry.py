@@ -133,6 +133,19 @@ def _filled(frames: torch.Tensor, hole: torch.Tensor, shown: torch.Tensor) -> to
     return torch.where(hole & shown, estimate, frames)
 
 
+def _touching(mask: torch.Tensor, seed: torch.Tensor, reach: int) -> torch.Tensor:
+    """[T,1,H,W] (0 or 1) the parts of a mask [T,1,H,W] that touch the seed [T,1,H,W] (bool) or its rim of
+    OWN_RIM px, as far as `reach` px from it: a night city's lit windows next to the drawn subject are the
+    ground, and filled with the ground round them they came and went as the subject passed."""
+    grown = mask * F.max_pool2d(seed.float(), 2 * OWN_RIM + 1, 1, OWN_RIM)
+    for _ in range(reach):
+        wider = F.max_pool2d(grown, 3, 1, 1) * mask
+        if torch.equal(wider, grown):
+            break
+        grown = wider
+    return grown
+
+
 def carry_subject(video: torch.Tensor, pixels: np.ndarray, sprite: Sprite, distances: list[int]) -> torch.Tensor:
     """New frames [1,3,T,H,W] in [-1, 1] (pixels: the same as uint8 RGB [T,H,W,3]; distances: each frame's
     from the seam frame, negative before it) with the sprite carried over them in place of their own
@@ -148,9 +161,8 @@ def carry_subject(video: torch.Tensor, pixels: np.ndarray, sprite: Sprite, dista
     placed = _placed(sprite, distances, frames.shape[-2:]).to(frames)
     cover = placed[:, 3:]
     if kind != "none":  # the new frames' own subject near the carried one, and its ring
-        own = _reach(pixels, mask, kind, sprite.hue).to(frames)
         reach = 2 * round(sprite.half) + 1
-        own = own * F.max_pool2d((cover > 0.05).float(), 2 * reach + 1, 1, reach)
+        own = _touching(_reach(pixels, mask, kind, sprite.hue).to(frames), cover > 0.05, reach)
         own = F.max_pool2d(own, 2 * OWN_RIM + 1, 1, OWN_RIM) > 0
         frames = _filled(frames, own, cover < 0.99)  # the drawn subject lights no fill under the carried one
     out = placed[:, :3] + frames * (1 - cover)

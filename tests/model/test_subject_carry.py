@@ -89,6 +89,17 @@ def test_the_new_frames_show_the_clip_s_subject_on_its_path_and_not_their_own():
     assert np.abs(out.astype(int) - truth)[inner].max() <= 6
 
 
+def test_lights_near_the_drawn_subject_are_ground_and_stay():
+    """White windows 4 px apart from the drawn ball (within its reach, not touching it) are kept as drawn."""
+    clip = _clip(12, 30, 2.0)
+    new = _boiling(4, 54, 2.0, offset=1.0)
+    windows = np.zeros((H, W), bool)
+    windows[20:52:4, 80:84] = True  # 4 px past the last drawn ball's ring (radius 13 round x 61)
+    new[:, windows] = 235
+    out = _uint8(carry_subject(_tensor(new), new, cut_subject(clip, True), [1, 2, 3, 4]))
+    assert (out[:, windows] >= 230).all()
+
+
 def test_a_subject_that_grows_through_a_zoom_grows_on():
     clip = _clip(12, 40, 1.0, radius=8.0, grow=0.25)
     sprite = cut_subject(clip, True)
