@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from engine.model.subject_key import SUBJECT_MIN_SATURATION, SUBJECT_MIN_VALUE, hsv, subject_mask
+from engine.model.subject_key import hsv, subject_mask
 
 SKY_ROWS = 0.12  # top fraction of the frame read as sky
 NIGHT_LUMA = 70.0  # mean luma (0-255) of the sky below which it is night
@@ -90,7 +90,7 @@ def camera_flow(frames: np.ndarray, step: int = 2, block: int | None = None):
     """Global motion over the clip as (tx, ty, zoom): translation in pixels and relative scale
     change, each summed over frame pairs. A similarity model flow = t + s*(p - centre) is fitted
     to block shifts by least squares; textureless blocks (sky) and the subject's blocks
-    (saturated pixels) are left out."""
+    (subject_key.subject_mask) are left out."""
     frames = _check_clip(frames)
     T, H, W = frames.shape[:3]
     if T < 2:
@@ -100,8 +100,7 @@ def camera_flow(frames: np.ndarray, step: int = 2, block: int | None = None):
     # Stretch contrast so dark (night) clips are measured like bright ones.
     lo, hi = np.percentile(lum, [2, 98])
     lum = (lum - lo) * (255.0 / max(hi - lo, 8.0))
-    _, sat, val = hsv(frames)
-    subject = (sat > SUBJECT_MIN_SATURATION) & (val > SUBJECT_MIN_VALUE)
+    subject, _ = subject_mask(frames)  # a white one too: a still one held a pan's reading under its threshold
     block = block or max(8, int(2 ** np.floor(np.log2(H / 3))))
     window = np.outer(np.hanning(block), np.hanning(block)).astype(np.float32)
     ys = np.linspace(0, H - block, max(2, H // (block // 2) - 1)).astype(int)

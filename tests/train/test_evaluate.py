@@ -25,6 +25,14 @@ def test_camera_move_is_read_from_the_background(camera):
     assert ev.classify_camera(clip) == camera
 
 
+def test_a_white_subject_still_on_screen_does_not_hold_a_pan_still():
+    """A night pan's white ball that stands still on screen: its blocks are left out, as a saturated
+    subject's are; counted, they held the pan's reading under its threshold."""
+    clip = render(_scene(camera="pan left", setting="mountains", color="white", shape="ball", motion="still",
+                         time_of_day="night", subject_size=0.3))
+    assert ev.classify_camera(clip) == "pan left"
+
+
 @pytest.mark.parametrize("time_of_day", TIMES_OF_DAY)
 def test_time_of_day_is_read_from_the_sky(time_of_day):
     for setting in ("mountains", "sea", "city", "field"):

@@ -4,6 +4,7 @@ import dataclasses
 import numpy as np
 import pytest
 
+from engine.model.subject_key import SUBJECT_MIN_SATURATION, SUBJECT_MIN_VALUE
 from engine.train import evaluate as ev
 from engine.train.data import check_training_seed
 from engine.train.world import (BACKGROUND_MAX_SATURATION, CAMERAS, COLORS, EVAL_SEED_START, MOTIONS, SETTINGS,
@@ -76,5 +77,5 @@ def test_subject_is_saturated_and_visible_at_every_time_of_day(time_of_day):
     for color in ("red", "green", "blue", "yellow"):
         scene = Scene(time_of_day, "city", "static", color, "ball", "still", 9, subject_x=0.5, subject_y=0.7)
         _, s, v = ev.hsv(render(scene, 128, 72, 2))
-        subject = (s > ev.SUBJECT_MIN_SATURATION) & (v > ev.SUBJECT_MIN_VALUE)
+        subject = (s > SUBJECT_MIN_SATURATION) & (v > SUBJECT_MIN_VALUE)
         assert subject[0].mean() > 0.01
