@@ -258,7 +258,9 @@ class LatentCutPipeline:
             video = self._carry_layers(video, seq)
         video = zoom_frames(video, seq.zoom, seq.zoom_lead)  # a seam's difference zooms with it
         if seq.sprite is not None:  # on screen, as the clip shows its subject
-            video = carry_subject(video, _pixels(video[0]), seq.sprite, self._seam_distances(seq, video.shape[2]))
+            plate = next((plate[:2] for plate in seq.plates if plate is not None), None)
+            video = carry_subject(video, _pixels(video[0]), seq.sprite, self._seam_distances(seq, video.shape[2]),
+                                  plate)
         out = self._conform(_pixels(video[0]), args, seq)
         return VideoResult(frames=out, rate=out_rate, metadata=self._metadata(args, out, out_rate))
 

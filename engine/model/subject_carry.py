@@ -125,11 +125,14 @@ def _gaussian(x: torch.Tensor) -> torch.Tensor:
     return F.conv2d(x, k.view(1, 1, -1, 1).expand(c, 1, -1, 1), padding=(r, 0), groups=c)
 
 
-def _filled(frames: torch.Tensor, hole: torch.Tensor, shown: torch.Tensor) -> torch.Tensor:
-    """[T,3,H,W] frames with what shows of the hole [T,1,H,W] (bool) filled from the pixels round the hole,
-    where `shown` [T,1,H,W] (bool)."""
+def _filled(frames: torch.Tensor, hole: torch.Tensor, shown: torch.Tensor, ground: tuple | None) -> torch.Tensor:
+    """[T,3,H,W] frames with what shows of the hole [T,1,H,W] (bool) filled, where `shown` [T,1,H,W] (bool):
+    from a still shot's clean plate where it holds (ground: the plate [1,3,H,W] and where it holds
+    [1,1,H,W], bool), else from the pixels round the hole."""
     keep = (~hole).float()
     estimate = _gaussian(frames * keep) / _gaussian(keep).clamp(min=1e-4)
+    if ground is not None:
+        estimate = torch.where(ground[1], ground[0].to(frames), estimate)
     return torch.where(hole & shown, estimate, frames)
 
 
@@ -146,10 +149,12 @@ def _touching(mask: torch.Tensor, seed: torch.Tensor, reach: int) -> torch.Tenso
     return grown
 
 
-def carry_subject(video: torch.Tensor, pixels: np.ndarray, sprite: Sprite, distances: list[int]) -> torch.Tensor:
+def carry_subject(video: torch.Tensor, pixels: np.ndarray, sprite: Sprite, distances: list[int],
+                  ground: tuple | None = None) -> torch.Tensor:
     """New frames [1,3,T,H,W] in [-1, 1] (pixels: the same as uint8 RGB [T,H,W,3]; distances: each frame's
     from the seam frame, negative before it) with the sprite carried over them in place of their own
-    subject; as they are where they show a subject of another kind or colour."""
+    subject, filled from a still shot's clean plate where there is one (_filled's ground); as they are
+    where they show a subject of another kind or colour."""
     mask, kind = subject_mask(pixels)
     if kind != "none":
         if kind != sprite.kind:
@@ -164,6 +169,6 @@ def carry_subject(video: torch.Tensor, pixels: np.ndarray, sprite: Sprite, dista
         reach = 2 * round(sprite.half) + 1
         own = _touching(_reach(pixels, mask, kind, sprite.hue).to(frames), cover > 0.05, reach)
         own = F.max_pool2d(own, 2 * OWN_RIM + 1, 1, OWN_RIM) > 0
-        frames = _filled(frames, own, cover < 0.99)  # the drawn subject lights no fill under the carried one
+        frames = _filled(frames, own, cover < 0.99, ground)  # the drawn subject lights no fill under the carried one
     out = placed[:, :3] + frames * (1 - cover)
     return out.permute(1, 0, 2, 3)[None].to(video.dtype)

@@ -742,8 +742,8 @@ def test_an_extension_shows_its_clip_s_own_subject_carried_on_and_a_fill_does_no
     pipe, _ = _subject_pipeline(tmp_path, "layout", subject_layout=True)
     pipe.model.denoiser.camera = None
     calls, real = [], pipeline.carry_subject
-    monkeypatch.setattr(pipeline, "carry_subject", lambda video, pixels, sprite, distances:
-                        calls.append((sprite, distances)) or real(video, pixels, sprite, distances))
+    monkeypatch.setattr(pipeline, "carry_subject", lambda video, pixels, sprite, distances, ground:
+                        calls.append((sprite, distances, ground)) or real(video, pixels, sprite, distances, ground))
 
     def carried(request):
         calls.clear()
@@ -751,11 +751,13 @@ def test_an_extension_shows_its_clip_s_own_subject_carried_on_and_a_fill_does_no
         return calls
 
     clip, prompt = _square_clip(8, 20, 2.0), "a red box moving right"
-    (sprite, distances), = carried(ExtendRequest(frames=clip, prompt=prompt, seconds=1.0, rate=8, steps=2))
+    (sprite, distances, ground), = carried(ExtendRequest(frames=clip, prompt=prompt, seconds=1.0, rate=8, steps=2))
     assert distances == list(range(1, 9)) and sprite.kind == "saturated"
+    plate, held = ground  # a still shot: the drawn subject's pixels are filled from the clip's clean plate
+    assert plate.shape == (1, 3, 32, 64) and held.shape == (1, 1, 32, 64)
     assert sprite.centre == pytest.approx((37.5, 19.5), abs=0.5) and sprite.step == pytest.approx((2.0, 0.0), abs=0.1)
-    (sprite, distances), = carried(ExtendRequest(frames=clip, prompt=prompt, seconds=1.0, rate=8, steps=2,
-                                                 direction="head"))
+    (sprite, distances, _), = carried(ExtendRequest(frames=clip, prompt=prompt, seconds=1.0, rate=8, steps=2,
+                                                    direction="head"))
     assert distances == list(range(-8, 0)) and sprite.centre == pytest.approx((23.5, 19.5), abs=0.5)
     assert not carried(ExtendRequest(frames=clip, prompt="over a field at night", seconds=1.0, rate=8, steps=2))
     assert not carried(FillRequest(before_frames=clip, after_frames=clip, prompt=prompt, seconds=1.0, rate=8,

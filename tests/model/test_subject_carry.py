@@ -100,6 +100,26 @@ def test_lights_near_the_drawn_subject_are_ground_and_stay():
     assert (out[:, windows] >= 230).all()
 
 
+def test_a_still_shot_s_drawn_subject_is_filled_from_its_clean_plate():
+    """Where the drawn ball shows beside the carried one, a still shot's clean plate stands for the ground
+    where it holds; elsewhere the ground round the hole does."""
+    clip = _clip(12, 30, 2.0)
+    new = _boiling(4, 54, 2.0, offset=4.0)
+    plate = torch.full((1, 3, H, W), -0.5)
+    held = torch.zeros(1, 1, H, W, dtype=torch.bool)
+    held[..., :36, :] = True  # the plate holds over the upper half
+    out = _uint8(carry_subject(_tensor(new), new, cut_subject(clip, True), [1, 2, 3, 4], (plate, held)))
+    drawn = np.stack([_ball(54 + 2.0 * t + 4.0, 36, 10.5)[1] for t in range(4)]) > 0.5
+    carried = np.stack([_ball(54 + 2.0 * t, 36, 11.0)[1] for t in range(4)]) > 0  # with its soft rim
+    beside = drawn & ~carried
+    upper = beside.copy()
+    upper[:, 36:] = False
+    # the plate's level, (-0.5 + 1) * 127.5, but where the carried ball's soft rim reaches; none of the drawn one
+    assert upper.sum() > 20 and (out[upper] == 64).mean() > 0.9 and out[upper].max() < 100
+    lower = beside & ~upper
+    assert out[lower].max() < 60 and (out[lower] == 64).mean() < 0.1  # the dark ground round it
+
+
 def test_a_subject_that_grows_through_a_zoom_grows_on():
     clip = _clip(12, 40, 1.0, radius=8.0, grow=0.25)
     sprite = cut_subject(clip, True)
