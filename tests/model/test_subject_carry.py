@@ -66,6 +66,16 @@ def test_the_cut_takes_the_subject_s_shaded_side_and_none_of_the_ground():
     assert np.hypot(head.centre[0] - 30.0, head.centre[1] - 36.0) < 3  # the key's, off to its lit side
 
 
+def test_a_tinted_mark_reaching_in_from_the_subject_s_edge_is_cut_with_it():
+    """The model's own drawn ball has tinted marks that neither the key nor the pixels of its kind take;
+    one that reaches in from the edge is cut with the ball (a ball or a box is convex), not left open to
+    show the ground through the carried ball."""
+    clip = _clip(12, 30, 2.0)
+    clip[-1, 34:39, 44:53] = (150, 120, 200)  # a violet streak from the ball's left edge (x 43) inwards
+    cover = cut_subject(clip, True).rgba[3]
+    assert cover[34:39, 44:53].min() == 1
+
+
 def test_the_new_frames_show_the_clip_s_subject_on_its_path_and_not_their_own():
     """After a tail the clip's ball goes on 2 px a frame; the drawn ball's noisy face and its ring,
     1.5 px ahead of the path, are gone; before a head it comes from behind."""
