@@ -6,8 +6,9 @@ subject that boil was the biggest change among the new frames: a night pan's whi
 screen, read 1.90 and 2.23 times the typical change at its tail and head (quality.py's seeds from
 1,500). The world's subjects are rigid and convex, so the subject the clip shows at the seam, cut
 out with its shaded side, filled convex and with a soft rim (cut_subject), is carried on along the
-clip's own path on screen at its pace, growing as it grew through a zoom (carry_subject). Where the new frames' own subject reaches past the
-carried one, its pixels are filled from a still shot's clean plate, else from the ground round them.
+clip's own path on screen at its pace, growing as it grew through a zoom (carry_subject). Where the
+new frames' own subject reaches past the carried one, its pixels are filled from a still shot's clean
+plate, else from the ground round them.
 Over 72 held-out extensions (quality.py's seeds from 500, 1,500 and 2,500) seam regions passing went
 from 100%, 88% and 96% to 100%, 100% and 92%, their geometric mean from 1.16, 1.19 and 1.22 to 1.11,
 1.07 and 1.17 (the last without a still shot's still subject); the night pan's ball read 0.94, 0.93.
