@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -37,7 +37,7 @@ from .model.restyle_edges import follow_edges
 from .model.restyle_look import without_look
 from .model.seams import HOLD_SEAM_APART, PLATE_SECONDS, clean_plate, hold_still, match_seams, one_step_on, uncover
 from .model.subject import LAYOUT_SIZE, LAYOUT_X, layout_map, names_subject, place_subject
-from .model.subject_carry import PATH_SECONDS, Sprite, carry_subject, cut_subject
+from .model.subject_carry import PATH_SECONDS, carry_subject, cut_subject
 from .model.subject_key import subject_boxes, subject_mask
 from .model.temporal_nr import ground_cells, reduce_noise, steady_velocity
 from .model.text_encoder import TextEncoder
@@ -70,7 +70,7 @@ class _Sequence:
     plates: tuple = (None, None)             # per seam, None or the clip's clean plate (_clean_plate)
     guide: torch.Tensor | None = None        # [1,3,T,H,W] a restyle's input frames (model/restyle_edges.py)
     parallax: np.ndarray | None = None       # [H] an extension's rows' speeds against the drift (model/parallax.py)
-    sprite: Sprite | None = None             # an extension's clip's subject at the seam (model/subject_carry.py)
+    sprites: list = field(default_factory=list)  # the clips' subjects at the seams (model/subject_carry.py)
 
 
 # New frames take over from the clip's seam frame over this long (model/seams.py).
@@ -257,10 +257,12 @@ class LatentCutPipeline:
         if isinstance(args, ExtendRequest) and seq.drift not in (None, (0.0, 0.0)):
             video = self._carry_layers(video, seq)
         video = zoom_frames(video, seq.zoom, seq.zoom_lead)  # a seam's difference zooms with it
-        if seq.sprite is not None:  # on screen, as the clip shows its subject
+        if seq.sprites:  # on screen, as the clip shows its subject
             plate = next((plate[:2] for plate in seq.plates if plate is not None), None)
-            video = carry_subject(video, _pixels(video[0]), seq.sprite, self._seam_distances(seq, video.shape[2]),
-                                  plate)
+            n = video.shape[2]
+            distances = [self._seam_distances(seq, n)] if len(seq.sprites) == 1 else \
+                [list(range(1, n + 1)), list(range(-n, 0))]
+            video = carry_subject(video, _pixels(video[0]), seq.sprites, distances, plate)
         out = self._conform(_pixels(video[0]), args, seq)
         return VideoResult(frames=out, rate=out_rate, metadata=self._metadata(args, out, out_rate))
 
@@ -548,6 +550,19 @@ class LatentCutPipeline:
             video = parallax_frames(video, seq.parallax, seq.drift, distances, subject)
         return mirror_revealed(video, seq.drift, distances)
 
+    def _sprites(self, clips: list[tuple[np.ndarray, bool]], seq: _Sequence, width: int, height: int) -> list:
+        """Each clip's subject at its seam (model/subject_carry.py cut_subject), from its frames at the model's
+        rate within PATH_SECONDS of it (clips: the frames and whether the seam is at their end); none where
+        the subject has no told layout or a clip shows none."""
+        if seq.layout is None:
+            return []
+        sprites = []
+        for native, at_end in clips:
+            count = min(round(PATH_SECONDS * self.native_rate), len(native))
+            near = self._to_tensor(native[-count:] if at_end else native[:count], width, height)
+            sprites.append(cut_subject(_pixels(near[0]), at_end))
+        return [] if None in sprites else sprites
+
     @staticmethod
     def _seam_distances(seq: _Sequence, frames: int) -> list[int]:
         """Each of an extension's new frames' distance from the clip's seam frame, negative before it."""
@@ -640,10 +655,7 @@ class LatentCutPipeline:
             plate = self._clean_plate(native, tail, width, height, drift)
             seq.plates = (plate, None) if tail else (None, plate)
             seq.parallax = self._layer_speeds(native, tail, width, height, drift)
-            if seq.layout is not None:
-                count = min(round(PATH_SECONDS * self.native_rate), len(native))
-                near = self._to_tensor(native[-count:] if tail else native[:count], width, height)
-                seq.sprite = cut_subject(_pixels(near[0]), tail)
+            seq.sprites = self._sprites([(native, tail)], seq, width, height)
             return seq
         # fill: the gap is new_latents latent frames between the two contexts; its frames are then
         # stretched to the exact gap length so both seams meet. The camera's drift is the clip's before it.
@@ -661,6 +673,7 @@ class LatentCutPipeline:
         seq.subject_steps = tuple(steps)
         seq.plates = (self._clean_plate(native[0], True, width, height, drift),
                       self._clean_plate(native[1], False, width, height, drift))
+        seq.sprites = self._sprites([(native[0], True), (native[1], False)], seq, width, height)
         return seq
 
     def _known_sequence(self, total: int, parts: list[tuple[int, torch.Tensor]], out_start: int,

@@ -733,10 +733,10 @@ def test_an_extension_carries_its_clip_s_subject_inside_its_blocks_and_a_fill_do
                                    steps=2))
 
 
-def test_an_extension_shows_its_clip_s_own_subject_carried_on_and_a_fill_does_not(tmp_path, monkeypatch):
+def test_an_extension_or_fill_shows_its_clips_own_subject_carried_on(tmp_path, monkeypatch):
     """An extension whose clip shows a subject ends with that subject, cut from the clip's frame next to
-    the seam, carried over its new frames (model/subject_carry.py), each at its distance from the seam;
-    not one whose prompt asks for no subject, nor a fill."""
+    the seam, carried over its new frames (model/subject_carry.py), each at its distance from the seam; a
+    fill with both sides' subjects; not one whose prompt asks for no subject."""
     import engine.pipeline as pipeline
 
     pipe, _ = _subject_pipeline(tmp_path, "layout", subject_layout=True)
@@ -751,17 +751,21 @@ def test_an_extension_shows_its_clip_s_own_subject_carried_on_and_a_fill_does_no
         return calls
 
     clip, prompt = _square_clip(8, 20, 2.0), "a red box moving right"
-    (sprite, distances, ground), = carried(ExtendRequest(frames=clip, prompt=prompt, seconds=1.0, rate=8, steps=2))
+    (sprites, distances, ground), = carried(ExtendRequest(frames=clip, prompt=prompt, seconds=1.0, rate=8, steps=2))
+    (sprite,), (distances,) = sprites, distances
     assert distances == list(range(1, 9)) and sprite.kind == "saturated"
     plate, held = ground  # a still shot: the drawn subject's pixels are filled from the clip's clean plate
     assert plate.shape == (1, 3, 32, 64) and held.shape == (1, 1, 32, 64)
     assert sprite.centre == pytest.approx((37.5, 19.5), abs=0.5) and sprite.step == pytest.approx((2.0, 0.0), abs=0.1)
-    (sprite, distances, _), = carried(ExtendRequest(frames=clip, prompt=prompt, seconds=1.0, rate=8, steps=2,
-                                                    direction="head"))
+    ((sprite,), (distances,), _), = carried(ExtendRequest(frames=clip, prompt=prompt, seconds=1.0, rate=8, steps=2,
+                                                          direction="head"))
     assert distances == list(range(-8, 0)) and sprite.centre == pytest.approx((23.5, 19.5), abs=0.5)
     assert not carried(ExtendRequest(frames=clip, prompt="over a field at night", seconds=1.0, rate=8, steps=2))
-    assert not carried(FillRequest(before_frames=clip, after_frames=clip, prompt=prompt, seconds=1.0, rate=8,
-                                   steps=2))
+    ((before, after), distances, _), = carried(FillRequest(before_frames=clip, after_frames=clip, prompt=prompt,
+                                                             seconds=1.0, rate=8, steps=2))
+    n = len(distances[0])
+    assert distances == [list(range(1, n + 1)), list(range(-n, 0))]
+    assert before.centre == pytest.approx((37.5, 19.5), abs=0.5) and after.centre == pytest.approx((23.5, 19.5), abs=0.5)
 
 
 def test_a_subject_that_walks_out_of_the_picture_stays_out(tmp_path):

@@ -81,7 +81,7 @@ def test_the_new_frames_show_the_clip_s_subject_on_its_path_and_not_their_own():
     1.5 px ahead of the path, are gone; before a head it comes from behind."""
     clip = _clip(12, 30, 2.0)
     new = _boiling(8, 30 + 2.0 * 12, 2.0, offset=1.5)
-    out = _uint8(carry_subject(_tensor(new), new, cut_subject(clip, True), list(range(1, 9))))
+    out = _uint8(carry_subject(_tensor(new), new, [cut_subject(clip, True)], [list(range(1, 9))]))
     truth = _clip(20, 30, 2.0)[12:]
     inner = np.stack([_ball(30 + 2.0 * (12 + t), 36, 9.0)[1] for t in range(8)]) > 0.99
     assert np.abs(out.astype(int) - truth)[inner].max() <= 6  # the clip's smooth ball
@@ -93,7 +93,7 @@ def test_the_new_frames_show_the_clip_s_subject_on_its_path_and_not_their_own():
     ring = (np.abs(out[..., 0].astype(int) - 120) < 3) & ~inner
     assert ring.sum() < 0.05 * (np.abs(new[..., 0].astype(int) - 120) < 3).sum()
     before = _boiling(8, 30 - 2.0 * 8, 2.0, offset=-1.5)
-    out = _uint8(carry_subject(_tensor(before), before, cut_subject(clip, False), list(range(-8, 0))))
+    out = _uint8(carry_subject(_tensor(before), before, [cut_subject(clip, False)], [list(range(-8, 0))]))
     truth = np.stack([_ball(30 + 2.0 * (t - 8), 36, 9.0)[0] for t in range(8)])
     inner = np.stack([_ball(30 + 2.0 * (t - 8), 36, 9.0)[1] for t in range(8)]) > 0.99
     assert np.abs(out.astype(int) - truth)[inner].max() <= 6
@@ -106,7 +106,7 @@ def test_lights_near_the_drawn_subject_are_ground_and_stay():
     windows = np.zeros((H, W), bool)
     windows[20:52:4, 80:84] = True  # 4 px past the last drawn ball's ring (radius 13 round x 61)
     new[:, windows] = 235
-    out = _uint8(carry_subject(_tensor(new), new, cut_subject(clip, True), [1, 2, 3, 4]))
+    out = _uint8(carry_subject(_tensor(new), new, [cut_subject(clip, True)], [[1, 2, 3, 4]]))
     assert (out[:, windows] >= 230).all()
 
 
@@ -118,7 +118,7 @@ def test_a_still_shot_s_drawn_subject_is_filled_from_its_clean_plate():
     plate = torch.full((1, 3, H, W), -0.5)
     held = torch.zeros(1, 1, H, W, dtype=torch.bool)
     held[..., :36, :] = True  # the plate holds over the upper half
-    out = _uint8(carry_subject(_tensor(new), new, cut_subject(clip, True), [1, 2, 3, 4], (plate, held)))
+    out = _uint8(carry_subject(_tensor(new), new, [cut_subject(clip, True)], [[1, 2, 3, 4]], (plate, held)))
     drawn = np.stack([_ball(54 + 2.0 * t + 4.0, 36, 10.5)[1] for t in range(4)]) > 0.5
     carried = np.stack([_ball(54 + 2.0 * t, 36, 11.0)[1] for t in range(4)]) > 0  # with its soft rim
     beside = drawn & ~carried
@@ -135,11 +135,25 @@ def test_a_subject_that_grows_through_a_zoom_grows_on():
     sprite = cut_subject(clip, True)
     assert sprite.growth > 0.15  # the half side of a square of the keyed area grows with the ball
     new = _boiling(8, 52, 1.0, offset=0.0)
-    out = carry_subject(_tensor(new), new, sprite, list(range(1, 9)))
+    out = carry_subject(_tensor(new), new, [sprite], [list(range(1, 9))])
     shown = [subject_mask(f[None])[0].sum() for f in _uint8(out)]
     first = subject_mask(clip[-1:])[0].sum()
     grown = ((sprite.half + 8 * sprite.growth) / sprite.half) ** 2  # 8 frames on
     assert shown[0] > first and abs(shown[-1] / first - grown) < 0.1 * grown
+
+
+def test_across_a_fill_s_gap_the_two_sides_subjects_cross_fade_along_the_path_between_them():
+    """The ball leaves the clip before at x 52 going 2 px a frame and the clip after takes it up at x 80:
+    over 7 frames between, its place goes from the one path to the other, each whole at its own seam."""
+    before, after = _clip(12, 30, 2.0), _clip(12, 80, 2.0)
+    new = _boiling(7, 54, 2.0, offset=0.0)
+    leaving, taking = cut_subject(before, True), cut_subject(after, False)
+    out = _uint8(carry_subject(_tensor(new), new, [leaving, taking], [list(range(1, 8)), list(range(-7, 0))]))
+    xs = [subject_mask(f[None])[0][0].nonzero()[1].mean() for f in out]  # keyed centres, as the sprites'
+    on_before = [leaving.centre[0] + 2.0 * (j + 1) for j in range(7)]
+    on_after = [taking.centre[0] - 2.0 * (7 - j) for j in range(7)]
+    expected = [(1 - (j + 1) / 8) * a + (j + 1) / 8 * b for j, (a, b) in enumerate(zip(on_before, on_after))]
+    assert np.allclose(xs, expected, atol=0.75)
 
 
 def test_a_subject_of_another_colour_is_left_as_drawn():
@@ -147,9 +161,9 @@ def test_a_subject_of_another_colour_is_left_as_drawn():
     clip = _clip(12, 30, 2.0)
     red = np.stack([_ball(56 + 2.0 * t, 36, 9.0, rgb=(230, 30, 30))[0] for t in range(4)])
     video = _tensor(red)
-    assert torch.equal(carry_subject(video, red, cut_subject(clip, True), [1, 2, 3, 4]), video)
+    assert torch.equal(carry_subject(video, red, [cut_subject(clip, True)], [[1, 2, 3, 4]]), video)
     green = _clip(12, 30, 2.0, rgb=(30, 220, 30))
-    assert torch.equal(carry_subject(video, red, cut_subject(green, True), [1, 2, 3, 4]), video)
+    assert torch.equal(carry_subject(video, red, [cut_subject(green, True)], [[1, 2, 3, 4]]), video)
 
 
 def test_a_clip_without_a_subject_next_to_its_seam_has_none_to_carry():
