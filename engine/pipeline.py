@@ -259,10 +259,8 @@ class LatentCutPipeline:
         video = zoom_frames(video, seq.zoom, seq.zoom_lead)  # a seam's difference zooms with it
         if seq.sprites:  # on screen, as the clip shows its subject
             plate = next((plate[:2] for plate in seq.plates if plate is not None), None)
-            n = video.shape[2]
-            distances = [self._seam_distances(seq, n)] if len(seq.sprites) == 1 else \
-                [list(range(1, n + 1)), list(range(-n, 0))]
-            video = carry_subject(video, _pixels(video[0]), seq.sprites, distances, plate)
+            video = carry_subject(video, _pixels(video[0]), seq.sprites, self._seam_distances(seq, video.shape[2]),
+                                  plate)
         out = self._conform(_pixels(video[0]), args, seq)
         return VideoResult(frames=out, rate=out_rate, metadata=self._metadata(args, out, out_rate))
 
@@ -540,7 +538,7 @@ class LatentCutPipeline:
         subject left as drawn where the frames show it within its told layout, and a tilt's rows beyond
         the seam frame's edge continued from the rows next to them (model/parallax.py)."""
         n = video.shape[2]
-        distances = self._seam_distances(seq, n)
+        (distances,) = self._seam_distances(seq, n)
         if seq.parallax is not None:
             subject = None
             mask, kind = subject_mask(_pixels(video[0]))
@@ -564,11 +562,11 @@ class LatentCutPipeline:
         return [] if None in sprites else sprites
 
     @staticmethod
-    def _seam_distances(seq: _Sequence, frames: int) -> list[int]:
-        """Each of an extension's new frames' distance from the clip's seam frame, negative before it."""
-        if seq.seam_before is not None:
-            return [seq.seam_lead + j for j in range(frames)]
-        return [j - frames for j in range(frames)]
+    def _seam_distances(seq: _Sequence, frames: int) -> list[list[int]]:
+        """For each seam, the clip's before the new frames and then the clip's after them, each new frame's
+        distance from the clip's seam frame, negative before it."""
+        before = [[seq.seam_lead + j for j in range(frames)]] if seq.seam_before is not None else []
+        return before + ([[j - frames for j in range(frames)]] if seq.seam_after is not None else [])
 
     def _uncover(self, video: torch.Tensor, seq: _Sequence) -> torch.Tensor:
         """A still shot's new ground, the ground each seam's subject leaves included, from the clip's

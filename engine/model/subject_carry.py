@@ -58,29 +58,29 @@ class Sprite:
     hue: float
 
 
-def _mean_hue(frames: np.ndarray, mask: np.ndarray) -> float:
-    """The circular mean hue (degrees) of the masked pixels."""
-    h = np.deg2rad(hsv(frames)[0][mask])
+def _mean_hue(hue: np.ndarray, mask: np.ndarray) -> float:
+    """The circular mean (degrees) of the masked pixels' hue (subject_key.hsv's)."""
+    h = np.deg2rad(hue[mask])
     return float(np.rad2deg(np.arctan2(np.sin(h).mean(), np.cos(h).mean())) % 360.0) if h.size else 0.0
 
 
-def _alike(frames: np.ndarray, kind: str, hue: float, saturation: float, value: float) -> np.ndarray:
-    """[T,H,W] the pixels of uint8 RGB frames [T,H,W,3] that look like a subject of this kind and hue: a white
-    one's greys down to `value`, a saturated one's hue from `saturation` up."""
-    h, s, v = hsv(frames)
+def _alike(colours: tuple, kind: str, hue: float, saturation: float, value: float) -> np.ndarray:
+    """[T,H,W] the pixels of frames (colours: their subject_key.hsv) that look like a subject of this kind and
+    hue: a white one's greys down to `value`, a saturated one's hue from `saturation` up."""
+    h, s, v = colours
     if kind == "white":
         return (s < WHITE_MAX_SATURATION) & (v > value)
     return (s > saturation) & (v > value) & (np.abs((h - hue + 180.0) % 360.0 - 180.0) < MAX_HUE_APART / 2)
 
 
-def _reach(frames: np.ndarray, key: np.ndarray, kind: str, hue: float) -> torch.Tensor:
-    """[T,1,H,W] (0 or 1) a subject's key [T,H,W] in uint8 RGB frames [T,H,W,3], and the pixels of its kind
-    (_alike) within COVER_REACH px of it: the key falls short of a ball's shaded side. Cut at the key, the
+def _reach(colours: tuple, key: np.ndarray, kind: str, hue: float) -> torch.Tensor:
+    """[T,1,H,W] (0 or 1) a subject's key [T,H,W] in frames (colours: their subject_key.hsv), and the pixels
+    of its kind (_alike) within COVER_REACH px of it: the key falls short of a ball's shaded side. Cut at the key, the
     carried ball lost that side, a crescent that the new frames' own drawing showed through; and the new
     frames' own ball left it standing by the carried one."""
     key = torch.from_numpy(key).float()[:, None]
     near = F.max_pool2d(key, 2 * COVER_REACH + 1, 1, COVER_REACH)
-    alike = torch.from_numpy(_alike(frames, kind, hue, SUBJECT_MIN_SATURATION, COVER_MIN_VALUE)).float()[:, None]
+    alike = torch.from_numpy(_alike(colours, kind, hue, SUBJECT_MIN_SATURATION, COVER_MIN_VALUE)).float()[:, None]
     return torch.maximum(key, alike * near)
 
 
@@ -112,8 +112,9 @@ def cut_subject(frames: np.ndarray, at_end: bool) -> Sprite | None:
     h, w = mask.shape[1:]
     ys, xs = np.mgrid[0:h, 0:w]
     near = (np.abs(xs - cx) < 2.5 * half) & (np.abs(ys - cy) < 2.5 * half)  # the subject, not a bright patch
-    hue = _mean_hue(frames[k:k + 1], mask[k:k + 1])
-    cover = _solid(_reach(frames[k:k + 1], (mask[k] & near)[None], kind, hue))[0]
+    colours = tuple(c[None] for c in hsv(frames[k]))
+    hue = _mean_hue(colours[0], mask[k:k + 1])
+    cover = _solid(_reach(colours, (mask[k] & near)[None], kind, hue))[0]
     cover = (1.5 * F.avg_pool2d(F.max_pool2d(cover, 3, 1, 1), 3, 1, 1)).clamp(max=1.0)  # and a soft rim
     rgb = torch.from_numpy(frames[k]).permute(2, 0, 1).float() / 127.5 - 1.0
     return Sprite(torch.cat([rgb * cover, cover]), (float(cx), float(cy)), float(half), (float(dx), float(dy)),
@@ -183,9 +184,10 @@ def carry_subject(video: torch.Tensor, pixels: np.ndarray, sprites: list[Sprite]
     cross-fade, each whole at its own seam."""
     mask, kind = subject_mask(pixels)
     if kind != "none":
+        colours = hsv(pixels)
         if any(kind != sprite.kind for sprite in sprites):
             return video
-        hue = _mean_hue(pixels, mask)
+        hue = _mean_hue(colours[0], mask)
         if kind == "saturated" and any(abs((hue - s.hue + 180.0) % 360.0 - 180.0) > MAX_HUE_APART for s in sprites):
             return video
     frames = video[0].permute(1, 0, 2, 3).float()  # [T,3,H,W]
@@ -200,7 +202,7 @@ def carry_subject(video: torch.Tensor, pixels: np.ndarray, sprites: list[Sprite]
     cover = placed[:, 3:]
     if kind != "none":  # the new frames' own subject near the carried one, and its ring
         reach = 2 * round(max(sprite.half for sprite in sprites)) + 1
-        own = _touching(_reach(pixels, mask, kind, sprites[0].hue).to(frames), cover > 0.05, reach)
+        own = _touching(_reach(colours, mask, kind, sprites[0].hue).to(frames), cover > 0.05, reach)
         own = F.max_pool2d(own, 2 * OWN_RIM + 1, 1, OWN_RIM) > 0
         frames = _filled(frames, own, cover < 0.99, ground)  # the drawn subject lights no fill under the carried one
     out = placed[:, :3] + frames * (1 - cover)
