@@ -616,6 +616,51 @@ def test_a_generate_tells_the_denoiser_where_its_subject_goes(tmp_path):
     assert told and all(lay is None for lay in told)
 
 
+def test_an_animate_is_told_where_its_still_s_subject_goes(tmp_path):
+    """With subject_layout an animate tells its denoiser the box where the still shows its subject, moving
+    on at the head's speed in the camera frame (2.5 px a frame: 10 px a latent frame of 4); a still with
+    no subject, or a prompt with none, tells none."""
+    pipe, told = _subject_pipeline(tmp_path, "layout", subject_layout=True)
+
+    def animate(image, prompt="a red box moving right"):
+        told.clear()
+        pipe.animate(AnimateRequest(image=image, prompt=prompt, seconds=1.0, steps=2, rate=8))
+        return list(told)
+
+    still = _square_clip(1, 20, 0.0)[0]  # the box's centre at x 23.5
+    layouts = animate(still)
+    assert layouts and all(lay is not None for lay in layouts)
+    centres = _centres(layouts[0][0])
+    assert centres[0] == pytest.approx(23.5 + 2.5 * 1.5, abs=2.5)  # its first latent frame's four frames
+    assert centres[1] - centres[0] == pytest.approx(10.0, abs=2.5)
+    assert all(lay is None for lay in animate(np.full((32, 64, 3), 90, np.uint8)))
+    assert all(lay is None for lay in animate(still, prompt="over the sea at night"))
+
+
+def test_a_white_subject_is_drawn_white_in_the_box_it_was_told(tmp_path, monkeypatch):
+    """A generate or animate whose prompt asks for a white subject takes the tint off the subject in
+    the box the denoiser was told (model/subject_tint.py), each frame's box in the picture: on screen
+    it moves the head's 2.5 px a frame plus the camera's 1.5. A subject of a colour is left as drawn."""
+    import engine.pipeline as pipeline
+
+    pipe, _ = _subject_pipeline(tmp_path, "layout", subject_layout=True)
+    calls, real = [], pipeline.untint_subject
+    monkeypatch.setattr(pipeline, "untint_subject", lambda video, boxes: calls.append(boxes) or real(video, boxes))
+    pipe.generate(GenerateRequest(prompt="a white ball moving right", seconds=1.0, steps=2, rate=8))
+    (boxes,) = calls
+    assert boxes.shape == (8, 3)
+    steps = np.diff(boxes[:, 0])  # the camera's whole-pixel offsets alternate 2 and 1 px; a round trip aside
+    assert np.mean(steps[steps > 0]) == pytest.approx(4.0, abs=0.5)
+    calls.clear()
+    pipe.generate(GenerateRequest(prompt="a red ball moving right", seconds=1.0, steps=2, rate=8))
+    assert not calls
+    white = _square_clip(1, 20, 0.0)[0]
+    white[16:24, 20:28] = 240
+    pipe.animate(AnimateRequest(image=white, prompt="a white box moving right", seconds=1.0, steps=2, rate=8))
+    (boxes,) = calls
+    assert boxes[0, :2] == pytest.approx((23.5, 19.5), abs=0.5)
+
+
 def test_a_long_shot_s_subject_is_slowed_to_cross_the_frame_once(tmp_path):
     """Along a still camera the head's 4 px a frame would carry a 3 s shot's subject out of the 64 px frame
     in its first second: it is slowed so that its path spans LAYOUT_X over the whole shot, the denoiser is
