@@ -265,9 +265,8 @@ class LatentCutPipeline:
             video = untint_subject(video, self._told_boxes(seq, *video.shape[2:]))
         video = zoom_frames(video, seq.zoom, seq.zoom_lead)  # a seam's difference zooms with it
         if seq.sprites:  # on screen, as the clip shows its subject
-            plate = next((plate[:2] for plate in seq.plates if plate is not None), None)
             video = carry_subject(video, _pixels(video[0]), seq.sprites, self._seam_distances(seq, video.shape[2]),
-                                  plate)
+                                  self._plate(seq))
         out = self._conform(_pixels(video[0]), args, seq)
         return VideoResult(frames=out, rate=out_rate, metadata=self._metadata(args, out, out_rate))
 
@@ -559,6 +558,23 @@ class LatentCutPipeline:
             return None
         covered = torch.from_numpy(mask).to(context)[None, None]
         return *clean_plate(context, covered), _margin(covered[:, :, -1 if at_end else 0])
+
+    @staticmethod
+    def _plate(seq: _Sequence) -> tuple | None:
+        """One clean plate from the seams' (_clean_plate) and where it holds: a fill's pixels from the clip
+        before's plate where it holds, else the clip after's. The clip before's subject stood near its seam
+        for much of its last frames, so its plate does not hold there, where the gap's subject starts out;
+        the clip after's subject has not come yet. From the first plate alone, a white box crossing a
+        night city on a still camera (quality.py's fill, seeds from 2,500) left the windows round its
+        start blurred, and both its seam regions read 1.62."""
+        plates = [plate[:2] for plate in seq.plates if plate is not None]
+        if not plates:
+            return None
+        plate, held = plates[0]
+        for other, other_held in plates[1:]:
+            plate = torch.where(held, plate, other)
+            held = held | other_held
+        return plate, held
 
     def _layer_speeds(self, native: np.ndarray, at_end: bool, width: int, height: int,
                       drift: tuple[float, float] | None) -> np.ndarray | None:

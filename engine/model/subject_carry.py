@@ -40,6 +40,9 @@ FILL_SIGMA = 3.0
 # shaded side keeps down to this value (the key's: subject_key.WHITE_MIN_VALUE).
 COVER_REACH = 6
 COVER_MIN_VALUE = 0.4
+# New frames whose median difference from a still shot's clean plate (where it holds, in [-1, 1]) is
+# under this show its scene; more is a new look, which the plate must not stamp over.
+SAME_SCENE = 0.1
 # A new subject whose hue is further than this (degrees) from the clip's is another subject.
 MAX_HUE_APART = 40.0
 
@@ -152,13 +155,33 @@ def _gaussian(x: torch.Tensor) -> torch.Tensor:
 
 def _filled(frames: torch.Tensor, hole: torch.Tensor, shown: torch.Tensor, ground: tuple | None) -> torch.Tensor:
     """[T,3,H,W] frames with what shows of the hole [T,1,H,W] (bool) filled, where `shown` [T,1,H,W] (bool):
-    from a still shot's clean plate where it holds (ground: the plate [1,3,H,W] and where it holds
-    [1,1,H,W], bool), else from the pixels round the hole."""
+    from a still shot's clean plate where it holds (ground: the plate [1,3,H,W] and where it holds in each
+    frame [T,1,H,W], bool, _scene_plate), else from the pixels round the hole."""
     keep = (~hole).float()
     estimate = _gaussian(frames * keep) / _gaussian(keep).clamp(min=1e-4)
     if ground is not None:
         estimate = torch.where(ground[1], ground[0].to(frames), estimate)
     return torch.where(hole & shown, estimate, frames)
+
+
+def _scene_plate(frames: torch.Tensor, ground: tuple) -> tuple:
+    """A still shot's clean plate (ground: the plate [1,3,H,W] and where it holds [1,1,H,W], bool) with
+    where it holds per frame [T,1,H,W]: nowhere in a frame of another look than the plate's (a median
+    difference of SAME_SCENE or more where it holds), which the plate must not stamp over."""
+    plate, held = ground[0].to(frames), ground[1]
+    apart = (frames - plate).abs().amax(1, keepdim=True)
+    same = torch.stack([a[h].median() < SAME_SCENE if h.any() else torch.tensor(False)
+                        for a, h in zip(apart, held.expand_as(apart))])
+    return plate, held & same.view(-1, 1, 1, 1)
+
+
+def _plate_round(frames: torch.Tensor, carried: torch.Tensor, ground: tuple, reach: int) -> torch.Tensor:
+    """[T,3,H,W] frames with the ground within `reach` px of the carried subject (carried [T,1,H,W], bool)
+    taken from a still shot's clean plate where it holds (_scene_plate). There the denoiser smears its
+    own subject into the ground, and unkeyed it stayed: a white box crossing a night city blurred the
+    lit windows beside it, and a fill's seam regions read 1.55."""
+    near = F.max_pool2d(carried.float(), 2 * reach + 1, 1, reach) > 0
+    return torch.where(near & ground[1], ground[0], frames)
 
 
 def _touching(mask: torch.Tensor, seed: torch.Tensor, reach: int) -> torch.Tensor:
@@ -200,8 +223,11 @@ def carry_subject(video: torch.Tensor, pixels: np.ndarray, sprites: list[Sprite]
     placed = sum(w[:, None, None, None] * _placed(sprite, centres, scales, frames.shape[-2:])
                  for w, sprite in zip(weights, sprites)).to(frames)
     cover = placed[:, 3:]
+    reach = 2 * round(max(sprite.half for sprite in sprites)) + 1
+    if ground is not None:
+        ground = _scene_plate(frames, ground)
+        frames = _plate_round(frames, cover > 0.05, ground, reach)
     if kind != "none":  # the new frames' own subject near the carried one, and its ring
-        reach = 2 * round(max(sprite.half for sprite in sprites)) + 1
         own = _touching(_reach(colours, mask, kind, sprites[0].hue).to(frames), cover > 0.05, reach)
         own = F.max_pool2d(own, 2 * OWN_RIM + 1, 1, OWN_RIM) > 0
         frames = _filled(frames, own, cover < 0.99, ground)  # the drawn subject lights no fill under the carried one

@@ -968,3 +968,18 @@ def test_a_clip_s_clean_plate_is_pulled_only_from_a_still_shot_with_a_subject(pi
     assert plate(shot(color=None, motion=None)) is None  # no subject
     assert plate(shot(camera="pan left"), drift=(1.0, 0.0)) is None
     assert plate(shot()[:2]) is None  # too few frames
+
+
+def test_a_fill_s_clean_plate_is_the_clip_before_s_where_it_holds_else_the_clip_after_s():
+    from engine.pipeline import LatentCutPipeline, _Sequence
+
+    before, after = torch.zeros(1, 3, 4, 6), torch.ones(1, 3, 4, 6)
+    held_before, held_after = torch.zeros(1, 1, 4, 6, dtype=torch.bool), torch.zeros(1, 1, 4, 6, dtype=torch.bool)
+    held_before[..., :3] = True
+    held_after[..., 2:5] = True
+    seq = _Sequence(latent_frames=1, plates=((before, held_before, None), (after, held_after, None)))
+    plate, held = LatentCutPipeline._plate(seq)
+    assert plate[0, 0, 0].tolist() == [0, 0, 0, 1, 1, 1] and held[0, 0, 0].tolist() == [True] * 5 + [False]
+    assert LatentCutPipeline._plate(_Sequence(latent_frames=1)) is None
+    plate, held = LatentCutPipeline._plate(_Sequence(latent_frames=1, plates=(None, (after, held_after, None))))
+    assert plate is after and held is held_after

@@ -115,7 +115,7 @@ def test_a_still_shot_s_drawn_subject_is_filled_from_its_clean_plate():
     where it holds; elsewhere the ground round the hole does."""
     clip = _clip(12, 30, 2.0)
     new = _boiling(4, 54, 2.0, offset=4.0)
-    plate = torch.full((1, 3, H, W), -0.5)
+    plate = torch.full((1, 3, H, W), 35 / 127.5 - 1)  # the ground's scene, a little lighter to tell it by
     held = torch.zeros(1, 1, H, W, dtype=torch.bool)
     held[..., :36, :] = True  # the plate holds over the upper half
     out = _uint8(carry_subject(_tensor(new), new, [cut_subject(clip, True)], [[1, 2, 3, 4]], (plate, held)))
@@ -124,10 +124,32 @@ def test_a_still_shot_s_drawn_subject_is_filled_from_its_clean_plate():
     beside = drawn & ~carried
     upper = beside.copy()
     upper[:, 36:] = False
-    # the plate's level, (-0.5 + 1) * 127.5, but where the carried ball's soft rim reaches; none of the drawn one
-    assert upper.sum() > 20 and (out[upper] == 64).mean() > 0.9 and out[upper].max() < 100
+    # the plate's level but where the carried ball's soft rim reaches; none of the drawn one
+    assert upper.sum() > 20 and (out[upper] == 35).mean() > 0.9 and out[upper].max() < 100
     lower = beside & ~upper
-    assert out[lower].max() < 60 and (out[lower] == 64).mean() < 0.1  # the dark ground round it
+    assert out[lower].max() < 60 and (out[lower] == 35).mean() < 0.1  # the dark ground round it
+
+
+def test_a_still_shot_s_ground_beside_the_carried_subject_is_its_clean_plate():
+    """A grey smear the key does not take for the subject, 8 px behind the drawn ball, is the plate's ground
+    where the new frames show the plate's scene; one beyond the subject's reach stays, and new frames of
+    another look (their ground far from the plate's) are not stamped with the plate."""
+    clip = _clip(12, 30, 2.0)
+    new = _boiling(4, 54, 2.0, offset=0.0)
+    smear, far = np.zeros((H, W), bool), np.zeros((H, W), bool)
+    smear[30:42, 36:39] = True  # within 15 px (twice its half side, and one) of every carried ball
+    far[30:42, 2:5] = True
+    new[:, smear | far] = 90
+    held = torch.ones(1, 1, H, W, dtype=torch.bool)
+    sprite = [cut_subject(clip, True)]
+    plate = torch.full((1, 3, H, W), 25 / 127.5 - 1)  # the dark ground
+    out = _uint8(carry_subject(_tensor(new), new, sprite, [[1, 2, 3, 4]], (plate, held)))
+    assert (np.abs(out[:, smear].astype(int) - 25) <= 1).all() and (out[:, far] == 90).all()
+    lit = new.copy()
+    ground = lit.sum(-1) == 75
+    lit[ground] = 60  # a new look: the ground lit
+    out = _uint8(carry_subject(_tensor(lit), lit, sprite, [[1, 2, 3, 4]], (plate, held)))
+    assert (np.abs(out[:, smear].astype(int) - 25) > 20).all()  # its own ground, or the smear, not the plate's
 
 
 def test_a_subject_that_grows_through_a_zoom_grows_on():
