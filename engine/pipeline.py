@@ -262,7 +262,9 @@ class LatentCutPipeline:
         if isinstance(args, ExtendRequest) and seq.drift not in (None, (0.0, 0.0)):
             video = self._carry_layers(video, seq)
         if seq.path is not None and asks_white(args.prompt):  # a generate's or animate's told subject
-            video = untint_subject(video, self._told_boxes(seq, *video.shape[2:]))
+            first = int(isinstance(args, AnimateRequest))  # an animate's first frame is the still itself
+            boxes = self._told_boxes(seq, *video.shape[2:])[first:]
+            video = torch.cat([video[:, :, :first], untint_subject(video[:, :, first:], boxes)], dim=2)
         video = zoom_frames(video, seq.zoom, seq.zoom_lead)  # a seam's difference zooms with it
         if seq.sprites:  # on screen, as the clip shows its subject
             video = carry_subject(video, _pixels(video[0]), seq.sprites, self._seam_distances(seq, video.shape[2]),
