@@ -115,7 +115,8 @@ def _world(camera, frames=24, seed=7):
 def test_world_clips_zooms_are_measured_from_their_ends():
     """The last 8 frames of world clips, as an extension sees them: 4 held-out scenes, each as a zoom in,
     a zoom out and a still shot. The world's zoom (about 0.016 a frame, faster on its nearest layer)
-    is read in most; a city's can fail to read, and then the extension is still."""
+    is read in all, scene 2's day city among them: its rows of windows, a few pixels apart, read still
+    both ways before measure_zoom low-passed the frames."""
     read = []
     for seed in range(4):
         for camera in ("zoom in", "zoom out", "static"):
@@ -124,7 +125,7 @@ def test_world_clips_zooms_are_measured_from_their_ends():
                 assert rate == 0.0, seed
             else:
                 read.append(0.008 <= abs(rate) <= 0.03 and (rate > 0) == (camera == "zoom in"))
-    assert sum(read) >= 6, read  # 6 of 8 when written: scene 2's day city reads still both ways
+    assert all(read), read
 
 
 def test_an_extension_continues_the_zoom_from_the_frame_at_its_seam():
