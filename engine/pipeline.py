@@ -90,6 +90,10 @@ RESTYLE_LOOK_STEPS = 1
 # Release levels of new frames next to known ones (model/hold.py): the first new frame is refined
 # from the known one below noise level 0.5, each further one from 0.15 higher.
 HOLD_RELEASE = (0.5, 0.15)
+# An animated still's keyed pixels show one subject where this share of them lie within twice its half
+# side of their centre: a generated still's pale patches of ground, keyed white with its ball, put the
+# centre in the ground, and the subject's box told there was empty.
+STILL_SUBJECT_GATHERED = 0.8
 # The random stream a generate's subject is placed from, beside the seed (model/subject.place_subject).
 LAYOUT_STREAM = 13
 # The requests whose moving subject is carried on inside its decoded blocks (block_blend.move_within_blocks);
@@ -395,10 +399,15 @@ class LatentCutPipeline:
         size. Told nothing, the denoiser painted the subject's colour over the night sky a zoom in
         showed, or over the ground a tilt down revealed, and the judge read those as the subject moving:
         2 of 12 held-out animates (seeds from 2,400), both of a subject standing still."""
-        found = subject_boxes(_pixels(self._to_tensor(image[None], width, height)[0]))
+        pixels = _pixels(self._to_tensor(image[None], width, height)[0])
+        found = subject_boxes(pixels)
         if found is None or np.isnan(found[0, 0]) or found[0, 2] > 2 * LAYOUT_SIZE[1] * height:
             return None
-        return self._path_layout(seq, *found[0], width, height)
+        x, y, half = found[0]
+        ys, xs = np.nonzero(subject_mask(pixels)[0][0])
+        if np.mean(np.maximum(abs(xs - x), abs(ys - y)) <= 2 * half) < STILL_SUBJECT_GATHERED:
+            return None  # the key's pixels lie scattered: no one subject
+        return self._path_layout(seq, x, y, half, width, height)
 
     def _path_layout(self, seq: _Sequence, x: float, y: float, size: float, width: int, height: int
                      ) -> torch.Tensor:
@@ -424,10 +433,11 @@ class LatentCutPipeline:
         """[frames,3] the told subject's box (centre x, y and half side, px) in each output frame's
         picture, before the digital zoom."""
         boxes = seq.path[seq.out_start:seq.out_start + frames].copy()
-        if seq.drift is not None:  # the path lies in the camera frame, which wraps round
+        if seq.drift is not None:  # the path lies in the camera frame, which wraps round along the drift
             offsets = np.array(frame_offsets(seq.drift, frames, seq.out_start), np.float64)
-            boxes[:, 0] = np.mod(boxes[:, 0] + offsets[:, 1], width)
-            boxes[:, 1] = np.mod(boxes[:, 1] + offsets[:, 0], height)
+            for axis, size, moves in ((0, width, seq.drift[0]), (1, height, seq.drift[1])):
+                if moves:  # without, a subject that walks out of the picture stays out
+                    boxes[:, axis] = np.mod(boxes[:, axis] + offsets[:, 1 - axis], size)
         return boxes
 
     def _magnify(self, seq: _Sequence, given_scales: list[float], tail: bool) -> np.ndarray:

@@ -64,9 +64,10 @@ def untint_subject(video: torch.Tensor, boxes: np.ndarray) -> torch.Tensor:
         _, s, v = hsv((drawn.numpy() * 255).round().astype(np.uint8)[None])
         if v[0] < TINT_MIN_VALUE or s[0] > SUBJECT_MIN_SATURATION:
             continue  # dark, or a colour of its own
-        ring = ring[:, (ring - drawn[:, None]).norm(dim=0) > BLEED]
-        if ring.shape[1] == 0:
-            continue  # no ground to tell it from
+        ground = (ring - drawn[:, None]).norm(dim=0) > BLEED
+        if ground.float().mean() < 0.5:
+            continue  # the box's middle is the ground round it: no subject drawn there
+        ring = ring[:, ground]
         pixels = patch.flatten(1)
         to_subject = (pixels - drawn[:, None]).norm(dim=0)
         to_ground = torch.cdist(pixels.T[None], ring.T[None])[0].min(dim=1).values

@@ -634,6 +634,9 @@ def test_an_animate_is_told_where_its_still_s_subject_goes(tmp_path):
     assert centres[0] == pytest.approx(23.5 + 2.5 * 1.5, abs=2.5)  # its first latent frame's four frames
     assert centres[1] - centres[0] == pytest.approx(10.0, abs=2.5)
     assert all(lay is None for lay in animate(np.full((32, 64, 3), 90, np.uint8)))
+    scattered = np.full((32, 64, 3), 90, np.uint8)
+    scattered[2:6, 2:6] = scattered[26:30, 56:60] = (220, 30, 30)  # the key's pixels in two far corners
+    assert all(lay is None for lay in animate(scattered))
     assert all(lay is None for lay in animate(still, prompt="over the sea at night"))
 
 
@@ -984,3 +987,17 @@ def test_a_fill_s_clean_plate_is_the_clip_before_s_where_it_holds_else_the_clip_
     assert LatentCutPipeline._plate(_Sequence(latent_frames=1)) is None
     plate, held = LatentCutPipeline._plate(_Sequence(latent_frames=1, plates=(None, (after, held_after, None))))
     assert plate is after and held is held_after
+
+
+def test_a_told_box_wraps_round_the_picture_only_along_the_camera_s_drift():
+    """A tilt's camera frame wraps round up and down, not across: a subject that walks out at the left
+    edge stays out, and is not told at the right edge."""
+    from engine.pipeline import LatentCutPipeline, _Sequence
+
+    path = np.array([[10.0 - 8 * f, 20.0, 4.0] for f in range(4)])
+    seq = _Sequence(latent_frames=1, out_frames=4, drift=(0.0, -5.0), path=path)
+    boxes = LatentCutPipeline._told_boxes(seq, 4, 32, 64)
+    assert boxes[:, 0].tolist() == [10.0, 2.0, -6.0, -14.0]  # out of the picture, where the untint skips it
+    assert boxes[:, 1].tolist() == [20.0, 15.0, 10.0, 5.0]
+    seq.drift = (0.0, -8.0)
+    assert LatentCutPipeline._told_boxes(seq, 4, 32, 64)[3, 1] == 28.0  # (20 - 24) mod 32

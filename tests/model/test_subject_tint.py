@@ -57,3 +57,13 @@ def test_a_subject_of_its_own_colour_or_one_outside_the_picture_is_left_as_drawn
     clip, _, _ = _frames((228, 232, 170))
     outside = np.array([[200.0, 24.0, 9.0]] * 3)
     assert np.array_equal(_pixels(untint_subject(_video(clip), outside)), clip)
+
+
+def test_a_box_that_shows_only_pale_ground_is_left_as_drawn():
+    """Told where no subject was drawn, over pale sand as bright and grey as a tinted white ball: no white
+    square is stamped there."""
+    clip = np.zeros((2, 48, 64, 3), np.uint8)
+    clip[:] = (184, 173, 140)
+    clip[:, 30:, :] = (170, 160, 128)  # a second band of sand in the ring
+    boxes = np.array([[32.0, 28.0, 8.0]] * 2)
+    assert np.array_equal(_pixels(untint_subject(_video(clip), boxes)), clip)
