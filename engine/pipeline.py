@@ -247,6 +247,9 @@ class LatentCutPipeline:
         video = video[:, :, seq.out_start:seq.out_start + seq.out_frames]
         if isinstance(args, RestyleRequest):  # on its input's edges, with the input's own changes of light
             video = follow_edges(video, seq.guide.to(video.device), args.structure_weight)
+            boxes = subject_boxes(_pixels(seq.guide[0])) if asks_white(args.prompt) else None
+            if boxes is not None:  # where the input shows its subject, restyled white
+                video = untint_subject(video, boxes)
         else:
             offsets = None if seq.drift is None else frame_offsets(seq.drift, video.shape[2], seq.out_start)
             video = deflicker(reduce_noise(self._match_window_joins(video, joins, seq), offsets))

@@ -43,11 +43,14 @@ def asks_white(prompt: str) -> bool:
 
 
 def untint_subject(video: torch.Tensor, boxes: np.ndarray) -> torch.Tensor:
-    """video [1,3,T,H,W] in [-1, 1], boxes [T,3] each frame's told subject box (centre x, y and half
-    side, px, in the picture) -> the video with the subject in each box drawn white."""
+    """video [1,3,T,H,W] in [-1, 1], boxes [T,3] each frame's subject box (centre x, y and half side,
+    px, in the picture; NaN where there is none): the box the denoiser was told, or where a restyle's
+    input shows its subject -> the video with the subject in each box drawn white."""
     out = video.clone()
     height, width = video.shape[-2:]
     for t, (cx, cy, half) in enumerate(boxes):
+        if not np.isfinite(cx):
+            continue  # the frame shows no subject
         reach = int(np.ceil(half)) + RING_GAP + RING_WIDTH
         x0, x1 = max(0, int(cx) - reach), min(width, int(cx) + reach + 1)
         y0, y1 = max(0, int(cy) - reach), min(height, int(cy) + reach + 1)

@@ -643,7 +643,8 @@ def test_an_animate_is_told_where_its_still_s_subject_goes(tmp_path):
 def test_a_white_subject_is_drawn_white_in_the_box_it_was_told(tmp_path, monkeypatch):
     """A generate or animate whose prompt asks for a white subject takes the tint off the subject in
     the box the denoiser was told (model/subject_tint.py), each frame's box in the picture: on screen
-    it moves the head's 2.5 px a frame plus the camera's 1.5. A subject of a colour is left as drawn."""
+    it moves the head's 2.5 px a frame plus the camera's 1.5; a restyle, where its input shows its
+    subject. A subject of a colour is left as drawn."""
     import engine.pipeline as pipeline
 
     pipe, _ = _subject_pipeline(tmp_path, "layout", subject_layout=True)
@@ -663,6 +664,14 @@ def test_a_white_subject_is_drawn_white_in_the_box_it_was_told(tmp_path, monkeyp
     (boxes,) = calls
     assert len(boxes) == 7  # all but the still itself; frame 1 the head's 2.5 px on, and the camera's 2 (1.5, whole)
     assert boxes[0, 0] == pytest.approx(23.5 + 2.5 + 2, abs=0.6) and boxes[0, 1] == pytest.approx(19.5, abs=0.5)
+    calls.clear()  # a restyle to a white subject: where its input shows the subject
+    clip = _square_clip(8, 20, 2.0)
+    pipe.restyle(RestyleRequest(frames=clip, prompt="a white box moving right at night", strength=0.6, rate=8))
+    (boxes,) = calls
+    assert boxes[:, 0] == pytest.approx(23.5 + 2.0 * np.arange(8), abs=0.5)
+    calls.clear()
+    pipe.restyle(RestyleRequest(frames=clip, prompt="a green box moving right at night", strength=0.6, rate=8))
+    assert not calls
 
 
 def test_a_long_shot_s_subject_is_slowed_to_cross_the_frame_once(tmp_path):
