@@ -170,7 +170,7 @@ def _scene_plate(frames: torch.Tensor, ground: tuple) -> tuple:
     difference of SAME_SCENE or more where it holds), which the plate must not stamp over."""
     plate, held = ground[0].to(frames), ground[1]
     apart = (frames - plate).abs().amax(1, keepdim=True)
-    same = torch.stack([a[h].median() < SAME_SCENE if h.any() else torch.tensor(False)
+    same = torch.stack([a[h].median() < SAME_SCENE if h.any() else torch.zeros((), dtype=torch.bool, device=a.device)
                         for a, h in zip(apart, held.expand_as(apart))])
     return plate, held & same.view(-1, 1, 1, 1)
 

@@ -46,7 +46,7 @@ def untint_subject(video: torch.Tensor, boxes: np.ndarray) -> torch.Tensor:
     """video [1,3,T,H,W] in [-1, 1], boxes [T,3] each frame's subject box (centre x, y and half side,
     px, in the picture; NaN where there is none): the box the denoiser was told, or where a restyle's
     input shows its subject -> the video with the subject in each box drawn white."""
-    out = video.clone()
+    out = video.float().cpu()  # per-pixel masks and the drawn colour's hsv are worked on the CPU
     height, width = video.shape[-2:]
     for t, (cx, cy, half) in enumerate(boxes):
         if not np.isfinite(cx):
@@ -56,7 +56,7 @@ def untint_subject(video: torch.Tensor, boxes: np.ndarray) -> torch.Tensor:
         y0, y1 = max(0, int(cy) - reach), min(height, int(cy) + reach + 1)
         if x1 - x0 < 3 or y1 - y0 < 3:
             continue  # the box is out of the picture
-        patch = (video[0, :, t, y0:y1, x0:x1].float() + 1) / 2  # [3,h,w] in [0, 1]
+        patch = (out[0, :, t, y0:y1, x0:x1] + 1) / 2  # [3,h,w] in [0, 1]
         ys, xs = torch.meshgrid(torch.arange(y0, y1) - cy, torch.arange(x0, x1) - cx, indexing="ij")
         apart = torch.maximum(xs.abs(), ys.abs())
         middle = patch[:, apart <= half / 2]
@@ -78,5 +78,5 @@ def untint_subject(video: torch.Tensor, boxes: np.ndarray) -> torch.Tensor:
         weight = torch.maximum(inside, F.avg_pool2d(inside, 3, 1, 1, count_include_pad=False))[0, 0]  # soft outside
         grey = patch.amax(dim=0, keepdim=True).expand_as(patch)
         white = patch + weight * (grey - patch)
-        out[0, :, t, y0:y1, x0:x1] = (white * 2 - 1).to(out.dtype)
-    return out
+        out[0, :, t, y0:y1, x0:x1] = white * 2 - 1
+    return out.to(video)
